@@ -1,0 +1,627 @@
+//! The engine: runs a scenario on shuttle's runtime under one of our
+//! schedulers, execution after execution, and collects what they found.
+//!
+//! Shuttle provides the coroutines and the scheduling points; our adapter
+//! decides at each point. It hides tasks parked on a model primitive,
+//! declares a deadlock when every live task is parked, cuts a runaway
+//! execution off as a hang, and ends an execution cleanly as soon as a fatal
+//! finding is recorded (by returning no task, which shuttle treats as "stop
+//! exploring this execution"). Nothing is signalled by panicking.
+
+use crate::finding::{Finding, FindingKind};
+use crate::scheduler::{BytesScheduler, PctDepth, PctScheduler, RandomScheduler, ReplayScheduler, Scheduler};
+use crate::trace::short_site;
+use crate::world::{self, with_world, WorldConfig};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A scenario body: builds the driver model, spawns its tasks, joins them.
+pub type ScenarioFn = Arc<dyn Fn() + Send + Sync>;
+
+/// Which exploration strategy picks the schedules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Explorer {
+    /// Uniformly random choice at every step.
+    Random,
+    /// PCT; `depth: None` is the depth ladder.
+    Pct {
+        /// A fixed depth, or the ladder when absent.
+        depth: Option<u32>,
+    },
+}
+
+impl Explorer {
+    /// The name used on the command line (`random`, `pct`, `pct-d3`).
+    pub fn name(&self) -> String {
+        match self {
+            Explorer::Random => "random".into(),
+            Explorer::Pct { depth: None } => "pct".into(),
+            Explorer::Pct { depth: Some(d) } => format!("pct-d{d}"),
+        }
+    }
+
+    /// Parse `random`, `pct` or `pct-dN`.
+    pub fn parse(s: &str) -> Option<Explorer> {
+        match s {
+            "random" => Some(Explorer::Random),
+            "pct" => Some(Explorer::Pct { depth: None }),
+            _ => {
+                let d: u32 = s.strip_prefix("pct-d")?.parse().ok()?;
+                (1..=64).contains(&d).then_some(Explorer::Pct { depth: Some(d) })
+            }
+        }
+    }
+}
+
+impl fmt::Display for Explorer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// The default budget of scheduling decisions per execution before it is
+/// declared a hang.
+pub const DEFAULT_STEP_BUDGET: u64 = 20_000;
+
+/// Settings shared by every execution of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct ExecConfig {
+    /// Scheduling decisions allowed per execution (then: `Hang`).
+    pub step_budget: u64,
+    /// Whether plain accesses are checked for data races.
+    pub race_detection: bool,
+}
+
+impl Default for ExecConfig {
+    fn default() -> Self {
+        ExecConfig {
+            step_budget: DEFAULT_STEP_BUDGET,
+            race_detection: true,
+        }
+    }
+}
+
+/// The seed of execution `index` of a run started from `base`. Execution 0
+/// uses `base` itself, so `fuzz --seed S` and `replay --seed S` agree.
+pub fn execution_seed(base: u64, index: u64) -> u64 {
+    base.wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// One event of a finished execution, rendered for reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedEvent {
+    /// Index of the task that performed it.
+    pub task: usize,
+    /// `down_read(&cxl_memdev_rwsem)`, `read(mem0.kobj.state_in_sysfs) = true`.
+    pub text: String,
+    /// Short `file:line`.
+    pub site: String,
+    /// Bookkeeping only.
+    pub minor: bool,
+}
+
+/// Everything about one execution that a report, a corpus entry or a
+/// replay check needs.
+#[derive(Clone, Debug)]
+pub struct ExecutionRecord {
+    /// The seed the scheduler was started with.
+    pub seed: u64,
+    /// Index of the execution within its run.
+    pub index: u64,
+    /// What it found, in the order found.
+    pub findings: Vec<Finding>,
+    /// Task names by id.
+    pub tasks: Vec<String>,
+    /// The trace.
+    pub events: Vec<RenderedEvent>,
+    /// The task chosen at each decision that had a real choice.
+    pub schedule: Vec<u8>,
+    /// Decisions that switched away from a task that could have continued.
+    pub preemptions: u32,
+    /// All scheduling decisions taken.
+    pub steps: u64,
+}
+
+impl ExecutionRecord {
+    /// The most severe finding, if any.
+    pub fn worst(&self) -> Option<&Finding> {
+        self.findings.iter().min_by_key(|f| severity(f.kind))
+    }
+}
+
+/// Rank of a finding kind for verdicts: lower is more severe.
+pub fn severity(kind: FindingKind) -> u8 {
+    match kind {
+        FindingKind::UseAfterRemoval => 0,
+        FindingKind::Deadlock => 1,
+        FindingKind::Hang => 2,
+        FindingKind::Invariant => 3,
+        FindingKind::Leak => 4,
+        FindingKind::DataRace => 5,
+    }
+}
+
+/// When a run stops before its budget is spent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopPolicy {
+    /// Run the whole budget, collecting every distinct finding.
+    Never,
+    /// Stop at the first execution with a fatal finding (data races alone do
+    /// not stop the run, so "data race only" is checked over the budget).
+    FirstFatal,
+    /// Stop at the first finding of any kind.
+    FirstFinding,
+}
+
+/// How much of the seed space one run covers.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// At most this many executions (of this shard).
+    pub iterations: Option<u64>,
+    /// At most this much wall time.
+    pub time: Option<Duration>,
+}
+
+/// A run: explorer, seeds, budget.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// The exploration strategy.
+    pub explorer: Explorer,
+    /// The base seed.
+    pub seed: u64,
+    /// The budget.
+    pub budget: Budget,
+    /// Per-execution settings.
+    pub exec: ExecConfig,
+    /// When to stop early.
+    pub stop: StopPolicy,
+    /// This run covers execution indices `shard.0, shard.0 + shard.1, …`:
+    /// workers and machines given distinct shards never repeat each other.
+    pub shard: (u64, u64),
+}
+
+/// The first occurrence of a finding kind in a run.
+#[derive(Clone, Copy, Debug)]
+pub struct FirstHit {
+    /// Executions run (of this shard) up to and including the one that found it.
+    pub executions: u64,
+    /// Wall time from the start of the run.
+    pub elapsed: Duration,
+}
+
+/// What a run found.
+#[derive(Clone, Debug, Default)]
+pub struct RunStats {
+    /// Executions completed.
+    pub executions: u64,
+    /// Wall time spent.
+    pub elapsed: Duration,
+    /// First hit per finding kind.
+    pub first: BTreeMap<FindingKind, FirstHit>,
+    /// The first execution per distinct finding signature, in order found.
+    pub distinct: Vec<(String, ExecutionRecord)>,
+}
+
+impl RunStats {
+    /// Merge another shard's stats (workers run in parallel: the elapsed
+    /// time is the longest, first hits keep the earliest in time).
+    pub fn merge(&mut self, other: RunStats) {
+        self.executions += other.executions;
+        self.elapsed = self.elapsed.max(other.elapsed);
+        for (k, hit) in other.first {
+            let e = self.first.entry(k).or_insert(hit);
+            if hit.elapsed < e.elapsed {
+                *e = hit;
+            }
+        }
+        for (sig, rec) in other.distinct {
+            if !self.distinct.iter().any(|(s, _)| *s == sig) {
+                self.distinct.push((sig, rec));
+            }
+        }
+    }
+
+    /// The most severe kind found.
+    pub fn verdict(&self) -> Option<FindingKind> {
+        self.first.keys().copied().min_by_key(|k| severity(*k))
+    }
+
+    /// Executions per second.
+    pub fn rate(&self) -> f64 {
+        self.executions as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The scenario code itself panicked (a bug in the scenario, not a
+    /// finding).
+    #[error("scenario panicked: {0}")]
+    ScenarioPanicked(String),
+}
+
+/// Progress callback: executions so far (of this shard), distinct findings so
+/// far. Called every 256 executions.
+pub type Progress = Arc<dyn Fn(u64, usize) + Send + Sync>;
+
+/// The per-run state the adapter shares with [`explore`].
+struct Shared {
+    stats: RunStats,
+    start: Instant,
+    /// The execution in progress: index and seed.
+    current: Option<(u64, u64)>,
+    next_index: u64,
+    done: bool,
+    /// With `keep_last`: the last execution, recorded in full.
+    last: Option<ExecutionRecord>,
+}
+
+/// Glue between shuttle's scheduler interface and ours.
+struct Adapter {
+    inner: Box<dyn Scheduler>,
+    run: RunConfig,
+    shared: Rc<RefCell<Shared>>,
+    steps: u64,
+    preemptions: u32,
+    schedule: Vec<u8>,
+    enabled: Vec<usize>,
+    progress: Option<Progress>,
+    /// Record every execution in full (single runs), not only those that
+    /// found something.
+    keep_last: bool,
+}
+
+impl Adapter {
+    /// Fold the finished execution into the run's stats; decide whether to go on.
+    fn collect(&mut self) {
+        let mut sh = self.shared.borrow_mut();
+        let Some((index, seed)) = sh.current.take() else { return };
+        sh.stats.executions += 1;
+        let executions = sh.stats.executions;
+        let elapsed = sh.start.elapsed();
+        let record = with_world(|w| {
+            if w.findings().is_empty() && !self.keep_last {
+                return None;
+            }
+            Some(snapshot(w, seed, index, &self.schedule, self.preemptions, self.steps))
+        });
+        if self.keep_last {
+            sh.last = record.clone();
+        }
+        if let Some(record) = record {
+            let mut fatal = false;
+            for f in &record.findings {
+                fatal |= f.kind.is_fatal();
+                sh.stats.first.entry(f.kind).or_insert(FirstHit { executions, elapsed });
+            }
+            for f in &record.findings {
+                let sig = f.signature();
+                if !sh.stats.distinct.iter().any(|(s, _)| *s == sig) {
+                    sh.stats.distinct.push((sig, record.clone()));
+                }
+            }
+            match self.run.stop {
+                StopPolicy::FirstFinding => sh.done = true,
+                StopPolicy::FirstFatal if fatal => sh.done = true,
+                _ => {}
+            }
+        }
+        if let Some(p) = &self.progress {
+            if executions % 256 == 0 {
+                p(executions, sh.stats.distinct.len());
+            }
+        }
+    }
+}
+
+/// Render the world's state into a self-contained record.
+fn snapshot(w: &world::World, seed: u64, index: u64, schedule: &[u8], preemptions: u32, steps: u64) -> ExecutionRecord {
+    let events = w
+        .trace()
+        .iter()
+        .map(|ev| {
+            let target = w.target_name(ev.target);
+            let mut text = if target.is_empty() {
+                ev.op.to_string()
+            } else {
+                format!("{}({target})", ev.op)
+            };
+            if let Some(v) = ev.value {
+                text.push_str(&format!(" = {v}"));
+            }
+            RenderedEvent {
+                task: ev.task,
+                text,
+                site: short_site(ev.site),
+                minor: ev.minor,
+            }
+        })
+        .collect();
+    ExecutionRecord {
+        seed,
+        index,
+        findings: w.findings().to_vec(),
+        tasks: (0..w.task_count()).map(|t| w.task_name(t).to_string()).collect(),
+        events,
+        schedule: schedule.to_vec(),
+        preemptions,
+        steps,
+    }
+}
+
+impl shuttle::scheduler::Scheduler for Adapter {
+    fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
+        self.collect();
+        let mut sh = self.shared.borrow_mut();
+        let within_iterations = self.run.budget.iterations.is_none_or(|n| sh.stats.executions < n);
+        let within_time = self.run.budget.time.is_none_or(|t| sh.start.elapsed() < t);
+        if sh.done || !within_iterations || !within_time {
+            return None;
+        }
+        let index = self.run.shard.0 + sh.next_index * self.run.shard.1.max(1);
+        sh.next_index += 1;
+        let seed = execution_seed(self.run.seed, index);
+        sh.current = Some((index, seed));
+        drop(sh);
+        world::reset(WorldConfig {
+            race_detection: self.run.exec.race_detection,
+        });
+        self.inner.begin(seed);
+        self.steps = 0;
+        self.preemptions = 0;
+        self.schedule.clear();
+        Some(shuttle::scheduler::Schedule::new(seed))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&shuttle::scheduler::Task],
+        current: Option<shuttle::scheduler::TaskId>,
+        _is_yielding: bool,
+    ) -> Option<shuttle::scheduler::TaskId> {
+        let stop = with_world(|w| {
+            if w.stop {
+                return true;
+            }
+            self.enabled.clear();
+            self.enabled
+                .extend(runnable.iter().map(|t| usize::from(t.id())).filter(|&t| !w.is_waiting(t)));
+            if self.enabled.is_empty() {
+                w.report_deadlock(self.steps);
+                return true;
+            }
+            self.steps += 1;
+            if self.steps > self.run.exec.step_budget {
+                w.report_hang(self.steps);
+                return true;
+            }
+            false
+        });
+        if stop {
+            return None;
+        }
+        self.enabled.sort_unstable();
+        let current = current.map(usize::from).filter(|c| self.enabled.contains(c));
+        let pick = if self.enabled.len() == 1 {
+            self.enabled[0]
+        } else {
+            let pick = self.inner.choose(&self.enabled, current);
+            self.schedule.push(pick as u8);
+            if current.is_some_and(|c| c != pick) {
+                self.preemptions += 1;
+            }
+            pick
+        };
+        Some(shuttle::scheduler::TaskId::from(pick))
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        // Scenarios draw no randomness from the runtime: every choice is a
+        // scheduling choice, recorded in the schedule.
+        0
+    }
+}
+
+fn shuttle_config() -> shuttle::Config {
+    let mut config = shuttle::Config::new();
+    config.max_steps = shuttle::MaxSteps::None;
+    config.silence_warnings = true;
+    config.failure_persistence = shuttle::FailurePersistence::None;
+    config
+}
+
+/// Run `scenario` under `inner` for the run's budget.
+fn run_with(
+    scenario: &ScenarioFn,
+    inner: Box<dyn Scheduler>,
+    run: &RunConfig,
+    progress: Option<Progress>,
+    keep_last: bool,
+) -> Result<(RunStats, Option<ExecutionRecord>), EngineError> {
+    let shared = Rc::new(RefCell::new(Shared {
+        stats: RunStats::default(),
+        start: Instant::now(),
+        current: None,
+        next_index: 0,
+        done: false,
+        last: None,
+    }));
+    let adapter = Adapter {
+        inner,
+        run: run.clone(),
+        shared: Rc::clone(&shared),
+        steps: 0,
+        preemptions: 0,
+        schedule: Vec::new(),
+        enabled: Vec::new(),
+        progress,
+        keep_last,
+    };
+    let scenario = Arc::clone(scenario);
+    let runner = shuttle::Runner::new(adapter, shuttle_config());
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        runner.run(move || {
+            scenario();
+            world::scenario_completed();
+        })
+    }));
+    if let Err(payload) = outcome {
+        let msg = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown panic".into());
+        return Err(EngineError::ScenarioPanicked(msg));
+    }
+    let mut sh = shared.borrow_mut();
+    let mut stats = std::mem::take(&mut sh.stats);
+    stats.elapsed = sh.start.elapsed();
+    Ok((stats, sh.last.take()))
+}
+
+/// Measure the number of scheduling decisions of one execution, the horizon
+/// `k` PCT draws its change points from. Uses a fixed random seed, so the
+/// horizon is a function of the scenario alone.
+pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64, EngineError> {
+    let run = RunConfig {
+        explorer: Explorer::Random,
+        seed: 0x0C0F_FEE0,
+        budget: Budget {
+            iterations: Some(4),
+            time: None,
+        },
+        exec: ExecConfig {
+            race_detection: false,
+            ..exec
+        },
+        stop: StopPolicy::Never,
+        shard: (0, 1),
+    };
+    let shared_max = Rc::new(RefCell::new(0u64));
+    let max = Rc::clone(&shared_max);
+    struct Counting {
+        inner: RandomScheduler,
+        decisions: u64,
+        max: Rc<RefCell<u64>>,
+    }
+    impl Scheduler for Counting {
+        fn begin(&mut self, seed: u64) {
+            self.decisions = 0;
+            self.inner.begin(seed);
+        }
+        fn choose(&mut self, enabled: &[usize], current: Option<usize>) -> usize {
+            self.decisions += 1;
+            let mut m = self.max.borrow_mut();
+            *m = (*m).max(self.decisions);
+            self.inner.choose(enabled, current)
+        }
+    }
+    let counting = Counting {
+        inner: RandomScheduler::default(),
+        decisions: 0,
+        max,
+    };
+    run_with(scenario, Box::new(counting), &run, None, false)?;
+    let k = *shared_max.borrow();
+    Ok(k.max(1))
+}
+
+/// Explore `scenario` with the run's explorer and budget.
+pub fn explore(scenario: &ScenarioFn, run: &RunConfig, progress: Option<Progress>) -> Result<RunStats, EngineError> {
+    let inner: Box<dyn Scheduler> = match &run.explorer {
+        Explorer::Random => Box::new(RandomScheduler::default()),
+        Explorer::Pct { depth } => {
+            let k = calibrate_horizon(scenario, run.exec)?;
+            let depth = depth.map_or(PctDepth::Ladder, PctDepth::Fixed);
+            Box::new(PctScheduler::new(depth, k))
+        }
+    };
+    run_with(scenario, inner, run, progress, false).map(|(stats, _)| stats)
+}
+
+/// How to drive a single execution.
+#[derive(Clone, Debug)]
+pub enum Drive {
+    /// The explorer's choices for this execution seed.
+    Seed {
+        /// The explorer.
+        explorer: Explorer,
+        /// The execution seed.
+        seed: u64,
+    },
+    /// Recorded task choices.
+    Choices(Vec<u8>),
+    /// Fuzzer bytes.
+    Bytes(Vec<u8>),
+}
+
+/// The result of one driven execution.
+#[derive(Clone, Debug)]
+pub struct SingleRun {
+    /// The execution, always recorded (with or without findings).
+    pub record: ExecutionRecord,
+    /// For recorded choices: the first decision where the recording named a
+    /// task that was not enabled.
+    pub diverged_at: Option<usize>,
+}
+
+/// Run exactly one execution and record it in full.
+pub fn run_single(scenario: &ScenarioFn, drive: &Drive, exec: ExecConfig) -> Result<SingleRun, EngineError> {
+    struct Recording<S> {
+        inner: S,
+        diverged: Rc<RefCell<Option<usize>>>,
+    }
+    impl Scheduler for Recording<ReplayScheduler> {
+        fn begin(&mut self, seed: u64) {
+            self.inner.begin(seed);
+        }
+        fn choose(&mut self, enabled: &[usize], current: Option<usize>) -> usize {
+            let t = self.inner.choose(enabled, current);
+            *self.diverged.borrow_mut() = self.inner.diverged_at;
+            t
+        }
+    }
+    let diverged = Rc::new(RefCell::new(None));
+    let (inner, seed): (Box<dyn Scheduler>, u64) = match drive {
+        Drive::Seed { explorer, seed } => {
+            let inner: Box<dyn Scheduler> = match explorer {
+                Explorer::Random => Box::new(RandomScheduler::default()),
+                Explorer::Pct { depth } => {
+                    let k = calibrate_horizon(scenario, exec)?;
+                    Box::new(PctScheduler::new(depth.map_or(PctDepth::Ladder, PctDepth::Fixed), k))
+                }
+            };
+            (inner, *seed)
+        }
+        Drive::Choices(c) => (
+            Box::new(Recording {
+                inner: ReplayScheduler::new(c.clone()),
+                diverged: Rc::clone(&diverged),
+            }),
+            0,
+        ),
+        Drive::Bytes(b) => (Box::new(BytesScheduler::new(b.clone())), 0),
+    };
+    let run = RunConfig {
+        explorer: Explorer::Random,
+        seed,
+        budget: Budget {
+            iterations: Some(1),
+            time: None,
+        },
+        exec,
+        stop: StopPolicy::Never,
+        shard: (0, 1),
+    };
+    let (_, last) = run_with(scenario, inner, &run, None, true)?;
+    let record = last.ok_or_else(|| EngineError::ScenarioPanicked("the execution did not start".into()))?;
+    let diverged_at = *diverged.borrow();
+    Ok(SingleRun { record, diverged_at })
+}

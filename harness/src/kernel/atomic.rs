@@ -1,0 +1,46 @@
+//! `atomic_t`: relaxed atomic counters (`atomic_inc`, `atomic_dec`,
+//! `atomic_read`), the building block of hand-rolled "count the users" gates.
+
+use super::memory::{load, read_modify_write, Object, Ordering, Plain};
+use crate::world::step;
+use std::borrow::Cow;
+
+/// An `atomic_t`: a counter cell whose every access is marked and relaxed
+/// (the non-value-returning atomics imply no barrier in the kernel).
+#[derive(Clone, Copy)]
+pub struct Atomic {
+    cell: Plain<i64>,
+}
+
+impl Atomic {
+    /// `atomic_set(&v, init)` on a new counter embedded in `owner`.
+    #[track_caller]
+    pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>, init: i64) -> Self {
+        Atomic {
+            cell: Plain::new(name, owner, init),
+        }
+    }
+}
+
+/// `atomic_inc(&v)`: one indivisible relaxed read-modify-write.
+#[track_caller]
+pub fn atomic_inc(v: &Atomic) {
+    rmw(v, "atomic_inc", 1);
+}
+
+/// `atomic_dec(&v)`: one indivisible relaxed read-modify-write.
+#[track_caller]
+pub fn atomic_dec(v: &Atomic) {
+    rmw(v, "atomic_dec", -1);
+}
+
+/// `atomic_read(&v)`: a relaxed load.
+#[track_caller]
+pub fn atomic_read(v: &Atomic) -> i64 {
+    step(|cx| load(cx, v.cell.id, "atomic_read", Ordering::Relaxed) as i64)
+}
+
+#[track_caller]
+fn rmw(v: &Atomic, op: &'static str, delta: i64) {
+    step(|cx| read_modify_write(cx, v.cell.id, op, |old| (old as i64 + delta) as u64));
+}

@@ -1,0 +1,85 @@
+//! `struct completion`: "wait for the last user" handshakes.
+
+use super::memory::Object;
+use crate::clock::VectorClock;
+use crate::trace::{PrimId, Target};
+use crate::world::{step, step_blocking, Op, PrimState};
+use std::borrow::Cow;
+
+/// A completion (`DECLARE_COMPLETION(name)` / `init_completion()`).
+#[derive(Clone, Copy, Debug)]
+pub struct Completion {
+    id: PrimId,
+}
+
+/// Pending `complete()` count (`u32::MAX` after `complete_all()`), and the
+/// clock the completers published.
+#[derive(Debug, Default)]
+pub(crate) struct CompletionState {
+    done: u32,
+    release: VectorClock,
+}
+
+impl Completion {
+    /// `init_completion(&c)` on a completion embedded in `owner`, if any.
+    #[track_caller]
+    pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
+        let name = name.into();
+        step(|cx| Completion {
+            id: cx.w.add_prim(name, owner.map(|o| o.id()), PrimState::Completion(CompletionState::default())),
+        })
+    }
+}
+
+fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut CompletionState {
+    match &mut cx.w.prim_mut(id).state {
+        PrimState::Completion(s) => s,
+        _ => unreachable!("completion handles always name completions"),
+    }
+}
+
+fn signal(c: &Completion, op: &'static str, all: bool, cx: &mut Op<'_>) {
+    let e = cx.record(op, Target::Prim(c.id), None);
+    let owner = cx.w.prim(c.id).owner;
+    if !cx.check_owner(owner, e) {
+        return;
+    }
+    let mut clock = state(cx, c.id).release;
+    cx.release(&mut clock);
+    let s = state(cx, c.id);
+    s.release = clock;
+    s.done = if all { u32::MAX } else { s.done.saturating_add(1) };
+    cx.wake_all(c.id);
+}
+
+/// `complete(&c)`: lets one waiter through.
+#[track_caller]
+pub fn complete(c: &Completion) {
+    step(|cx| signal(c, "complete", false, cx));
+}
+
+/// `complete_all(&c)`: lets every present and future waiter through.
+#[track_caller]
+pub fn complete_all(c: &Completion) {
+    step(|cx| signal(c, "complete_all", true, cx));
+}
+
+/// `wait_for_completion(&c)`.
+#[track_caller]
+pub fn wait_for_completion(c: &Completion) {
+    step_blocking(c.id, "wait_for_completion", |cx| {
+        let s = state(cx, c.id);
+        if s.done == 0 {
+            return None;
+        }
+        if s.done != u32::MAX {
+            s.done -= 1;
+        }
+        let clock = s.release;
+        cx.acquire(&clock);
+        let e = cx.record("wait_for_completion", Target::Prim(c.id), None);
+        let owner = cx.w.prim(c.id).owner;
+        cx.check_owner(owner, e);
+        Some(())
+    })
+}

@@ -1,0 +1,105 @@
+//! The driver model: `struct device` with its reference count and release
+//! callback, `kobj.state_in_sysfs` (what `device_is_registered()` reads), and
+//! device-managed (devm) allocations freed when the driver is unbound.
+
+use super::memory::{alloc_object, free_object, Object, Plain};
+use super::refcount::{kref_get, kref_put, Kref};
+use crate::trace::PrimId;
+use crate::world::{step, PrimState};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// A `struct device` embedded in `owner` (e.g. `cxlmd->dev`).
+#[derive(Clone)]
+pub struct Device {
+    name: Cow<'static, str>,
+    kref: Kref,
+    /// `dev->kobj.state_in_sysfs`: a plain bool, set by `device_add()` and
+    /// cleared by `device_del()` (inside `cdev_device_del()`).
+    pub state_in_sysfs: Plain<bool>,
+    devres: PrimId,
+    release: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Device {
+    /// The device's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// `device_initialize(dev)` with `dev->release = release`: reference count 1,
+/// not registered.
+#[track_caller]
+pub fn device_initialize(
+    name: impl Into<Cow<'static, str>>,
+    owner: Object,
+    release: impl Fn() + Send + Sync + 'static,
+) -> Device {
+    let name = name.into();
+    let kref = Kref::new(format!("{name}.kobj.kref"), Some(owner));
+    let state_in_sysfs = Plain::new(format!("{name}.kobj.state_in_sysfs"), Some(owner), false);
+    let devres_name = format!("{name}.devres_head");
+    let devres = step(|cx| cx.w.add_prim(devres_name.into(), Some(owner.id()), PrimState::Devres(Vec::new())));
+    Device {
+        name,
+        kref,
+        state_in_sysfs,
+        devres,
+        release: Arc::new(release),
+    }
+}
+
+/// `get_device(dev)`.
+#[track_caller]
+pub fn get_device(dev: &Device) {
+    kref_get(&dev.kref);
+}
+
+/// `put_device(dev)`: the last reference runs the release callback.
+#[track_caller]
+pub fn put_device(dev: &Device) {
+    kref_put(&dev.kref, || (dev.release)());
+}
+
+/// `device_is_registered(dev)`: a plain read of `kobj.state_in_sysfs`.
+#[track_caller]
+pub fn device_is_registered(dev: &Device) -> bool {
+    dev.state_in_sysfs.read()
+}
+
+/// `devm_kzalloc(dev, …)`: an allocation freed when the driver unbinds.
+#[track_caller]
+pub fn devm_kzalloc(dev: &Device, name: impl Into<Cow<'static, str>>) -> Object {
+    let name = name.into();
+    step(|cx| {
+        let obj = alloc_object(cx, name);
+        match &mut cx.w.prim_mut(dev.devres).state {
+            PrimState::Devres(list) => list.push(obj.id()),
+            _ => unreachable!("devres handles always name devres lists"),
+        }
+        obj
+    })
+}
+
+/// `device_release_driver(dev)`: runs the driver's `remove` callback, then
+/// releases the device-managed resources, newest first (`devres_release_all`).
+#[track_caller]
+pub fn device_release_driver(dev: &Device, remove: impl FnOnce()) {
+    remove();
+    // devres_release_all(): one step per allocation, newest first.
+    let mut more = true;
+    while more {
+        more = step(|cx| {
+            let PrimState::Devres(list) = &mut cx.w.prim_mut(dev.devres).state else {
+                unreachable!("devres handles always name devres lists")
+            };
+            let next = list.pop();
+            let remaining = !list.is_empty();
+            if let Some(id) = next {
+                free_object(cx, Object::from_id(id), "devres_release_all: kfree");
+            }
+            remaining
+        });
+    }
+}

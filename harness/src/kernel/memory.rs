@@ -1,0 +1,330 @@
+//! Memory with lifetimes: objects that removal frees (KASAN-checked), and the
+//! [`Plain`] cells embedded in them whose accesses are checked for data races.
+
+use crate::clock::{Epoch, VectorClock, MAX_TASKS};
+use crate::finding::{Detail, Finding, FindingKind};
+use crate::trace::{ObjectId, PrimId, Target, Value};
+use crate::world::{step, ObjectSlot, Op, PrimState};
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+/// A model object: one heap allocation of the driver (`struct cxl_mem`,
+/// `struct cxl_memdev`, …). Freeing it poisons it; any later access through
+/// the model is a use-after-removal naming both sites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Object {
+    pub(crate) id: ObjectId,
+}
+
+impl Object {
+    pub(crate) fn from_id(id: ObjectId) -> Self {
+        Object { id }
+    }
+
+    /// The object's id (for pointer values).
+    pub fn id(self) -> ObjectId {
+        self.id
+    }
+
+    /// A read of the object's memory, e.g. the ioctl dereferencing `cxlm`.
+    #[track_caller]
+    pub fn read(self) {
+        self.touch("read");
+    }
+
+    /// A write to the object's memory.
+    #[track_caller]
+    pub fn write(self) {
+        self.touch("write");
+    }
+
+    #[track_caller]
+    fn touch(self, op: &'static str) {
+        step(|cx| {
+            let e = cx.record(op, Target::Object(self.id), None);
+            cx.check_owner(Some(self.id), e);
+        });
+    }
+}
+
+/// Allocate an object named `name` (`kzalloc(sizeof(*cxlm), GFP_KERNEL)`).
+#[track_caller]
+pub fn kzalloc(name: impl Into<Cow<'static, str>>) -> Object {
+    let name = name.into();
+    step(|cx| alloc_object(cx, name))
+}
+
+pub(crate) fn alloc_object(cx: &mut Op<'_>, name: Cow<'static, str>) -> Object {
+    let id = ObjectId(cx.w.objects.len() as u32);
+    let e = cx.record_minor("kzalloc", Target::None, None);
+    cx.w.objects.push(ObjectSlot {
+        name,
+        alloc_event: e,
+        free_event: None,
+    });
+    cx.w.trace[e].target = Target::Object(id);
+    Object { id }
+}
+
+/// Free an object (`kfree()`); a second free is reported as a use-after-removal.
+#[track_caller]
+pub fn kfree(obj: Object) {
+    step(|cx| free_object(cx, obj, "kfree"));
+}
+
+pub(crate) fn free_object(cx: &mut Op<'_>, obj: Object, op: &'static str) {
+    let e = cx.record(op, Target::Object(obj.id), None);
+    if cx.check_owner(Some(obj.id), e) {
+        cx.w.objects[obj.id.0 as usize].free_event = Some(e);
+    }
+}
+
+/// How a value of a cell is stored in the world (as a `u64`) and shown.
+pub trait CellValue: Copy + 'static {
+    /// Encode for storage.
+    fn encode(self) -> u64;
+    /// Decode from storage.
+    fn decode(raw: u64) -> Self;
+    /// Typed for display in traces.
+    fn display(raw: u64) -> Value;
+}
+
+impl CellValue for bool {
+    fn encode(self) -> u64 {
+        self as u64
+    }
+    fn decode(raw: u64) -> Self {
+        raw != 0
+    }
+    fn display(raw: u64) -> Value {
+        Value::Bool(raw != 0)
+    }
+}
+
+impl CellValue for i64 {
+    fn encode(self) -> u64 {
+        self as u64
+    }
+    fn decode(raw: u64) -> Self {
+        raw as i64
+    }
+    fn display(raw: u64) -> Value {
+        Value::Int(raw as i64)
+    }
+}
+
+/// A pointer to a model object, or NULL.
+impl CellValue for Option<Object> {
+    fn encode(self) -> u64 {
+        self.map_or(0, |o| o.id.0 as u64 + 1)
+    }
+    fn decode(raw: u64) -> Self {
+        raw.checked_sub(1).map(|i| Object { id: ObjectId(i as u32) })
+    }
+    fn display(raw: u64) -> Value {
+        Value::Ptr(raw.checked_sub(1).map(|i| ObjectId(i as u32)))
+    }
+}
+
+/// The last access of one kind to a cell: when, at which event, and whether
+/// it was marked (`READ_ONCE` and friends never race with each other).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AccessStamp {
+    pub epoch: Epoch,
+    pub event: u32,
+    pub marked: bool,
+    pub valid: bool,
+}
+
+/// A memory cell's state: its value, the clock its last release published,
+/// and the access history the race detector needs (FastTrack-style: the last
+/// write, and each task's last read since it).
+#[derive(Debug)]
+pub(crate) struct CellState {
+    pub raw: u64,
+    pub display: fn(u64) -> Value,
+    /// Published by `smp_store_release` / `rcu_assign_pointer`, or by a
+    /// relaxed store carrying its task's last fence.
+    pub clock: VectorClock,
+    pub last_write: AccessStamp,
+    pub reads: [AccessStamp; MAX_TASKS],
+}
+
+/// How a cell access is ordered, for race detection and happens-before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ordering {
+    /// A plain C access: races with any unordered conflicting access.
+    Plain,
+    /// `READ_ONCE` / `WRITE_ONCE` / relaxed atomics.
+    Relaxed,
+    /// `smp_load_acquire` / `srcu_dereference` (dependency ordering treated
+    /// as acquire) / `smp_store_release` / `rcu_assign_pointer`.
+    AcquireRelease,
+}
+
+/// A memory cell of the driver: a field such as `kobj.state_in_sysfs` or
+/// `cxlmd->cxlm`. Its plain accesses ([`Plain::read`], [`Plain::write`]) are
+/// what the kernel memory model calls plain C accesses; the marked accessors
+/// (`READ_ONCE`, `WRITE_ONCE`, …) take the same cell, as in C.
+pub struct Plain<T: CellValue> {
+    pub(crate) id: PrimId,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: CellValue> Clone for Plain<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T: CellValue> Copy for Plain<T> {}
+
+impl<T: CellValue> Plain<T> {
+    /// A cell named `name` holding `init`, embedded in `owner` if given (so
+    /// touching it after the owner is freed is a use-after-removal).
+    #[track_caller]
+    pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>, init: T) -> Self {
+        let name = name.into();
+        step(|cx| Self::create(cx, name, owner, init))
+    }
+
+    pub(crate) fn create(cx: &mut Op<'_>, name: Cow<'static, str>, owner: Option<Object>, init: T) -> Self {
+        let id = cx.w.add_prim(
+            name,
+            owner.map(|o| o.id),
+            PrimState::Cell(CellState {
+                raw: init.encode(),
+                display: T::display,
+                clock: VectorClock::new(),
+                last_write: AccessStamp::default(),
+                reads: [AccessStamp::default(); MAX_TASKS],
+            }),
+        );
+        Plain { id, _t: PhantomData }
+    }
+
+    /// A plain load.
+    #[track_caller]
+    pub fn read(&self) -> T {
+        step(|cx| T::decode(load(cx, self.id, "read", Ordering::Plain)))
+    }
+
+    /// A plain store.
+    #[track_caller]
+    pub fn write(&self, v: T) {
+        step(|cx| store(cx, self.id, "write", v.encode(), Ordering::Plain));
+    }
+}
+
+fn cell<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut CellState {
+    match &mut cx.w.prim_mut(id).state {
+        PrimState::Cell(c) => c,
+        _ => unreachable!("cell handles always name cells"),
+    }
+}
+
+/// Load a cell within an operation: check its owner, record the event, check
+/// for a race with the last write, apply the ordering's happens-before.
+pub(crate) fn load(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering) -> u64 {
+    let raw = cell(cx, id).raw;
+    access(cx, id, op, ord, raw, false);
+    raw
+}
+
+/// Store to a cell within an operation (see [`load`]).
+pub(crate) fn store(cx: &mut Op<'_>, id: PrimId, op: &'static str, raw: u64, ord: Ordering) {
+    access(cx, id, op, ord, raw, true);
+}
+
+/// An indivisible read-modify-write (`atomic_inc` and friends): one event,
+/// checked as a write, returning the old value.
+pub(crate) fn read_modify_write(cx: &mut Op<'_>, id: PrimId, op: &'static str, f: impl FnOnce(u64) -> u64) -> u64 {
+    let old = cell(cx, id).raw;
+    access(cx, id, op, Ordering::Relaxed, f(old), true);
+    old
+}
+
+fn access(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering, raw: u64, is_write: bool) {
+    let display = cell(cx, id).display;
+    let e = cx.record(op, Target::Prim(id), Some(display(raw)));
+    let owner = cx.w.prim(id).owner;
+    if !cx.check_owner(owner, e) {
+        return;
+    }
+    let me = cx.me;
+    let marked = ord != Ordering::Plain;
+    let epoch = cx.epoch();
+    let stamp = AccessStamp {
+        epoch,
+        event: e as u32,
+        marked,
+        valid: true,
+    };
+    if cx.w.config.race_detection {
+        let (last_write, reads) = {
+            let c = cell(cx, id);
+            (c.last_write, c.reads)
+        };
+        let now = cx.clock();
+        let racing = if conflicts(now, last_write, marked) {
+            Some(last_write)
+        } else if is_write {
+            reads
+                .iter()
+                .enumerate()
+                .find(|&(t, r)| t != me && conflicts(now, *r, marked))
+                .map(|(_, r)| *r)
+        } else {
+            None
+        };
+        if let Some(first) = racing {
+            report_race(cx, id, first.event as usize, e);
+        }
+        if !is_write {
+            cell(cx, id).reads[me] = stamp;
+        }
+    }
+    let published = cell(cx, id).clock;
+    match (is_write, ord) {
+        (false, Ordering::Plain) => {}
+        (false, Ordering::Relaxed) => cx.w.tasks[me].observed_relaxed.join(&published),
+        (false, Ordering::AcquireRelease) => cx.acquire(&published),
+        (true, _) => {
+            let clock = match ord {
+                Ordering::Plain | Ordering::Relaxed => cx.w.tasks[me].fence_release,
+                Ordering::AcquireRelease => *cx.clock(),
+            };
+            let c = cell(cx, id);
+            c.raw = raw;
+            c.clock = clock;
+            c.last_write = stamp;
+            c.reads = [AccessStamp::default(); MAX_TASKS];
+            if ord == Ordering::AcquireRelease {
+                cx.w.tasks[me].clock.tick(me);
+            }
+        }
+    }
+}
+
+/// Whether an access by the task owning `now`, marked or not, conflicts with
+/// the earlier access `then`: both exist, at least one is plain, and `then`
+/// does not happen-before now.
+fn conflicts(now: &VectorClock, then: AccessStamp, marked_now: bool) -> bool {
+    then.valid && !(marked_now && then.marked) && !now.covers(then.epoch)
+}
+
+fn report_race(cx: &mut Op<'_>, id: PrimId, first: usize, second: usize) {
+    let sites = (id, cx.w.trace[first].site, cx.w.trace[second].site);
+    if cx.w.race_signatures.contains(&sites) {
+        return;
+    }
+    cx.w.race_signatures.push(sites);
+    let detail = Detail::DataRace {
+        cell: cx.w.prim(id).name.to_string(),
+        first: cx.w.access(first),
+        second: cx.w.access(second),
+    };
+    cx.w.report(Finding {
+        kind: FindingKind::DataRace,
+        detail,
+    });
+}

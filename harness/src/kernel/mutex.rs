@@ -1,0 +1,89 @@
+//! `struct mutex`: sleeping mutual exclusion, no recursion.
+
+use super::memory::Object;
+use super::rwsem::misuse;
+use crate::clock::VectorClock;
+use crate::trace::{PrimId, Target};
+use crate::world::{step, step_blocking, Op, PrimState, World};
+use std::borrow::Cow;
+
+/// A mutex (`DEFINE_MUTEX(name)` / `mutex_init()`).
+#[derive(Clone, Copy, Debug)]
+pub struct Mutex {
+    id: PrimId,
+}
+
+/// Who holds the mutex, and the clock its last unlock published.
+#[derive(Debug, Default)]
+pub(crate) struct MutexState {
+    holder: Option<usize>,
+    release: VectorClock,
+}
+
+impl MutexState {
+    pub(crate) fn describe_holders(&self, w: &World) -> String {
+        match self.holder {
+            Some(t) => format!("held by {}", w.task_name(t)),
+            None => String::new(),
+        }
+    }
+}
+
+impl Mutex {
+    /// `DEFINE_MUTEX(name)` (or `mutex_init` on a field of `owner`).
+    #[track_caller]
+    pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
+        let name = name.into();
+        step(|cx| Mutex {
+            id: cx.w.add_prim(name, owner.map(|o| o.id()), PrimState::Mutex(MutexState::default())),
+        })
+    }
+}
+
+fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut MutexState {
+    match &mut cx.w.prim_mut(id).state {
+        PrimState::Mutex(s) => s,
+        _ => unreachable!("mutex handles always name mutexes"),
+    }
+}
+
+/// `mutex_lock(&m)`.
+#[track_caller]
+pub fn mutex_lock(m: &Mutex) {
+    step_blocking(m.id, "mutex_lock", |cx| {
+        let me = cx.me;
+        let s = state(cx, m.id);
+        if s.holder.is_some() {
+            return None;
+        }
+        s.holder = Some(me);
+        let clock = s.release;
+        cx.acquire(&clock);
+        let e = cx.record("mutex_lock", Target::Prim(m.id), None);
+        let owner = cx.w.prim(m.id).owner;
+        cx.check_owner(owner, e);
+        Some(())
+    })
+}
+
+/// `mutex_unlock(&m)`.
+#[track_caller]
+pub fn mutex_unlock(m: &Mutex) {
+    step(|cx| {
+        let e = cx.record("mutex_unlock", Target::Prim(m.id), None);
+        let owner = cx.w.prim(m.id).owner;
+        if !cx.check_owner(owner, e) {
+            return;
+        }
+        let me = cx.me;
+        let s = state(cx, m.id);
+        if s.holder != Some(me) {
+            return misuse(cx, e, "mutex_unlock() of a mutex not held");
+        }
+        s.holder = None;
+        let mut clock = s.release;
+        cx.release(&mut clock);
+        state(cx, m.id).release = clock;
+        cx.wake_all(m.id);
+    });
+}

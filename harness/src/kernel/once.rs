@@ -1,0 +1,56 @@
+//! Marked accesses and barriers: `READ_ONCE`, `WRITE_ONCE`,
+//! `smp_load_acquire`, `smp_store_release` and `smp_mb`.
+//!
+//! On the sequentially consistent explorers a marked access is atomic and
+//! never races with another marked access. Happens-before follows C11's rules
+//! for relaxed accesses and fences: a relaxed store publishes the clock of its
+//! task's last full fence, and a relaxed load's observation only becomes
+//! ordering at the loading task's next full fence. So `WRITE_ONCE` alone
+//! orders nothing, exactly as in the kernel memory model.
+#![allow(non_snake_case)]
+
+use super::memory::{load, store, CellValue, Ordering, Plain};
+use crate::trace::Target;
+use crate::world::step;
+
+/// `READ_ONCE(x)`: a marked, relaxed load.
+#[track_caller]
+pub fn READ_ONCE<T: CellValue>(x: &Plain<T>) -> T {
+    step(|cx| T::decode(load(cx, x.id, "READ_ONCE", Ordering::Relaxed)))
+}
+
+/// `WRITE_ONCE(x, v)`: a marked, relaxed store.
+#[track_caller]
+pub fn WRITE_ONCE<T: CellValue>(x: &Plain<T>, v: T) {
+    step(|cx| store(cx, x.id, "WRITE_ONCE", v.encode(), Ordering::Relaxed));
+}
+
+/// `smp_load_acquire(x)`: everything before the store it reads from (if that
+/// was a release) happens-before what follows.
+#[track_caller]
+pub fn smp_load_acquire<T: CellValue>(x: &Plain<T>) -> T {
+    step(|cx| T::decode(load(cx, x.id, "smp_load_acquire", Ordering::AcquireRelease)))
+}
+
+/// `smp_store_release(x, v)`: everything before happens-before whoever
+/// acquires this value.
+#[track_caller]
+pub fn smp_store_release<T: CellValue>(x: &Plain<T>, v: T) {
+    step(|cx| store(cx, x.id, "smp_store_release", v.encode(), Ordering::AcquireRelease));
+}
+
+/// `smp_mb()`: a full barrier. Acquires what the task's relaxed loads
+/// observed since its last fence, and makes its history so far what its
+/// later relaxed stores publish.
+#[track_caller]
+pub fn smp_mb() {
+    step(|cx| {
+        cx.record_minor("smp_mb", Target::None, None);
+        let me = cx.me;
+        let t = &mut cx.w.tasks[me];
+        let observed = t.observed_relaxed;
+        t.clock.join(&observed);
+        t.fence_release = t.clock;
+        t.clock.tick(me);
+    });
+}

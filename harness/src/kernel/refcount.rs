@@ -1,0 +1,112 @@
+//! `struct kref` / `refcount_t`: the last put runs the release, ordered after
+//! every earlier put (the kernel's `refcount_dec_and_test` is a release, and
+//! the final decrement an acquire).
+
+use super::memory::Object;
+use super::rwsem::misuse;
+use crate::clock::VectorClock;
+use crate::trace::{PrimId, Target, Value};
+use crate::world::{step, Op, PrimState};
+use std::borrow::Cow;
+
+/// A reference count (`kref_init()` leaves it at 1).
+#[derive(Clone, Copy, Debug)]
+pub struct Kref {
+    id: PrimId,
+}
+
+/// The count and the clock the puts published.
+#[derive(Debug, Default)]
+pub(crate) struct RefcountState {
+    pub(crate) count: i64,
+    release: VectorClock,
+}
+
+impl Kref {
+    /// `kref_init(&obj->kref)`: a count of 1, embedded in `owner`.
+    #[track_caller]
+    pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
+        let name = name.into();
+        step(|cx| Kref {
+            id: cx.w.add_prim(
+                name,
+                owner.map(|o| o.id()),
+                PrimState::Refcount(RefcountState {
+                    count: 1,
+                    release: VectorClock::new(),
+                }),
+            ),
+        })
+    }
+}
+
+fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut RefcountState {
+    match &mut cx.w.prim_mut(id).state {
+        PrimState::Refcount(s) => s,
+        _ => unreachable!("kref handles always name krefs"),
+    }
+}
+
+/// `kref_get(&k)`.
+#[track_caller]
+pub fn kref_get(k: &Kref) {
+    step(|cx| {
+        let count = state(cx, k.id).count;
+        let e = cx.record("kref_get", Target::Prim(k.id), Some(Value::Int(count + 1)));
+        let owner = cx.w.prim(k.id).owner;
+        if !cx.check_owner(owner, e) {
+            return;
+        }
+        if count <= 0 {
+            return misuse(cx, e, "kref_get() on a zero refcount (refcount_t: addition on 0; use-after-free)");
+        }
+        state(cx, k.id).count += 1;
+    });
+}
+
+/// `kref_get_unless_zero(&k)`: takes a reference unless the count already
+/// reached zero.
+#[track_caller]
+pub fn kref_get_unless_zero(k: &Kref) -> bool {
+    step(|cx| {
+        let count = state(cx, k.id).count;
+        let e = cx.record("kref_get_unless_zero", Target::Prim(k.id), Some(Value::Int(count)));
+        let owner = cx.w.prim(k.id).owner;
+        if !cx.check_owner(owner, e) || count <= 0 {
+            return false;
+        }
+        state(cx, k.id).count += 1;
+        true
+    })
+}
+
+/// `kref_put(&k, release)`: drops a reference; the last one calls `release`
+/// (after this step, as its own operations). Returns whether it did.
+#[track_caller]
+pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
+    let last = step(|cx| {
+        let count = state(cx, k.id).count - 1;
+        let e = cx.record("kref_put", Target::Prim(k.id), Some(Value::Int(count)));
+        let owner = cx.w.prim(k.id).owner;
+        if !cx.check_owner(owner, e) {
+            return false;
+        }
+        if count < 0 {
+            misuse(cx, e, "kref_put() underflow");
+            return false;
+        }
+        let mut clock = state(cx, k.id).release;
+        cx.release(&mut clock);
+        let s = state(cx, k.id);
+        s.count = count;
+        s.release = clock;
+        if count == 0 {
+            cx.acquire(&clock);
+        }
+        count == 0
+    });
+    if last {
+        release();
+    }
+    last
+}

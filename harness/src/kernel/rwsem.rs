@@ -1,0 +1,175 @@
+//! `struct rw_semaphore` with the kernel's writer preference: once a writer
+//! is queued, new readers wait behind it. That is why a nested `down_read()`
+//! in an ioctl deadlocks against a removal sitting in `down_write()`.
+
+use super::memory::Object;
+use crate::clock::VectorClock;
+use crate::finding::{Detail, Finding, FindingKind};
+use crate::trace::{PrimId, Target};
+use crate::world::{step, step_blocking, Op, PrimState, World};
+use std::borrow::Cow;
+use std::collections::VecDeque;
+
+/// A reader-writer semaphore (`DECLARE_RWSEM(name)` / `init_rwsem()`).
+#[derive(Clone, Copy, Debug)]
+pub struct RwSemaphore {
+    id: PrimId,
+}
+
+/// The semaphore's state: holders, the queue of writers, and the clocks its
+/// releases published.
+#[derive(Debug, Default)]
+pub(crate) struct RwSemState {
+    readers: Vec<usize>,
+    writer: Option<usize>,
+    queued_writers: VecDeque<usize>,
+    /// Published by `up_write`: every later holder acquires it.
+    write_release: VectorClock,
+    /// Published by `up_read`: acquired by the next writer only (readers do
+    /// not order each other).
+    read_release: VectorClock,
+}
+
+impl RwSemState {
+    pub(crate) fn describe_holders(&self, w: &World) -> String {
+        if let Some(t) = self.writer {
+            return format!("held for write by {}", w.task_name(t));
+        }
+        let mut parts = Vec::new();
+        if !self.readers.is_empty() {
+            let names: Vec<&str> = self.readers.iter().map(|&t| w.task_name(t)).collect();
+            parts.push(format!("held for read by {}", names.join(", ")));
+        }
+        if !self.queued_writers.is_empty() {
+            let names: Vec<&str> = self.queued_writers.iter().map(|&t| w.task_name(t)).collect();
+            parts.push(format!("writer queued: {}", names.join(", ")));
+        }
+        parts.join("; ")
+    }
+}
+
+impl RwSemaphore {
+    /// `DECLARE_RWSEM(name)`: a global semaphore.
+    #[track_caller]
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
+        Self::new_in(name, None)
+    }
+
+    /// `init_rwsem(&obj->sem)`: a semaphore embedded in `owner`.
+    #[track_caller]
+    pub fn new_in(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
+        let name = name.into();
+        step(|cx| RwSemaphore {
+            id: cx.w.add_prim(name, owner.map(|o| o.id()), PrimState::RwSem(RwSemState::default())),
+        })
+    }
+}
+
+fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut RwSemState {
+    match &mut cx.w.prim_mut(id).state {
+        PrimState::RwSem(s) => s,
+        _ => unreachable!("rwsem handles always name rwsems"),
+    }
+}
+
+/// Check the owner; record a use-after-removal and return false if freed.
+fn owner_alive(cx: &mut Op<'_>, id: PrimId, e: usize) -> bool {
+    let owner = cx.w.prim(id).owner;
+    cx.check_owner(owner, e)
+}
+
+/// `down_read(&sem)`: waits while a writer holds or is queued.
+#[track_caller]
+pub fn down_read(sem: &RwSemaphore) {
+    step_blocking(sem.id, "down_read", |cx| {
+        let me = cx.me;
+        let s = state(cx, sem.id);
+        if s.writer.is_some() || !s.queued_writers.is_empty() {
+            return None;
+        }
+        s.readers.push(me);
+        let clock = s.write_release;
+        cx.acquire(&clock);
+        let e = cx.record("down_read", Target::Prim(sem.id), None);
+        owner_alive(cx, sem.id, e);
+        Some(())
+    })
+}
+
+/// `up_read(&sem)`.
+#[track_caller]
+pub fn up_read(sem: &RwSemaphore) {
+    step(|cx| {
+        let e = cx.record("up_read", Target::Prim(sem.id), None);
+        if !owner_alive(cx, sem.id, e) {
+            return;
+        }
+        let me = cx.me;
+        let s = state(cx, sem.id);
+        let Some(pos) = s.readers.iter().position(|&t| t == me) else {
+            return misuse(cx, e, "up_read() of a semaphore not held for read");
+        };
+        s.readers.swap_remove(pos);
+        let mut clock = s.read_release;
+        cx.release(&mut clock);
+        state(cx, sem.id).read_release = clock;
+        cx.wake_all(sem.id);
+    });
+}
+
+/// `down_write(&sem)`: queues behind current holders; blocks new readers
+/// from the moment it is queued.
+#[track_caller]
+pub fn down_write(sem: &RwSemaphore) {
+    step_blocking(sem.id, "down_write", |cx| {
+        let me = cx.me;
+        let s = state(cx, sem.id);
+        if !s.queued_writers.contains(&me) {
+            s.queued_writers.push_back(me);
+        }
+        if s.writer.is_some() || !s.readers.is_empty() || s.queued_writers.front() != Some(&me) {
+            return None;
+        }
+        s.queued_writers.pop_front();
+        s.writer = Some(me);
+        let mut clock = s.write_release;
+        clock.join(&s.read_release);
+        cx.acquire(&clock);
+        let e = cx.record("down_write", Target::Prim(sem.id), None);
+        owner_alive(cx, sem.id, e);
+        Some(())
+    })
+}
+
+/// `up_write(&sem)`.
+#[track_caller]
+pub fn up_write(sem: &RwSemaphore) {
+    step(|cx| {
+        let e = cx.record("up_write", Target::Prim(sem.id), None);
+        if !owner_alive(cx, sem.id, e) {
+            return;
+        }
+        let me = cx.me;
+        let s = state(cx, sem.id);
+        if s.writer != Some(me) {
+            return misuse(cx, e, "up_write() of a semaphore not held for write");
+        }
+        s.writer = None;
+        let mut clock = s.write_release;
+        cx.release(&mut clock);
+        state(cx, sem.id).write_release = clock;
+        cx.wake_all(sem.id);
+    });
+}
+
+/// Report a locking-API misuse by the scenario as an invariant failure.
+pub(crate) fn misuse(cx: &mut Op<'_>, e: usize, message: &str) {
+    let at = cx.w.access(e);
+    cx.w.report(Finding {
+        kind: FindingKind::Invariant,
+        detail: Detail::Invariant {
+            message: message.to_string(),
+            at,
+        },
+    });
+}

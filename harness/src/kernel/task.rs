@@ -1,0 +1,61 @@
+//! Tasks: the user threads that open and ioctl, and the removal path.
+
+use crate::world;
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A spawned task, to be joined.
+#[derive(Debug)]
+pub struct Task {
+    /// Filled in by the task itself when it starts (its scheduler id).
+    id: Arc<AtomicUsize>,
+    handle: shuttle::thread::JoinHandle<()>,
+}
+
+/// Start a task named `name` running `f` (a user process calling `ioctl()`,
+/// or the thread unbinding the driver). Everything the caller did before
+/// happens-before everything `f` does.
+pub fn spawn_task(name: impl Into<Cow<'static, str>>, f: impl FnOnce() + Send + 'static) -> Task {
+    let name = name.into();
+    let clock = world::clock_for_spawn();
+    let id = Arc::new(AtomicUsize::new(usize::MAX));
+    let child_id = Arc::clone(&id);
+    let handle = shuttle::thread::spawn(move || {
+        let me = world::current_task();
+        // The whole execution runs on one OS thread: no ordering is needed.
+        child_id.store(me, Ordering::Relaxed);
+        world::spawned(me, name, clock);
+        f();
+        world::task_finished();
+    });
+    Task { id, handle }
+}
+
+impl Task {
+    /// Wait for the task to end; its history happens-before the caller's
+    /// next operations.
+    pub fn join(self) {
+        // A task cut off by a finding never returns; the execution stops at
+        // the join's scheduling point instead, so the result is never seen.
+        let _ = self.handle.join();
+        world::joined(self.id.load(Ordering::Relaxed));
+    }
+}
+
+/// `cpu_relax()`: the body of a polling loop. The task does not run again
+/// until another task has performed an operation, so a poll that cannot
+/// succeed becomes a `Hang` rather than a scheduler spinning forever.
+#[track_caller]
+pub fn cpu_relax() {
+    world::spin_wait();
+}
+
+/// `cond_resched()`: one step of unrelated work (a scheduling point that
+/// changes nothing), e.g. the rest of a real driver's remove path.
+#[track_caller]
+pub fn cond_resched() {
+    world::step(|cx| {
+        cx.record_minor("cond_resched", crate::trace::Target::None, None);
+    });
+}

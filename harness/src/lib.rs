@@ -1,0 +1,16 @@
+//! # unplug harness
+//!
+//! A deterministic concurrency explorer for device-removal-vs-ioctl races in
+//! Linux-kernel-style drivers. Scenarios are written with kernel-named
+//! primitives ([`kernel`]); the [`engine`] runs them on shuttle's runtime
+//! under seeded [`scheduler`]s, records a [`trace`], and reports
+//! [`finding`]s — use-after-removal, data races, deadlocks, hangs, leaks —
+//! as kernel-style [`report`]s whose schedules are saved to the [`corpus`].
+
+pub mod clock;
+pub mod engine;
+pub mod finding;
+pub mod kernel;
+pub mod scheduler;
+pub mod trace;
+pub mod world;

@@ -1,0 +1,70 @@
+//! The trace: one [`Event`] per model operation an execution performed, in
+//! the order the scheduler ran them. Reports draw their race diagram from it.
+
+use std::fmt;
+use std::panic::Location;
+
+/// A value read or written by a model operation, typed for display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A boolean flag such as `kobj.state_in_sysfs`.
+    Bool(bool),
+    /// An integer: a counter, an index, a return code.
+    Int(i64),
+    /// A pointer to a model object, or NULL.
+    Ptr(Option<ObjectId>),
+}
+
+/// Identifies a model object (a heap allocation with a lifetime).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub u32);
+
+/// Identifies a synchronisation primitive or memory cell in the world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PrimId(pub u32);
+
+/// What an event acted on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Nothing named (a task starting, a fence).
+    None,
+    /// A primitive or cell, by id (its name is in the world's table).
+    Prim(PrimId),
+    /// A model object, by id.
+    Object(ObjectId),
+}
+
+/// One model operation as it happened.
+#[derive(Clone, Copy, Debug)]
+pub struct Event {
+    /// Index of the task that performed it.
+    pub task: usize,
+    /// The kernel-named operation (`down_read`, `READ_ONCE`, `kfree`, …).
+    pub op: &'static str,
+    /// What it acted on.
+    pub target: Target,
+    /// The value read, written or returned, if any.
+    pub value: Option<Value>,
+    /// Where in the scenario source the operation was called.
+    pub site: &'static Location<'static>,
+    /// Whether the event only records bookkeeping (shown in full traces, not
+    /// in race diagrams unless a finding names it).
+    pub minor: bool,
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Ptr(None) => write!(f, "NULL"),
+            Value::Ptr(Some(o)) => write!(f, "obj#{}", o.0),
+        }
+    }
+}
+
+/// A short `file:line` for a call site, without the directories.
+pub fn short_site(site: &Location<'_>) -> String {
+    let file = site.file().rsplit(['/', '\\']).next().unwrap_or(site.file());
+    format!("{file}:{}", site.line())
+}

@@ -1,0 +1,593 @@
+//! The world: everything one execution of a scenario knows about the
+//! modelled kernel — tasks, objects, primitives, memory cells, the trace and
+//! the findings.
+//!
+//! All tasks of an execution run as coroutines on one OS thread (shuttle's
+//! continuations), so the world lives in a thread-local and is borrowed only
+//! for the duration of one model operation, never across a scheduling point.
+//! Each model operation is one atomic step: [`step`] first yields to the
+//! scheduler, then performs the operation against the world without any
+//! further interleaving. That is the sequentially consistent memory model the
+//! shuttle explorers check; weak memory is the loom backend's business.
+
+use crate::clock::{Epoch, VectorClock, MAX_TASKS};
+use crate::finding::{Access, Detail, Finding, FindingKind};
+use crate::kernel::completion::CompletionState;
+use crate::kernel::memory::CellState;
+use crate::kernel::mutex::MutexState;
+use crate::kernel::percpu_ref::PercpuRefState;
+use crate::kernel::refcount::RefcountState;
+use crate::kernel::rwsem::RwSemState;
+use crate::kernel::srcu::SrcuState;
+use crate::trace::{short_site, Event, ObjectId, PrimId, Target, Value};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::panic::Location;
+
+thread_local! {
+    static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
+}
+
+/// Per-execution settings the engine gives the world.
+#[derive(Clone, Copy, Debug)]
+pub struct WorldConfig {
+    /// Whether plain accesses are checked for data races (vector clocks).
+    pub race_detection: bool,
+}
+
+/// The pseudo-primitive a task spinning in `cpu_relax()` parks on: it is
+/// woken by any other task's next operation (nothing can change what it
+/// polls until another task runs).
+pub(crate) const SPIN: PrimId = PrimId(u32::MAX);
+
+/// What a blocked task waits for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Wait {
+    pub prim: PrimId,
+    pub op: &'static str,
+}
+
+/// A task of the execution, as the model sees it.
+#[derive(Debug)]
+pub(crate) struct TaskState {
+    pub name: Cow<'static, str>,
+    /// Happens-before clock.
+    pub clock: VectorClock,
+    /// The clock at this task's last full or release fence: what a relaxed
+    /// store (`WRITE_ONCE`) publishes, under C11's fence rules.
+    pub fence_release: VectorClock,
+    /// Clocks observed by relaxed loads (`READ_ONCE`) since the last full
+    /// fence; an `smp_mb()` acquires them.
+    pub observed_relaxed: VectorClock,
+    pub wait: Option<Wait>,
+    pub finished: bool,
+    /// Index of this task's last event, for the hang report.
+    pub last_event: Option<usize>,
+}
+
+/// A model object: a heap allocation with a lifetime.
+#[derive(Debug)]
+pub(crate) struct ObjectSlot {
+    pub name: Cow<'static, str>,
+    pub alloc_event: usize,
+    pub free_event: Option<usize>,
+}
+
+/// The state of one primitive, by kind.
+#[derive(Debug)]
+pub(crate) enum PrimState {
+    Cell(CellState),
+    RwSem(RwSemState),
+    Srcu(SrcuState),
+    Mutex(MutexState),
+    Completion(CompletionState),
+    Refcount(RefcountState),
+    PercpuRef(PercpuRefState),
+    /// A device's devres list: the devm allocations to free on unbind.
+    Devres(Vec<ObjectId>),
+}
+
+/// A primitive or memory cell, with the object it is embedded in (if any):
+/// touching a primitive of a freed object is itself a use-after-removal.
+#[derive(Debug)]
+pub(crate) struct PrimSlot {
+    pub name: Cow<'static, str>,
+    pub owner: Option<ObjectId>,
+    pub state: PrimState,
+}
+
+/// One execution's model state.
+#[derive(Debug)]
+pub struct World {
+    pub(crate) config: WorldConfig,
+    pub(crate) tasks: Vec<TaskState>,
+    pub(crate) objects: Vec<ObjectSlot>,
+    pub(crate) prims: Vec<PrimSlot>,
+    pub(crate) trace: Vec<Event>,
+    pub(crate) findings: Vec<Finding>,
+    /// Signatures of the data races already reported in this execution.
+    pub(crate) race_signatures: Vec<(PrimId, &'static Location<'static>, &'static Location<'static>)>,
+    /// A fatal finding was recorded: the scheduler ends the execution at the
+    /// next scheduling point.
+    pub(crate) stop: bool,
+    /// Tasks registered and not finished.
+    pub(crate) live: usize,
+    /// Whether the scenario body returned (as opposed to being cut off).
+    pub(crate) completed: bool,
+    /// Tasks parked in `cpu_relax()`.
+    pub(crate) spinning: usize,
+}
+
+impl World {
+    const fn new() -> Self {
+        World {
+            config: WorldConfig {
+                race_detection: true,
+            },
+            tasks: Vec::new(),
+            objects: Vec::new(),
+            prims: Vec::new(),
+            trace: Vec::new(),
+            findings: Vec::new(),
+            race_signatures: Vec::new(),
+            stop: false,
+            live: 0,
+            completed: false,
+            spinning: 0,
+        }
+    }
+
+    fn reset(&mut self, config: WorldConfig) {
+        self.config = config;
+        self.tasks.clear();
+        self.objects.clear();
+        self.prims.clear();
+        self.trace.clear();
+        self.findings.clear();
+        self.race_signatures.clear();
+        self.stop = false;
+        self.live = 0;
+        self.completed = false;
+        self.spinning = 0;
+    }
+
+    /// The trace of the execution so far.
+    pub fn trace(&self) -> &[Event] {
+        &self.trace
+    }
+
+    /// The findings of the execution so far.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// The name of task `t`.
+    pub fn task_name(&self, t: usize) -> &str {
+        self.tasks.get(t).map(|t| t.name.as_ref()).unwrap_or("?")
+    }
+
+    /// Number of tasks the execution registered.
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// The display name of what an event acted on.
+    pub fn target_name(&self, target: Target) -> Cow<'_, str> {
+        match target {
+            Target::None => Cow::Borrowed(""),
+            Target::Prim(p) => Cow::Borrowed(self.prims[p.0 as usize].name.as_ref()),
+            Target::Object(o) => Cow::Borrowed(self.objects[o.0 as usize].name.as_ref()),
+        }
+    }
+
+    /// The display name of an object.
+    pub fn object_name(&self, o: ObjectId) -> &str {
+        &self.objects[o.0 as usize].name
+    }
+
+    /// Whether the scenario body ran to its end.
+    pub fn completed(&self) -> bool {
+        self.completed
+    }
+
+    /// Whether task `t` waits on a primitive (and so may not be scheduled).
+    pub(crate) fn is_waiting(&self, t: usize) -> bool {
+        self.tasks.get(t).is_some_and(|t| t.wait.is_some())
+    }
+
+    /// Another task is about to act: every task spinning in `cpu_relax()`
+    /// may now see something new.
+    fn wake_spinners(&mut self, me: usize) {
+        if self.spinning == 0 {
+            return;
+        }
+        for (t, task) in self.tasks.iter_mut().enumerate() {
+            if t != me && task.wait.is_some_and(|w| w.prim == SPIN) {
+                task.wait = None;
+                self.spinning -= 1;
+            }
+        }
+    }
+
+    pub(crate) fn prim(&self, id: PrimId) -> &PrimSlot {
+        &self.prims[id.0 as usize]
+    }
+
+    pub(crate) fn prim_mut(&mut self, id: PrimId) -> &mut PrimSlot {
+        &mut self.prims[id.0 as usize]
+    }
+
+    pub(crate) fn add_prim(&mut self, name: Cow<'static, str>, owner: Option<ObjectId>, state: PrimState) -> PrimId {
+        let id = PrimId(self.prims.len() as u32);
+        self.prims.push(PrimSlot { name, owner, state });
+        id
+    }
+
+    /// An [`Access`] describing event `e`.
+    pub(crate) fn access(&self, e: usize) -> Access {
+        let ev = &self.trace[e];
+        let target = self.target_name(ev.target);
+        Access {
+            event: e,
+            task: self.task_name(ev.task).to_string(),
+            op: if target.is_empty() {
+                ev.op.to_string()
+            } else {
+                format!("{}({target})", ev.op)
+            },
+            site: short_site(ev.site),
+        }
+    }
+
+    /// Record a finding; a fatal one stops the execution at the next
+    /// scheduling point.
+    pub(crate) fn report(&mut self, finding: Finding) {
+        if self.stop {
+            return;
+        }
+        if finding.kind.is_fatal() {
+            self.stop = true;
+        }
+        self.findings.push(finding);
+    }
+
+    /// Describe what task `t` is blocked on, naming who holds it.
+    pub(crate) fn describe_wait(&self, wait: Wait) -> String {
+        if wait.prim == SPIN {
+            return format!("{} (spinning)", wait.op);
+        }
+        let slot = self.prim(wait.prim);
+        let holders = match &slot.state {
+            PrimState::RwSem(s) => s.describe_holders(self),
+            PrimState::Mutex(s) => s.describe_holders(self),
+            PrimState::Srcu(s) => s.describe_holders(),
+            PrimState::Completion(_) => "not completed".to_string(),
+            PrimState::Refcount(s) => format!("count {}", s.count),
+            PrimState::PercpuRef(s) => format!("count {}", s.count),
+            PrimState::Cell(_) | PrimState::Devres(_) => String::new(),
+        };
+        if holders.is_empty() {
+            format!("{}(&{})", wait.op, slot.name)
+        } else {
+            format!("{}(&{}) [{holders}]", wait.op, slot.name)
+        }
+    }
+
+    /// Record that every live task is blocked: a deadlock, or a hang if
+    /// any of them is spinning (it polls, but nothing can change).
+    pub(crate) fn report_deadlock(&mut self, steps: u64) {
+        if self.spinning > 0 {
+            return self.report_hang(steps);
+        }
+        let waits = self
+            .tasks
+            .iter()
+            .filter(|t| !t.finished)
+            .filter_map(|t| t.wait.map(|w| (t.name.to_string(), self.describe_wait(w))))
+            .collect();
+        self.report(Finding {
+            kind: FindingKind::Deadlock,
+            detail: Detail::Deadlock { waits },
+        });
+    }
+
+    /// Record that the step budget ran out.
+    pub(crate) fn report_hang(&mut self, steps: u64) {
+        let live = self
+            .tasks
+            .iter()
+            .filter(|t| !t.finished)
+            .map(|t| {
+                let doing = match (t.wait, t.last_event) {
+                    (Some(w), _) => format!("waiting in {}", self.describe_wait(w)),
+                    (None, Some(e)) => format!("spinning after {}", self.access(e).op),
+                    (None, None) => "not started".to_string(),
+                };
+                (t.name.to_string(), doing)
+            })
+            .collect();
+        self.report(Finding {
+            kind: FindingKind::Hang,
+            detail: Detail::Hang { steps, live },
+        });
+    }
+}
+
+/// Borrow the current thread's world for the length of `f`.
+///
+/// `f` must not reach a scheduling point: the world is borrowed mutably.
+pub fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
+    WORLD.with(|w| f(&mut w.borrow_mut()))
+}
+
+/// Start a fresh execution on this thread with the main task registered.
+pub(crate) fn reset(config: WorldConfig) {
+    with_world(|w| {
+        w.reset(config);
+        register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
+    });
+}
+
+fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: VectorClock) {
+    assert!(id < MAX_TASKS, "a scenario may have at most {MAX_TASKS} tasks");
+    while w.tasks.len() <= id {
+        w.tasks.push(TaskState {
+            name: Cow::Borrowed("?"),
+            clock: VectorClock::new(),
+            fence_release: VectorClock::new(),
+            observed_relaxed: VectorClock::new(),
+            wait: None,
+            finished: true,
+            last_event: None,
+        });
+    }
+    clock.tick(id);
+    let t = &mut w.tasks[id];
+    t.name = name;
+    t.clock = clock;
+    t.fence_release = clock;
+    t.finished = false;
+    w.live += 1;
+}
+
+/// The index of the running task.
+pub(crate) fn current_task() -> usize {
+    usize::from(shuttle::current::me())
+}
+
+/// A scheduling point: let the scheduler run another task (or stop the
+/// execution) before the current task's next model operation.
+///
+/// Skipped while only one task is live, where there is nothing to choose.
+pub(crate) fn schedule_point() {
+    let must_switch = with_world(|w| w.live > 1 || w.stop);
+    if must_switch {
+        shuttle_engine::runtime::thread::switch();
+    }
+}
+
+/// The context of one model operation: the world, the running task and the
+/// scenario source line that called the operation.
+pub(crate) struct Op<'w> {
+    pub w: &'w mut World,
+    pub me: usize,
+    pub site: &'static Location<'static>,
+}
+
+/// Run one model operation as an atomic step of the current task: a
+/// scheduling point, then `f` against the world.
+#[track_caller]
+pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    let site = Location::caller();
+    schedule_point();
+    let me = current_task();
+    with_world(|w| {
+        w.wake_spinners(me);
+        f(&mut Op { w, me, site })
+    })
+}
+
+/// Run a blocking model operation: `attempt` is retried, each time as one
+/// step, until it returns `Some`; while it returns `None` the task is parked
+/// on `prim` and not scheduled until a release of `prim` wakes it.
+#[track_caller]
+pub(crate) fn step_blocking<R>(prim: PrimId, op: &'static str, mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>) -> R {
+    let site = Location::caller();
+    loop {
+        schedule_point();
+        let me = current_task();
+        let done = with_world(|w| {
+            w.wake_spinners(me);
+            let mut cx = Op { w, me, site };
+            let r = attempt(&mut cx);
+            if r.is_none() {
+                cx.block(prim, op);
+            }
+            r
+        });
+        if let Some(r) = done {
+            return r;
+        }
+    }
+}
+
+/// `cpu_relax()` in a polling loop: park the current task until another task
+/// performs an operation, then let the scheduler run.
+///
+/// The task parks *before* its scheduling point: parking after it would
+/// miss the wake-up of an operation run at that very point.
+#[track_caller]
+pub(crate) fn spin_wait() {
+    let site = Location::caller();
+    let me = current_task();
+    with_world(|w| {
+        let mut cx = Op { w, me, site };
+        cx.record_minor("cpu_relax", Target::None, None);
+        if cx.w.live > 1 {
+            cx.w.tasks[me].wait = Some(Wait { prim: SPIN, op: "cpu_relax" });
+            cx.w.spinning += 1;
+        }
+    });
+    schedule_point();
+}
+
+impl Op<'_> {
+    /// Append an event to the trace and return its index.
+    pub fn record(&mut self, op: &'static str, target: Target, value: Option<Value>) -> usize {
+        self.record_event(op, target, value, false)
+    }
+
+    /// Append a bookkeeping event (hidden from race diagrams unless named by
+    /// a finding).
+    pub fn record_minor(&mut self, op: &'static str, target: Target, value: Option<Value>) -> usize {
+        self.record_event(op, target, value, true)
+    }
+
+    fn record_event(&mut self, op: &'static str, target: Target, value: Option<Value>, minor: bool) -> usize {
+        let e = self.w.trace.len();
+        self.w.trace.push(Event {
+            task: self.me,
+            op,
+            target,
+            value,
+            site: self.site,
+            minor,
+        });
+        self.w.tasks[self.me].last_event = Some(e);
+        e
+    }
+
+    /// Park the current task on `prim`. The attempt is recorded once, not at
+    /// every retry.
+    fn block(&mut self, prim: PrimId, op: &'static str) {
+        let already = self.w.tasks[self.me]
+            .last_event
+            .map(|e| &self.w.trace[e])
+            .is_some_and(|ev| ev.target == Target::Prim(prim) && ev.op == op && ev.value.is_none());
+        if !already {
+            self.record(op, Target::Prim(prim), None);
+        }
+        self.w.tasks[self.me].wait = Some(Wait { prim, op });
+    }
+
+    /// Wake every task parked on `prim`: they retry their operation.
+    pub fn wake_all(&mut self, prim: PrimId) {
+        for t in &mut self.w.tasks {
+            if t.wait.is_some_and(|w| w.prim == prim) {
+                t.wait = None;
+            }
+        }
+    }
+
+    /// The current task's epoch (for race detection).
+    pub fn epoch(&self) -> Epoch {
+        self.w.tasks[self.me].clock.epoch(self.me)
+    }
+
+    /// The current task's clock.
+    pub fn clock(&self) -> &VectorClock {
+        &self.w.tasks[self.me].clock
+    }
+
+    /// Acquire: everything published into `clock` happens-before the current
+    /// task's later events.
+    pub fn acquire(&mut self, clock: &VectorClock) {
+        self.w.tasks[self.me].clock.join(clock);
+    }
+
+    /// Release into `clock`: the current task's events so far happen-before
+    /// whoever acquires it next. Ticks the task's own component so its later
+    /// events are not covered.
+    pub fn release(&mut self, clock: &mut VectorClock) {
+        let t = &mut self.w.tasks[self.me];
+        clock.join(&t.clock);
+        t.clock.tick(self.me);
+    }
+
+    /// Check that `owner` (if any) is still allocated before touching
+    /// something embedded in it; on a freed owner, report a use-after-removal
+    /// at event `access` and return false.
+    pub fn check_owner(&mut self, owner: Option<ObjectId>, access: usize) -> bool {
+        let Some(obj) = owner else { return true };
+        let slot = &self.w.objects[obj.0 as usize];
+        let Some(free_event) = slot.free_event else {
+            return true;
+        };
+        let detail = Detail::UseAfterRemoval {
+            object: slot.name.to_string(),
+            access: self.w.access(access),
+            free: self.w.access(free_event),
+            alloc: self.w.access(slot.alloc_event),
+        };
+        self.w.report(Finding {
+            kind: FindingKind::UseAfterRemoval,
+            detail,
+        });
+        false
+    }
+}
+
+/// Register a task spawned by the current task: it starts with the parent's
+/// clock (spawn is a release by the parent, an acquire by the child).
+pub(crate) fn spawned(child: usize, name: Cow<'static, str>, parent_clock: VectorClock) {
+    with_world(|w| register_task(w, child, name, parent_clock));
+}
+
+/// Take a snapshot of the parent's clock for a spawn, ticking it.
+pub(crate) fn clock_for_spawn() -> VectorClock {
+    let me = current_task();
+    with_world(|w| {
+        let t = &mut w.tasks[me];
+        let c = t.clock;
+        t.clock.tick(me);
+        w.live += 1;
+        c
+    })
+}
+
+/// Mark the current task finished. Its final clock stays in the world for
+/// whoever joins it.
+pub(crate) fn task_finished() {
+    let me = current_task();
+    with_world(|w| {
+        let t = &mut w.tasks[me];
+        t.finished = true;
+        t.wait = None;
+        w.live -= 1;
+    });
+}
+
+/// Join task `child`: its whole history happens-before the current task's
+/// next events.
+pub(crate) fn joined(child: usize) {
+    let me = current_task();
+    with_world(|w| {
+        let c = w.tasks[child].clock;
+        w.tasks[me].clock.join(&c);
+    });
+}
+
+/// The scenario body returned: report every object never freed.
+pub(crate) fn scenario_completed() {
+    with_world(|w| {
+        w.completed = true;
+        if w.stop {
+            return;
+        }
+        let leaked: Vec<Finding> = w
+            .objects
+            .iter()
+            .filter(|o| o.free_event.is_none())
+            .map(|o| Finding {
+                kind: FindingKind::Leak,
+                detail: Detail::Leak {
+                    object: o.name.to_string(),
+                    alloc: w.access(o.alloc_event),
+                },
+            })
+            .collect();
+        if let Some(first) = leaked.into_iter().next() {
+            w.report(first);
+        }
+    });
+}

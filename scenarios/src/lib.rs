@@ -1,0 +1,16 @@
+//! # The scheme zoo
+//!
+//! Each scheme is one candidate synchronisation between a character
+//! device's ioctl path and its removal path, written as a short driver model
+//! with kernel-named primitives (one file each under [`schemes`]), plus the
+//! verdict it is *expected* to get. The expectation is a declared value that
+//! tests compare exploration against; the tool never echoes it as a result.
+//!
+//! [`workload`] runs a scheme: devices, user tasks that open, ioctl and
+//! release, and a removal task.
+
+pub mod schemes;
+pub mod workload;
+
+pub use schemes::{find, Scheme, ALL};
+pub use workload::Workload;

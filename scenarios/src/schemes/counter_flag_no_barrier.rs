@@ -1,0 +1,101 @@
+//! `counter-flag-no-barrier`: a hand-rolled "wait for the last user" gate.
+//! The ioctl increments a user count, then tests a liveness flag; removal
+//! clears the flag, then polls the count down to zero before freeing. All
+//! accesses are marked but relaxed, and there is no `smp_mb()` between each
+//! side's store and load.
+//!
+//! Under sequential consistency that is enough. Under the kernel (or C11)
+//! memory model it is the store-buffering pattern: both loads may read the
+//! old values — the ioctl sees the flag still set, removal sees the count
+//! still zero — and the driver data is freed under a running ioctl. Only
+//! the weak-memory (loom) backend can see it.
+//!
+//! ```c
+//! atomic_inc(&cxlmd->users);
+//! if (READ_ONCE(cxlmd->alive))
+//!         rc = cxl_send_cmd(cxlmd->cxlm, arg);
+//! atomic_dec(&cxlmd->users);
+//!
+//! WRITE_ONCE(cxlmd->alive, false);
+//! while (atomic_read(&cxlmd->users))
+//!         cpu_relax();
+//! /* devm frees cxlm */
+//! ```
+
+use super::memdev::Memdev;
+use crate::memdev_file_ops;
+use crate::workload::{Driver, Workload};
+use harness::kernel::{
+    atomic_dec, atomic_inc, atomic_read, cdev_device_del, cpu_relax, smp_mb, Atomic, Plain, ENXIO, READ_ONCE,
+    WRITE_ONCE,
+};
+use std::sync::Arc;
+
+/// The counter/flag gate, with or without the full barriers.
+pub(super) struct CounterFlag {
+    md: Memdev,
+    users: Atomic,
+    alive: Plain<bool>,
+    barriers: bool,
+}
+
+impl Driver for CounterFlag {
+    memdev_file_ops!(md);
+
+    fn ioctl(&self) -> i64 {
+        atomic_inc(&self.users);
+        if self.barriers {
+            // Orders the increment before the flag load (pairs with the
+            // barrier after removal's flag store).
+            smp_mb();
+        }
+        let rc = if READ_ONCE(&self.alive) {
+            Memdev::send_cmd(self.md.cxlm)
+        } else {
+            -ENXIO
+        };
+        atomic_dec(&self.users);
+        rc
+    }
+
+    fn remove(&self) {
+        let md = &self.md;
+        md.unbind(|| {
+            md.remove_bookkeeping();
+            cdev_device_del(&md.cdev, &md.dev);
+            WRITE_ONCE(&self.alive, false);
+            if self.barriers {
+                // Orders the flag store before the count load.
+                smp_mb();
+            }
+            while atomic_read(&self.users) != 0 {
+                cpu_relax();
+            }
+            if self.barriers {
+                // Orders the ioctls' data accesses before the free that follows.
+                smp_mb();
+            }
+        });
+    }
+}
+
+/// Probe every device with the gate, with or without barriers.
+pub(super) fn probe_gate(wl: &Workload, barriers: bool) -> Vec<Arc<dyn Driver>> {
+    (0..wl.devices)
+        .map(|i| {
+            let md = Memdev::probe(i, wl);
+            let users = Atomic::new(format!("mem{i}.cxlmd->users"), Some(md.cxlmd), 0);
+            let alive = Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true);
+            Arc::new(CounterFlag {
+                md,
+                users,
+                alive,
+                barriers,
+            }) as Arc<dyn Driver>
+        })
+        .collect()
+}
+
+pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+    probe_gate(wl, false)
+}

@@ -1,0 +1,114 @@
+//! The CXL memory device every scheme shares: `struct cxl_memdev` (with its
+//! embedded `struct device` and `struct cdev`), the device-managed driver
+//! data `struct cxl_mem`, probe and the driver-core half of removal.
+//!
+//! ```c
+//! struct cxl_memdev {
+//!         struct device dev;
+//!         struct cdev cdev;
+//!         struct cxl_mem *cxlm;   /* the scheme decides how this is guarded */
+//! };
+//! ```
+
+use crate::workload::Workload;
+use harness::kernel::{
+    cdev_device_add, cond_resched, device_initialize, device_release_driver, devm_kzalloc, get_device, kfree,
+    kzalloc, put_device, Cdev, Device, Object, Plain,
+};
+
+/// One probed memory device.
+pub struct Memdev {
+    /// The `struct cxl_memdev` allocation itself.
+    pub cxlmd: Object,
+    /// `cxlmd->dev` (its release frees `cxlmd`).
+    pub dev: Device,
+    /// `cxlmd->cdev`.
+    pub cdev: Cdev,
+    /// The driver data, `struct cxl_mem`, device-managed: freed when the
+    /// driver unbinds, at the end of removal.
+    pub cxlm: Object,
+    /// `cxlmd->cxlm`: the pointer the ioctl path follows.
+    pub cxlm_ptr: Plain<Option<Object>>,
+    /// Bookkeeping steps removal performs before the scheme's teardown.
+    pub remove_work: u32,
+}
+
+impl Memdev {
+    /// `cxl_mem_probe()` → `devm_cxl_add_memdev()`: allocate, initialise and
+    /// add device number `index`.
+    #[track_caller]
+    pub fn probe(index: u32, wl: &Workload) -> Memdev {
+        let name = format!("mem{index}");
+        let cxlmd = kzalloc(format!("{name}.cxlmd"));
+        // cxl_memdev_release(): kfree(cxlmd) once the last reference is gone.
+        let dev = device_initialize(name.clone(), cxlmd, move || kfree(cxlmd));
+        let cxlm = devm_kzalloc(&dev, format!("{name}.cxlm"));
+        let cxlm_ptr = Plain::new(format!("{name}.cxlmd->cxlm"), Some(cxlmd), Some(cxlm));
+        let cdev = Cdev::new(format!("{name}.cdev"), cxlmd, &dev);
+        cdev_device_add(&cdev, &dev);
+        Memdev {
+            cxlmd,
+            dev,
+            cdev,
+            cxlm,
+            cxlm_ptr,
+            remove_work: wl.remove_work,
+        }
+    }
+
+    /// `cxl_memdev_open()` in the fixed driver: the open file pins the
+    /// memdev with a device reference.
+    #[track_caller]
+    pub fn open_with_devref(&self) -> Result<(), i64> {
+        get_device(&self.dev);
+        Ok(())
+    }
+
+    /// `cxl_memdev_release_file()`: drop the open file's device reference.
+    #[track_caller]
+    pub fn release_devref(&self) {
+        put_device(&self.dev);
+    }
+
+    /// The rest of a real remove path (sysfs groups, mailbox teardown, …):
+    /// steps that change nothing the ioctl path reads.
+    #[track_caller]
+    pub fn remove_bookkeeping(&self) {
+        for _ in 0..self.remove_work {
+            cond_resched();
+        }
+    }
+
+    /// The driver core's part of removal: run the scheme's `teardown`, free
+    /// the devm driver data, drop the probe's device reference.
+    #[track_caller]
+    pub fn unbind(&self, teardown: impl FnOnce()) {
+        device_release_driver(&self.dev, teardown);
+        put_device(&self.dev);
+    }
+
+    /// The ioctl's real work: `cxl_send_cmd(cxlm, …)` reads the driver data.
+    #[track_caller]
+    pub fn send_cmd(cxlm: Object) -> i64 {
+        cxlm.read();
+        0
+    }
+}
+
+/// Implement [`crate::workload::Driver`]'s `cdev`, `open` and `release` for a
+/// scheme struct whose [`Memdev`] is at `self.$path`, the open file holding
+/// a device reference (every scheme but the pre-fix percpu_ref one).
+#[macro_export]
+macro_rules! memdev_file_ops {
+    ($($path:tt).+) => {
+        fn cdev(&self) -> &harness::kernel::Cdev {
+            &self.$($path).+.cdev
+        }
+        fn open(&self) -> Result<(), i64> {
+            self.$($path).+.open_with_devref()
+        }
+        fn release(&self) {
+            self.$($path).+.release_devref()
+        }
+    };
+}

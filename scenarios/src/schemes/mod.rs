@@ -1,0 +1,203 @@
+//! The scheme zoo: one file per candidate synchronisation scheme.
+//!
+//! Every scheme declares the verdict it is expected to get under each
+//! memory model. The verdict is the most severe finding kind exploration
+//! reaches ([`harness::engine::severity`]); `None` means clean.
+
+use crate::workload::{Driver, Workload};
+use harness::finding::FindingKind;
+use std::sync::Arc;
+
+pub mod memdev;
+
+mod bool_then_lock_cycle;
+mod check_outside_lock;
+mod counter_flag_mb;
+mod counter_flag_no_barrier;
+mod flag_under_write_lock;
+mod lock_cycle_before_clear;
+mod nested_down_read;
+mod percpu_ref_no_devref;
+mod srcu_no_synchronize;
+mod srcu_once_flag;
+mod srcu_plain_flag;
+mod srcu_pointer;
+mod srcu_single_drain;
+mod synchronize_before_clear;
+mod synchronize_under_mutex;
+mod unsynchronized;
+
+/// What a scheme is expected to get, per memory model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Expected {
+    /// Under sequential consistency with happens-before race detection (the
+    /// shuttle explorers).
+    pub sc: Option<FindingKind>,
+    /// Under the C11 memory model (the loom backend).
+    pub c11: Option<FindingKind>,
+}
+
+/// A scheme of the zoo.
+pub struct Scheme {
+    /// The name used on the command line.
+    pub name: &'static str,
+    /// One line: what the scheme does.
+    pub summary: &'static str,
+    /// The verdicts it is expected to get.
+    pub expected: Expected,
+    /// The workload it runs by default (e.g. two devices sharing a domain).
+    pub default_workload: Workload,
+    /// Probe every device of the workload: the driver's global state and one
+    /// [`Driver`] per device, each already added (`cdev_device_add`).
+    pub probe: fn(&Workload) -> Vec<Arc<dyn Driver>>,
+}
+
+impl Scheme {
+    /// The scenario body for `workload`.
+    pub fn scenario(&self, workload: Workload) -> harness::engine::ScenarioFn {
+        crate::workload::scenario(self.probe, workload)
+    }
+}
+
+/// The default workload of most schemes: two users, one ioctl each, one
+/// device, opens complete before removal starts.
+pub const DEFAULT_WORKLOAD: Workload = Workload {
+    users: 2,
+    ioctls: 1,
+    open_races_del: false,
+    devices: 1,
+    remove_work: 0,
+};
+
+const fn expect(sc: Option<FindingKind>, c11: Option<FindingKind>) -> Expected {
+    Expected { sc, c11 }
+}
+
+const UAF: Option<FindingKind> = Some(FindingKind::UseAfterRemoval);
+const RACE: Option<FindingKind> = Some(FindingKind::DataRace);
+const DEADLOCK: Option<FindingKind> = Some(FindingKind::Deadlock);
+const CLEAN: Option<FindingKind> = None;
+
+/// Every scheme, in the order of the design's table.
+pub static ALL: &[Scheme] = &[
+    Scheme {
+        name: "unsynchronized",
+        summary: "ioctl uses driver data with no liveness check; removal frees it",
+        expected: expect(UAF, UAF),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: unsynchronized::probe,
+    },
+    Scheme {
+        name: "srcu-plain-flag",
+        summary: "ioctl tests device_is_registered() (plain bool) under srcu_read_lock; removal synchronize_srcu()",
+        expected: expect(RACE, RACE),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: srcu_plain_flag::probe,
+    },
+    Scheme {
+        name: "bool-then-lock-cycle",
+        summary: "plain registered flag under down_read; removal cdev_device_del(); down_write(); up_write()",
+        expected: expect(RACE, RACE),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: bool_then_lock_cycle::probe,
+    },
+    Scheme {
+        name: "flag-under-write-lock",
+        summary: "removal clears cxlmd->cxlm inside down_write(); ioctl tests it under down_read() (the merged fix)",
+        expected: expect(CLEAN, CLEAN),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: flag_under_write_lock::probe,
+    },
+    Scheme {
+        name: "srcu-pointer",
+        summary: "rcu_assign_pointer(p, NULL); synchronize_srcu(); free — ioctl uses srcu_dereference()",
+        expected: expect(CLEAN, CLEAN),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: srcu_pointer::probe,
+    },
+    Scheme {
+        name: "srcu-once-flag",
+        summary: "SRCU with a READ_ONCE/WRITE_ONCE liveness flag",
+        expected: expect(CLEAN, CLEAN),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: srcu_once_flag::probe,
+    },
+    Scheme {
+        name: "lock-cycle-before-clear",
+        summary: "down_write(); up_write(); then clear the pointer and free",
+        expected: expect(UAF, UAF),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: lock_cycle_before_clear::probe,
+    },
+    Scheme {
+        name: "srcu-no-synchronize",
+        summary: "SRCU readers, but removal frees without synchronize_srcu()",
+        expected: expect(UAF, UAF),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: srcu_no_synchronize::probe,
+    },
+    Scheme {
+        name: "synchronize-before-clear",
+        summary: "synchronize_srcu() before rcu_assign_pointer(p, NULL), then free",
+        expected: expect(UAF, UAF),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: synchronize_before_clear::probe,
+    },
+    Scheme {
+        name: "check-outside-lock",
+        summary: "TOCTOU: pointer tested with READ_ONCE before down_read()",
+        expected: expect(UAF, UAF),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: check_outside_lock::probe,
+    },
+    Scheme {
+        name: "srcu-single-drain",
+        summary: "broken SRCU that drains only the old index; two devices share the domain, both removed",
+        expected: expect(UAF, UAF),
+        default_workload: Workload {
+            devices: 2,
+            ..DEFAULT_WORKLOAD
+        },
+        probe: srcu_single_drain::probe,
+    },
+    Scheme {
+        name: "nested-down-read",
+        summary: "ioctl helper re-takes down_read() while removal's writer is queued",
+        expected: expect(DEADLOCK, DEADLOCK),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: nested_down_read::probe,
+    },
+    Scheme {
+        name: "synchronize-under-mutex",
+        summary: "removal holds a mutex across synchronize_srcu(); ioctl takes it in its read section",
+        expected: expect(DEADLOCK, DEADLOCK),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: synchronize_under_mutex::probe,
+    },
+    Scheme {
+        name: "percpu-ref-no-devref",
+        summary: "pre-fix CXL: percpu_ref gate, but open files hold no device reference",
+        expected: expect(UAF, UAF),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: percpu_ref_no_devref::probe,
+    },
+    Scheme {
+        name: "counter-flag-no-barrier",
+        summary: "inc counter; test flag vs clear flag; wait counter==0 — relaxed, no smp_mb()",
+        expected: expect(CLEAN, UAF),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: counter_flag_no_barrier::probe,
+    },
+    Scheme {
+        name: "counter-flag-mb",
+        summary: "the same counter/flag gate with smp_mb() on both sides",
+        expected: expect(CLEAN, CLEAN),
+        default_workload: DEFAULT_WORKLOAD,
+        probe: counter_flag_mb::probe,
+    },
+];
+
+/// Look a scheme up by name.
+pub fn find(name: &str) -> Option<&'static Scheme> {
+    ALL.iter().find(|s| s.name == name)
+}

@@ -1,0 +1,51 @@
+//! `unsynchronized`: the ioctl follows `cxlmd->cxlm` with no liveness check
+//! at all, and removal frees the driver data underneath it.
+//!
+//! ```c
+//! static long cxl_memdev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+//! {
+//!         struct cxl_memdev *cxlmd = file->private_data;
+//!         return cxl_send_cmd(cxlmd->cxlm, arg);
+//! }
+//!
+//! static void cxl_memdev_remove(struct cxl_memdev *cxlmd)
+//! {
+//!         cdev_device_del(&cxlmd->cdev, &cxlmd->dev);
+//!         /* devm frees cxlm */
+//! }
+//! ```
+
+use super::memdev::Memdev;
+use crate::memdev_file_ops;
+use crate::workload::{Driver, Workload};
+use harness::kernel::cdev_device_del;
+use std::sync::Arc;
+
+struct Unsynchronized {
+    md: Memdev,
+}
+
+impl Driver for Unsynchronized {
+    memdev_file_ops!(md);
+
+    fn ioctl(&self) -> i64 {
+        match self.md.cxlm_ptr.read() {
+            Some(cxlm) => Memdev::send_cmd(cxlm),
+            None => -harness::kernel::ENXIO,
+        }
+    }
+
+    fn remove(&self) {
+        let md = &self.md;
+        md.unbind(|| {
+            md.remove_bookkeeping();
+            cdev_device_del(&md.cdev, &md.dev);
+        });
+    }
+}
+
+pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+    (0..wl.devices)
+        .map(|i| Arc::new(Unsynchronized { md: Memdev::probe(i, wl) }) as Arc<dyn Driver>)
+        .collect()
+}
