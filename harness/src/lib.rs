@@ -8,6 +8,7 @@
 //! as kernel-style [`report`]s whose schedules are saved to the [`corpus`].
 
 pub mod clock;
+pub mod corpus;
 pub mod engine;
 pub mod finding;
 pub mod kernel;

@@ -9,6 +9,7 @@
 //! [`workload`] runs a scheme: devices, user tasks that open, ioctl and
 //! release, and a removal task.
 
+pub mod replay;
 pub mod schemes;
 pub mod workload;
 

@@ -1,0 +1,66 @@
+//! Corpus entries for the zoo: make them from findings, replay them.
+
+use crate::schemes::{find, Scheme};
+use crate::workload::Workload;
+use harness::corpus::Entry;
+use harness::engine::{run_single, Drive, EngineError, ExecConfig, ExecutionRecord, SingleRun};
+use harness::finding::Finding;
+
+/// A corpus entry of the zoo.
+pub type CorpusEntry = Entry<Workload>;
+
+/// Why an entry cannot be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The entry names a scheme this build does not have.
+    #[error("unknown scheme '{0}' (see `unplug list`)")]
+    UnknownScheme(String),
+    /// The entry's workload is out of range.
+    #[error("invalid workload: {0}")]
+    Workload(String),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// Make a corpus entry for `finding`, found in `record`.
+pub fn entry_for(
+    scheme: &Scheme,
+    workload: Workload,
+    explorer: &str,
+    seed: Option<u64>,
+    record: &ExecutionRecord,
+    finding: &Finding,
+) -> CorpusEntry {
+    Entry {
+        format: harness::corpus::FORMAT,
+        scheme: scheme.name.to_string(),
+        finding: finding.kind,
+        signature: finding.signature(),
+        explorer: explorer.to_string(),
+        seed,
+        preemptions: record.preemptions,
+        choices: record.schedule.clone(),
+        workload,
+    }
+}
+
+/// Look up the entry's scheme and check its workload.
+pub fn scheme_of(entry: &CorpusEntry) -> Result<&'static Scheme, ReplayError> {
+    let scheme = find(&entry.scheme).ok_or_else(|| ReplayError::UnknownScheme(entry.scheme.clone()))?;
+    entry.workload.validate().map_err(ReplayError::Workload)?;
+    Ok(scheme)
+}
+
+/// Replay an entry's recorded choices.
+pub fn replay_entry(entry: &CorpusEntry) -> Result<SingleRun, ReplayError> {
+    let scheme = scheme_of(entry)?;
+    let scenario = scheme.scenario(entry.workload);
+    Ok(run_single(&scenario, &Drive::Choices(entry.choices.clone()), ExecConfig::default())?)
+}
+
+/// Whether a replay reproduced the entry: the same finding (by signature),
+/// on a schedule that never diverged from the recording.
+pub fn reproduces(entry: &CorpusEntry, run: &SingleRun) -> bool {
+    run.diverged_at.is_none() && run.record.findings.iter().any(|f| f.signature() == entry.signature)
+}
