@@ -9,8 +9,10 @@
 //! exploring this execution"). Nothing is signalled by panicking.
 
 use crate::finding::{Finding, FindingKind};
-use crate::scheduler::{BytesScheduler, PctDepth, PctScheduler, RandomScheduler, ReplayScheduler, Scheduler};
-use crate::trace::short_site;
+use crate::scheduler::{
+    BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, RandomScheduler, ReplayScheduler, Scheduler,
+};
+use crate::trace::{short_site, Value};
 use crate::world::{self, with_world, WorldConfig};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -34,22 +36,26 @@ pub enum Explorer {
         /// A fixed depth, or the ladder when absent.
         depth: Option<u32>,
     },
+    /// Random and ladder PCT, alternating execution by execution.
+    Portfolio,
 }
 
 impl Explorer {
-    /// The name used on the command line (`random`, `pct`, `pct-d3`).
+    /// The name used on the command line (`random`, `pct`, `pct-d3`, `portfolio`).
     pub fn name(&self) -> String {
         match self {
             Explorer::Random => "random".into(),
+            Explorer::Portfolio => "portfolio".into(),
             Explorer::Pct { depth: None } => "pct".into(),
             Explorer::Pct { depth: Some(d) } => format!("pct-d{d}"),
         }
     }
 
-    /// Parse `random`, `pct` or `pct-dN`.
+    /// Parse `random`, `pct`, `pct-dN` or `portfolio`.
     pub fn parse(s: &str) -> Option<Explorer> {
         match s {
             "random" => Some(Explorer::Random),
+            "portfolio" => Some(Explorer::Portfolio),
             "pct" => Some(Explorer::Pct { depth: None }),
             _ => {
                 let d: u32 = s.strip_prefix("pct-d")?.parse().ok()?;
@@ -333,8 +339,13 @@ fn snapshot(w: &world::World, seed: u64, index: u64, schedule: &[u8], preemption
             } else {
                 format!("{}({target})", ev.op)
             };
-            if let Some(v) = ev.value {
-                text.push_str(&format!(" = {v}"));
+            match ev.value {
+                Some(Value::Ptr(Some(o))) => text.push_str(&format!(" = &{}", w.object_name(o))),
+                Some(v) => text.push_str(&format!(" = {v}")),
+                None => {}
+            }
+            if ev.blocked {
+                text.push_str(" (blocks)");
             }
             RenderedEvent {
                 task: ev.task,
@@ -533,16 +544,21 @@ pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64,
     Ok(k.max(1))
 }
 
-/// Explore `scenario` with the run's explorer and budget.
-pub fn explore(scenario: &ScenarioFn, run: &RunConfig, progress: Option<Progress>) -> Result<RunStats, EngineError> {
-    let inner: Box<dyn Scheduler> = match &run.explorer {
+/// The scheduler an explorer runs with on `scenario`.
+fn make_scheduler(explorer: &Explorer, scenario: &ScenarioFn, exec: ExecConfig) -> Result<Box<dyn Scheduler>, EngineError> {
+    Ok(match explorer {
         Explorer::Random => Box::new(RandomScheduler::default()),
         Explorer::Pct { depth } => {
-            let k = calibrate_horizon(scenario, run.exec)?;
-            let depth = depth.map_or(PctDepth::Ladder, PctDepth::Fixed);
-            Box::new(PctScheduler::new(depth, k))
+            let k = calibrate_horizon(scenario, exec)?;
+            Box::new(PctScheduler::new(depth.map_or(PctDepth::Ladder, PctDepth::Fixed), k))
         }
-    };
+        Explorer::Portfolio => Box::new(PortfolioScheduler::new(calibrate_horizon(scenario, exec)?)),
+    })
+}
+
+/// Explore `scenario` with the run's explorer and budget.
+pub fn explore(scenario: &ScenarioFn, run: &RunConfig, progress: Option<Progress>) -> Result<RunStats, EngineError> {
+    let inner = make_scheduler(&run.explorer, scenario, run.exec)?;
     run_with(scenario, inner, run, progress, false).map(|(stats, _)| stats)
 }
 
@@ -590,16 +606,7 @@ pub fn run_single(scenario: &ScenarioFn, drive: &Drive, exec: ExecConfig) -> Res
     }
     let diverged = Rc::new(RefCell::new(None));
     let (inner, seed): (Box<dyn Scheduler>, u64) = match drive {
-        Drive::Seed { explorer, seed } => {
-            let inner: Box<dyn Scheduler> = match explorer {
-                Explorer::Random => Box::new(RandomScheduler::default()),
-                Explorer::Pct { depth } => {
-                    let k = calibrate_horizon(scenario, exec)?;
-                    Box::new(PctScheduler::new(depth.map_or(PctDepth::Ladder, PctDepth::Fixed), k))
-                }
-            };
-            (inner, *seed)
-        }
+        Drive::Seed { explorer, seed } => (make_scheduler(explorer, scenario, exec)?, *seed),
         Drive::Choices(c) => (
             Box::new(Recording {
                 inner: ReplayScheduler::new(c.clone()),

@@ -12,6 +12,7 @@ pub mod corpus;
 pub mod engine;
 pub mod finding;
 pub mod kernel;
+pub mod report;
 pub mod scheduler;
 pub mod trace;
 pub mod world;

@@ -50,6 +50,8 @@ pub struct Event {
     /// Whether the event only records bookkeeping (shown in full traces, not
     /// in race diagrams unless a finding names it).
     pub minor: bool,
+    /// Whether the operation blocked (the task parked, to retry when woken).
+    pub blocked: bool,
 }
 
 impl fmt::Display for Value {

@@ -452,6 +452,7 @@ impl Op<'_> {
             value,
             site: self.site,
             minor,
+            blocked: false,
         });
         self.w.tasks[self.me].last_event = Some(e);
         e
@@ -463,9 +464,11 @@ impl Op<'_> {
         let already = self.w.tasks[self.me]
             .last_event
             .map(|e| &self.w.trace[e])
-            .is_some_and(|ev| ev.target == Target::Prim(prim) && ev.op == op && ev.value.is_none());
+            .is_some_and(|ev| ev.blocked && ev.target == Target::Prim(prim) && ev.op == op);
         if !already {
-            self.record(op, Target::Prim(prim), None);
+            let quiet = matches!(&self.w.prim(prim).state, PrimState::Completion(c) if c.quiet());
+            let e = self.record_event(op, Target::Prim(prim), None, quiet);
+            self.w.trace[e].blocked = true;
         }
         self.w.tasks[self.me].wait = Some(Wait { prim, op });
     }

@@ -115,7 +115,7 @@ pub fn scenario(probe: fn(&Workload) -> Vec<Arc<dyn Driver>>, workload: Workload
 
 fn run(probe: fn(&Workload) -> Vec<Arc<dyn Driver>>, wl: &Workload) {
     let drivers = probe(wl);
-    let opened = Completion::new("all_users_opened", None);
+    let opened = Completion::new_scaffolding("all_users_opened");
     let mut tasks = Vec::new();
     for u in 0..wl.users {
         let driver = Arc::clone(&drivers[u as usize % drivers.len()]);

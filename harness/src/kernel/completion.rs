@@ -17,6 +17,9 @@ pub struct Completion {
 #[derive(Debug, Default)]
 pub(crate) struct CompletionState {
     done: u32,
+    /// Scaffolding of the workload, not driver code: its events are
+    /// bookkeeping, hidden from race diagrams.
+    quiet: bool,
     release: VectorClock,
 }
 
@@ -24,10 +27,35 @@ impl Completion {
     /// `init_completion(&c)` on a completion embedded in `owner`, if any.
     #[track_caller]
     pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
-        let name = name.into();
+        Self::create(name.into(), owner, false)
+    }
+
+    /// A completion that belongs to the test workload rather than to the
+    /// driver (e.g. "every user has opened"): it orders tasks like any
+    /// other, but its events are bookkeeping in reports.
+    #[track_caller]
+    pub fn new_scaffolding(name: impl Into<Cow<'static, str>>) -> Self {
+        Self::create(name.into(), None, true)
+    }
+
+    #[track_caller]
+    fn create(name: Cow<'static, str>, owner: Option<Object>, quiet: bool) -> Self {
         step(|cx| Completion {
-            id: cx.w.add_prim(name, owner.map(|o| o.id()), PrimState::Completion(CompletionState::default())),
+            id: cx.w.add_prim(
+                name,
+                owner.map(|o| o.id()),
+                PrimState::Completion(CompletionState {
+                    quiet,
+                    ..CompletionState::default()
+                }),
+            ),
         })
+    }
+}
+
+impl CompletionState {
+    pub(crate) fn quiet(&self) -> bool {
+        self.quiet
     }
 }
 
@@ -38,8 +66,17 @@ fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut CompletionState {
     }
 }
 
+/// Record an event, as bookkeeping if the completion is scaffolding.
+fn record(cx: &mut Op<'_>, c: &Completion, op: &'static str) -> usize {
+    if state(cx, c.id).quiet {
+        cx.record_minor(op, Target::Prim(c.id), None)
+    } else {
+        cx.record(op, Target::Prim(c.id), None)
+    }
+}
+
 fn signal(c: &Completion, op: &'static str, all: bool, cx: &mut Op<'_>) {
-    let e = cx.record(op, Target::Prim(c.id), None);
+    let e = record(cx, c, op);
     let owner = cx.w.prim(c.id).owner;
     if !cx.check_owner(owner, e) {
         return;
@@ -77,7 +114,7 @@ pub fn wait_for_completion(c: &Completion) {
         }
         let clock = s.release;
         cx.acquire(&clock);
-        let e = cx.record("wait_for_completion", Target::Prim(c.id), None);
+        let e = record(cx, c, "wait_for_completion");
         let owner = cx.w.prim(c.id).owner;
         cx.check_owner(owner, e);
         Some(())

@@ -8,11 +8,13 @@
 
 mod bytes;
 mod pct;
+mod portfolio;
 mod random;
 mod replay;
 
 pub use bytes::BytesScheduler;
 pub use pct::{PctDepth, PctScheduler};
+pub use portfolio::PortfolioScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;
 

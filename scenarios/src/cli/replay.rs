@@ -1,0 +1,128 @@
+//! `unplug replay`: a corpus entry, a fuzz artifact, or scheme + explorer + seed.
+
+use super::{explorer, parse_seed, scheme, seed_header, ExecArgs, Status, WorkloadArgs, SC_MODEL};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use harness::engine::{run_single, Drive, ExecutionRecord};
+use harness::report::{render_execution, Detailing, Header};
+use scenarios::replay::{reproduces, scheme_of, CorpusEntry};
+use std::path::{Path, PathBuf};
+
+/// Arguments of `unplug replay`.
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// A corpus entry (`.toml`) or a fuzz artifact (`fuzz/artifacts/<target>/crash-…`).
+    file: Option<PathBuf>,
+    /// The scheme (with --seed, or for an artifact outside fuzz/artifacts/).
+    #[arg(long)]
+    scheme: Option<String>,
+    /// The explorer the seed belongs to.
+    #[arg(long, default_value = "portfolio")]
+    explorer: String,
+    /// The execution seed to replay.
+    #[arg(long, value_parser = parse_seed)]
+    seed: Option<u64>,
+    /// Draw every event of every task.
+    #[arg(long)]
+    full: bool,
+    #[command(flatten)]
+    workload: WorkloadArgs,
+    #[command(flatten)]
+    exec: ExecArgs,
+}
+
+/// Run the command.
+pub fn run(args: ReplayArgs) -> Result<Status> {
+    let detailing = if args.full { Detailing::Full } else { Detailing::Diagram };
+    let (header, record) = match &args.file {
+        Some(path) if path.extension().is_some_and(|x| x == "toml") => replay_entry(path, &args.exec)?,
+        Some(path) => replay_artifact(path, &args)?,
+        None => {
+            let (Some(name), Some(seed)) = (&args.scheme, args.seed) else {
+                bail!("give a corpus entry or artifact, or --scheme and --seed");
+            };
+            let scheme = scheme(name)?;
+            let workload = args.workload.apply(scheme)?;
+            let explorer = explorer(&args.explorer)?;
+            let drive = Drive::Seed {
+                explorer: explorer.clone(),
+                seed,
+            };
+            let run = run_single(&scheme.scenario(workload), &drive, args.exec.config()?)?;
+            (seed_header(scheme, &workload, &explorer, seed, &args.exec), run.record)
+        }
+    };
+    if record.findings.is_empty() {
+        eprintln!("unplug: the execution found nothing");
+        return Ok(Status::Clean);
+    }
+    println!("{}", render_execution(&header, &record, detailing));
+    Ok(Status::Finding)
+}
+
+fn replay_entry(path: &Path, exec: &ExecArgs) -> Result<(Header, ExecutionRecord)> {
+    let entry = CorpusEntry::load(path)?;
+    let scheme = scheme_of(&entry)?;
+    let run = run_single(
+        &scheme.scenario(entry.workload),
+        &Drive::Choices(entry.choices.clone()),
+        exec.config()?,
+    )?;
+    if !reproduces(&entry, &run) {
+        match run.diverged_at {
+            Some(at) => bail!(
+                "{}: the schedule diverges at decision {at}: it was recorded by another version of the scheme",
+                path.display()
+            ),
+            None => bail!(
+                "{}: does not reproduce its {} ({})",
+                path.display(),
+                entry.finding,
+                entry.signature
+            ),
+        }
+    }
+    let header = match (entry.seed, harness::engine::Explorer::parse(&entry.explorer)) {
+        (Some(seed), Some(explorer)) => seed_header(scheme, &entry.workload, &explorer, seed, exec),
+        _ => Header {
+            scheme: scheme.name.to_string(),
+            workload: entry.workload.flags(),
+            replay: format!("unplug replay {}{}", path.display(), exec.flags()),
+            model: SC_MODEL.to_string(),
+        },
+    };
+    Ok((header, run.record))
+}
+
+/// A fuzz artifact: raw schedule bytes; the scheme comes from `--scheme` or
+/// from the target directory (`fuzz/artifacts/srcu_single_drain/…`).
+fn replay_artifact(path: &Path, args: &ReplayArgs) -> Result<(Header, ExecutionRecord)> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let name = match &args.scheme {
+        Some(s) => s.clone(),
+        None => {
+            let target = path
+                .parent()
+                .filter(|d| d.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "artifacts"))
+                .and_then(|d| d.file_name())
+                .and_then(|n| n.to_str());
+            match target {
+                Some(t) => t.replace('_', "-"),
+                None => bail!(
+                    "{}: not a corpus entry (.toml) and not under fuzz/artifacts/<target>/; give --scheme",
+                    path.display()
+                ),
+            }
+        }
+    };
+    let scheme = scheme(&name)?;
+    let workload = args.workload.apply(scheme)?;
+    let run = run_single(&scheme.scenario(workload), &Drive::Bytes(bytes), args.exec.config()?)?;
+    let header = Header {
+        scheme: scheme.name.to_string(),
+        workload: workload.flags(),
+        replay: format!("unplug replay {}{}", path.display(), args.exec.flags()),
+        model: SC_MODEL.to_string(),
+    };
+    Ok((header, run.record))
+}
