@@ -77,7 +77,10 @@ mod tests {
         b.tick(1);
         assert!(!b.covers(write), "unsynchronised tasks must not be ordered");
         b.join(&a);
-        assert!(b.covers(write), "after an acquire of a's release, a's write is ordered");
+        assert!(
+            b.covers(write),
+            "after an acquire of a's release, a's write is ordered"
+        );
         a.tick(0);
         assert!(!b.covers(a.epoch(0)), "a's later events stay unordered");
     }

@@ -46,8 +46,9 @@ pub struct Entry<W> {
     pub signature: String,
     /// The explorer that found it (`random`, `pct`, `fuzz`, `minimized`).
     pub explorer: String,
-    /// The execution seed, where the explorer had one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The execution seed, where the explorer had one (as a hex string:
+    /// TOML integers are signed 64-bit and a seed uses all 64 bits).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_seed")]
     pub seed: Option<u64>,
     /// Preemptions in the schedule.
     pub preemptions: u32,
@@ -76,8 +77,18 @@ pub enum CorpusError {
         /// What the parser said, on one line.
         message: String,
     },
+    /// The entry could not be written as TOML.
+    #[error("{path}: cannot write the entry: {message}")]
+    Serialize {
+        /// The file.
+        path: PathBuf,
+        /// What the serialiser said.
+        message: String,
+    },
     /// The entry was written by another version of the format.
-    #[error("{path}: corpus format {found} is not supported by this build (it reads format {FORMAT})")]
+    #[error(
+        "{path}: corpus format {found} is not supported by this build (it reads format {FORMAT})"
+    )]
     Format {
         /// The file.
         path: PathBuf,
@@ -117,9 +128,11 @@ impl<W: Serialize + DeserializeOwned> Entry<W> {
     }
 
     /// The entry as TOML, with a header comment.
-    pub fn to_text(&self) -> String {
-        let body = toml::to_string(self).unwrap_or_else(|e| format!("# serialisation failed: {e}\n"));
-        format!("# unplug corpus entry: a failing schedule, replayed by `cargo test`.\n{body}")
+    pub fn to_text(&self) -> Result<String, toml::ser::Error> {
+        let body = toml::to_string(self)?;
+        Ok(format!(
+            "# unplug corpus entry: a failing schedule, replayed by `cargo test`.\n{body}"
+        ))
     }
 
     /// Write the entry to `path` atomically: to a temporary file in the
@@ -133,10 +146,14 @@ impl<W: Serialize + DeserializeOwned> Entry<W> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io)?;
         }
+        let text = self.to_text().map_err(|e| CorpusError::Serialize {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut f = fs::File::create(&tmp)?;
-            f.write_all(self.to_text().as_bytes())?;
+            f.write_all(text.as_bytes())?;
             f.sync_all()?;
             fs::rename(&tmp, path)
         };
@@ -184,4 +201,27 @@ pub fn entry_paths(dir: &Path) -> Result<Vec<PathBuf>, CorpusError> {
     }
     out.sort();
     Ok(out)
+}
+
+/// Seeds as `"0x…"` strings in TOML.
+mod hex_seed {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(seed: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+        match seed {
+            Some(v) => s.serialize_str(&format!("{v:#018x}")),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        let text = Option::<String>::deserialize(d)?;
+        text.map(|t| {
+            let hex = t
+                .strip_prefix("0x")
+                .ok_or_else(|| serde::de::Error::custom("seed must be 0x-prefixed hex"))?;
+            u64::from_str_radix(hex, 16).map_err(serde::de::Error::custom)
+        })
+        .transpose()
+    }
 }

@@ -10,7 +10,8 @@
 
 use crate::finding::{Finding, FindingKind};
 use crate::scheduler::{
-    BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, RandomScheduler, ReplayScheduler, Scheduler,
+    BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, RandomScheduler, ReplayScheduler,
+    Scheduler,
 };
 use crate::trace::{short_site, Value};
 use crate::world::{self, with_world, WorldConfig};
@@ -59,7 +60,9 @@ impl Explorer {
             "pct" => Some(Explorer::Pct { depth: None }),
             _ => {
                 let d: u32 = s.strip_prefix("pct-d")?.parse().ok()?;
-                (1..=64).contains(&d).then_some(Explorer::Pct { depth: Some(d) })
+                (1..=64)
+                    .contains(&d)
+                    .then_some(Explorer::Pct { depth: Some(d) })
             }
         }
     }
@@ -288,39 +291,52 @@ impl Adapter {
     /// Fold the finished execution into the run's stats; decide whether to go on.
     fn collect(&mut self) {
         let mut sh = self.shared.borrow_mut();
-        let Some((index, seed)) = sh.current.take() else { return };
+        let Some((index, seed)) = sh.current.take() else {
+            return;
+        };
         sh.stats.executions += 1;
         let executions = sh.stats.executions;
         let elapsed = sh.start.elapsed();
-        let record = with_world(|w| {
-            if w.findings().is_empty() && !self.keep_last {
-                return None;
+        let keep_last = self.keep_last;
+        let (schedule, preemptions, steps) = (&self.schedule, self.preemptions, self.steps);
+        let (fatal, found, record) = with_world(|w| {
+            let fatal = w.findings().iter().any(|f| f.kind.is_fatal());
+            let found = !w.findings().is_empty();
+            // Rendering the trace is the expensive part: do it only for an
+            // execution whose finding is new to this run (or when asked to).
+            let new = w
+                .findings()
+                .iter()
+                .map(Finding::signature)
+                .any(|sig| !sh.stats.distinct.iter().any(|(s, _)| *s == sig));
+            let record =
+                (new || keep_last).then(|| snapshot(w, seed, index, schedule, preemptions, steps));
+            for f in w.findings() {
+                sh.stats.first.entry(f.kind).or_insert(FirstHit {
+                    executions,
+                    elapsed,
+                });
             }
-            Some(snapshot(w, seed, index, &self.schedule, self.preemptions, self.steps))
+            (fatal, found, record)
         });
-        if self.keep_last {
-            sh.last = record.clone();
-        }
-        if let Some(record) = record {
-            let mut fatal = false;
-            for f in &record.findings {
-                fatal |= f.kind.is_fatal();
-                sh.stats.first.entry(f.kind).or_insert(FirstHit { executions, elapsed });
-            }
+        if let Some(record) = &record {
             for f in &record.findings {
                 let sig = f.signature();
                 if !sh.stats.distinct.iter().any(|(s, _)| *s == sig) {
                     sh.stats.distinct.push((sig, record.clone()));
                 }
             }
-            match self.run.stop {
-                StopPolicy::FirstFinding => sh.done = true,
-                StopPolicy::FirstFatal if fatal => sh.done = true,
-                _ => {}
-            }
+        }
+        if keep_last {
+            sh.last = record;
+        }
+        match self.run.stop {
+            StopPolicy::FirstFinding if found => sh.done = true,
+            StopPolicy::FirstFatal if fatal => sh.done = true,
+            _ => {}
         }
         if let Some(p) = &self.progress {
-            if executions % 256 == 0 {
+            if executions.is_multiple_of(256) {
                 p(executions, sh.stats.distinct.len());
             }
         }
@@ -328,7 +344,14 @@ impl Adapter {
 }
 
 /// Render the world's state into a self-contained record.
-fn snapshot(w: &world::World, seed: u64, index: u64, schedule: &[u8], preemptions: u32, steps: u64) -> ExecutionRecord {
+fn snapshot(
+    w: &world::World,
+    seed: u64,
+    index: u64,
+    schedule: &[u8],
+    preemptions: u32,
+    steps: u64,
+) -> ExecutionRecord {
     let events = w
         .trace()
         .iter()
@@ -359,7 +382,9 @@ fn snapshot(w: &world::World, seed: u64, index: u64, schedule: &[u8], preemption
         seed,
         index,
         findings: w.findings().to_vec(),
-        tasks: (0..w.task_count()).map(|t| w.task_name(t).to_string()).collect(),
+        tasks: (0..w.task_count())
+            .map(|t| w.task_name(t).to_string())
+            .collect(),
         events,
         schedule: schedule.to_vec(),
         preemptions,
@@ -371,7 +396,11 @@ impl shuttle::scheduler::Scheduler for Adapter {
     fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
         self.collect();
         let mut sh = self.shared.borrow_mut();
-        let within_iterations = self.run.budget.iterations.is_none_or(|n| sh.stats.executions < n);
+        let within_iterations = self
+            .run
+            .budget
+            .iterations
+            .is_none_or(|n| sh.stats.executions < n);
         let within_time = self.run.budget.time.is_none_or(|t| sh.start.elapsed() < t);
         if sh.done || !within_iterations || !within_time {
             return None;
@@ -402,8 +431,12 @@ impl shuttle::scheduler::Scheduler for Adapter {
                 return true;
             }
             self.enabled.clear();
-            self.enabled
-                .extend(runnable.iter().map(|t| usize::from(t.id())).filter(|&t| !w.is_waiting(t)));
+            self.enabled.extend(
+                runnable
+                    .iter()
+                    .map(|t| usize::from(t.id()))
+                    .filter(|&t| !w.is_waiting(t)),
+            );
             if self.enabled.is_empty() {
                 w.report_deadlock(self.steps);
                 return true;
@@ -419,7 +452,9 @@ impl shuttle::scheduler::Scheduler for Adapter {
             return None;
         }
         self.enabled.sort_unstable();
-        let current = current.map(usize::from).filter(|c| self.enabled.contains(c));
+        let current = current
+            .map(usize::from)
+            .filter(|c| self.enabled.contains(c));
         let pick = if self.enabled.len() == 1 {
             self.enabled[0]
         } else {
@@ -545,19 +580,32 @@ pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64,
 }
 
 /// The scheduler an explorer runs with on `scenario`.
-fn make_scheduler(explorer: &Explorer, scenario: &ScenarioFn, exec: ExecConfig) -> Result<Box<dyn Scheduler>, EngineError> {
+fn make_scheduler(
+    explorer: &Explorer,
+    scenario: &ScenarioFn,
+    exec: ExecConfig,
+) -> Result<Box<dyn Scheduler>, EngineError> {
     Ok(match explorer {
         Explorer::Random => Box::new(RandomScheduler::default()),
         Explorer::Pct { depth } => {
             let k = calibrate_horizon(scenario, exec)?;
-            Box::new(PctScheduler::new(depth.map_or(PctDepth::Ladder, PctDepth::Fixed), k))
+            Box::new(PctScheduler::new(
+                depth.map_or(PctDepth::Ladder, PctDepth::Fixed),
+                k,
+            ))
         }
-        Explorer::Portfolio => Box::new(PortfolioScheduler::new(calibrate_horizon(scenario, exec)?)),
+        Explorer::Portfolio => {
+            Box::new(PortfolioScheduler::new(calibrate_horizon(scenario, exec)?))
+        }
     })
 }
 
 /// Explore `scenario` with the run's explorer and budget.
-pub fn explore(scenario: &ScenarioFn, run: &RunConfig, progress: Option<Progress>) -> Result<RunStats, EngineError> {
+pub fn explore(
+    scenario: &ScenarioFn,
+    run: &RunConfig,
+    progress: Option<Progress>,
+) -> Result<RunStats, EngineError> {
     let inner = make_scheduler(&run.explorer, scenario, run.exec)?;
     run_with(scenario, inner, run, progress, false).map(|(stats, _)| stats)
 }
@@ -589,7 +637,11 @@ pub struct SingleRun {
 }
 
 /// Run exactly one execution and record it in full.
-pub fn run_single(scenario: &ScenarioFn, drive: &Drive, exec: ExecConfig) -> Result<SingleRun, EngineError> {
+pub fn run_single(
+    scenario: &ScenarioFn,
+    drive: &Drive,
+    exec: ExecConfig,
+) -> Result<SingleRun, EngineError> {
     struct Recording<S> {
         inner: S,
         diverged: Rc<RefCell<Option<usize>>>,
@@ -628,7 +680,30 @@ pub fn run_single(scenario: &ScenarioFn, drive: &Drive, exec: ExecConfig) -> Res
         shard: (0, 1),
     };
     let (_, last) = run_with(scenario, inner, &run, None, true)?;
-    let record = last.ok_or_else(|| EngineError::ScenarioPanicked("the execution did not start".into()))?;
+    let record =
+        last.ok_or_else(|| EngineError::ScenarioPanicked("the execution did not start".into()))?;
     let diverged_at = *diverged.borrow();
-    Ok(SingleRun { record, diverged_at })
+    Ok(SingleRun {
+        record,
+        diverged_at,
+    })
+}
+
+/// The scenario body for shuttle's *own* schedulers (`shuttle::check_random`
+/// and friends), to measure this engine against them over the same scenario
+/// code. The world is reset at the start of each execution; shuttle knows
+/// nothing of parked tasks, so a blocked task simply retries whenever it is
+/// scheduled (a spin), and a finding does not end the execution.
+pub fn shuttle_baseline_body(
+    scenario: &ScenarioFn,
+    exec: ExecConfig,
+) -> impl Fn() + Send + Sync + 'static {
+    let scenario = Arc::clone(scenario);
+    move || {
+        world::reset(WorldConfig {
+            race_detection: exec.race_detection,
+        });
+        scenario();
+        world::scenario_completed();
+    }
 }

@@ -166,8 +166,14 @@ impl Finding {
                 format!("{}:{cell}:{a}:{b}", self.kind)
             }
             Detail::Deadlock { waits } => {
-                let mut w: Vec<&str> = waits.iter().map(|(_, what)| what.as_str()).collect();
+                // What each task waits in, without who holds it: the same
+                // deadlock reached by other tasks is the same bug.
+                let mut w: Vec<&str> = waits
+                    .iter()
+                    .map(|(_, what)| what.split(" [").next().unwrap_or(what))
+                    .collect();
                 w.sort_unstable();
+                w.dedup();
                 format!("{}:{}", self.kind, w.join("|"))
             }
             Detail::Hang { .. } => self.kind.to_string(),
@@ -197,12 +203,20 @@ impl Finding {
                 first.op, first.task, first.site, second.op, second.task, second.site
             ),
             Detail::Deadlock { waits } => {
-                let w: Vec<String> = waits.iter().map(|(t, what)| format!("{t} in {what}")).collect();
+                let w: Vec<String> = waits
+                    .iter()
+                    .map(|(t, what)| format!("{t} in {what}"))
+                    .collect();
                 format!("deadlock: {}", w.join("; "))
             }
-            Detail::Hang { steps, .. } => format!("hang: no progress within {steps} scheduling steps"),
+            Detail::Hang { steps, .. } => {
+                format!("hang: no progress within {steps} scheduling steps")
+            }
             Detail::Leak { object, alloc } => {
-                format!("leak: {object} allocated by {} at {} was never freed", alloc.task, alloc.site)
+                format!(
+                    "leak: {object} allocated by {} at {} was never freed",
+                    alloc.task, alloc.site
+                )
             }
             Detail::Invariant { message, at } => {
                 format!("invariant failed: {message} ({} at {})", at.task, at.site)

@@ -43,7 +43,12 @@ const RULE: &str = "============================================================
 const MAX_COLUMN: usize = 46;
 
 /// Render the report of `finding` in `record`.
-pub fn render(header: &Header, record: &ExecutionRecord, finding: &Finding, detailing: Detailing) -> String {
+pub fn render(
+    header: &Header,
+    record: &ExecutionRecord,
+    finding: &Finding,
+    detailing: Detailing,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "unplug: {} in scheme {}", finding.kind, header.scheme);
     let _ = writeln!(out, "  workload: {}", header.workload);
@@ -72,9 +77,14 @@ pub fn render_execution(header: &Header, record: &ExecutionRecord, detailing: De
 fn marked_events(finding: &Finding) -> Vec<(usize, &'static str)> {
     match &finding.detail {
         Detail::UseAfterRemoval { access, free, .. } => {
-            vec![(access.event, "<-- use-after-removal"), (free.event, "<-- freed here")]
+            vec![
+                (access.event, "<-- use-after-removal"),
+                (free.event, "<-- freed here"),
+            ]
         }
-        Detail::DataRace { first, second, .. } => vec![(first.event, "<-- race"), (second.event, "<-- race")],
+        Detail::DataRace { first, second, .. } => {
+            vec![(first.event, "<-- race"), (second.event, "<-- race")]
+        }
         Detail::Leak { alloc, .. } => vec![(alloc.event, "<-- never freed")],
         Detail::Invariant { at, .. } => vec![(at.event, "<-- invariant")],
         Detail::Deadlock { .. } | Detail::Hang { .. } => Vec::new(),
@@ -102,11 +112,22 @@ fn diagram(record: &ExecutionRecord, finding: &Finding, detailing: Detailing) ->
     let shown = |i: usize, e: &RenderedEvent| match detailing {
         Detailing::Full => true,
         Detailing::Diagram => {
-            marks.iter().any(|&(m, _)| m == i) || (!e.minor && e.task != 0 && involved.contains(&e.task))
+            marks.iter().any(|&(m, _)| m == i)
+                || (!e.minor && e.task != 0 && involved.contains(&e.task))
         }
     };
-    let rows: Vec<(usize, &RenderedEvent)> = record.events.iter().enumerate().filter(|(i, e)| shown(*i, e)).collect();
-    let mut columns: Vec<usize> = rows.iter().map(|(_, e)| e.task).collect::<BTreeSet<_>>().into_iter().collect();
+    let rows: Vec<(usize, &RenderedEvent)> = record
+        .events
+        .iter()
+        .enumerate()
+        .filter(|(i, e)| shown(*i, e))
+        .collect();
+    let mut columns: Vec<usize> = rows
+        .iter()
+        .map(|(_, e)| e.task)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     if columns.is_empty() {
         columns = involved.iter().copied().collect();
     }
@@ -137,13 +158,20 @@ fn diagram(record: &ExecutionRecord, finding: &Finding, detailing: Detailing) ->
             (line, e.site.as_str())
         })
         .collect();
-    let total = lines.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+    let total = lines
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
     for (line, site) in lines {
         let _ = writeln!(out, "{}  # {site}", pad(&line, total));
     }
     let hidden = record.events.len() - rows.len();
     if detailing == Detailing::Diagram && hidden > 0 {
-        let _ = writeln!(out, " ({hidden} events of setup, bookkeeping and other tasks not shown; --full shows them)");
+        let _ = writeln!(
+            out,
+            " ({hidden} events of setup, bookkeeping and other tasks not shown; --full shows them)"
+        );
     }
     out
 }
@@ -186,7 +214,11 @@ fn summary(header: &Header, finding: &Finding) -> String {
             let _ = writeln!(out, "Freed by task {}:", free.task);
             let _ = writeln!(out, "{}", access_line(free));
         }
-        Detail::DataRace { cell, first, second } => {
+        Detail::DataRace {
+            cell,
+            first,
+            second,
+        } => {
             let _ = writeln!(out, "BUG: KCSAN: data-race on {cell}");
             let _ = writeln!(out);
             let _ = writeln!(out, "{}", access_line(first));
@@ -208,7 +240,10 @@ fn summary(header: &Header, finding: &Finding) -> String {
             }
         }
         Detail::Hang { steps, live } => {
-            let _ = writeln!(out, "INFO: hang: no progress within {steps} scheduling steps");
+            let _ = writeln!(
+                out,
+                "INFO: hang: no progress within {steps} scheduling steps"
+            );
             for (task, what) in live {
                 let _ = writeln!(out, "  task {task}: {what}");
             }

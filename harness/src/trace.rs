@@ -67,6 +67,10 @@ impl fmt::Display for Value {
 
 /// A short `file:line` for a call site, without the directories.
 pub fn short_site(site: &Location<'_>) -> String {
-    let file = site.file().rsplit(['/', '\\']).next().unwrap_or(site.file());
+    let file = site
+        .file()
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(site.file());
     format!("{file}:{}", site.line())
 }

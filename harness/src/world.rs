@@ -106,7 +106,11 @@ pub struct World {
     pub(crate) trace: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     /// Signatures of the data races already reported in this execution.
-    pub(crate) race_signatures: Vec<(PrimId, &'static Location<'static>, &'static Location<'static>)>,
+    pub(crate) race_signatures: Vec<(
+        PrimId,
+        &'static Location<'static>,
+        &'static Location<'static>,
+    )>,
     /// A fatal finding was recorded: the scheduler ends the execution at the
     /// next scheduling point.
     pub(crate) stop: bool,
@@ -217,7 +221,12 @@ impl World {
         &mut self.prims[id.0 as usize]
     }
 
-    pub(crate) fn add_prim(&mut self, name: Cow<'static, str>, owner: Option<ObjectId>, state: PrimState) -> PrimId {
+    pub(crate) fn add_prim(
+        &mut self,
+        name: Cow<'static, str>,
+        owner: Option<ObjectId>,
+        state: PrimState,
+    ) -> PrimId {
         let id = PrimId(self.prims.len() as u32);
         self.prims.push(PrimSlot { name, owner, state });
         id
@@ -329,7 +338,10 @@ pub(crate) fn reset(config: WorldConfig) {
 }
 
 fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: VectorClock) {
-    assert!(id < MAX_TASKS, "a scenario may have at most {MAX_TASKS} tasks");
+    assert!(
+        id < MAX_TASKS,
+        "a scenario may have at most {MAX_TASKS} tasks"
+    );
     while w.tasks.len() <= id {
         w.tasks.push(TaskState {
             name: Cow::Borrowed("?"),
@@ -391,7 +403,11 @@ pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
 /// step, until it returns `Some`; while it returns `None` the task is parked
 /// on `prim` and not scheduled until a release of `prim` wakes it.
 #[track_caller]
-pub(crate) fn step_blocking<R>(prim: PrimId, op: &'static str, mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>) -> R {
+pub(crate) fn step_blocking<R>(
+    prim: PrimId,
+    op: &'static str,
+    mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>,
+) -> R {
     let site = Location::caller();
     loop {
         schedule_point();
@@ -424,7 +440,10 @@ pub(crate) fn spin_wait() {
         let mut cx = Op { w, me, site };
         cx.record_minor("cpu_relax", Target::None, None);
         if cx.w.live > 1 {
-            cx.w.tasks[me].wait = Some(Wait { prim: SPIN, op: "cpu_relax" });
+            cx.w.tasks[me].wait = Some(Wait {
+                prim: SPIN,
+                op: "cpu_relax",
+            });
             cx.w.spinning += 1;
         }
     });
@@ -439,11 +458,22 @@ impl Op<'_> {
 
     /// Append a bookkeeping event (hidden from race diagrams unless named by
     /// a finding).
-    pub fn record_minor(&mut self, op: &'static str, target: Target, value: Option<Value>) -> usize {
+    pub fn record_minor(
+        &mut self,
+        op: &'static str,
+        target: Target,
+        value: Option<Value>,
+    ) -> usize {
         self.record_event(op, target, value, true)
     }
 
-    fn record_event(&mut self, op: &'static str, target: Target, value: Option<Value>, minor: bool) -> usize {
+    fn record_event(
+        &mut self,
+        op: &'static str,
+        target: Target,
+        value: Option<Value>,
+        minor: bool,
+    ) -> usize {
         let e = self.w.trace.len();
         self.w.trace.push(Event {
             task: self.me,

@@ -47,7 +47,8 @@ pub fn entry_for(
 
 /// Look up the entry's scheme and check its workload.
 pub fn scheme_of(entry: &CorpusEntry) -> Result<&'static Scheme, ReplayError> {
-    let scheme = find(&entry.scheme).ok_or_else(|| ReplayError::UnknownScheme(entry.scheme.clone()))?;
+    let scheme =
+        find(&entry.scheme).ok_or_else(|| ReplayError::UnknownScheme(entry.scheme.clone()))?;
     entry.workload.validate().map_err(ReplayError::Workload)?;
     Ok(scheme)
 }
@@ -56,11 +57,20 @@ pub fn scheme_of(entry: &CorpusEntry) -> Result<&'static Scheme, ReplayError> {
 pub fn replay_entry(entry: &CorpusEntry) -> Result<SingleRun, ReplayError> {
     let scheme = scheme_of(entry)?;
     let scenario = scheme.scenario(entry.workload);
-    Ok(run_single(&scenario, &Drive::Choices(entry.choices.clone()), ExecConfig::default())?)
+    Ok(run_single(
+        &scenario,
+        &Drive::Choices(entry.choices.clone()),
+        ExecConfig::default(),
+    )?)
 }
 
 /// Whether a replay reproduced the entry: the same finding (by signature),
 /// on a schedule that never diverged from the recording.
 pub fn reproduces(entry: &CorpusEntry, run: &SingleRun) -> bool {
-    run.diverged_at.is_none() && run.record.findings.iter().any(|f| f.signature() == entry.signature)
+    run.diverged_at.is_none()
+        && run
+            .record
+            .findings
+            .iter()
+            .any(|f| f.signature() == entry.signature)
 }

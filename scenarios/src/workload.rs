@@ -53,16 +53,28 @@ impl Workload {
     /// Check the knobs are within what the model supports.
     pub fn validate(&self) -> Result<(), String> {
         if self.users == 0 || self.users > MAX_USERS {
-            return Err(format!("users must be between 1 and {MAX_USERS}, got {}", self.users));
+            return Err(format!(
+                "users must be between 1 and {MAX_USERS}, got {}",
+                self.users
+            ));
         }
         if self.devices == 0 || self.devices > MAX_DEVICES {
-            return Err(format!("devices must be between 1 and {MAX_DEVICES}, got {}", self.devices));
+            return Err(format!(
+                "devices must be between 1 and {MAX_DEVICES}, got {}",
+                self.devices
+            ));
         }
         if self.ioctls == 0 || self.ioctls > 64 {
-            return Err(format!("ioctls must be between 1 and 64, got {}", self.ioctls));
+            return Err(format!(
+                "ioctls must be between 1 and 64, got {}",
+                self.ioctls
+            ));
         }
         if self.remove_work > 64 {
-            return Err(format!("remove-work must be at most 64, got {}", self.remove_work));
+            return Err(format!(
+                "remove-work must be at most 64, got {}",
+                self.remove_work
+            ));
         }
         Ok(())
     }
@@ -122,7 +134,9 @@ fn run(probe: fn(&Workload) -> Vec<Arc<dyn Driver>>, wl: &Workload) {
         let ioctls = wl.ioctls;
         let signal_open = !wl.open_races_del;
         tasks.push(spawn_task(format!("user{u}"), move || {
-            let opened_ok = chrdev_open(driver.cdev()).and_then(|()| driver.open()).is_ok();
+            let opened_ok = chrdev_open(driver.cdev())
+                .and_then(|()| driver.open())
+                .is_ok();
             if signal_open {
                 complete(&opened);
             }

@@ -37,7 +37,10 @@ impl Cdev {
                 PrimState::Cell(crate::kernel::memory::CellState::new_bool(false)),
             )
         });
-        Cdev { live, dev: dev.clone() }
+        Cdev {
+            live,
+            dev: dev.clone(),
+        }
     }
 
     /// The device this cdev belongs to.
@@ -51,12 +54,15 @@ impl Cdev {
 #[track_caller]
 fn map_op(cdev: &Cdev, op: &'static str, set: Option<bool>) -> bool {
     step(|cx| {
-        let e;
         let (was, mut clock) = match &cx.w.prim(cdev.live).state {
             PrimState::Cell(c) => (c.raw != 0, c.clock),
             _ => unreachable!("cdev handles always name cells"),
         };
-        e = cx.record(op, Target::Prim(cdev.live), Some(Value::Bool(set.unwrap_or(was))));
+        let e = cx.record(
+            op,
+            Target::Prim(cdev.live),
+            Some(Value::Bool(set.unwrap_or(was))),
+        );
         let owner = cx.w.prim(cdev.live).owner;
         if !cx.check_owner(owner, e) {
             return false;

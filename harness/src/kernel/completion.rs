@@ -85,7 +85,11 @@ fn signal(c: &Completion, op: &'static str, all: bool, cx: &mut Op<'_>) {
     cx.release(&mut clock);
     let s = state(cx, c.id);
     s.release = clock;
-    s.done = if all { u32::MAX } else { s.done.saturating_add(1) };
+    s.done = if all {
+        u32::MAX
+    } else {
+        s.done.saturating_add(1)
+    };
     cx.wake_all(c.id);
 }
 

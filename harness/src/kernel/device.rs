@@ -40,7 +40,13 @@ pub fn device_initialize(
     let kref = Kref::new(format!("{name}.kobj.kref"), Some(owner));
     let state_in_sysfs = Plain::new(format!("{name}.kobj.state_in_sysfs"), Some(owner), false);
     let devres_name = format!("{name}.devres_head");
-    let devres = step(|cx| cx.w.add_prim(devres_name.into(), Some(owner.id()), PrimState::Devres(Vec::new())));
+    let devres = step(|cx| {
+        cx.w.add_prim(
+            devres_name.into(),
+            Some(owner.id()),
+            PrimState::Devres(Vec::new()),
+        )
+    });
     Device {
         name,
         kref,

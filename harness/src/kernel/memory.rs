@@ -119,7 +119,9 @@ impl CellValue for Option<Object> {
         self.map_or(0, |o| o.id.0 as u64 + 1)
     }
     fn decode(raw: u64) -> Self {
-        raw.checked_sub(1).map(|i| Object { id: ObjectId(i as u32) })
+        raw.checked_sub(1).map(|i| Object {
+            id: ObjectId(i as u32),
+        })
     }
     fn display(raw: u64) -> Value {
         Value::Ptr(raw.checked_sub(1).map(|i| ObjectId(i as u32)))
@@ -187,7 +189,12 @@ impl<T: CellValue> Plain<T> {
         step(|cx| Self::create(cx, name, owner, init))
     }
 
-    pub(crate) fn create(cx: &mut Op<'_>, name: Cow<'static, str>, owner: Option<Object>, init: T) -> Self {
+    pub(crate) fn create(
+        cx: &mut Op<'_>,
+        name: Cow<'static, str>,
+        owner: Option<Object>,
+        init: T,
+    ) -> Self {
         let id = cx.w.add_prim(
             name,
             owner.map(|o| o.id),
@@ -199,7 +206,10 @@ impl<T: CellValue> Plain<T> {
                 reads: [AccessStamp::default(); MAX_TASKS],
             }),
         );
-        Plain { id, _t: PhantomData }
+        Plain {
+            id,
+            _t: PhantomData,
+        }
     }
 
     /// A plain load.
@@ -237,7 +247,12 @@ pub(crate) fn store(cx: &mut Op<'_>, id: PrimId, op: &'static str, raw: u64, ord
 
 /// An indivisible read-modify-write (`atomic_inc` and friends): one event,
 /// checked as a write, returning the old value.
-pub(crate) fn read_modify_write(cx: &mut Op<'_>, id: PrimId, op: &'static str, f: impl FnOnce(u64) -> u64) -> u64 {
+pub(crate) fn read_modify_write(
+    cx: &mut Op<'_>,
+    id: PrimId,
+    op: &'static str,
+    f: impl FnOnce(u64) -> u64,
+) -> u64 {
     let old = cell(cx, id).raw;
     access(cx, id, op, Ordering::Relaxed, f(old), true);
     old

@@ -20,7 +20,8 @@ pub use atomic::{atomic_dec, atomic_inc, atomic_read, Atomic};
 pub use cdev::{cdev_device_add, cdev_device_del, chrdev_open, Cdev, ENXIO};
 pub use completion::{complete, complete_all, wait_for_completion, Completion};
 pub use device::{
-    device_initialize, device_is_registered, device_release_driver, devm_kzalloc, get_device, put_device, Device,
+    device_initialize, device_is_registered, device_release_driver, devm_kzalloc, get_device,
+    put_device, Device,
 };
 pub use memory::{kfree, kzalloc, Object, Plain};
 pub use mutex::{mutex_lock, mutex_unlock, Mutex};

@@ -35,7 +35,11 @@ impl Mutex {
     pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
         let name = name.into();
         step(|cx| Mutex {
-            id: cx.w.add_prim(name, owner.map(|o| o.id()), PrimState::Mutex(MutexState::default())),
+            id: cx.w.add_prim(
+                name,
+                owner.map(|o| o.id()),
+                PrimState::Mutex(MutexState::default()),
+            ),
         })
     }
 }

@@ -36,7 +36,15 @@ pub fn smp_load_acquire<T: CellValue>(x: &Plain<T>) -> T {
 /// acquires this value.
 #[track_caller]
 pub fn smp_store_release<T: CellValue>(x: &Plain<T>, v: T) {
-    step(|cx| store(cx, x.id, "smp_store_release", v.encode(), Ordering::AcquireRelease));
+    step(|cx| {
+        store(
+            cx,
+            x.id,
+            "smp_store_release",
+            v.encode(),
+            Ordering::AcquireRelease,
+        )
+    });
 }
 
 /// `smp_mb()`: a full barrier. Acquires what the task's relaxed loads

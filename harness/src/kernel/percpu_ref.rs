@@ -88,7 +88,11 @@ pub fn percpu_ref_tryget_live(r: &PercpuRef) -> bool {
     step(|cx| {
         let s = state(cx, r.id);
         let ok = !s.dead;
-        let e = cx.record("percpu_ref_tryget_live", Target::Prim(r.id), Some(Value::Bool(ok)));
+        let e = cx.record(
+            "percpu_ref_tryget_live",
+            Target::Prim(r.id),
+            Some(Value::Bool(ok)),
+        );
         let owner = cx.w.prim(r.id).owner;
         if !cx.check_owner(owner, e) || !ok {
             return false;

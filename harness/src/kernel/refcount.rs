@@ -58,7 +58,11 @@ pub fn kref_get(k: &Kref) {
             return;
         }
         if count <= 0 {
-            return misuse(cx, e, "kref_get() on a zero refcount (refcount_t: addition on 0; use-after-free)");
+            return misuse(
+                cx,
+                e,
+                "kref_get() on a zero refcount (refcount_t: addition on 0; use-after-free)",
+            );
         }
         state(cx, k.id).count += 1;
     });
@@ -70,7 +74,11 @@ pub fn kref_get(k: &Kref) {
 pub fn kref_get_unless_zero(k: &Kref) -> bool {
     step(|cx| {
         let count = state(cx, k.id).count;
-        let e = cx.record("kref_get_unless_zero", Target::Prim(k.id), Some(Value::Int(count)));
+        let e = cx.record(
+            "kref_get_unless_zero",
+            Target::Prim(k.id),
+            Some(Value::Int(count)),
+        );
         let owner = cx.w.prim(k.id).owner;
         if !cx.check_owner(owner, e) || count <= 0 {
             return false;

@@ -41,7 +41,11 @@ impl RwSemState {
             parts.push(format!("held for read by {}", names.join(", ")));
         }
         if !self.queued_writers.is_empty() {
-            let names: Vec<&str> = self.queued_writers.iter().map(|&t| w.task_name(t)).collect();
+            let names: Vec<&str> = self
+                .queued_writers
+                .iter()
+                .map(|&t| w.task_name(t))
+                .collect();
             parts.push(format!("writer queued: {}", names.join(", ")));
         }
         parts.join("; ")
@@ -60,7 +64,11 @@ impl RwSemaphore {
     pub fn new_in(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
         let name = name.into();
         step(|cx| RwSemaphore {
-            id: cx.w.add_prim(name, owner.map(|o| o.id()), PrimState::RwSem(RwSemState::default())),
+            id: cx.w.add_prim(
+                name,
+                owner.map(|o| o.id()),
+                PrimState::RwSem(RwSemState::default()),
+            ),
         })
     }
 }

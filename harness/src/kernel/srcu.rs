@@ -110,7 +110,11 @@ pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
         let idx = (s.completed & 1) as usize;
         let flip = s.flip_release;
         cx.acquire(&flip);
-        cx.record_minor("srcu_read_lock: load index", Target::Prim(ss.id), Some(Value::Int(idx as i64)));
+        cx.record_minor(
+            "srcu_read_lock: load index",
+            Target::Prim(ss.id),
+            Some(Value::Int(idx as i64)),
+        );
         idx
     });
     // Step 2: this_cpu_inc(ss->lock_count[idx]); smp_mb().
@@ -119,7 +123,11 @@ pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
         s.readers[idx] += 1;
         let checks = s.check_release;
         cx.acquire(&checks);
-        cx.record("srcu_read_lock", Target::Prim(ss.id), Some(Value::Int(idx as i64)));
+        cx.record(
+            "srcu_read_lock",
+            Target::Prim(ss.id),
+            Some(Value::Int(idx as i64)),
+        );
     });
     idx
 }
@@ -133,7 +141,11 @@ pub fn srcu_read_unlock(ss: &SrcuStruct, idx: usize) {
         let s = state(cx, ss.id);
         s.unlock_release[idx & 1] = clock;
         s.readers[idx & 1] -= 1;
-        cx.record("srcu_read_unlock", Target::Prim(ss.id), Some(Value::Int(idx as i64)));
+        cx.record(
+            "srcu_read_unlock",
+            Target::Prim(ss.id),
+            Some(Value::Int(idx as i64)),
+        );
         cx.wake_all(ss.id);
     });
 }
@@ -180,7 +192,12 @@ pub fn synchronize_srcu(ss: &SrcuStruct) {
         Some(r)
     });
     if !single {
-        drain(ss, active ^ 1, "synchronize_srcu: drain inactive index", false);
+        drain(
+            ss,
+            active ^ 1,
+            "synchronize_srcu: drain inactive index",
+            false,
+        );
     }
     step(|cx| {
         let mut clock = state(cx, ss.id).flip_release;
@@ -189,7 +206,11 @@ pub fn synchronize_srcu(ss: &SrcuStruct) {
         s.flip_release = clock;
         s.completed += 1;
         let idx = (s.completed & 1) as i64;
-        cx.record("synchronize_srcu: flip index", Target::Prim(ss.id), Some(Value::Int(idx)));
+        cx.record(
+            "synchronize_srcu: flip index",
+            Target::Prim(ss.id),
+            Some(Value::Int(idx)),
+        );
     });
     // The grace period ends, and the mutex is released, in the step that
     // sees the old index drained.

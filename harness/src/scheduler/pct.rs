@@ -76,7 +76,8 @@ impl Scheduler for PctScheduler {
         self.steps = 0;
         self.change_points.clear();
         for _ in 1..depth {
-            self.change_points.push(1 + self.rng.next_u64() % self.horizon);
+            self.change_points
+                .push(1 + self.rng.next_u64() % self.horizon);
         }
     }
 

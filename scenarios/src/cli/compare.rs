@@ -31,7 +31,11 @@ enum Format {
 #[derive(Args, Debug)]
 pub struct CompareArgs {
     /// Explorers to compare (comma-separated: random, pct, pct-dN, portfolio).
-    #[arg(long, default_value = "random,pct,pct-d2,portfolio", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "random,pct,pct-d2,portfolio",
+        value_delimiter = ','
+    )]
     explorers: Vec<String>,
     /// Schemes to compare (comma-separated; default: the whole zoo).
     #[arg(long, value_delimiter = ',')]
@@ -75,11 +79,18 @@ fn verdict_name(v: Option<FindingKind>) -> String {
 
 /// Run the command.
 pub fn run(args: CompareArgs) -> Result<Status> {
-    let explorers = args.explorers.iter().map(|e| explorer(e)).collect::<Result<Vec<_>>>()?;
+    let explorers = args
+        .explorers
+        .iter()
+        .map(|e| explorer(e))
+        .collect::<Result<Vec<_>>>()?;
     let schemes: Vec<&'static Scheme> = if args.schemes.is_empty() {
         scenarios::ALL.iter().collect()
     } else {
-        args.schemes.iter().map(|s| scheme(s)).collect::<Result<_>>()?
+        args.schemes
+            .iter()
+            .map(|s| scheme(s))
+            .collect::<Result<_>>()?
     };
     if args.iterations == 0 {
         bail!("--iterations must be at least 1");
@@ -98,7 +109,9 @@ pub fn run(args: CompareArgs) -> Result<Status> {
         for _ in 0..jobs.min(work.len()) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((scheme, explorer)) = work.get(i) else { break };
+                let Some((scheme, explorer)) = work.get(i) else {
+                    break;
+                };
                 let cell = run_cell(scheme, explorer, &args);
                 if let Ok(mut c) = cells.lock() {
                     c.push((i, cell));
@@ -108,7 +121,10 @@ pub fn run(args: CompareArgs) -> Result<Status> {
     });
     let mut cells = cells.into_inner().unwrap_or_default();
     cells.sort_by_key(|(i, _)| *i);
-    let cells = cells.into_iter().map(|(_, c)| c).collect::<Result<Vec<_>>>()?;
+    let cells = cells
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect::<Result<Vec<_>>>()?;
     match args.format {
         Format::Table => print_table(&cells, false),
         Format::Md => print_table(&cells, true),
@@ -120,7 +136,11 @@ pub fn run(args: CompareArgs) -> Result<Status> {
         .iter()
         .filter(|c| !c.explorer.starts_with("pct-d"))
         .all(|c| c.matches);
-    Ok(if defaults_met { Status::Clean } else { Status::Finding })
+    Ok(if defaults_met {
+        Status::Clean
+    } else {
+        Status::Finding
+    })
 }
 
 fn run_cell(scheme: &'static Scheme, explorer: &Explorer, args: &CompareArgs) -> Result<Cell> {
@@ -194,7 +214,13 @@ fn print_table(cells: &[Cell], markdown: bool) {
         })
         .collect();
     let widths: Vec<usize> = (0..head.len())
-        .map(|i| rows.iter().map(|r| r[i].len()).chain([head[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([head[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cols: &[String]| -> String {
         let cells: Vec<String> = cols

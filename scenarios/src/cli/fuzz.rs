@@ -1,10 +1,14 @@
 //! `unplug fuzz SCHEME|all`: explore, print one report per distinct finding,
 //! save each failing schedule to the corpus.
 
-use super::{explorer, parse_duration, parse_seed, scheme, seed_header, ExecArgs, Status, WorkloadArgs};
+use super::{
+    explorer, parse_duration, parse_seed, scheme, seed_header, ExecArgs, Status, WorkloadArgs,
+};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use harness::engine::{explore, severity, Budget, Explorer, Progress, RunConfig, RunStats, StopPolicy};
+use harness::engine::{
+    explore, severity, Budget, Explorer, Progress, RunConfig, RunStats, StopPolicy,
+};
 use harness::report::{render_execution, Detailing};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::replay::entry_for;
@@ -148,15 +152,22 @@ fn progress_bar(total: Option<u64>, scheme: &str) -> ProgressBar {
         Some(n) => ProgressBar::new(n),
         None => ProgressBar::no_length(),
     };
-    let style = ProgressStyle::with_template("{prefix:>26} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(
+        "{prefix:>26} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     pb.set_style(style);
     pb.set_prefix(scheme.to_string());
     pb
 }
 
 /// Fuzz one scheme; true if anything was found.
-fn fuzz_scheme(args: &FuzzArgs, scheme: &Scheme, workload: Workload, explorer: &Explorer) -> Result<bool> {
+fn fuzz_scheme(
+    args: &FuzzArgs,
+    scheme: &Scheme,
+    workload: Workload,
+    explorer: &Explorer,
+) -> Result<bool> {
     let iterations = match (args.iterations, args.time) {
         (None, None) => Some(DEFAULT_ITERATIONS),
         (i, _) => i,
@@ -182,7 +193,11 @@ fn fuzz_scheme(args: &FuzzArgs, scheme: &Scheme, workload: Workload, explorer: &
     let stats = run_workers(scheme, workload, &run, args.workers, Some(progress))?;
     pb.finish_and_clear();
 
-    let detailing = if args.full { Detailing::Full } else { Detailing::Diagram };
+    let detailing = if args.full {
+        Detailing::Full
+    } else {
+        Detailing::Diagram
+    };
     let header = |seed| seed_header(scheme, &workload, explorer, seed, &args.exec);
     let mut printed = Vec::new();
     for (_, record) in &stats.distinct {
@@ -190,10 +205,20 @@ fn fuzz_scheme(args: &FuzzArgs, scheme: &Scheme, workload: Workload, explorer: &
             continue;
         }
         printed.push(record.index);
-        println!("{}", render_execution(&header(record.seed), record, detailing));
+        println!(
+            "{}",
+            render_execution(&header(record.seed), record, detailing)
+        );
         if !args.no_save {
             for f in &record.findings {
-                let entry = entry_for(scheme, workload, &explorer.name(), Some(record.seed), record, f);
+                let entry = entry_for(
+                    scheme,
+                    workload,
+                    &explorer.name(),
+                    Some(record.seed),
+                    record,
+                    f,
+                );
                 let path = entry.default_path(&args.corpus);
                 if !path.exists() {
                     entry.save(&path)?;
@@ -202,7 +227,11 @@ fn fuzz_scheme(args: &FuzzArgs, scheme: &Scheme, workload: Workload, explorer: &
             }
         }
     }
-    let kinds: Vec<String> = stats.first.iter().map(|(k, h)| format!("{k} after {} executions", h.executions)).collect();
+    let kinds: Vec<String> = stats
+        .first
+        .iter()
+        .map(|(k, h)| format!("{k} after {} executions", h.executions))
+        .collect();
     eprintln!(
         "unplug: {}: {} executions in {:.1}s ({:.0}/s, {} worker(s)); {}",
         scheme.name,

@@ -9,7 +9,10 @@ fn verdict(v: Option<harness::finding::FindingKind>) -> String {
 
 /// Print one line per scheme: name, expected verdicts, summary.
 pub fn run() -> Result<Status> {
-    println!("{:<26} {:<19} {:<19} SUMMARY", "SCHEME", "EXPECTED (SC)", "EXPECTED (C11)");
+    println!(
+        "{:<26} {:<19} {:<19} SUMMARY",
+        "SCHEME", "EXPECTED (SC)", "EXPECTED (C11)"
+    );
     for s in scenarios::ALL {
         println!(
             "{:<26} {:<19} {:<19} {}",

@@ -210,10 +210,17 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// The memory model the shuttle explorers' verdicts hold under.
-pub const SC_MODEL: &str = "sequential consistency, data races by happens-before (shuttle explorers)";
+pub const SC_MODEL: &str =
+    "sequential consistency, data races by happens-before (shuttle explorers)";
 
 /// The report header of an execution found (or replayed) by seed.
-pub fn seed_header(scheme: &Scheme, workload: &Workload, explorer: &Explorer, seed: u64, exec: &ExecArgs) -> Header {
+pub fn seed_header(
+    scheme: &Scheme,
+    workload: &Workload,
+    explorer: &Explorer,
+    seed: u64,
+    exec: &ExecArgs,
+) -> Header {
     Header {
         scheme: scheme.name.to_string(),
         workload: workload.flags(),

@@ -33,9 +33,15 @@ pub struct ReplayArgs {
 
 /// Run the command.
 pub fn run(args: ReplayArgs) -> Result<Status> {
-    let detailing = if args.full { Detailing::Full } else { Detailing::Diagram };
+    let detailing = if args.full {
+        Detailing::Full
+    } else {
+        Detailing::Diagram
+    };
     let (header, record) = match &args.file {
-        Some(path) if path.extension().is_some_and(|x| x == "toml") => replay_entry(path, &args.exec)?,
+        Some(path) if path.extension().is_some_and(|x| x == "toml") => {
+            replay_entry(path, &args.exec)?
+        }
         Some(path) => replay_artifact(path, &args)?,
         None => {
             let (Some(name), Some(seed)) = (&args.scheme, args.seed) else {
@@ -49,7 +55,10 @@ pub fn run(args: ReplayArgs) -> Result<Status> {
                 seed,
             };
             let run = run_single(&scheme.scenario(workload), &drive, args.exec.config()?)?;
-            (seed_header(scheme, &workload, &explorer, seed, &args.exec), run.record)
+            (
+                seed_header(scheme, &workload, &explorer, seed, &args.exec),
+                run.record,
+            )
         }
     };
     if record.findings.is_empty() {
@@ -82,7 +91,10 @@ fn replay_entry(path: &Path, exec: &ExecArgs) -> Result<(Header, ExecutionRecord
             ),
         }
     }
-    let header = match (entry.seed, harness::engine::Explorer::parse(&entry.explorer)) {
+    let header = match (
+        entry.seed,
+        harness::engine::Explorer::parse(&entry.explorer),
+    ) {
         (Some(seed), Some(explorer)) => seed_header(scheme, &entry.workload, &explorer, seed, exec),
         _ => Header {
             scheme: scheme.name.to_string(),
@@ -103,7 +115,11 @@ fn replay_artifact(path: &Path, args: &ReplayArgs) -> Result<(Header, ExecutionR
         None => {
             let target = path
                 .parent()
-                .filter(|d| d.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "artifacts"))
+                .filter(|d| {
+                    d.parent()
+                        .and_then(|p| p.file_name())
+                        .is_some_and(|n| n == "artifacts")
+                })
                 .and_then(|d| d.file_name())
                 .and_then(|n| n.to_str());
             match target {
@@ -117,7 +133,11 @@ fn replay_artifact(path: &Path, args: &ReplayArgs) -> Result<(Header, ExecutionR
     };
     let scheme = scheme(&name)?;
     let workload = args.workload.apply(scheme)?;
-    let run = run_single(&scheme.scenario(workload), &Drive::Bytes(bytes), args.exec.config()?)?;
+    let run = run_single(
+        &scheme.scenario(workload),
+        &Drive::Bytes(bytes),
+        args.exec.config()?,
+    )?;
     let header = Header {
         scheme: scheme.name.to_string(),
         workload: workload.flags(),

@@ -22,7 +22,10 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
-use harness::kernel::{cdev_device_del, device_is_registered, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO};
+use harness::kernel::{
+    cdev_device_del, device_is_registered, down_read, down_write, up_read, up_write, RwSemaphore,
+    ENXIO,
+};
 use std::sync::Arc;
 
 struct BoolThenLockCycle {
@@ -62,6 +65,11 @@ impl Driver for BoolThenLockCycle {
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
     (0..wl.devices)
-        .map(|i| Arc::new(BoolThenLockCycle { md: Memdev::probe(i, wl), rwsem }) as Arc<dyn Driver>)
+        .map(|i| {
+            Arc::new(BoolThenLockCycle {
+                md: Memdev::probe(i, wl),
+                rwsem,
+            }) as Arc<dyn Driver>
+        })
         .collect()
 }

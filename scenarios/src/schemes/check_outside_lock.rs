@@ -21,7 +21,8 @@ use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO, READ_ONCE, WRITE_ONCE,
+    cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO, READ_ONCE,
+    WRITE_ONCE,
 };
 use std::sync::Arc;
 
@@ -58,6 +59,11 @@ impl Driver for CheckOutsideLock {
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
     (0..wl.devices)
-        .map(|i| Arc::new(CheckOutsideLock { md: Memdev::probe(i, wl), rwsem }) as Arc<dyn Driver>)
+        .map(|i| {
+            Arc::new(CheckOutsideLock {
+                md: Memdev::probe(i, wl),
+                rwsem,
+            }) as Arc<dyn Driver>
+        })
         .collect()
 }

@@ -26,8 +26,8 @@ use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    atomic_dec, atomic_inc, atomic_read, cdev_device_del, cpu_relax, smp_mb, Atomic, Plain, ENXIO, READ_ONCE,
-    WRITE_ONCE,
+    atomic_dec, atomic_inc, atomic_read, cdev_device_del, cpu_relax, smp_mb, Atomic, Plain, ENXIO,
+    READ_ONCE, WRITE_ONCE,
 };
 use std::sync::Arc;
 

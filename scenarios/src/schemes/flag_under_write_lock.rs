@@ -31,7 +31,9 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
-use harness::kernel::{cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO};
+use harness::kernel::{
+    cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO,
+};
 use std::sync::Arc;
 
 struct FlagUnderWriteLock {

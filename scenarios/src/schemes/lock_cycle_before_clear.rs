@@ -13,7 +13,9 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
-use harness::kernel::{cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO};
+use harness::kernel::{
+    cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO,
+};
 use std::sync::Arc;
 
 struct LockCycleBeforeClear {
@@ -49,6 +51,11 @@ impl Driver for LockCycleBeforeClear {
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
     (0..wl.devices)
-        .map(|i| Arc::new(LockCycleBeforeClear { md: Memdev::probe(i, wl), rwsem }) as Arc<dyn Driver>)
+        .map(|i| {
+            Arc::new(LockCycleBeforeClear {
+                md: Memdev::probe(i, wl),
+                rwsem,
+            }) as Arc<dyn Driver>
+        })
         .collect()
 }

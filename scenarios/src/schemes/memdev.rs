@@ -12,8 +12,8 @@
 
 use crate::workload::Workload;
 use harness::kernel::{
-    cdev_device_add, cond_resched, device_initialize, device_release_driver, devm_kzalloc, get_device, kfree,
-    kzalloc, put_device, Cdev, Device, Object, Plain,
+    cdev_device_add, cond_resched, device_initialize, device_release_driver, devm_kzalloc,
+    get_device, kfree, kzalloc, put_device, Cdev, Device, Object, Plain,
 };
 
 /// One probed memory device.

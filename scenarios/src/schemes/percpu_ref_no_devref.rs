@@ -32,8 +32,8 @@
 use super::memdev::Memdev;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    cdev_device_del, complete, percpu_ref_kill, percpu_ref_put, percpu_ref_tryget_live, wait_for_completion, Cdev,
-    Completion, PercpuRef, ENXIO,
+    cdev_device_del, complete, percpu_ref_kill, percpu_ref_put, percpu_ref_tryget_live,
+    wait_for_completion, Cdev, Completion, PercpuRef, ENXIO,
 };
 use std::sync::Arc;
 
@@ -80,10 +80,16 @@ pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
             let md = Memdev::probe(i, wl);
             let ops_dead = Completion::new(format!("mem{i}.cxlmd->ops_dead"), Some(md.cxlmd));
             // cxlmdev_ops_active_release(): complete(&cxlmd->ops_dead).
-            let ops_active = PercpuRef::new(format!("mem{i}.cxlmd->ops_active"), Some(md.cxlmd), move || {
-                complete(&ops_dead)
-            });
-            Arc::new(PercpuRefNoDevref { md, ops_active, ops_dead }) as Arc<dyn Driver>
+            let ops_active = PercpuRef::new(
+                format!("mem{i}.cxlmd->ops_active"),
+                Some(md.cxlmd),
+                move || complete(&ops_dead),
+            );
+            Arc::new(PercpuRefNoDevref {
+                md,
+                ops_active,
+                ops_dead,
+            }) as Arc<dyn Driver>
         })
         .collect()
 }

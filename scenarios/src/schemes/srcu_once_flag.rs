@@ -18,8 +18,8 @@ use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    cdev_device_del, srcu_read_lock, srcu_read_unlock, synchronize_srcu, Plain, SrcuStruct, ENXIO, READ_ONCE,
-    WRITE_ONCE,
+    cdev_device_del, srcu_read_lock, srcu_read_unlock, synchronize_srcu, Plain, SrcuStruct, ENXIO,
+    READ_ONCE, WRITE_ONCE,
 };
 use std::sync::Arc;
 

@@ -37,7 +37,8 @@ use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    cdev_device_del, device_is_registered, srcu_read_lock, srcu_read_unlock, synchronize_srcu, SrcuStruct, ENXIO,
+    cdev_device_del, device_is_registered, srcu_read_lock, srcu_read_unlock, synchronize_srcu,
+    SrcuStruct, ENXIO,
 };
 use std::sync::Arc;
 

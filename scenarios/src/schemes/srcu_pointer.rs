@@ -19,8 +19,8 @@ use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    cdev_device_del, rcu_assign_pointer, srcu_dereference, srcu_read_lock, srcu_read_unlock, synchronize_srcu,
-    SrcuStruct, ENXIO,
+    cdev_device_del, rcu_assign_pointer, srcu_dereference, srcu_read_lock, srcu_read_unlock,
+    synchronize_srcu, SrcuStruct, ENXIO,
 };
 use std::sync::Arc;
 
@@ -63,9 +63,18 @@ impl Driver for SrcuPointer {
 }
 
 /// Probe every device onto one shared domain.
-pub(super) fn probe_with<D: Driver>(wl: &Workload, srcu: SrcuStruct, wrap: fn(SrcuPointer) -> D) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe_with<D: Driver>(
+    wl: &Workload,
+    srcu: SrcuStruct,
+    wrap: fn(SrcuPointer) -> D,
+) -> Vec<Arc<dyn Driver>> {
     (0..wl.devices)
-        .map(|i| Arc::new(wrap(SrcuPointer { md: Memdev::probe(i, wl), srcu })) as Arc<dyn Driver>)
+        .map(|i| {
+            Arc::new(wrap(SrcuPointer {
+                md: Memdev::probe(i, wl),
+                srcu,
+            })) as Arc<dyn Driver>
+        })
         .collect()
 }
 

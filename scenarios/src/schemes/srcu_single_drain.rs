@@ -15,5 +15,9 @@ use harness::kernel::SrcuStruct;
 use std::sync::Arc;
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
-    probe_with(wl, SrcuStruct::new_single_drain("cxl_memdev_srcu"), |d: SrcuPointer| d)
+    probe_with(
+        wl,
+        SrcuStruct::new_single_drain("cxl_memdev_srcu"),
+        |d: SrcuPointer| d,
+    )
 }

@@ -36,5 +36,9 @@ impl Driver for SynchronizeBeforeClear {
 }
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
-    probe_with(wl, SrcuStruct::new("cxl_memdev_srcu"), SynchronizeBeforeClear)
+    probe_with(
+        wl,
+        SrcuStruct::new("cxl_memdev_srcu"),
+        SynchronizeBeforeClear,
+    )
 }

@@ -23,8 +23,8 @@ use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    cdev_device_del, mutex_lock, mutex_unlock, rcu_assign_pointer, srcu_dereference, srcu_read_lock,
-    srcu_read_unlock, synchronize_srcu, Mutex, SrcuStruct, ENXIO,
+    cdev_device_del, mutex_lock, mutex_unlock, rcu_assign_pointer, srcu_dereference,
+    srcu_read_lock, srcu_read_unlock, synchronize_srcu, Mutex, SrcuStruct, ENXIO,
 };
 use std::sync::Arc;
 

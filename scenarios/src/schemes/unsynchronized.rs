@@ -46,6 +46,10 @@ impl Driver for Unsynchronized {
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     (0..wl.devices)
-        .map(|i| Arc::new(Unsynchronized { md: Memdev::probe(i, wl) }) as Arc<dyn Driver>)
+        .map(|i| {
+            Arc::new(Unsynchronized {
+                md: Memdev::probe(i, wl),
+            }) as Arc<dyn Driver>
+        })
         .collect()
 }
