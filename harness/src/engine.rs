@@ -13,7 +13,7 @@ use crate::scheduler::{
     BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, RandomScheduler, ReplayScheduler,
     Scheduler,
 };
-use crate::trace::{short_site, Value};
+use crate::trace::{event_text, short_site, Target, Value};
 use crate::world::{self, with_world, WorldConfig};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -357,19 +357,12 @@ fn snapshot(
         .iter()
         .map(|ev| {
             let target = w.target_name(ev.target);
-            let mut text = if target.is_empty() {
-                ev.op.to_string()
-            } else {
-                format!("{}({target})", ev.op)
-            };
-            match ev.value {
-                Some(Value::Ptr(Some(o))) => text.push_str(&format!(" = &{}", w.object_name(o))),
-                Some(v) => text.push_str(&format!(" = {v}")),
-                None => {}
-            }
-            if ev.blocked {
-                text.push_str(" (blocks)");
-            }
+            let value = ev.value.map(|v| match v {
+                Value::Ptr(Some(o)) => format!("&{}", w.object_name(o)),
+                v => v.to_string(),
+            });
+            let is_object = matches!(ev.target, Target::Object(_));
+            let text = event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked);
             RenderedEvent {
                 task: ev.task,
                 text,

@@ -40,7 +40,7 @@ pub enum Detailing {
 
 const RULE: &str = "==================================================================";
 /// Widest a diagram column gets; longer event texts are cut.
-const MAX_COLUMN: usize = 46;
+const MAX_COLUMN: usize = 56;
 
 /// Render the report of `finding` in `record`.
 pub fn render(

@@ -74,3 +74,53 @@ pub fn short_site(site: &Location<'_>) -> String {
         .unwrap_or(site.file());
     format!("{file}:{}", site.line())
 }
+
+/// The text of an event as a kernel developer would write the operation:
+/// `down_read(&cxl_memdev_rwsem)`, `mem0.kobj.state_in_sysfs == true`,
+/// `WRITE_ONCE(mem0.cxlmd->alive, false)`, `kfree(mem0.cxlm)`.
+///
+/// `target` is the name of what the event acted on (empty for none),
+/// `is_object` whether that is a model object rather than a primitive or
+/// cell, `value` the value read, written or returned, already rendered.
+pub fn event_text(
+    op: &str,
+    target: &str,
+    is_object: bool,
+    value: Option<&str>,
+    blocked: bool,
+) -> String {
+    let v = value.unwrap_or("?");
+    let mut text = match (op, is_object) {
+        (_, _) if target.is_empty() => format!("{op}()"),
+        ("read", true) => format!("access to *{target}"),
+        ("write", true) => format!("write to *{target}"),
+        ("kzalloc", true) => format!("{target} = kzalloc()"),
+        (_, true) => format!("{op}({target})"),
+        ("read", false) => format!("{target} == {v}"),
+        ("write", false) => format!("{target} = {v}"),
+        ("READ_ONCE" | "srcu_dereference", false) => format!("{op}({target}) == {v}"),
+        ("smp_load_acquire" | "atomic_read", false) => format!("{op}(&{target}) == {v}"),
+        ("WRITE_ONCE" | "rcu_assign_pointer", false) => format!("{op}({target}, {v})"),
+        ("smp_store_release", false) => format!("{op}(&{target}, {v})"),
+        _ => {
+            // "synchronize_srcu: flip index" → "synchronize_srcu(&ss): flip index"
+            let (head, tail) = op
+                .split_once(": ")
+                .map_or((op, None), |(h, t)| (h, Some(t)));
+            let mut t = format!("{head}(&{target})");
+            if let Some(tail) = tail {
+                t.push_str(": ");
+                t.push_str(tail);
+            }
+            if let Some(v) = value {
+                t.push_str(" -> ");
+                t.push_str(v);
+            }
+            t
+        }
+    };
+    if blocked {
+        text.push_str(" ... waits");
+    }
+    text
+}
