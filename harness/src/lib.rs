@@ -7,6 +7,8 @@
 //! [`finding`]s — use-after-removal, data races, deadlocks, hangs, leaks —
 //! as kernel-style [`report`]s whose schedules are saved to the [`corpus`].
 
+#![warn(missing_docs)]
+
 pub mod clock;
 pub mod corpus;
 pub mod engine;

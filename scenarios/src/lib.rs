@@ -9,6 +9,8 @@
 //! [`workload`] runs a scheme: devices, user tasks that open, ioctl and
 //! release, and a removal task.
 
+#![warn(missing_docs)]
+
 pub mod replay;
 pub mod schemes;
 pub mod workload;
