@@ -344,7 +344,7 @@ impl Adapter {
 }
 
 /// Render the world's state into a self-contained record.
-fn snapshot(
+pub(crate) fn snapshot(
     w: &world::World,
     seed: u64,
     index: u64,
