@@ -7,12 +7,14 @@
 //! tests compare exploration against; the tool never echoes it as a result.
 //!
 //! [`workload`] runs a scheme: devices, user tasks that open, ioctl and
-//! release, and a removal task.
+//! release, and a removal task. [`verify`] runs a scheme bounded-exhaustively
+//! under loom.
 
 #![warn(missing_docs)]
 
 pub mod replay;
 pub mod schemes;
+pub mod verify;
 pub mod workload;
 
 pub use schemes::{find, Scheme, ALL};
