@@ -19,6 +19,22 @@
 //! Loom signals all of these by panicking; the panics are caught here,
 //! silenced, and turned into findings. Loom's exploration order is
 //! deterministic, so the outcome is a pure function of (scenario, bound).
+//!
+//! # Limits
+//!
+//! * The verdict is the most severe of the data races found and the one
+//!   fatal finding that ended the run; a more severe fatal finding later in
+//!   loom's order is not looked for (each zoo scheme has one bug).
+//! * Loom models at most [`runtime::MAX_LOOM_TASKS`] threads, init
+//!   included.
+//! * Loom's C11 model has no load buffering, and its `SeqCst` fences are
+//!   stronger than C11's (each joins the causality of every earlier one).
+//! * Primitives keep their state in the world, ordered by one word each:
+//!   an rwsem's readers synchronise through that word as through the
+//!   kernel's count, where the shuttle model keeps them unordered; SRCU's
+//!   counters are exact, with the kernel's barriers as fences, so
+//!   executions in which the updater reads a count stale are not explored
+//!   (by the store-buffering argument of barriers A and B they are safe).
 
 use crate::engine::{severity, snapshot, ExecutionRecord, ScenarioFn};
 use crate::finding::{Finding, FindingKind};
