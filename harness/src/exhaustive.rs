@@ -125,6 +125,10 @@ pub enum ExhaustiveError {
         /// Loom's thread limit.
         max: usize,
     },
+    /// A `LOOM_*` environment variable that loom reads has a value loom
+    /// cannot parse.
+    #[error("bad loom setting in the environment: {0}")]
+    Environment(String),
     /// The scenario code itself panicked (a bug in the scenario, not a
     /// finding).
     #[error("scenario panicked under loom: {0}")]
@@ -149,6 +153,8 @@ const LOOM_BRANCH_OVERFLOW: &str = "Model exceeded maximum number of branches";
 const LOOM_DEADLOCK: &str = "deadlock; threads =";
 /// Loom's assertion when a model spawns more threads than it supports.
 const LOOM_TOO_MANY_THREADS: &str = "self.threads.len() < self.max()";
+/// Loom's message for an unparsable `LOOM_*` environment variable.
+const LOOM_BAD_ENV: &str = "invalid value for `LOOM_";
 
 /// Explore every execution of `scenario` within the configured preemption
 /// bound under loom.
@@ -218,6 +224,8 @@ pub fn explore_exhaustive(
                 let steps = w.trace().len() as u64;
                 w.report_deadlock(steps);
             });
+        } else if message.contains(LOOM_BAD_ENV) {
+            return Err(ExhaustiveError::Environment(message));
         } else if message.contains(LOOM_TOO_MANY_THREADS) {
             return Err(ExhaustiveError::TooManyTasks {
                 max: runtime::MAX_LOOM_TASKS,
