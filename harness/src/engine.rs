@@ -93,6 +93,14 @@ pub fn execution_seed(base: u64, index: u64) -> u64 {
     base.wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
+/// The execution index of the `n`-th execution of a run covering `shard`
+/// (`offset, stride`): `offset, offset + stride, …`. Shards with the same
+/// stride and distinct offsets below it never share an index, hence (the
+/// seed map being a bijection) never share an execution seed.
+pub fn shard_index(shard: (u64, u64), n: u64) -> u64 {
+    shard.0.wrapping_add(n.wrapping_mul(shard.1.max(1)))
+}
+
 /// One event of a finished execution, rendered for reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderedEvent {
@@ -122,6 +130,11 @@ pub struct ExecutionRecord {
     pub events: Vec<RenderedEvent>,
     /// The task chosen at each decision that had a real choice.
     pub schedule: Vec<u8>,
+    /// The same decisions as fuzzer bytes: the index of the chosen task among
+    /// the enabled ones (ascending ids). `Drive::Bytes(byte_schedule)`
+    /// replays this execution, which is how corpus entries become seeds for
+    /// `cargo fuzz`.
+    pub byte_schedule: Vec<u8>,
     /// Decisions that switched away from a task that could have continued.
     pub preemptions: u32,
     /// All scheduling decisions taken.
@@ -271,6 +284,7 @@ struct Adapter {
     steps: u64,
     preemptions: u32,
     schedule: Vec<u8>,
+    byte_schedule: Vec<u8>,
     enabled: Vec<usize>,
     progress: Option<Progress>,
     /// Record every execution in full (single runs), not only those that
@@ -290,7 +304,7 @@ impl Adapter {
             if w.findings().is_empty() && !self.keep_last {
                 return None;
             }
-            Some(snapshot(w, seed, index, &self.schedule, self.preemptions, self.steps))
+            Some(snapshot(w, seed, index, self))
         });
         if self.keep_last {
             sh.last = record.clone();
@@ -322,7 +336,7 @@ impl Adapter {
 }
 
 /// Render the world's state into a self-contained record.
-fn snapshot(w: &world::World, seed: u64, index: u64, schedule: &[u8], preemptions: u32, steps: u64) -> ExecutionRecord {
+fn snapshot(w: &world::World, seed: u64, index: u64, adapter: &Adapter) -> ExecutionRecord {
     let events = w
         .trace()
         .iter()
@@ -350,9 +364,10 @@ fn snapshot(w: &world::World, seed: u64, index: u64, schedule: &[u8], preemption
         findings: w.findings().to_vec(),
         tasks: (0..w.task_count()).map(|t| w.task_name(t).to_string()).collect(),
         events,
-        schedule: schedule.to_vec(),
-        preemptions,
-        steps,
+        schedule: adapter.schedule.clone(),
+        byte_schedule: adapter.byte_schedule.clone(),
+        preemptions: adapter.preemptions,
+        steps: adapter.steps,
     }
 }
 
@@ -365,7 +380,7 @@ impl shuttle::scheduler::Scheduler for Adapter {
         if sh.done || !within_iterations || !within_time {
             return None;
         }
-        let index = self.run.shard.0 + sh.next_index * self.run.shard.1.max(1);
+        let index = shard_index(self.run.shard, sh.next_index);
         sh.next_index += 1;
         let seed = execution_seed(self.run.seed, index);
         sh.current = Some((index, seed));
@@ -377,6 +392,7 @@ impl shuttle::scheduler::Scheduler for Adapter {
         self.steps = 0;
         self.preemptions = 0;
         self.schedule.clear();
+        self.byte_schedule.clear();
         Some(shuttle::scheduler::Schedule::new(seed))
     }
 
@@ -414,6 +430,8 @@ impl shuttle::scheduler::Scheduler for Adapter {
         } else {
             let pick = self.inner.choose(&self.enabled, current);
             self.schedule.push(pick as u8);
+            let at = self.enabled.iter().position(|&t| t == pick).unwrap_or(0);
+            self.byte_schedule.push(at as u8);
             if current.is_some_and(|c| c != pick) {
                 self.preemptions += 1;
             }
@@ -460,6 +478,7 @@ fn run_with(
         steps: 0,
         preemptions: 0,
         schedule: Vec::new(),
+        byte_schedule: Vec::new(),
         enabled: Vec::new(),
         progress,
         keep_last,
