@@ -64,13 +64,14 @@ pub fn role(task_name: &str) -> &str {
 }
 
 /// The object or cell an event's rendered text names, if any: the text is
-/// `op(target)` or `op(target) = value`. Rendered text is the only place the
-/// record keeps the target, and the format is the engine's own.
+/// `op(target)`, possibly followed by ` = value` or a note. Rendered text is
+/// the only place the record keeps the target; object names never contain
+/// parentheses.
 fn target_of(text: &str) -> Option<&str> {
-    let call = text.rsplit_once(" = ").map_or(text, |(call, _)| call);
-    let inner = call.strip_suffix(')')?;
-    let open = inner.find('(')?;
-    Some(&inner[open + 1..]).filter(|t| !t.is_empty())
+    let open = text.find('(')?;
+    let rest = &text[open + 1..];
+    let close = rest.find(')')?;
+    Some(&rest[..close]).filter(|t| !t.is_empty())
 }
 
 /// Call `feature` once per interleaving feature of `record` (repeats
@@ -152,6 +153,11 @@ mod tests {
     fn targets_are_parsed_from_rendered_text() {
         assert_eq!(target_of("read(mem0.cxlm) = obj#1"), Some("mem0.cxlm"));
         assert_eq!(target_of("devres_release_all: kfree(mem0.cxlm)"), Some("mem0.cxlm"));
+        assert_eq!(target_of("down_read(rwsem) (blocks)"), Some("rwsem"));
+        assert_eq!(
+            target_of("read(mem0.cxlmd->cxlm) = &mem0.cxlm"),
+            Some("mem0.cxlmd->cxlm")
+        );
         assert_eq!(target_of("smp_mb"), None);
         assert_eq!(target_of("f() = 3"), None);
     }
@@ -180,7 +186,10 @@ mod tests {
         assert_eq!(features(&a).len(), 3);
         assert_eq!(features(&a), features(&b));
         let (fa, fc) = (features(&a), features(&c));
-        assert!(fa[..2].iter().all(|h| !fc.contains(h)), "a free before the read is a new interleaving");
+        assert!(
+            fa[..2].iter().all(|h| !fc.contains(h)),
+            "a free before the read is a new interleaving"
+        );
     }
 
     #[test]

@@ -9,9 +9,13 @@
 //! [`workload`] runs a scheme: devices, user tasks that open, ioctl and
 //! release, and a removal task.
 
+pub mod fuzz;
+pub mod minimize;
 pub mod replay;
 pub mod schemes;
 pub mod workload;
 
+pub use fuzz::{fuzz_target, fuzz_targets, FuzzTarget};
+pub use minimize::minimize;
 pub use schemes::{find, Scheme, ALL};
 pub use workload::Workload;

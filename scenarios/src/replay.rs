@@ -18,6 +18,10 @@ pub enum ReplayError {
     /// The entry's workload is out of range.
     #[error("invalid workload: {0}")]
     Workload(String),
+    /// The entry's schedule does not give its recorded finding (so there is
+    /// nothing to minimise).
+    #[error("the schedule does not reproduce its finding {0}")]
+    DoesNotReproduce(String),
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
