@@ -1,0 +1,84 @@
+//! The one body shared by every unplug fuzz target.
+//!
+//! A fuzz input is a schedule: its bytes drive the harness's bytes scheduler
+//! (see `scenarios::fuzz`), on the scheme and workload the target's entry in
+//! `scenarios::fuzz_targets()` names. After each execution:
+//!
+//! * its interleaving features (`harness::feedback`) are counted into an
+//!   array of 8-bit counters that libFuzzer reads as extra coverage, because
+//!   code coverage is the same for every interleaving of the same code;
+//! * any finding aborts the process (a panic, which libFuzzer's Rust runtime
+//!   turns into an abort) so that libFuzzer saves the input as an artifact.
+//!   Data races count: "data race only" is the verdict of the patch under
+//!   review, and a target blind to it would call that scheme clean.
+//!
+//! Set `UNPLUG_FUZZ_FEEDBACK=0` to run without the interleaving feedback
+//! (code coverage only), to measure what it buys.
+
+use harness::feedback::for_each_feature;
+use scenarios::FuzzTarget;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::OnceLock;
+
+pub use libfuzzer_sys;
+
+/// Number of interleaving counters. Feature hashes are folded into this
+/// many slots; the zoo's scenarios produce a few thousand distinct pairs at
+/// most, so collisions stay rare while libFuzzer's per-run scan stays cheap.
+pub const COUNTERS: usize = 1 << 14;
+
+/// The interleaving counters. libFuzzer finds every array in the
+/// `__libfuzzer_extra_counters` section through the linker's
+/// `__start_`/`__stop_` symbols, clears it before each run and folds the
+/// non-zero counters (bucketed by hit count) into its feature set, exactly
+/// like its own inline 8-bit counters. `#[used]` keeps the otherwise
+/// write-only array from being discarded.
+#[used]
+#[link_section = "__libfuzzer_extra_counters"]
+static EXTRA_COUNTERS: [AtomicU8; COUNTERS] = [const { AtomicU8::new(0) }; COUNTERS];
+
+/// Whether interleaving feedback is on (`UNPLUG_FUZZ_FEEDBACK` unset or not
+/// `0`), read once per process.
+pub fn feedback_enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var("UNPLUG_FUZZ_FEEDBACK").map_or(true, |v| v != "0"))
+}
+
+fn bump(hash: u64) {
+    let slot = &EXTRA_COUNTERS[(hash % COUNTERS as u64) as usize];
+    // One fuzzing thread: a load and a store suffice, saturating so that a
+    // hot pair never wraps back to "not seen".
+    slot.store(slot.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed);
+}
+
+fn target(name: &str) -> &'static FuzzTarget {
+    static TARGET: OnceLock<FuzzTarget> = OnceLock::new();
+    TARGET.get_or_init(|| {
+        scenarios::fuzz_target(name).unwrap_or_else(|| panic!("no fuzz target '{name}' in scenarios::fuzz_targets()"))
+    })
+}
+
+/// Run one fuzz input on target `name`; panics (so libFuzzer aborts and
+/// saves the input) if the execution has a finding or the scenario itself
+/// panicked.
+pub fn run(name: &str, data: &[u8]) {
+    let target = target(name);
+    let run = match scenarios::fuzz::run_input(target, data) {
+        Ok(run) => run,
+        Err(e) => panic!("{name}: {e}"),
+    };
+    if feedback_enabled() {
+        for_each_feature(&run.record, bump);
+    }
+    if let Some(finding) = run.record.worst() {
+        panic!("{name}: {}", finding.headline());
+    }
+}
+
+/// Define a fuzz target for the entry `name` of `scenarios::fuzz_targets()`.
+#[macro_export]
+macro_rules! fuzz_target {
+    ($name:literal) => {
+        $crate::libfuzzer_sys::fuzz_target!(|data: &[u8]| $crate::run($name, data));
+    };
+}
