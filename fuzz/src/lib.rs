@@ -15,10 +15,10 @@
 //! Set `UNPLUG_FUZZ_FEEDBACK=0` to run without the interleaving feedback
 //! (code coverage only), to measure what it buys.
 
+use harness::engine::BytesSession;
 use harness::feedback::for_each_feature;
-use scenarios::FuzzTarget;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 pub use libfuzzer_sys;
 
@@ -51,26 +51,32 @@ fn bump(hash: u64) {
     slot.store(slot.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed);
 }
 
-fn target(name: &str) -> &'static FuzzTarget {
-    static TARGET: OnceLock<FuzzTarget> = OnceLock::new();
-    TARGET.get_or_init(|| {
-        scenarios::fuzz_target(name).unwrap_or_else(|| panic!("no fuzz target '{name}' in scenarios::fuzz_targets()"))
+/// The target's session: one per process (a fuzz binary runs one target),
+/// kept across inputs because starting a run per input costs more than the
+/// execution (see `harness::engine::BytesSession`).
+fn session(name: &str) -> &'static Mutex<BytesSession> {
+    static SESSION: OnceLock<Mutex<BytesSession>> = OnceLock::new();
+    SESSION.get_or_init(|| {
+        let target = scenarios::fuzz_target(name)
+            .unwrap_or_else(|| panic!("no fuzz target '{name}' in scenarios::fuzz_targets()"));
+        Mutex::new(scenarios::fuzz::session(&target))
     })
 }
 
 /// Run one fuzz input on target `name`; panics (so libFuzzer aborts and
 /// saves the input) if the execution has a finding or the scenario itself
-/// panicked.
+/// panicked. The record is the one `scenarios::fuzz::run_input` gives for
+/// the same bytes, which is how `unplug replay` replays an artifact.
 pub fn run(name: &str, data: &[u8]) {
-    let target = target(name);
-    let run = match scenarios::fuzz::run_input(target, data) {
-        Ok(run) => run,
+    let result = session(name).lock().unwrap_or_else(PoisonError::into_inner).run(data);
+    let record = match result {
+        Ok(record) => record,
         Err(e) => panic!("{name}: {e}"),
     };
     if feedback_enabled() {
-        for_each_feature(&run.record, bump);
+        for_each_feature(&record, bump);
     }
-    if let Some(finding) = run.record.worst() {
+    if let Some(finding) = record.worst() {
         panic!("{name}: {}", finding.headline());
     }
 }

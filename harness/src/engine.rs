@@ -290,7 +290,13 @@ struct Adapter {
     /// Record every execution in full (single runs), not only those that
     /// found something.
     keep_last: bool,
+    /// For a [`BytesSession`]: hands over each finished execution and
+    /// returns the bytes of the next one (`None`: the session is over).
+    feed: Option<Feed>,
 }
+
+/// See [`Adapter::feed`].
+type Feed = Box<dyn FnMut(Option<ExecutionRecord>) -> Option<Vec<u8>>>;
 
 impl Adapter {
     /// Fold the finished execution into the run's stats; decide whether to go on.
@@ -374,6 +380,10 @@ fn snapshot(w: &world::World, seed: u64, index: u64, adapter: &Adapter) -> Execu
 impl shuttle::scheduler::Scheduler for Adapter {
     fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
         self.collect();
+        if let Some(feed) = &mut self.feed {
+            let last = self.shared.borrow_mut().last.take();
+            self.inner = Box::new(BytesScheduler::new(feed(last)?));
+        }
         let mut sh = self.shared.borrow_mut();
         let within_iterations = self.run.budget.iterations.is_none_or(|n| sh.stats.executions < n);
         let within_time = self.run.budget.time.is_none_or(|t| sh.start.elapsed() < t);
@@ -463,6 +473,18 @@ fn run_with(
     progress: Option<Progress>,
     keep_last: bool,
 ) -> Result<(RunStats, Option<ExecutionRecord>), EngineError> {
+    run_fed(scenario, inner, run, progress, keep_last, None)
+}
+
+/// [`run_with`], optionally fed execution by execution by a [`BytesSession`].
+fn run_fed(
+    scenario: &ScenarioFn,
+    inner: Box<dyn Scheduler>,
+    run: &RunConfig,
+    progress: Option<Progress>,
+    keep_last: bool,
+    feed: Option<Feed>,
+) -> Result<(RunStats, Option<ExecutionRecord>), EngineError> {
     let shared = Rc::new(RefCell::new(Shared {
         stats: RunStats::default(),
         start: Instant::now(),
@@ -482,6 +504,7 @@ fn run_with(
         enabled: Vec::new(),
         progress,
         keep_last,
+        feed,
     };
     let scenario = Arc::clone(scenario);
     let runner = shuttle::Runner::new(adapter, shuttle_config());
@@ -643,4 +666,102 @@ pub fn run_single(scenario: &ScenarioFn, drive: &Drive, exec: ExecConfig) -> Res
     let record = last.ok_or_else(|| EngineError::ScenarioPanicked("the execution did not start".into()))?;
     let diverged_at = *diverged.borrow();
     Ok(SingleRun { record, diverged_at })
+}
+
+/// Runs executions driven by fuzzer bytes one at a time, like
+/// `run_single(scenario, &Drive::Bytes(bytes), exec)` (same scheduler, same
+/// records), but inside one long-lived shuttle run on a worker thread.
+///
+/// Why: shuttle allocates the coroutine stacks of a run's tasks once per
+/// run and recycles them across its executions, so `run_single` pays for
+/// fresh stacks (mmap, mprotect, page faults, munmap) on every call, which
+/// costs more than the execution itself. A fuzz target calls this once per
+/// input; keeping the run alive and handing it inputs over a channel costs
+/// two thread wake-ups instead.
+pub struct BytesSession {
+    scenario: ScenarioFn,
+    exec: ExecConfig,
+    worker: Option<SessionWorker>,
+}
+
+struct SessionWorker {
+    input: std::sync::mpsc::SyncSender<Vec<u8>>,
+    output: std::sync::mpsc::Receiver<Result<ExecutionRecord, EngineError>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl BytesSession {
+    /// A session for `scenario`; the worker starts with the first input.
+    pub fn new(scenario: ScenarioFn, exec: ExecConfig) -> Self {
+        BytesSession {
+            scenario,
+            exec,
+            worker: None,
+        }
+    }
+
+    fn spawn(&self) -> SessionWorker {
+        let (input, inputs) = std::sync::mpsc::sync_channel::<Vec<u8>>(0);
+        let (outputs, output) = std::sync::mpsc::sync_channel(0);
+        let scenario = Arc::clone(&self.scenario);
+        let exec = self.exec;
+        let thread = std::thread::spawn(move || {
+            let results = outputs.clone();
+            let feed: Feed = Box::new(move |last| {
+                if let Some(record) = last {
+                    results.send(Ok(record)).ok()?;
+                }
+                inputs.recv().ok()
+            });
+            let run = RunConfig {
+                explorer: Explorer::Random,
+                seed: 0,
+                budget: Budget {
+                    iterations: None,
+                    time: None,
+                },
+                exec,
+                stop: StopPolicy::Never,
+                shard: (0, 1),
+            };
+            let inner = Box::new(BytesScheduler::new(Vec::new()));
+            if let Err(e) = run_fed(&scenario, inner, &run, None, true, Some(feed)) {
+                let _ = outputs.send(Err(e));
+            }
+        });
+        SessionWorker { input, output, thread }
+    }
+
+    /// Run one execution driven by `bytes` and record it in full.
+    pub fn run(&mut self, bytes: &[u8]) -> Result<ExecutionRecord, EngineError> {
+        let worker = match self.worker.take() {
+            Some(w) => w,
+            None => self.spawn(),
+        };
+        let died = || EngineError::ScenarioPanicked("the session's worker thread stopped".into());
+        worker.input.send(bytes.to_vec()).map_err(|_| died())?;
+        match worker.output.recv() {
+            Ok(Ok(record)) => {
+                self.worker = Some(worker);
+                Ok(record)
+            }
+            // The run is over (the scenario panicked): the next input starts
+            // a fresh worker.
+            Ok(Err(e)) => {
+                let _ = worker.thread.join();
+                Err(e)
+            }
+            Err(_) => Err(died()),
+        }
+    }
+}
+
+impl Drop for BytesSession {
+    fn drop(&mut self) {
+        if let Some(w) = self.worker.take() {
+            // Closing the input ends the worker's run at its next execution.
+            drop(w.input);
+            let _ = w.thread.join();
+        }
+    }
 }

@@ -17,7 +17,7 @@ use crate::replay::{entry_for, replay_entry, reproduces, scheme_of, CorpusEntry,
 use crate::schemes::{Scheme, ALL};
 use crate::workload::Workload;
 use harness::corpus::{entry_paths, CorpusError, Entry};
-use harness::engine::{run_single, Drive, EngineError, ExecConfig, SingleRun};
+use harness::engine::{run_single, BytesSession, Drive, EngineError, ExecConfig, SingleRun};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -109,6 +109,13 @@ pub fn artifact_target(path: &Path) -> Option<FuzzTarget> {
 pub fn run_input(target: &FuzzTarget, bytes: &[u8]) -> Result<SingleRun, EngineError> {
     let scenario = target.scheme.scenario(target.workload);
     run_single(&scenario, &Drive::Bytes(bytes.to_vec()), ExecConfig::default())
+}
+
+/// A long-lived runner for many inputs of one target, as the fuzz binaries
+/// use it: each `run(bytes)` gives the record [`run_input`] gives, at a
+/// fraction of the cost per input.
+pub fn session(target: &FuzzTarget) -> BytesSession {
+    BytesSession::new(target.scheme.scenario(target.workload), ExecConfig::default())
 }
 
 /// Errors of the fuzz bridges.
