@@ -10,10 +10,15 @@
 //!
 //! 1. **truncate**: the shortest prefix that still fails (after the recorded
 //!    choices run out, replay runs tasks to completion without preempting);
-//! 2. **re-point**: replace one choice by another task (removes the
-//!    preemption a switch away from the running task costs);
-//! 3. **delete** (delta debugging): drop chunks of choices, halving the chunk
-//!    size down to one.
+//! 2. **re-point**: replace one choice by another task, keeping the rest of
+//!    the schedule or dropping it (removes the preemption a switch away from
+//!    the running task costs);
+//! 3. **extend**: repeat the running task's choice once more before a switch
+//!    (the switch happens one step later, which can make another vanish);
+//! 4. **delete** (delta debugging): drop chunks of choices, halving the chunk
+//!    size down to one;
+//! 5. only when all of these are stuck: **re-point pairs** of choices, which
+//!    moves a switch instead of removing it.
 //!
 //! A candidate may name a task that is not enabled at its position; replay
 //! then falls back to running tasks to completion at that decision. What is
@@ -88,6 +93,8 @@ impl Search<'_> {
         Ok(false)
     }
 
+    /// Replace choice `i` by another task, keeping the rest of the schedule
+    /// or, failing that, dropping it (run to completion after the switch).
     fn repoint(&mut self, best: &mut Candidate) -> Result<bool, ReplayError> {
         let mut improved = false;
         let mut tasks: Vec<u8> = best.choices.clone();
@@ -96,14 +103,65 @@ impl Search<'_> {
         let mut i = 0;
         while i < best.choices.len() {
             for &t in &tasks {
-                if best.choices.get(i).is_some_and(|&c| c != t) {
-                    let mut candidate = best.choices.clone();
-                    candidate[i] = t;
-                    if self.improve(best, &candidate)? {
-                        improved = true;
-                        break;
+                if best.choices.get(i).is_none_or(|&c| c == t) {
+                    continue;
+                }
+                let mut candidate = best.choices.clone();
+                candidate[i] = t;
+                if self.improve(best, &candidate)? {
+                    improved = true;
+                    break;
+                }
+                candidate.truncate(i + 1);
+                if self.improve(best, &candidate)? {
+                    improved = true;
+                    break;
+                }
+            }
+            i += 1;
+        }
+        Ok(improved)
+    }
+
+    /// Re-point two choices at once: moving a switch (one choice loses it,
+    /// a later one gains it) is a pair of edits neither of which helps
+    /// alone. Quadratic, so only tried when the single edits are stuck.
+    fn repoint_pairs(&mut self, best: &mut Candidate) -> Result<bool, ReplayError> {
+        let mut tasks: Vec<u8> = best.choices.clone();
+        tasks.sort_unstable();
+        tasks.dedup();
+        let n = best.choices.len();
+        for i in 0..n {
+            for j in i + 1..n {
+                for &a in &tasks {
+                    for &b in &tasks {
+                        if a == best.choices[i] || b == best.choices[j] || self.runs >= MAX_RUNS {
+                            continue;
+                        }
+                        let mut candidate = best.choices.clone();
+                        candidate[i] = a;
+                        candidate[j] = b;
+                        if self.improve(best, &candidate)? {
+                            // The schedule changed under the loops: start over.
+                            return Ok(true);
+                        }
                     }
                 }
+            }
+        }
+        Ok(false)
+    }
+
+    /// Repeat the choice before `i` at `i`: the running task runs one more
+    /// step before the switch, which often lets a later switch vanish.
+    fn extend(&mut self, best: &mut Candidate) -> Result<bool, ReplayError> {
+        let mut improved = false;
+        let mut i = 1;
+        while i < best.choices.len() {
+            if best.choices[i] != best.choices[i - 1] {
+                let mut candidate = best.choices.clone();
+                candidate.insert(i, best.choices[i - 1]);
+                improved |= self.improve(best, &candidate)?;
             }
             i += 1;
         }
@@ -154,7 +212,11 @@ pub fn minimize(entry: &CorpusEntry) -> Result<CorpusEntry, ReplayError> {
     loop {
         let mut improved = search.truncate(&mut best)?;
         improved |= search.repoint(&mut best)?;
+        improved |= search.extend(&mut best)?;
         improved |= search.delete(&mut best)?;
+        if !improved {
+            improved = search.repoint_pairs(&mut best)?;
+        }
         if !improved || search.runs >= MAX_RUNS {
             break;
         }
