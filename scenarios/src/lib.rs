@@ -13,6 +13,7 @@ pub mod fuzz;
 pub mod minimize;
 pub mod replay;
 pub mod schemes;
+pub mod shard;
 pub mod workload;
 
 pub use fuzz::{fuzz_target, fuzz_targets, FuzzTarget};
