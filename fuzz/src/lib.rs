@@ -33,6 +33,11 @@ pub const COUNTERS: usize = 1 << 14;
 /// non-zero counters (bucketed by hit count) into its feature set, exactly
 /// like its own inline 8-bit counters. `#[used]` keeps the otherwise
 /// write-only array from being discarded.
+///
+/// Not `__sancov_cntrs`: that section holds the compiler's own inline
+/// counters, and libFuzzer requires it to match the PC table
+/// (`__sancov_pcs`) entry for entry; an array added there makes libFuzzer
+/// stop at start-up with "The size of coverage PC tables does not match".
 #[used]
 #[link_section = "__libfuzzer_extra_counters"]
 static EXTRA_COUNTERS: [AtomicU8; COUNTERS] = [const { AtomicU8::new(0) }; COUNTERS];
