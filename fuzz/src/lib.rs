@@ -13,10 +13,11 @@
 //!   review, and a target blind to it would call that scheme clean.
 //!
 //! Set `UNPLUG_FUZZ_FEEDBACK=0` to run without the interleaving feedback
-//! (code coverage only), to measure what it buys.
+//! (code coverage only), to measure what it buys, or to a list of feature
+//! kinds (`switch,comm,preempt`) to feed only those.
 
 use harness::engine::BytesSession;
-use harness::feedback::for_each_feature;
+use harness::feedback::{for_each_feature, FeatureKind};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
@@ -42,11 +43,31 @@ pub const COUNTERS: usize = 1 << 14;
 #[link_section = "__libfuzzer_extra_counters"]
 static EXTRA_COUNTERS: [AtomicU8; COUNTERS] = [const { AtomicU8::new(0) }; COUNTERS];
 
-/// Whether interleaving feedback is on (`UNPLUG_FUZZ_FEEDBACK` unset or not
-/// `0`), read once per process.
-pub fn feedback_enabled() -> bool {
-    static ON: OnceLock<bool> = OnceLock::new();
-    *ON.get_or_init(|| std::env::var("UNPLUG_FUZZ_FEEDBACK").map_or(true, |v| v != "0"))
+/// The interleaving feature kinds fed to libFuzzer, from
+/// `UNPLUG_FUZZ_FEEDBACK`, read once per process: unset or `1` for all,
+/// `0` for none, or a comma-separated list of `switch`, `comm`, `preempt`.
+pub fn feedback_kinds() -> &'static [FeatureKind] {
+    static KINDS: OnceLock<Vec<FeatureKind>> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        let all = vec![
+            FeatureKind::Switch,
+            FeatureKind::Communication,
+            FeatureKind::Preemptions,
+        ];
+        match std::env::var("UNPLUG_FUZZ_FEEDBACK") {
+            Err(_) => all,
+            Ok(v) if v == "1" => all,
+            Ok(v) => v
+                .split(',')
+                .filter_map(|k| match k.trim() {
+                    "switch" => Some(FeatureKind::Switch),
+                    "comm" => Some(FeatureKind::Communication),
+                    "preempt" => Some(FeatureKind::Preemptions),
+                    _ => None,
+                })
+                .collect(),
+        }
+    })
 }
 
 fn bump(hash: u64) {
@@ -78,8 +99,13 @@ pub fn run(name: &str, data: &[u8]) {
         Ok(record) => record,
         Err(e) => panic!("{name}: {e}"),
     };
-    if feedback_enabled() {
-        for_each_feature(&record, bump);
+    let kinds = feedback_kinds();
+    if !kinds.is_empty() {
+        for_each_feature(&record, |kind, hash| {
+            if kinds.contains(&kind) {
+                bump(hash);
+            }
+        });
     }
     if let Some(finding) = record.worst() {
         panic!("{name}: {}", finding.headline());

@@ -74,9 +74,10 @@ fn target_of(text: &str) -> Option<&str> {
     Some(&rest[..close]).filter(|t| !t.is_empty())
 }
 
-/// Call `feature` once per interleaving feature of `record` (repeats
-/// included: a fuzzer's hit counters see how often a pair occurred).
-pub fn for_each_feature(record: &ExecutionRecord, mut feature: impl FnMut(u64)) {
+/// Call `feature` once per interleaving feature of `record`, with its kind
+/// (repeats included: a fuzzer's hit counters see how often a pair
+/// occurred).
+pub fn for_each_feature(record: &ExecutionRecord, mut feature: impl FnMut(FeatureKind, u64)) {
     let role_of = |task: usize| record.tasks.get(task).map_or("?", |n| role(n));
     // The last access per object: (object, task, site). Scenarios touch a
     // handful of objects, so a linear scan beats hashing.
@@ -90,7 +91,7 @@ pub fn for_each_feature(record: &ExecutionRecord, mut feature: impl FnMut(u64)) 
                     .str(site)
                     .str(role_of(ev.task))
                     .str(&ev.site);
-                feature(h.0);
+                feature(FeatureKind::Switch, h.0);
             }
         }
         previous = Some((ev.task, &ev.site));
@@ -104,7 +105,7 @@ pub fn for_each_feature(record: &ExecutionRecord, mut feature: impl FnMut(u64)) 
                         .str(slot.2)
                         .str(role_of(ev.task))
                         .str(&ev.site);
-                    feature(h.0);
+                    feature(FeatureKind::Communication, h.0);
                 }
                 *slot = (object, ev.task, &ev.site);
             }
@@ -112,7 +113,7 @@ pub fn for_each_feature(record: &ExecutionRecord, mut feature: impl FnMut(u64)) 
         }
     }
     let h = Fnv::new(FeatureKind::Preemptions).str(&record.preemptions.to_string());
-    feature(h.0);
+    feature(FeatureKind::Preemptions, h.0);
 }
 
 #[cfg(test)]
@@ -145,7 +146,7 @@ mod tests {
 
     fn features(r: &ExecutionRecord) -> Vec<u64> {
         let mut v = Vec::new();
-        for_each_feature(r, |h| v.push(h));
+        for_each_feature(r, |_, h| v.push(h));
         v
     }
 
