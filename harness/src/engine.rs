@@ -112,6 +112,10 @@ pub struct RenderedEvent {
     pub site: String,
     /// Bookkeeping only.
     pub minor: bool,
+    /// The name of the object, cell or primitive the event acted on
+    /// (`mem0.cxlm`), empty for none: what interleaving feedback pairs
+    /// accesses by, whatever the text's wording.
+    pub target: String,
 }
 
 /// Everything about one execution that a report, a corpus entry or a
@@ -361,6 +365,7 @@ fn snapshot(w: &world::World, seed: u64, index: u64, adapter: &Adapter) -> Execu
                 text,
                 site: short_site(ev.site),
                 minor: ev.minor,
+                target: target.into_owned(),
             }
         })
         .collect();

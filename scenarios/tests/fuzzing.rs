@@ -335,3 +335,29 @@ fn seeds_and_entries_round_trip_through_toml() {
     assert_eq!(back, e);
     assert!(seed_input(&back).expect("replay").is_some());
 }
+
+#[test]
+fn interleaving_features_pair_accesses_by_object() {
+    use harness::feedback::{for_each_feature, FeatureKind};
+    let record = first_failure("unsynchronized", 1);
+    assert!(
+        record.events.iter().any(|e| e.target == "mem0.cxlm"),
+        "accesses name their object"
+    );
+    let mut kinds = Vec::new();
+    for_each_feature(&record, |kind, _| kinds.push(kind));
+    for kind in [
+        FeatureKind::Switch,
+        FeatureKind::Communication,
+        FeatureKind::Preemptions,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?}");
+    }
+    // The same execution gives the same features, run after run.
+    let t = fuzz_target("unsynchronized").expect("target");
+    let again = run_input(&t, &record.byte_schedule).expect("run").record;
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for_each_feature(&record, |_, h| a.push(h));
+    for_each_feature(&again, |_, h| b.push(h));
+    assert_eq!(a, b);
+}
