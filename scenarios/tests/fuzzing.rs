@@ -361,3 +361,28 @@ fn interleaving_features_pair_accesses_by_object() {
     for_each_feature(&again, |_, h| b.push(h));
     assert_eq!(a, b);
 }
+
+#[test]
+fn artifact_files_import_by_their_directory() {
+    let dir = scratch("artifacts");
+    let record = first_failure("unsynchronized", 4);
+    let file = dir.join("fuzz/artifacts/unsynchronized/crash-0001");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&file, &record.byte_schedule).expect("write");
+    let entry = scenarios::fuzz::import_artifact(&file)
+        .expect("import")
+        .expect("a finding");
+    assert_eq!(entry.scheme, "unsynchronized");
+    assert_eq!(
+        Some(entry.signature.as_str()),
+        record.worst().map(|f| f.signature()).as_deref()
+    );
+    let stray = dir.join("elsewhere/crash-0001");
+    std::fs::create_dir_all(stray.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&stray, &record.byte_schedule).expect("write");
+    assert!(matches!(
+        scenarios::fuzz::import_artifact(&stray),
+        Err(scenarios::fuzz::FuzzError::UnknownTarget(_))
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+}
