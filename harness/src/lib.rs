@@ -12,6 +12,7 @@
 pub mod clock;
 pub mod corpus;
 pub mod engine;
+pub mod feedback;
 pub mod finding;
 pub mod kernel;
 pub mod report;
