@@ -43,8 +43,19 @@ grep -m1 "$buggy: use-after-removal" "$work/buggy.log" || {
   echo "smoke: FAIL: $buggy crashed without reporting its use-after-removal"
   exit 1
 }
-(cd "$root" && cargo run --release -q -p unplug --example fuzz_import -- "$artifact" "$work/imported") || {
-  echo "smoke: FAIL: the artifact does not replay to a finding through the harness"
+# `unplug replay` prints the race diagram of the artifact; `unplug import`
+# turns it into a minimised corpus entry (exit 1: it found something).
+(cd "$root" && cargo build --release -q -p unplug)
+import_status=0
+"$root/target/release/unplug" replay "$artifact" >"$work/replay.txt" || import_status=$?
+grep -q "BUG: KASAN: use-after-removal" "$work/replay.txt" || {
+  echo "smoke: FAIL: unplug replay does not turn the artifact into its report (exit $import_status)"
+  exit 1
+}
+import_status=0
+"$root/target/release/unplug" import "$artifact" --corpus "$work/imported" || import_status=$?
+[ "$import_status" -eq 1 ] || {
+  echo "smoke: FAIL: the artifact does not import to a finding through the harness (exit $import_status)"
   exit 1
 }
 grep -q '^finding = "use-after-removal"' "$work"/imported/$buggy/*.toml || {
