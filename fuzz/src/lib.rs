@@ -74,7 +74,10 @@ fn bump(hash: u64) {
     let slot = &EXTRA_COUNTERS[(hash % COUNTERS as u64) as usize];
     // One fuzzing thread: a load and a store suffice, saturating so that a
     // hot pair never wraps back to "not seen".
-    slot.store(slot.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed);
+    slot.store(
+        slot.load(Ordering::Relaxed).saturating_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 /// The target's session: one per process (a fuzz binary runs one target),
@@ -94,7 +97,10 @@ fn session(name: &str) -> &'static Mutex<BytesSession> {
 /// panicked. The record is the one `scenarios::fuzz::run_input` gives for
 /// the same bytes, which is how `unplug replay` replays an artifact.
 pub fn run(name: &str, data: &[u8]) {
-    let result = session(name).lock().unwrap_or_else(PoisonError::into_inner).run(data);
+    let result = session(name)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .run(data);
     let record = match result {
         Ok(record) => record,
         Err(e) => panic!("{name}: {e}"),
