@@ -102,6 +102,14 @@ pub fn execution_seed(base: u64, index: u64) -> u64 {
     base.wrapping_add(index.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
+/// The execution index of the `n`-th execution of a run covering `shard`
+/// (`offset, stride`): `offset, offset + stride, …`. Shards with the same
+/// stride and distinct offsets below it never share an index, hence (the
+/// seed map being a bijection) never share an execution seed.
+pub fn shard_index(shard: (u64, u64), n: u64) -> u64 {
+    shard.0.wrapping_add(n.wrapping_mul(shard.1.max(1)))
+}
+
 /// One event of a finished execution, rendered for reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderedEvent {
@@ -113,6 +121,10 @@ pub struct RenderedEvent {
     pub site: String,
     /// Bookkeeping only.
     pub minor: bool,
+    /// The name of the object, cell or primitive the event acted on
+    /// (`mem0.cxlm`), empty for none: what interleaving feedback pairs
+    /// accesses by, whatever the text's wording.
+    pub target: String,
 }
 
 /// Everything about one execution that a report, a corpus entry or a
@@ -131,6 +143,11 @@ pub struct ExecutionRecord {
     pub events: Vec<RenderedEvent>,
     /// The task chosen at each decision that had a real choice.
     pub schedule: Vec<u8>,
+    /// The same decisions as fuzzer bytes: the index of the chosen task among
+    /// the enabled ones (ascending ids). `Drive::Bytes(byte_schedule)`
+    /// replays this execution, which is how corpus entries become seeds for
+    /// `cargo fuzz`.
+    pub byte_schedule: Vec<u8>,
     /// Decisions that switched away from a task that could have continued.
     pub preemptions: u32,
     /// All scheduling decisions taken.
@@ -280,12 +297,19 @@ struct Adapter {
     steps: u64,
     preemptions: u32,
     schedule: Vec<u8>,
+    byte_schedule: Vec<u8>,
     enabled: Vec<usize>,
     progress: Option<Progress>,
     /// Record every execution in full (single runs), not only those that
     /// found something.
     keep_last: bool,
+    /// For a [`BytesSession`]: hands over each finished execution and
+    /// returns the bytes of the next one (`None`: the session is over).
+    feed: Option<Feed>,
 }
+
+/// See [`Adapter::feed`].
+type Feed = Box<dyn FnMut(Option<ExecutionRecord>) -> Option<Vec<u8>>>;
 
 impl Adapter {
     /// Fold the finished execution into the run's stats; decide whether to go on.
@@ -298,7 +322,7 @@ impl Adapter {
         let executions = sh.stats.executions;
         let elapsed = sh.start.elapsed();
         let keep_last = self.keep_last;
-        let (schedule, preemptions, steps) = (&self.schedule, self.preemptions, self.steps);
+        let adapter = &*self;
         let (fatal, found, record) = with_world(|w| {
             let fatal = w.findings().iter().any(|f| f.kind.is_fatal());
             let found = !w.findings().is_empty();
@@ -309,8 +333,7 @@ impl Adapter {
                 .iter()
                 .map(Finding::signature)
                 .any(|sig| !sh.stats.distinct.iter().any(|(s, _)| *s == sig));
-            let record =
-                (new || keep_last).then(|| snapshot(w, seed, index, schedule, preemptions, steps));
+            let record = (new || keep_last).then(|| snapshot(w, seed, index, adapter));
             for f in w.findings() {
                 sh.stats.first.entry(f.kind).or_insert(FirstHit {
                     executions,
@@ -344,14 +367,20 @@ impl Adapter {
 }
 
 /// Render the world's state into a self-contained record.
-pub(crate) fn snapshot(
-    w: &world::World,
-    seed: u64,
-    index: u64,
-    schedule: &[u8],
-    preemptions: u32,
-    steps: u64,
-) -> ExecutionRecord {
+fn snapshot(w: &world::World, seed: u64, index: u64, adapter: &Adapter) -> ExecutionRecord {
+    ExecutionRecord {
+        schedule: adapter.schedule.clone(),
+        byte_schedule: adapter.byte_schedule.clone(),
+        preemptions: adapter.preemptions,
+        steps: adapter.steps,
+        ..record_of(w, seed, index)
+    }
+}
+
+/// The world's execution as a record, without the schedule that drove it
+/// (the loom backend has none to give: loom finds its executions again by
+/// itself); `steps` counts the trace's events.
+pub(crate) fn record_of(w: &world::World, seed: u64, index: u64) -> ExecutionRecord {
     let events = w
         .trace()
         .iter()
@@ -368,6 +397,7 @@ pub(crate) fn snapshot(
                 text,
                 site: short_site(ev.site),
                 minor: ev.minor,
+                target: target.into_owned(),
             }
         })
         .collect();
@@ -379,15 +409,20 @@ pub(crate) fn snapshot(
             .map(|t| w.task_name(t).to_string())
             .collect(),
         events,
-        schedule: schedule.to_vec(),
-        preemptions,
-        steps,
+        schedule: Vec::new(),
+        byte_schedule: Vec::new(),
+        preemptions: 0,
+        steps: w.trace().len() as u64,
     }
 }
 
 impl shuttle::scheduler::Scheduler for Adapter {
     fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
         self.collect();
+        if let Some(feed) = &mut self.feed {
+            let last = self.shared.borrow_mut().last.take();
+            self.inner = Box::new(BytesScheduler::new(feed(last)?));
+        }
         let mut sh = self.shared.borrow_mut();
         let within_iterations = self
             .run
@@ -398,7 +433,7 @@ impl shuttle::scheduler::Scheduler for Adapter {
         if sh.done || !within_iterations || !within_time {
             return None;
         }
-        let index = self.run.shard.0 + sh.next_index * self.run.shard.1.max(1);
+        let index = shard_index(self.run.shard, sh.next_index);
         sh.next_index += 1;
         let seed = execution_seed(self.run.seed, index);
         sh.current = Some((index, seed));
@@ -410,6 +445,7 @@ impl shuttle::scheduler::Scheduler for Adapter {
         self.steps = 0;
         self.preemptions = 0;
         self.schedule.clear();
+        self.byte_schedule.clear();
         Some(shuttle::scheduler::Schedule::new(seed))
     }
 
@@ -453,6 +489,8 @@ impl shuttle::scheduler::Scheduler for Adapter {
         } else {
             let pick = self.inner.choose(&self.enabled, current);
             self.schedule.push(pick as u8);
+            let at = self.enabled.iter().position(|&t| t == pick).unwrap_or(0);
+            self.byte_schedule.push(at as u8);
             if current.is_some_and(|c| c != pick) {
                 self.preemptions += 1;
             }
@@ -484,6 +522,18 @@ fn run_with(
     progress: Option<Progress>,
     keep_last: bool,
 ) -> Result<(RunStats, Option<ExecutionRecord>), EngineError> {
+    run_fed(scenario, inner, run, progress, keep_last, None)
+}
+
+/// [`run_with`], optionally fed execution by execution by a [`BytesSession`].
+fn run_fed(
+    scenario: &ScenarioFn,
+    inner: Box<dyn Scheduler>,
+    run: &RunConfig,
+    progress: Option<Progress>,
+    keep_last: bool,
+    feed: Option<Feed>,
+) -> Result<(RunStats, Option<ExecutionRecord>), EngineError> {
     let shared = Rc::new(RefCell::new(Shared {
         stats: RunStats::default(),
         start: Instant::now(),
@@ -499,9 +549,11 @@ fn run_with(
         steps: 0,
         preemptions: 0,
         schedule: Vec::new(),
+        byte_schedule: Vec::new(),
         enabled: Vec::new(),
         progress,
         keep_last,
+        feed,
     };
     let scenario = Arc::clone(scenario);
     let runner = shuttle::Runner::new(adapter, shuttle_config());
@@ -698,5 +750,107 @@ pub fn shuttle_baseline_body(
         });
         scenario();
         world::scenario_completed();
+    }
+}
+
+/// Runs executions driven by fuzzer bytes one at a time, like
+/// `run_single(scenario, &Drive::Bytes(bytes), exec)` (same scheduler, same
+/// records), but inside one long-lived shuttle run on a worker thread.
+///
+/// Why: shuttle allocates the coroutine stacks of a run's tasks once per
+/// run and recycles them across its executions, so `run_single` pays for
+/// fresh stacks (mmap, mprotect, page faults, munmap) on every call, which
+/// costs more than the execution itself. A fuzz target calls this once per
+/// input; keeping the run alive and handing it inputs over a channel costs
+/// two thread wake-ups instead.
+pub struct BytesSession {
+    scenario: ScenarioFn,
+    exec: ExecConfig,
+    worker: Option<SessionWorker>,
+}
+
+struct SessionWorker {
+    input: std::sync::mpsc::SyncSender<Vec<u8>>,
+    output: std::sync::mpsc::Receiver<Result<ExecutionRecord, EngineError>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl BytesSession {
+    /// A session for `scenario`; the worker starts with the first input.
+    pub fn new(scenario: ScenarioFn, exec: ExecConfig) -> Self {
+        BytesSession {
+            scenario,
+            exec,
+            worker: None,
+        }
+    }
+
+    fn spawn(&self) -> SessionWorker {
+        let (input, inputs) = std::sync::mpsc::sync_channel::<Vec<u8>>(0);
+        let (outputs, output) = std::sync::mpsc::sync_channel(0);
+        let scenario = Arc::clone(&self.scenario);
+        let exec = self.exec;
+        let thread = std::thread::spawn(move || {
+            let results = outputs.clone();
+            let feed: Feed = Box::new(move |last| {
+                if let Some(record) = last {
+                    results.send(Ok(record)).ok()?;
+                }
+                inputs.recv().ok()
+            });
+            let run = RunConfig {
+                explorer: Explorer::Random,
+                seed: 0,
+                budget: Budget {
+                    iterations: None,
+                    time: None,
+                },
+                exec,
+                stop: StopPolicy::Never,
+                shard: (0, 1),
+            };
+            let inner = Box::new(BytesScheduler::new(Vec::new()));
+            if let Err(e) = run_fed(&scenario, inner, &run, None, true, Some(feed)) {
+                let _ = outputs.send(Err(e));
+            }
+        });
+        SessionWorker {
+            input,
+            output,
+            thread,
+        }
+    }
+
+    /// Run one execution driven by `bytes` and record it in full.
+    pub fn run(&mut self, bytes: &[u8]) -> Result<ExecutionRecord, EngineError> {
+        let worker = match self.worker.take() {
+            Some(w) => w,
+            None => self.spawn(),
+        };
+        let died = || EngineError::ScenarioPanicked("the session's worker thread stopped".into());
+        worker.input.send(bytes.to_vec()).map_err(|_| died())?;
+        match worker.output.recv() {
+            Ok(Ok(record)) => {
+                self.worker = Some(worker);
+                Ok(record)
+            }
+            // The run is over (the scenario panicked): the next input starts
+            // a fresh worker.
+            Ok(Err(e)) => {
+                let _ = worker.thread.join();
+                Err(e)
+            }
+            Err(_) => Err(died()),
+        }
+    }
+}
+
+impl Drop for BytesSession {
+    fn drop(&mut self) {
+        if let Some(w) = self.worker.take() {
+            // Closing the input ends the worker's run at its next execution.
+            drop(w.input);
+            let _ = w.thread.join();
+        }
     }
 }

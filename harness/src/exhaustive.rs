@@ -36,7 +36,7 @@
 //!   executions in which the updater reads a count stale are not explored
 //!   (by the store-buffering argument of barriers A and B they are safe).
 
-use crate::engine::{severity, snapshot, ExecutionRecord, ScenarioFn};
+use crate::engine::{record_of, severity, ExecutionRecord, ScenarioFn};
 use crate::finding::{Finding, FindingKind};
 use crate::runtime::{self, panic_message, quietly, StopExploring};
 use crate::world::{self, with_world};
@@ -265,5 +265,5 @@ fn harvest_races(index: u64) {
 /// description loom gives (loom itself re-finds the execution
 /// deterministically).
 fn record(w: &world::World, index: u64) -> ExecutionRecord {
-    snapshot(w, 0, index, &[], 0, w.trace().len() as u64)
+    record_of(w, 0, index)
 }

@@ -182,6 +182,13 @@ impl Finding {
         }
     }
 
+    /// [`Finding::signature`] without line numbers (`x.rs:12` becomes
+    /// `x.rs`): what a corpus entry must reproduce. Editing a scenario file
+    /// moves lines; it does not make a recorded bug a different bug.
+    pub fn stable_signature(&self) -> String {
+        strip_line_numbers(&self.signature())
+    }
+
     /// One line: `use-after-removal: cxlm accessed by ioctl0 at x.rs:12`.
     pub fn headline(&self) -> String {
         match &self.detail {
@@ -222,5 +229,34 @@ impl Finding {
                 format!("invariant failed: {message} ({} at {})", at.task, at.site)
             }
         }
+    }
+}
+
+/// Remove the `:LINE` after every `.rs` in a signature.
+pub fn strip_line_numbers(signature: &str) -> String {
+    let mut out = String::with_capacity(signature.len());
+    let mut rest = signature;
+    while let Some(i) = rest.find(".rs:") {
+        out.push_str(&rest[..i + 3]);
+        rest = rest[i + 4..].trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_line_numbers;
+
+    #[test]
+    fn line_numbers_are_stripped_and_nothing_else() {
+        assert_eq!(
+            strip_line_numbers("use-after-removal:mem0.cxlm:a.rs:33:b.rs:40"),
+            "use-after-removal:mem0.cxlm:a.rs:b.rs"
+        );
+        assert_eq!(
+            strip_line_numbers("deadlock:down_read(&sem)"),
+            "deadlock:down_read(&sem)"
+        );
     }
 }

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod corpus;
 pub mod engine;
 pub mod exhaustive;
+pub mod feedback;
 pub mod finding;
 pub mod kernel;
 pub mod report;

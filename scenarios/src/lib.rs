@@ -12,10 +12,15 @@
 
 #![warn(missing_docs)]
 
+pub mod fuzz;
+pub mod minimize;
 pub mod replay;
 pub mod schemes;
+pub mod shard;
 pub mod verify;
 pub mod workload;
 
+pub use fuzz::{fuzz_target, fuzz_targets, FuzzTarget};
+pub use minimize::minimize;
 pub use schemes::{find, Scheme, ALL};
 pub use workload::Workload;

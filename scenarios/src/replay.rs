@@ -4,7 +4,7 @@ use crate::schemes::{find, Scheme};
 use crate::workload::Workload;
 use harness::corpus::Entry;
 use harness::engine::{run_single, Drive, EngineError, ExecConfig, ExecutionRecord, SingleRun};
-use harness::finding::Finding;
+use harness::finding::{strip_line_numbers, Finding};
 
 /// A corpus entry of the zoo.
 pub type CorpusEntry = Entry<Workload>;
@@ -18,6 +18,10 @@ pub enum ReplayError {
     /// The entry's workload is out of range.
     #[error("invalid workload: {0}")]
     Workload(String),
+    /// The entry's schedule does not give its recorded finding (so there is
+    /// nothing to minimise).
+    #[error("the schedule does not reproduce its finding {0}")]
+    DoesNotReproduce(String),
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -64,13 +68,15 @@ pub fn replay_entry(entry: &CorpusEntry) -> Result<SingleRun, ReplayError> {
     )?)
 }
 
-/// Whether a replay reproduced the entry: the same finding (by signature),
-/// on a schedule that never diverged from the recording.
+/// Whether a replay reproduced the entry: the same finding (kind, objects
+/// and source files, line numbers aside), on a schedule that never diverged
+/// from the recording.
 pub fn reproduces(entry: &CorpusEntry, run: &SingleRun) -> bool {
+    let expected = strip_line_numbers(&entry.signature);
     run.diverged_at.is_none()
         && run
             .record
             .findings
             .iter()
-            .any(|f| f.signature() == entry.signature)
+            .any(|f| f.stable_signature() == expected)
 }

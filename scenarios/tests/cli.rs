@@ -41,7 +41,14 @@ fn bad_input_is_one_line_and_exit_2() {
         &["fuzz", "unsynchronized", "--seed", "banana"],
         "not a seed",
     );
-    assert_bad_input(&["fuzz", "unsynchronized", "--shard", "3/2"], "not a shard");
+    assert_bad_input(
+        &["fuzz", "unsynchronized", "--shard", "3/2"],
+        "--shard wants K/N",
+    );
+    assert_bad_input(
+        &["fuzz", "unsynchronized", "--shard", "0/2"],
+        "--shard wants K/N",
+    );
     assert_bad_input(&["fuzz", "unsynchronized", "--bogus-flag"], "--bogus-flag");
     assert_bad_input(&["replay"], "--scheme and --seed");
     assert_bad_input(

@@ -12,6 +12,7 @@ use harness::engine::{
 use harness::report::{render_execution, Detailing};
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::replay::entry_for;
+use scenarios::shard::parse_shard;
 use scenarios::{Scheme, Workload};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,8 +41,8 @@ pub struct FuzzArgs {
     /// Parallel workers (threads), each on its own share of the execution seeds.
     #[arg(long, default_value_t = 1)]
     workers: u64,
-    /// Run only shard K of N (K/N, 0-based): N machines never repeat each other's executions.
-    #[arg(long, value_parser = parse_shard, default_value = "0/1")]
+    /// Run only shard K of N (K/N, 1-based): N machines never repeat each other's executions.
+    #[arg(long, value_parser = parse_shard, default_value = "1/1")]
     shard: (u64, u64),
     /// Stop at the first execution with a fatal finding.
     #[arg(long)]
@@ -59,16 +60,6 @@ pub struct FuzzArgs {
     workload: WorkloadArgs,
     #[command(flatten)]
     exec: ExecArgs,
-}
-
-fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("'{s}' is not a shard (K/N with 0 <= K < N)");
-    let (k, n) = s.split_once('/').ok_or_else(bad)?;
-    let (k, n): (u64, u64) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
-    if n == 0 || k >= n {
-        return Err(bad());
-    }
-    Ok((k, n))
 }
 
 /// Run the command.

@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand, shared flags here.
 
 mod compare;
+mod corpus_cmds;
 mod fuzz;
 mod list;
 mod replay;
@@ -31,6 +32,10 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// The scheme × explorer matrix: verdicts, executions and time to first finding.
     Compare(compare::CompareArgs),
+    /// Turn a cargo-fuzz artifact into a (minimised) corpus entry.
+    Import(corpus_cmds::ImportArgs),
+    /// Shrink a corpus entry to the fewest preemptions that keep its finding.
+    Minimize(corpus_cmds::MinimizeArgs),
 }
 
 /// How the process exits.
@@ -57,6 +62,8 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Fuzz(a) => fuzz::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Import(a) => corpus_cmds::import(a),
+        Command::Minimize(a) => corpus_cmds::minimize_entry(a),
     }
 }
 

@@ -5,7 +5,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use harness::engine::{run_single, Drive, ExecutionRecord};
 use harness::report::{render_execution, Detailing, Header};
+use scenarios::fuzz::{artifact_target, run_input};
 use scenarios::replay::{reproduces, scheme_of, CorpusEntry};
+use scenarios::FuzzTarget;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `unplug replay`.
@@ -106,42 +108,41 @@ fn replay_entry(path: &Path, exec: &ExecArgs) -> Result<(Header, ExecutionRecord
     Ok((header, run.record))
 }
 
-/// A fuzz artifact: raw schedule bytes; the scheme comes from `--scheme` or
-/// from the target directory (`fuzz/artifacts/srcu_single_drain/…`).
+/// A fuzz artifact: raw schedule bytes. The target (scheme and workload)
+/// comes from the artifact's directory (`fuzz/artifacts/<target>/…`), or
+/// from `--scheme` and the workload flags.
 fn replay_artifact(path: &Path, args: &ReplayArgs) -> Result<(Header, ExecutionRecord)> {
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-    let name = match &args.scheme {
-        Some(s) => s.clone(),
-        None => {
-            let target = path
-                .parent()
-                .filter(|d| {
-                    d.parent()
-                        .and_then(|p| p.file_name())
-                        .is_some_and(|n| n == "artifacts")
-                })
-                .and_then(|d| d.file_name())
-                .and_then(|n| n.to_str());
-            match target {
-                Some(t) => t.replace('_', "-"),
-                None => bail!(
-                    "{}: not a corpus entry (.toml) and not under fuzz/artifacts/<target>/; give --scheme",
-                    path.display()
-                ),
+    let target = match &args.scheme {
+        Some(name) => {
+            let scheme = scheme(name)?;
+            FuzzTarget {
+                name: scenarios::fuzz::target_name(scheme.name),
+                scheme,
+                workload: args.workload.apply(scheme)?,
             }
         }
+        None => match artifact_target(path) {
+            Some(t) => t,
+            None => bail!(
+                "{}: not a corpus entry (.toml) and not under fuzz/artifacts/<target>/; give --scheme",
+                path.display()
+            ),
+        },
     };
-    let scheme = scheme(&name)?;
-    let workload = args.workload.apply(scheme)?;
-    let run = run_single(
-        &scheme.scenario(workload),
-        &Drive::Bytes(bytes),
-        args.exec.config()?,
-    )?;
+    let run = run_input(&target, &bytes)?;
     let header = Header {
-        scheme: scheme.name.to_string(),
-        workload: workload.flags(),
-        replay: format!("unplug replay {}{}", path.display(), args.exec.flags()),
+        scheme: target.scheme.name.to_string(),
+        workload: target.workload.flags(),
+        replay: match &args.scheme {
+            Some(_) => format!(
+                "unplug replay {} --scheme {} {}",
+                path.display(),
+                target.scheme.name,
+                target.workload.flags()
+            ),
+            None => format!("unplug replay {}", path.display()),
+        },
         model: SC_MODEL.to_string(),
     };
     Ok((header, run.record))
