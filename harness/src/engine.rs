@@ -368,6 +368,19 @@ impl Adapter {
 
 /// Render the world's state into a self-contained record.
 fn snapshot(w: &world::World, seed: u64, index: u64, adapter: &Adapter) -> ExecutionRecord {
+    ExecutionRecord {
+        schedule: adapter.schedule.clone(),
+        byte_schedule: adapter.byte_schedule.clone(),
+        preemptions: adapter.preemptions,
+        steps: adapter.steps,
+        ..record_of(w, seed, index)
+    }
+}
+
+/// The world's execution as a record, without the schedule that drove it
+/// (the loom backend has none to give: loom finds its executions again by
+/// itself); `steps` counts the trace's events.
+pub(crate) fn record_of(w: &world::World, seed: u64, index: u64) -> ExecutionRecord {
     let events = w
         .trace()
         .iter()
@@ -396,10 +409,10 @@ fn snapshot(w: &world::World, seed: u64, index: u64, adapter: &Adapter) -> Execu
             .map(|t| w.task_name(t).to_string())
             .collect(),
         events,
-        schedule: adapter.schedule.clone(),
-        byte_schedule: adapter.byte_schedule.clone(),
-        preemptions: adapter.preemptions,
-        steps: adapter.steps,
+        schedule: Vec::new(),
+        byte_schedule: Vec::new(),
+        preemptions: 0,
+        steps: w.trace().len() as u64,
     }
 }
 

@@ -6,16 +6,21 @@
 //! under seeded [`scheduler`]s, records a [`trace`], and reports
 //! [`finding`]s — use-after-removal, data races, deadlocks, hangs, leaks —
 //! as kernel-style [`report`]s whose schedules are saved to the [`corpus`].
+//! The [`exhaustive`] backend runs the same scenarios under `loom::model`
+//! (bounded-exhaustive, C11 memory model); [`runtime`] is what the two
+//! backends share.
 
 #![warn(missing_docs)]
 
 pub mod clock;
 pub mod corpus;
 pub mod engine;
+pub mod exhaustive;
 pub mod feedback;
 pub mod finding;
 pub mod kernel;
 pub mod report;
+pub mod runtime;
 pub mod scheduler;
 pub mod trace;
 pub mod world;

@@ -9,6 +9,14 @@
 //! scheduler, then performs the operation against the world without any
 //! further interleaving. That is the sequentially consistent memory model the
 //! shuttle explorers check; weak memory is the loom backend's business.
+//!
+//! Under loom ([`Backend::Loom`]) the same steps run as loom threads (also
+//! coroutines on one OS thread): a step first performs the loom operations
+//! that make it visible to loom's C11 model and partial-order reduction (see
+//! [`crate::runtime`]), then its world update, with no branch point in
+//! between. A blocked task yields to loom until a release wakes it, and a
+//! fatal finding ends the whole model run (loom explores until the first
+//! failing execution).
 
 use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Access, Detail, Finding, FindingKind};
@@ -19,6 +27,9 @@ use crate::kernel::percpu_ref::PercpuRefState;
 use crate::kernel::refcount::RefcountState;
 use crate::kernel::rwsem::RwSemState;
 use crate::kernel::srcu::SrcuState;
+use crate::runtime::{
+    backend, new_word, set_backend, Backend, LoomWord, Ordering as MemOrder, StopExploring,
+};
 use crate::trace::{short_site, Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -39,6 +50,12 @@ pub struct WorldConfig {
 /// woken by any other task's next operation (nothing can change what it
 /// polls until another task runs).
 pub(crate) const SPIN: PrimId = PrimId(u32::MAX);
+
+/// The pseudo-primitive a task joining another waits on under loom (where
+/// the join blocks inside loom, invisible to the world otherwise). It counts
+/// as blocked for deadlock detection but is not listed in reports, as the
+/// shuttle backend does not list joins either.
+pub(crate) const JOIN: PrimId = PrimId(u32::MAX - 1);
 
 /// What a blocked task waits for.
 #[derive(Clone, Copy, Debug)]
@@ -71,6 +88,8 @@ pub(crate) struct ObjectSlot {
     pub name: Cow<'static, str>,
     pub alloc_event: usize,
     pub free_event: Option<usize>,
+    /// Under loom: the word accesses load and the free stores.
+    pub alive: Option<LoomWord>,
 }
 
 /// The state of one primitive, by kind.
@@ -94,6 +113,8 @@ pub(crate) struct PrimSlot {
     pub name: Cow<'static, str>,
     pub owner: Option<ObjectId>,
     pub state: PrimState,
+    /// Under loom: the word every step on the primitive read-modify-writes.
+    pub word: Option<LoomWord>,
 }
 
 /// One execution's model state.
@@ -120,6 +141,8 @@ pub struct World {
     pub(crate) completed: bool,
     /// Tasks parked in `cpu_relax()`.
     pub(crate) spinning: usize,
+    /// Under loom: each task's loom thread, by task index.
+    loom_threads: Vec<Option<loom::thread::ThreadId>>,
 }
 
 impl World {
@@ -138,6 +161,7 @@ impl World {
             live: 0,
             completed: false,
             spinning: 0,
+            loom_threads: Vec::new(),
         }
     }
 
@@ -153,6 +177,7 @@ impl World {
         self.live = 0;
         self.completed = false;
         self.spinning = 0;
+        self.loom_threads.clear();
     }
 
     /// The trace of the execution so far.
@@ -228,8 +253,31 @@ impl World {
         state: PrimState,
     ) -> PrimId {
         let id = PrimId(self.prims.len() as u32);
-        self.prims.push(PrimSlot { name, owner, state });
+        // Creating a loom atomic is not a branch point, so it may happen
+        // while the world is borrowed.
+        let word = (backend() == Backend::Loom).then(new_word);
+        self.prims.push(PrimSlot {
+            name,
+            owner,
+            state,
+            word,
+        });
         id
+    }
+
+    /// Whether every live task is blocked, at least one of them on a model
+    /// primitive (a task joining another is blocked too, but a join alone
+    /// cannot be stuck). Used by the loom backend, where blocked tasks stay
+    /// runnable for loom and the world must notice the deadlock itself.
+    pub(crate) fn all_blocked(&self) -> bool {
+        let mut on_primitive = false;
+        for t in self.tasks.iter().filter(|t| !t.finished) {
+            match t.wait {
+                None => return false,
+                Some(w) => on_primitive |= w.prim != JOIN,
+            }
+        }
+        on_primitive
     }
 
     /// An [`Access`] describing event `e`.
@@ -265,6 +313,9 @@ impl World {
         if wait.prim == SPIN {
             return format!("{} (spinning)", wait.op);
         }
+        if wait.prim == JOIN {
+            return wait.op.to_string();
+        }
         let slot = self.prim(wait.prim);
         let holders = match &slot.state {
             PrimState::RwSem(s) => s.describe_holders(self),
@@ -292,7 +343,11 @@ impl World {
             .tasks
             .iter()
             .filter(|t| !t.finished)
-            .filter_map(|t| t.wait.map(|w| (t.name.to_string(), self.describe_wait(w))))
+            .filter_map(|t| {
+                t.wait
+                    .filter(|w| w.prim != JOIN)
+                    .map(|w| (t.name.to_string(), self.describe_wait(w)))
+            })
             .collect();
         self.report(Finding {
             kind: FindingKind::Deadlock,
@@ -329,11 +384,31 @@ pub fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
     WORLD.with(|w| f(&mut w.borrow_mut()))
 }
 
-/// Start a fresh execution on this thread with the main task registered.
+/// Start a fresh shuttle execution on this thread with the main task
+/// registered.
 pub(crate) fn reset(config: WorldConfig) {
+    set_backend(Backend::Shuttle);
     with_world(|w| {
         w.reset(config);
         register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
+    });
+}
+
+/// Start a fresh loom execution: called by the model body at the start of
+/// every execution loom explores, on the loom thread that runs `init`.
+///
+/// The world's own race detector is off: under loom, races are loom's to
+/// find (its happens-before includes the C11 orderings the world's clocks
+/// only approximate).
+pub(crate) fn reset_loom() {
+    set_backend(Backend::Loom);
+    let me = loom::thread::current().id();
+    with_world(|w| {
+        w.reset(WorldConfig {
+            race_detection: false,
+        });
+        register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
+        w.loom_threads.push(Some(me));
     });
 }
 
@@ -364,7 +439,14 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
 
 /// The index of the running task.
 pub(crate) fn current_task() -> usize {
-    usize::from(shuttle::current::me())
+    match backend() {
+        Backend::Shuttle => usize::from(shuttle::current::me()),
+        Backend::Loom => {
+            let me = loom::thread::current().id();
+            with_world(|w| w.loom_threads.iter().position(|t| *t == Some(me)))
+                .expect("every loom thread of a model registers as a task before its first step")
+        }
+    }
 }
 
 /// A scheduling point: let the scheduler run another task (or stop the
@@ -386,31 +468,129 @@ pub(crate) struct Op<'w> {
     pub site: &'static Location<'static>,
 }
 
-/// Run one model operation as an atomic step of the current task: a
-/// scheduling point, then `f` against the world.
-#[track_caller]
-pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    let site = Location::caller();
-    schedule_point();
-    let me = current_task();
-    with_world(|w| {
-        w.wake_spinners(me);
-        f(&mut Op { w, me, site })
-    })
+/// What a step does to loom's memory before its world update (ignored under
+/// shuttle). Each variant is one or two loom branch points.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LoomOp {
+    /// Nothing another task can observe or race with (creating a primitive,
+    /// bookkeeping): no branch point is needed.
+    None,
+    /// One read-modify-write with this ordering on the primitive's word,
+    /// after loading its owner's liveness word (if it is embedded in an
+    /// object).
+    Prim(PrimId, MemOrder),
+    /// A load of the object's liveness word: an access to the object.
+    Touch(ObjectId),
+    /// A store to the object's liveness word: freeing it.
+    Free(ObjectId),
 }
 
-/// Run a blocking model operation: `attempt` is retried, each time as one
-/// step, until it returns `Some`; while it returns `None` the task is parked
-/// on `prim` and not scheduled until a release of `prim` wakes it.
+/// Perform a step's loom operations. The words are cloned out of the world
+/// first: a loom operation may switch to another loom thread, which will
+/// borrow the world.
+fn loom_prelude(op: LoomOp) {
+    let (alive, word) = with_world(|w| {
+        let alive = |o: ObjectId| w.objects[o.0 as usize].alive.clone();
+        match op {
+            LoomOp::None => (None, None),
+            LoomOp::Prim(id, order) => {
+                let slot = w.prim(id);
+                (
+                    slot.owner.and_then(alive),
+                    slot.word.clone().map(|word| (word, order)),
+                )
+            }
+            LoomOp::Touch(o) => (alive(o), None),
+            LoomOp::Free(o) => (None, alive(o).map(|word| (word, MemOrder::Relaxed))),
+        }
+    });
+    // Accesses only load the liveness word, so accesses commute with each
+    // other and only the free orders against them; which value the load
+    // returns does not matter (the world knows whether the object is freed).
+    if let Some(a) = alive {
+        a.load(MemOrder::Relaxed);
+    }
+    // An RMW reads the latest value in modification order: its acquire (if
+    // any) takes exactly the releases loom executed before it.
+    if let Some((word, order)) = word {
+        word.fetch_add(1, order);
+    }
+}
+
+/// Under loom, end the model run if the step just recorded a fatal finding.
+pub(crate) fn stop_if_fatal() {
+    if with_world(|w| w.stop) {
+        std::panic::panic_any(StopExploring);
+    }
+}
+
+/// Run one model operation as an atomic step of the current task: a
+/// scheduling point, then `f` against the world. Nothing in `f` needs loom's
+/// attention (see [`step_on`] and [`step_with`] for the steps that do).
+#[track_caller]
+pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    step_at(Location::caller(), LoomOp::None, f)
+}
+
+/// [`step`] for an operation on primitive `prim` with the memory ordering
+/// `order` of the kernel operation (used by the loom backend).
+#[track_caller]
+pub(crate) fn step_on<R>(prim: PrimId, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    step_at(Location::caller(), LoomOp::Prim(prim, order), f)
+}
+
+/// [`step`] whose loom operation depends on the world's state (e.g. which
+/// object a devres release frees next).
+#[track_caller]
+pub(crate) fn step_with<R>(
+    loom_op: impl FnOnce(&World) -> LoomOp,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
+    let site = Location::caller();
+    let op = match backend() {
+        Backend::Shuttle => LoomOp::None,
+        Backend::Loom => with_world(|w| loom_op(w)),
+    };
+    step_at(site, op, f)
+}
+
+fn step_at<R>(site: &'static Location<'static>, op: LoomOp, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    match backend() {
+        Backend::Shuttle => schedule_point(),
+        Backend::Loom => loom_prelude(op),
+    }
+    let me = current_task();
+    let r = with_world(|w| {
+        w.wake_spinners(me);
+        f(&mut Op { w, me, site })
+    });
+    if backend() == Backend::Loom {
+        stop_if_fatal();
+    }
+    r
+}
+
+/// Run a blocking model operation on primitive `prim`: `attempt` is retried,
+/// each time as one step, until it returns `Some`; while it returns `None`
+/// the task is parked on `prim` and not scheduled until a release of `prim`
+/// wakes it. Under loom each attempt is a read-modify-write of `prim`'s word
+/// with ordering `order`; a parked task yields to loom until it is woken,
+/// and a park that leaves every task blocked is reported as a deadlock.
 #[track_caller]
 pub(crate) fn step_blocking<R>(
     prim: PrimId,
     op: &'static str,
+    order: MemOrder,
     mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>,
 ) -> R {
     let site = Location::caller();
+    let loom = backend() == Backend::Loom;
     loop {
-        schedule_point();
+        if loom {
+            loom_prelude(LoomOp::Prim(prim, order));
+        } else {
+            schedule_point();
+        }
         let me = current_task();
         let done = with_world(|w| {
             w.wake_spinners(me);
@@ -418,11 +598,23 @@ pub(crate) fn step_blocking<R>(
             let r = attempt(&mut cx);
             if r.is_none() {
                 cx.block(prim, op);
+                if loom && cx.w.all_blocked() {
+                    let steps = cx.w.trace.len() as u64;
+                    cx.w.report_deadlock(steps);
+                }
             }
             r
         });
         if let Some(r) = done {
             return r;
+        }
+        if loom {
+            stop_if_fatal();
+            // Only another task's step can wake this one; loom does not
+            // schedule a yielding thread again before another thread ran.
+            while with_world(|w| w.is_waiting(me)) {
+                loom::thread::yield_now();
+            }
         }
     }
 }
@@ -431,15 +623,19 @@ pub(crate) fn step_blocking<R>(
 /// performs an operation, then let the scheduler run.
 ///
 /// The task parks *before* its scheduling point: parking after it would
-/// miss the wake-up of an operation run at that very point.
+/// miss the wake-up of an operation run at that very point. Under loom the
+/// task yields instead: loom runs another thread first, and a load the
+/// poller repeats after a yield does not return a value it already saw
+/// while a newer one exists, so the poll progresses.
 #[track_caller]
 pub(crate) fn spin_wait() {
     let site = Location::caller();
     let me = current_task();
+    let loom = backend() == Backend::Loom;
     with_world(|w| {
         let mut cx = Op { w, me, site };
         cx.record_minor("cpu_relax", Target::None, None);
-        if cx.w.live > 1 {
+        if !loom && cx.w.live > 1 {
             cx.w.tasks[me].wait = Some(Wait {
                 prim: SPIN,
                 op: "cpu_relax",
@@ -447,7 +643,11 @@ pub(crate) fn spin_wait() {
             cx.w.spinning += 1;
         }
     });
-    schedule_point();
+    if loom {
+        loom::thread::yield_now();
+    } else {
+        schedule_point();
+    }
 }
 
 impl Op<'_> {
@@ -486,6 +686,16 @@ impl Op<'_> {
         });
         self.w.tasks[self.me].last_event = Some(e);
         e
+    }
+
+    /// A barrier the kernel places inside this operation, for the loom
+    /// backend: a loom fence, which is not a branch point and so may run
+    /// inside the step. Under shuttle the step's clock operations model the
+    /// same ordering, and this does nothing.
+    pub fn loom_fence(&mut self, order: MemOrder) {
+        if backend() == Backend::Loom {
+            loom::sync::atomic::fence(order);
+        }
     }
 
     /// Park the current task on `prim`. The attempt is recorded once, not at
@@ -578,15 +788,55 @@ pub(crate) fn clock_for_spawn() -> VectorClock {
     })
 }
 
+/// Under loom: register a task the current task is about to spawn, and
+/// return its index. (Under shuttle a task registers itself with the id the
+/// scheduler gave it; loom's thread ids are not indices the world can use.)
+pub(crate) fn reserve_loom_task(name: Cow<'static, str>, parent_clock: VectorClock) -> usize {
+    with_world(|w| {
+        let child = w.tasks.len();
+        register_task(w, child, name, parent_clock);
+        w.loom_threads.resize(child + 1, None);
+        child
+    })
+}
+
+/// Under loom: the first thing a spawned task does, binding its loom thread
+/// to the index its parent reserved.
+pub(crate) fn loom_task_started(child: usize) {
+    let me = loom::thread::current().id();
+    with_world(|w| w.loom_threads[child] = Some(me));
+}
+
 /// Mark the current task finished. Its final clock stays in the world for
-/// whoever joins it.
+/// whoever joins it. Under loom, a task ending while every other live task
+/// is blocked leaves a deadlock behind, which the world reports.
 pub(crate) fn task_finished() {
     let me = current_task();
+    let loom = backend() == Backend::Loom;
     with_world(|w| {
         let t = &mut w.tasks[me];
         t.finished = true;
         t.wait = None;
         w.live -= 1;
+        if loom && w.all_blocked() {
+            let steps = w.trace.len() as u64;
+            w.report_deadlock(steps);
+        }
+    });
+    if loom {
+        stop_if_fatal();
+    }
+}
+
+/// Under loom: the current task is about to block in a join (`true`) or has
+/// returned from it (`false`); see [`JOIN`].
+pub(crate) fn joining(blocked: bool) {
+    let me = current_task();
+    with_world(|w| {
+        w.tasks[me].wait = blocked.then_some(Wait {
+            prim: JOIN,
+            op: "join",
+        });
     });
 }
 
@@ -600,8 +850,16 @@ pub(crate) fn joined(child: usize) {
     });
 }
 
-/// The scenario body returned: report every object never freed.
+/// The scenario body returned: report every object never freed. Under loom
+/// a leak ends the model run like any fatal finding.
 pub(crate) fn scenario_completed() {
+    report_leaks();
+    if backend() == Backend::Loom {
+        stop_if_fatal();
+    }
+}
+
+fn report_leaks() {
     with_world(|w| {
         w.completed = true;
         if w.stop {

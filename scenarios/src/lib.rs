@@ -7,7 +7,8 @@
 //! tests compare exploration against; the tool never echoes it as a result.
 //!
 //! [`workload`] runs a scheme: devices, user tasks that open, ioctl and
-//! release, and a removal task.
+//! release, and a removal task. [`verify`] runs a scheme bounded-exhaustively
+//! under loom.
 
 #![warn(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod minimize;
 pub mod replay;
 pub mod schemes;
 pub mod shard;
+pub mod verify;
 pub mod workload;
 
 pub use fuzz::{fuzz_target, fuzz_targets, FuzzTarget};

@@ -1,8 +1,7 @@
 //! `atomic_t`: relaxed atomic counters (`atomic_inc`, `atomic_dec`,
 //! `atomic_read`), the building block of hand-rolled "count the users" gates.
 
-use super::memory::{load, read_modify_write, Object, Ordering, Plain};
-use crate::world::step;
+use super::memory::{cell_access, Action, Object, Ordering, Plain};
 use std::borrow::Cow;
 
 /// An `atomic_t`: a counter cell whose every access is marked and relaxed
@@ -37,10 +36,10 @@ pub fn atomic_dec(v: &Atomic) {
 /// `atomic_read(&v)`: a relaxed load.
 #[track_caller]
 pub fn atomic_read(v: &Atomic) -> i64 {
-    step(|cx| load(cx, v.cell.id, "atomic_read", Ordering::Relaxed) as i64)
+    cell_access(v.cell.id, "atomic_read", Ordering::Relaxed, Action::Load) as i64
 }
 
 #[track_caller]
 fn rmw(v: &Atomic, op: &'static str, delta: i64) {
-    step(|cx| read_modify_write(cx, v.cell.id, op, |old| (old as i64 + delta) as u64));
+    cell_access(v.cell.id, op, Ordering::Relaxed, Action::Add(delta as u64));
 }

@@ -8,9 +8,9 @@
 
 use super::device::Device;
 use super::memory::Object;
-use crate::clock::VectorClock;
+use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, PrimState};
+use crate::world::{step, step_on, PrimState};
 use std::borrow::Cow;
 
 /// `-ENXIO`: what `open()` of a deleted character device returns.
@@ -50,10 +50,11 @@ impl Cdev {
 }
 
 /// Set or test the cdev's map entry under the map lock (the lock is the
-/// model's own: a clock acquired and released around the access).
+/// model's own: a clock acquired and released around the access; under
+/// loom, an acquire-release read-modify-write of the cdev's word).
 #[track_caller]
 fn map_op(cdev: &Cdev, op: &'static str, set: Option<bool>) -> bool {
-    step(|cx| {
+    step_on(cdev.live, MemOrder::AcqRel, |cx| {
         let (was, mut clock) = match &cx.w.prim(cdev.live).state {
             PrimState::Cell(c) => (c.raw != 0, c.clock),
             _ => unreachable!("cdev handles always name cells"),
@@ -109,12 +110,9 @@ pub fn chrdev_open(cdev: &Cdev) -> Result<(), i64> {
 impl crate::kernel::memory::CellState {
     /// A bool cell's initial state (for model-internal cells).
     pub(crate) fn new_bool(v: bool) -> Self {
-        crate::kernel::memory::CellState {
-            raw: v as u64,
-            display: <bool as crate::kernel::memory::CellValue>::display,
-            clock: VectorClock::new(),
-            last_write: Default::default(),
-            reads: [Default::default(); crate::clock::MAX_TASKS],
-        }
+        crate::kernel::memory::CellState::new(
+            v as u64,
+            <bool as crate::kernel::memory::CellValue>::display,
+        )
     }
 }

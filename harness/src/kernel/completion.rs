@@ -2,8 +2,9 @@
 
 use super::memory::Object;
 use crate::clock::VectorClock;
+use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target};
-use crate::world::{step, step_blocking, Op, PrimState};
+use crate::world::{step, step_blocking, step_on, Op, PrimState};
 use std::borrow::Cow;
 
 /// A completion (`DECLARE_COMPLETION(name)` / `init_completion()`).
@@ -93,22 +94,27 @@ fn signal(c: &Completion, op: &'static str, all: bool, cx: &mut Op<'_>) {
     cx.wake_all(c.id);
 }
 
-/// `complete(&c)`: lets one waiter through.
+/// `complete(&c)`: lets one waiter through. A release.
 #[track_caller]
 pub fn complete(c: &Completion) {
-    step(|cx| signal(c, "complete", false, cx));
+    step_on(c.id, MemOrder::Release, |cx| {
+        signal(c, "complete", false, cx)
+    });
 }
 
-/// `complete_all(&c)`: lets every present and future waiter through.
+/// `complete_all(&c)`: lets every present and future waiter through. A
+/// release.
 #[track_caller]
 pub fn complete_all(c: &Completion) {
-    step(|cx| signal(c, "complete_all", true, cx));
+    step_on(c.id, MemOrder::Release, |cx| {
+        signal(c, "complete_all", true, cx)
+    });
 }
 
-/// `wait_for_completion(&c)`.
+/// `wait_for_completion(&c)`: an acquire of the completers' releases.
 #[track_caller]
 pub fn wait_for_completion(c: &Completion) {
-    step_blocking(c.id, "wait_for_completion", |cx| {
+    step_blocking(c.id, "wait_for_completion", MemOrder::Acquire, |cx| {
         let s = state(cx, c.id);
         if s.done == 0 {
             return None;

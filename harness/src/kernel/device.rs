@@ -5,7 +5,7 @@
 use super::memory::{alloc_object, free_object, Object, Plain};
 use super::refcount::{kref_get, kref_put, Kref};
 use crate::trace::PrimId;
-use crate::world::{step, PrimState};
+use crate::world::{step, step_with, LoomOp, PrimState};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -96,7 +96,12 @@ pub fn device_release_driver(dev: &Device, remove: impl FnOnce()) {
     // devres_release_all(): one step per allocation, newest first.
     let mut more = true;
     while more {
-        more = step(|cx| {
+        // Under loom the step is the free of the allocation it releases.
+        let next = |w: &crate::world::World| match &w.prim(dev.devres).state {
+            PrimState::Devres(list) => list.last().map_or(LoomOp::None, |&id| LoomOp::Free(id)),
+            _ => unreachable!("devres handles always name devres lists"),
+        };
+        more = step_with(next, |cx| {
             let PrimState::Devres(list) = &mut cx.w.prim_mut(dev.devres).state else {
                 unreachable!("devres handles always name devres lists")
             };

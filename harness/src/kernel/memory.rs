@@ -3,10 +3,15 @@
 
 use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Detail, Finding, FindingKind};
+use crate::runtime::{backend, new_word, Backend, LoomCell, Ordering as MemOrder};
 use crate::trace::{ObjectId, PrimId, Target, Value};
-use crate::world::{step, ObjectSlot, Op, PrimState};
+use crate::world::{
+    current_task, step, step_with, stop_if_fatal, with_world, LoomOp, ObjectSlot, Op, PrimState,
+};
 use std::borrow::Cow;
 use std::marker::PhantomData;
+use std::panic::Location;
+use std::rc::Rc;
 
 /// A model object: one heap allocation of the driver (`struct cxl_mem`,
 /// `struct cxl_memdev`, …). Freeing it poisons it; any later access through
@@ -40,10 +45,13 @@ impl Object {
 
     #[track_caller]
     fn touch(self, op: &'static str) {
-        step(|cx| {
-            let e = cx.record(op, Target::Object(self.id), None);
-            cx.check_owner(Some(self.id), e);
-        });
+        step_with(
+            |_| LoomOp::Touch(self.id),
+            |cx| {
+                let e = cx.record(op, Target::Object(self.id), None);
+                cx.check_owner(Some(self.id), e);
+            },
+        );
     }
 }
 
@@ -61,6 +69,7 @@ pub(crate) fn alloc_object(cx: &mut Op<'_>, name: Cow<'static, str>) -> Object {
         name,
         alloc_event: e,
         free_event: None,
+        alive: (backend() == Backend::Loom).then(new_word),
     });
     cx.w.trace[e].target = Target::Object(id);
     Object { id }
@@ -69,7 +78,7 @@ pub(crate) fn alloc_object(cx: &mut Op<'_>, name: Cow<'static, str>) -> Object {
 /// Free an object (`kfree()`); a second free is reported as a use-after-removal.
 #[track_caller]
 pub fn kfree(obj: Object) {
-    step(|cx| free_object(cx, obj, "kfree"));
+    step_with(|_| LoomOp::Free(obj.id), |cx| free_object(cx, obj, "kfree"));
 }
 
 pub(crate) fn free_object(cx: &mut Op<'_>, obj: Object, op: &'static str) {
@@ -150,6 +159,26 @@ pub(crate) struct CellState {
     pub clock: VectorClock,
     pub last_write: AccessStamp,
     pub reads: [AccessStamp; MAX_TASKS],
+    /// Under loom: the cell's value and race checks.
+    pub loom: Option<Rc<LoomCell>>,
+    /// Under loom: a race on this cell was reported in this execution, and
+    /// loom's checking state for it is spent.
+    pub raced: bool,
+}
+
+impl CellState {
+    /// A cell's initial state.
+    pub(crate) fn new(raw: u64, display: fn(u64) -> Value) -> Self {
+        CellState {
+            raw,
+            display,
+            clock: VectorClock::new(),
+            last_write: AccessStamp::default(),
+            reads: [AccessStamp::default(); MAX_TASKS],
+            loom: (backend() == Backend::Loom).then(|| LoomCell::new(raw)),
+            raced: false,
+        }
+    }
 }
 
 /// How a cell access is ordered, for race detection and happens-before.
@@ -198,13 +227,7 @@ impl<T: CellValue> Plain<T> {
         let id = cx.w.add_prim(
             name,
             owner.map(|o| o.id),
-            PrimState::Cell(CellState {
-                raw: init.encode(),
-                display: T::display,
-                clock: VectorClock::new(),
-                last_write: AccessStamp::default(),
-                reads: [AccessStamp::default(); MAX_TASKS],
-            }),
+            PrimState::Cell(CellState::new(init.encode(), T::display)),
         );
         Plain {
             id,
@@ -215,14 +238,148 @@ impl<T: CellValue> Plain<T> {
     /// A plain load.
     #[track_caller]
     pub fn read(&self) -> T {
-        step(|cx| T::decode(load(cx, self.id, "read", Ordering::Plain)))
+        T::decode(cell_access(self.id, "read", Ordering::Plain, Action::Load))
     }
 
     /// A plain store.
     #[track_caller]
     pub fn write(&self, v: T) {
-        step(|cx| store(cx, self.id, "write", v.encode(), Ordering::Plain));
+        cell_access(self.id, "write", Ordering::Plain, Action::Store(v.encode()));
     }
+}
+
+/// What an access does to a cell.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Action {
+    /// Load the value.
+    Load,
+    /// Store this value.
+    Store(u64),
+    /// Add this (two's complement) delta, indivisibly.
+    Add(u64),
+}
+
+/// One access to cell `id` as one step: the load's value, the value stored,
+/// or the value an `Add` replaced.
+#[track_caller]
+pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: Action) -> u64 {
+    match backend() {
+        Backend::Shuttle => step(|cx| match action {
+            Action::Load => load(cx, id, op, ord),
+            Action::Store(v) => {
+                store(cx, id, op, v, ord);
+                v
+            }
+            Action::Add(d) => read_modify_write(cx, id, op, |old| old.wrapping_add(d)),
+        }),
+        Backend::Loom => loom_cell_access(Location::caller(), id, op, ord, action),
+    }
+}
+
+/// A cell access under loom: the owner's liveness load and the access itself
+/// are loom operations (branch points); loom's value is the one read; then,
+/// with no further branch point, the race check and the world update.
+fn loom_cell_access(
+    site: &'static Location<'static>,
+    id: PrimId,
+    op: &'static str,
+    ord: Ordering,
+    action: Action,
+) -> u64 {
+    let (alive, lc) = with_world(|w| {
+        let slot = w.prim(id);
+        let alive = slot
+            .owner
+            .and_then(|o| w.objects[o.0 as usize].alive.clone());
+        let PrimState::Cell(c) = &slot.state else {
+            unreachable!("cell handles always name cells")
+        };
+        (alive, c.loom.clone())
+    });
+    let Some(lc) = lc else {
+        unreachable!("cells created in a loom execution have a loom cell")
+    };
+    if let Some(a) = alive {
+        a.load(MemOrder::Relaxed);
+    }
+    // The memory orderings of the kernel's accessors: plain accesses are
+    // relaxed atomics here (a plain access that races is reported below,
+    // and what it then reads is undefined anyway), READ_ONCE/WRITE_ONCE and
+    // atomic_t are relaxed, the acquire/release accessors acquire/release.
+    let (load_order, store_order) = match ord {
+        Ordering::Plain | Ordering::Relaxed => (MemOrder::Relaxed, MemOrder::Relaxed),
+        Ordering::AcquireRelease => (MemOrder::Acquire, MemOrder::Release),
+    };
+    let (result, written) = match action {
+        Action::Load => (lc.value.load(load_order), None),
+        Action::Store(v) => {
+            lc.value.store(v, store_order);
+            (v, Some(v))
+        }
+        Action::Add(d) => {
+            let old = lc.value.fetch_add(d, MemOrder::Relaxed);
+            (old, Some(old.wrapping_add(d)))
+        }
+    };
+    let me = current_task();
+    let plain = ord == Ordering::Plain;
+    let already = with_world(|w| match &w.prim(id).state {
+        PrimState::Cell(c) => c.raced,
+        _ => unreachable!("cell handles always name cells"),
+    });
+    let race_free = already || lc.check(me, plain, written.is_some());
+    with_world(|w| {
+        let mut cx = Op { w, me, site };
+        let display = cell(&mut cx, id).display;
+        let e = cx.record(
+            op,
+            Target::Prim(id),
+            Some(display(written.unwrap_or(result))),
+        );
+        let owner = cx.w.prim(id).owner;
+        if !cx.check_owner(owner, e) {
+            return;
+        }
+        let stamp = AccessStamp {
+            epoch: cx.epoch(),
+            event: e as u32,
+            marked: !plain,
+            valid: true,
+        };
+        if !race_free {
+            let first =
+                racing_partner(cell(&mut cx, id), me, plain, written.is_some()).unwrap_or(e);
+            cell(&mut cx, id).raced = true;
+            report_race(&mut cx, id, first, e);
+        }
+        let c = cell(&mut cx, id);
+        match written {
+            Some(v) => {
+                c.raw = v;
+                c.last_write = stamp;
+                c.reads = [AccessStamp::default(); MAX_TASKS];
+            }
+            None => c.reads[me] = stamp,
+        }
+    });
+    stop_if_fatal();
+    result
+}
+
+/// The access loom's race check flagged the current one against: the latest
+/// conflicting access by another task (a write, or a read if the current
+/// access writes; at least one of the two plain).
+fn racing_partner(c: &CellState, me: usize, plain: bool, write: bool) -> Option<usize> {
+    let conflicts = |s: &AccessStamp| s.valid && s.epoch.task != me && (plain || !s.marked);
+    let mut candidates: Vec<&AccessStamp> = vec![&c.last_write];
+    if write {
+        candidates.extend(c.reads.iter());
+    }
+    candidates
+        .into_iter()
+        .filter(|s| conflicts(s))
+        .map(|s| s.event as usize)
+        .max()
 }
 
 fn cell<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut CellState {

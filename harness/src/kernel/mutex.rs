@@ -3,8 +3,9 @@
 use super::memory::Object;
 use super::rwsem::misuse;
 use crate::clock::VectorClock;
+use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target};
-use crate::world::{step, step_blocking, Op, PrimState, World};
+use crate::world::{step, step_blocking, step_on, Op, PrimState, World};
 use std::borrow::Cow;
 
 /// A mutex (`DEFINE_MUTEX(name)` / `mutex_init()`).
@@ -51,10 +52,10 @@ fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut MutexState {
     }
 }
 
-/// `mutex_lock(&m)`.
+/// `mutex_lock(&m)`: an acquire.
 #[track_caller]
 pub fn mutex_lock(m: &Mutex) {
-    step_blocking(m.id, "mutex_lock", |cx| {
+    step_blocking(m.id, "mutex_lock", MemOrder::Acquire, |cx| {
         let me = cx.me;
         let s = state(cx, m.id);
         if s.holder.is_some() {
@@ -70,10 +71,10 @@ pub fn mutex_lock(m: &Mutex) {
     })
 }
 
-/// `mutex_unlock(&m)`.
+/// `mutex_unlock(&m)`: a release.
 #[track_caller]
 pub fn mutex_unlock(m: &Mutex) {
-    step(|cx| {
+    step_on(m.id, MemOrder::Release, |cx| {
         let e = cx.record("mutex_unlock", Target::Prim(m.id), None);
         let owner = cx.w.prim(m.id).owner;
         if !cx.check_owner(owner, e) {

@@ -9,51 +9,65 @@
 //! orders nothing, exactly as in the kernel memory model.
 #![allow(non_snake_case)]
 
-use super::memory::{load, store, CellValue, Ordering, Plain};
+use super::memory::{cell_access, Action, CellValue, Ordering, Plain};
+use crate::runtime::Ordering as MemOrder;
 use crate::trace::Target;
 use crate::world::step;
 
 /// `READ_ONCE(x)`: a marked, relaxed load.
 #[track_caller]
 pub fn READ_ONCE<T: CellValue>(x: &Plain<T>) -> T {
-    step(|cx| T::decode(load(cx, x.id, "READ_ONCE", Ordering::Relaxed)))
+    T::decode(cell_access(
+        x.id,
+        "READ_ONCE",
+        Ordering::Relaxed,
+        Action::Load,
+    ))
 }
 
 /// `WRITE_ONCE(x, v)`: a marked, relaxed store.
 #[track_caller]
 pub fn WRITE_ONCE<T: CellValue>(x: &Plain<T>, v: T) {
-    step(|cx| store(cx, x.id, "WRITE_ONCE", v.encode(), Ordering::Relaxed));
+    cell_access(
+        x.id,
+        "WRITE_ONCE",
+        Ordering::Relaxed,
+        Action::Store(v.encode()),
+    );
 }
 
 /// `smp_load_acquire(x)`: everything before the store it reads from (if that
 /// was a release) happens-before what follows.
 #[track_caller]
 pub fn smp_load_acquire<T: CellValue>(x: &Plain<T>) -> T {
-    step(|cx| T::decode(load(cx, x.id, "smp_load_acquire", Ordering::AcquireRelease)))
+    T::decode(cell_access(
+        x.id,
+        "smp_load_acquire",
+        Ordering::AcquireRelease,
+        Action::Load,
+    ))
 }
 
 /// `smp_store_release(x, v)`: everything before happens-before whoever
 /// acquires this value.
 #[track_caller]
 pub fn smp_store_release<T: CellValue>(x: &Plain<T>, v: T) {
-    step(|cx| {
-        store(
-            cx,
-            x.id,
-            "smp_store_release",
-            v.encode(),
-            Ordering::AcquireRelease,
-        )
-    });
+    cell_access(
+        x.id,
+        "smp_store_release",
+        Ordering::AcquireRelease,
+        Action::Store(v.encode()),
+    );
 }
 
 /// `smp_mb()`: a full barrier. Acquires what the task's relaxed loads
 /// observed since its last fence, and makes its history so far what its
-/// later relaxed stores publish.
+/// later relaxed stores publish. Under loom: a `SeqCst` fence.
 #[track_caller]
 pub fn smp_mb() {
     step(|cx| {
         cx.record_minor("smp_mb", Target::None, None);
+        cx.loom_fence(MemOrder::SeqCst);
         let me = cx.me;
         let t = &mut cx.w.tasks[me];
         let observed = t.observed_relaxed;

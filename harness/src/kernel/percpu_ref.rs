@@ -10,8 +10,9 @@
 use super::memory::Object;
 use super::rwsem::misuse;
 use crate::clock::VectorClock;
+use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, Op, PrimState};
+use crate::world::{step, step_on, Op, PrimState};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -77,15 +78,19 @@ fn put(cx: &mut Op<'_>, id: PrimId, e: usize) -> bool {
     s.count = count;
     s.clock = clock;
     if count == 0 {
+        // The count reached zero: acquire what every earlier put released
+        // before the release callback runs.
         cx.acquire(&clock);
+        cx.loom_fence(MemOrder::Acquire);
     }
     count == 0
 }
 
 /// `percpu_ref_tryget_live(&ref)`: a reference, unless the ref was killed.
+/// Orders nothing (a per-CPU increment under `rcu_read_lock()`).
 #[track_caller]
 pub fn percpu_ref_tryget_live(r: &PercpuRef) -> bool {
-    step(|cx| {
+    step_on(r.id, MemOrder::Relaxed, |cx| {
         let s = state(cx, r.id);
         let ok = !s.dead;
         let e = cx.record(
@@ -102,10 +107,11 @@ pub fn percpu_ref_tryget_live(r: &PercpuRef) -> bool {
     })
 }
 
-/// `percpu_ref_put(&ref)`: the last put after a kill runs the release.
+/// `percpu_ref_put(&ref)`: the last put after a kill runs the release. A
+/// release.
 #[track_caller]
 pub fn percpu_ref_put(r: &PercpuRef) {
-    let last = step(|cx| {
+    let last = step_on(r.id, MemOrder::Release, |cx| {
         let e = cx.record("percpu_ref_put", Target::Prim(r.id), None);
         let owner = cx.w.prim(r.id).owner;
         cx.check_owner(owner, e) && put(cx, r.id, e)
@@ -115,10 +121,11 @@ pub fn percpu_ref_put(r: &PercpuRef) {
     }
 }
 
-/// `percpu_ref_kill(&ref)`: closes the gate and drops the initial reference.
+/// `percpu_ref_kill(&ref)`: closes the gate and drops the initial reference
+/// (a put, so a release).
 #[track_caller]
 pub fn percpu_ref_kill(r: &PercpuRef) {
-    let last = step(|cx| {
+    let last = step_on(r.id, MemOrder::Release, |cx| {
         let e = cx.record("percpu_ref_kill", Target::Prim(r.id), None);
         let owner = cx.w.prim(r.id).owner;
         if !cx.check_owner(owner, e) {

@@ -2,30 +2,28 @@
 //! semantics, `srcu_dereference()` reads with dependency ordering (modelled
 //! as acquire, which is what it guarantees for accesses through the pointer).
 
-use super::memory::{load, store, Object, Ordering, Plain};
+use super::memory::{cell_access, Action, CellValue, Object, Ordering, Plain};
 use super::srcu::SrcuStruct;
-use crate::world::step;
 
 /// `rcu_assign_pointer(p, v)`.
 #[track_caller]
 pub fn rcu_assign_pointer(p: &Plain<Option<Object>>, v: Option<Object>) {
-    step(|cx| {
-        store(
-            cx,
-            p.id,
-            "rcu_assign_pointer",
-            crate::kernel::memory::CellValue::encode(v),
-            Ordering::AcquireRelease,
-        )
-    });
+    cell_access(
+        p.id,
+        "rcu_assign_pointer",
+        Ordering::AcquireRelease,
+        Action::Store(v.encode()),
+    );
 }
 
 /// `srcu_dereference(p, &ss)`: legal only inside a read-side critical section
 /// of `ss` (the model trusts the scenario on that, as sparse would check).
 #[track_caller]
 pub fn srcu_dereference(p: &Plain<Option<Object>>, _ss: &SrcuStruct) -> Option<Object> {
-    step(|cx| {
-        let raw = load(cx, p.id, "srcu_dereference", Ordering::AcquireRelease);
-        crate::kernel::memory::CellValue::decode(raw)
-    })
+    CellValue::decode(cell_access(
+        p.id,
+        "srcu_dereference",
+        Ordering::AcquireRelease,
+        Action::Load,
+    ))
 }

@@ -5,8 +5,9 @@
 use super::memory::Object;
 use super::rwsem::misuse;
 use crate::clock::VectorClock;
+use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, Op, PrimState};
+use crate::world::{step, step_on, Op, PrimState};
 use std::borrow::Cow;
 
 /// A reference count (`kref_init()` leaves it at 1).
@@ -47,10 +48,10 @@ fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut RefcountState {
     }
 }
 
-/// `kref_get(&k)`.
+/// `kref_get(&k)`: relaxed, like `refcount_inc()`.
 #[track_caller]
 pub fn kref_get(k: &Kref) {
-    step(|cx| {
+    step_on(k.id, MemOrder::Relaxed, |cx| {
         let count = state(cx, k.id).count;
         let e = cx.record("kref_get", Target::Prim(k.id), Some(Value::Int(count + 1)));
         let owner = cx.w.prim(k.id).owner;
@@ -69,10 +70,10 @@ pub fn kref_get(k: &Kref) {
 }
 
 /// `kref_get_unless_zero(&k)`: takes a reference unless the count already
-/// reached zero.
+/// reached zero. Relaxed, like `refcount_inc_not_zero()`.
 #[track_caller]
 pub fn kref_get_unless_zero(k: &Kref) -> bool {
-    step(|cx| {
+    step_on(k.id, MemOrder::Relaxed, |cx| {
         let count = state(cx, k.id).count;
         let e = cx.record(
             "kref_get_unless_zero",
@@ -90,9 +91,13 @@ pub fn kref_get_unless_zero(k: &Kref) -> bool {
 
 /// `kref_put(&k, release)`: drops a reference; the last one calls `release`
 /// (after this step, as its own operations). Returns whether it did.
+///
+/// `refcount_dec_and_test()` is a release, and the final decrement is
+/// followed by an acquire barrier (`smp_acquire__after_ctrl_dep()`), so
+/// the release callback runs after everything every earlier holder did.
 #[track_caller]
 pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
-    let last = step(|cx| {
+    let last = step_on(k.id, MemOrder::Release, |cx| {
         let count = state(cx, k.id).count - 1;
         let e = cx.record("kref_put", Target::Prim(k.id), Some(Value::Int(count)));
         let owner = cx.w.prim(k.id).owner;
@@ -110,6 +115,7 @@ pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
         s.release = clock;
         if count == 0 {
             cx.acquire(&clock);
+            cx.loom_fence(MemOrder::Acquire);
         }
         count == 0
     });

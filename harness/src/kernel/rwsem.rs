@@ -5,8 +5,9 @@
 use super::memory::Object;
 use crate::clock::VectorClock;
 use crate::finding::{Detail, Finding, FindingKind};
+use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target};
-use crate::world::{step, step_blocking, Op, PrimState, World};
+use crate::world::{step, step_blocking, step_on, Op, PrimState, World};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
@@ -86,10 +87,11 @@ fn owner_alive(cx: &mut Op<'_>, id: PrimId, e: usize) -> bool {
     cx.check_owner(owner, e)
 }
 
-/// `down_read(&sem)`: waits while a writer holds or is queued.
+/// `down_read(&sem)`: waits while a writer holds or is queued. An acquire
+/// (of the semaphore's count word, under loom).
 #[track_caller]
 pub fn down_read(sem: &RwSemaphore) {
-    step_blocking(sem.id, "down_read", |cx| {
+    step_blocking(sem.id, "down_read", MemOrder::Acquire, |cx| {
         let me = cx.me;
         let s = state(cx, sem.id);
         if s.writer.is_some() || !s.queued_writers.is_empty() {
@@ -104,10 +106,10 @@ pub fn down_read(sem: &RwSemaphore) {
     })
 }
 
-/// `up_read(&sem)`.
+/// `up_read(&sem)`: a release.
 #[track_caller]
 pub fn up_read(sem: &RwSemaphore) {
-    step(|cx| {
+    step_on(sem.id, MemOrder::Release, |cx| {
         let e = cx.record("up_read", Target::Prim(sem.id), None);
         if !owner_alive(cx, sem.id, e) {
             return;
@@ -126,10 +128,10 @@ pub fn up_read(sem: &RwSemaphore) {
 }
 
 /// `down_write(&sem)`: queues behind current holders; blocks new readers
-/// from the moment it is queued.
+/// from the moment it is queued. An acquire.
 #[track_caller]
 pub fn down_write(sem: &RwSemaphore) {
-    step_blocking(sem.id, "down_write", |cx| {
+    step_blocking(sem.id, "down_write", MemOrder::Acquire, |cx| {
         let me = cx.me;
         let s = state(cx, sem.id);
         if !s.queued_writers.contains(&me) {
@@ -149,10 +151,10 @@ pub fn down_write(sem: &RwSemaphore) {
     })
 }
 
-/// `up_write(&sem)`.
+/// `up_write(&sem)`: a release.
 #[track_caller]
 pub fn up_write(sem: &RwSemaphore) {
-    step(|cx| {
+    step_on(sem.id, MemOrder::Release, |cx| {
         let e = cx.record("up_write", Target::Prim(sem.id), None);
         if !owner_alive(cx, sem.id, e) {
             return;

@@ -18,10 +18,27 @@
 //!
 //! Updaters are serialised by the domain's grace-period mutex, as in the
 //! kernel (`srcu_gp_mutex`).
+//!
+//! Ordering. Under shuttle the clocks below model what the algorithm's
+//! barriers guarantee. Under loom the counters stay the world's (every SRCU
+//! step is a relaxed read-modify-write of the domain's loom word, so loom
+//! interleaves them), and the ordering comes from the kernel's own full
+//! barriers, as loom `SeqCst` fences at the kernel's places:
+//!
+//! * B: after the reader's increment (`srcu_read_lock`),
+//! * C: before the reader's decrement (`srcu_read_unlock`),
+//! * A: before the updater reads a count (each drain attempt),
+//! * D: after a drain saw the count at zero, and around the index flip.
+//!
+//! A and B are the store-buffering pair: if the updater's count read
+//! missed a reader's increment, the reader's later loads see everything the
+//! updater did before A. C and D hand a finished critical section over to
+//! the updater.
 
 use crate::clock::VectorClock;
+use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, step_blocking, Op, PrimState};
+use crate::world::{step, step_blocking, step_on, Op, PrimState};
 use std::borrow::Cow;
 
 /// An SRCU domain (`DEFINE_STATIC_SRCU(name)`).
@@ -105,7 +122,7 @@ fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut SrcuState {
 #[track_caller]
 pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
     // Step 1: idx = READ_ONCE(ss->completed) & 1.
-    let idx = step(|cx| {
+    let idx = step_on(ss.id, MemOrder::Relaxed, |cx| {
         let s = state(cx, ss.id);
         let idx = (s.completed & 1) as usize;
         let flip = s.flip_release;
@@ -118,11 +135,12 @@ pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
         idx
     });
     // Step 2: this_cpu_inc(ss->lock_count[idx]); smp_mb().
-    step(|cx| {
+    step_on(ss.id, MemOrder::Relaxed, |cx| {
         let s = state(cx, ss.id);
         s.readers[idx] += 1;
         let checks = s.check_release;
         cx.acquire(&checks);
+        cx.loom_fence(MemOrder::SeqCst); // B
         cx.record(
             "srcu_read_lock",
             Target::Prim(ss.id),
@@ -135,7 +153,8 @@ pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
 /// `srcu_read_unlock(&ss, idx)`: leave the critical section entered on `idx`.
 #[track_caller]
 pub fn srcu_read_unlock(ss: &SrcuStruct, idx: usize) {
-    step(|cx| {
+    step_on(ss.id, MemOrder::Relaxed, |cx| {
+        cx.loom_fence(MemOrder::SeqCst); // C
         let mut clock = state(cx, ss.id).unlock_release[idx & 1];
         cx.release(&mut clock);
         let s = state(cx, ss.id);
@@ -153,7 +172,8 @@ pub fn srcu_read_unlock(ss: &SrcuStruct, idx: usize) {
 /// Wait until the readers of `idx` have drained, then acquire their unlocks.
 #[track_caller]
 fn drain(ss: &SrcuStruct, idx: usize, op: &'static str, end_grace_period: bool) {
-    step_blocking(ss.id, op, |cx| {
+    step_blocking(ss.id, op, MemOrder::Relaxed, |cx| {
+        cx.loom_fence(MemOrder::SeqCst); // A
         let mut checks = state(cx, ss.id).check_release;
         cx.release(&mut checks);
         let s = state(cx, ss.id);
@@ -166,6 +186,7 @@ fn drain(ss: &SrcuStruct, idx: usize, op: &'static str, end_grace_period: bool) 
             s.gp_holder = None;
         }
         cx.acquire(&clock);
+        cx.loom_fence(MemOrder::SeqCst); // D
         cx.record_minor(op, Target::Prim(ss.id), Some(Value::Int(idx as i64)));
         if end_grace_period {
             cx.wake_all(ss.id);
@@ -180,7 +201,7 @@ fn drain(ss: &SrcuStruct, idx: usize, op: &'static str, end_grace_period: bool) 
 pub fn synchronize_srcu(ss: &SrcuStruct) {
     // Take the grace-period mutex and read the active index in one step: the
     // index only changes under that mutex, so nothing can interleave there.
-    let (active, single) = step_blocking(ss.id, "synchronize_srcu", |cx| {
+    let (active, single) = step_blocking(ss.id, "synchronize_srcu", MemOrder::Relaxed, |cx| {
         let me = cx.me;
         let s = state(cx, ss.id);
         if s.gp_holder.is_some() {
@@ -199,8 +220,9 @@ pub fn synchronize_srcu(ss: &SrcuStruct) {
             false,
         );
     }
-    step(|cx| {
+    step_on(ss.id, MemOrder::Relaxed, |cx| {
         let mut clock = state(cx, ss.id).flip_release;
+        cx.loom_fence(MemOrder::SeqCst); // D (flip)
         cx.release(&mut clock);
         let s = state(cx, ss.id);
         s.flip_release = clock;

@@ -1,5 +1,6 @@
 //! Tasks: the user threads that open and ioctl, and the removal path.
 
+use crate::runtime::{backend, Backend};
 use crate::world;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,9 +9,17 @@ use std::sync::Arc;
 /// A spawned task, to be joined.
 #[derive(Debug)]
 pub struct Task {
-    /// Filled in by the task itself when it starts (its scheduler id).
+    /// The task's index in the world: filled in by the task itself when it
+    /// starts under shuttle (its scheduler id), by its parent under loom.
     id: Arc<AtomicUsize>,
-    handle: shuttle::thread::JoinHandle<()>,
+    handle: Handle,
+}
+
+/// The runtime's join handle.
+#[derive(Debug)]
+enum Handle {
+    Shuttle(shuttle::thread::JoinHandle<()>),
+    Loom(loom::thread::JoinHandle<()>),
 }
 
 /// Start a task named `name` running `f` (a user process calling `ioctl()`,
@@ -19,26 +28,58 @@ pub struct Task {
 pub fn spawn_task(name: impl Into<Cow<'static, str>>, f: impl FnOnce() + Send + 'static) -> Task {
     let name = name.into();
     let clock = world::clock_for_spawn();
-    let id = Arc::new(AtomicUsize::new(usize::MAX));
-    let child_id = Arc::clone(&id);
-    let handle = shuttle::thread::spawn(move || {
-        let me = world::current_task();
-        // The whole execution runs on one OS thread: no ordering is needed.
-        child_id.store(me, Ordering::Relaxed);
-        world::spawned(me, name, clock);
-        f();
-        world::task_finished();
-    });
-    Task { id, handle }
+    match backend() {
+        Backend::Shuttle => {
+            let id = Arc::new(AtomicUsize::new(usize::MAX));
+            let child_id = Arc::clone(&id);
+            let handle = shuttle::thread::spawn(move || {
+                let me = world::current_task();
+                // The whole execution runs on one OS thread: no ordering is needed.
+                child_id.store(me, Ordering::Relaxed);
+                world::spawned(me, name, clock);
+                f();
+                world::task_finished();
+            });
+            Task {
+                id,
+                handle: Handle::Shuttle(handle),
+            }
+        }
+        Backend::Loom => {
+            let child = world::reserve_loom_task(name, clock);
+            let handle = loom::thread::spawn(move || {
+                world::loom_task_started(child);
+                f();
+                world::task_finished();
+            });
+            Task {
+                id: Arc::new(AtomicUsize::new(child)),
+                handle: Handle::Loom(handle),
+            }
+        }
+    }
 }
 
 impl Task {
     /// Wait for the task to end; its history happens-before the caller's
     /// next operations.
     pub fn join(self) {
-        // A task cut off by a finding never returns; the execution stops at
-        // the join's scheduling point instead, so the result is never seen.
-        let _ = self.handle.join();
+        match self.handle {
+            // A task cut off by a finding never returns; the execution stops
+            // at the join's scheduling point instead, so the result is never
+            // seen.
+            Handle::Shuttle(h) => {
+                let _ = h.join();
+            }
+            // A fatal finding ends the loom run by unwinding out of the
+            // task that found it, so a join only ever sees a task that
+            // returned.
+            Handle::Loom(h) => {
+                world::joining(true);
+                let _ = h.join();
+                world::joining(false);
+            }
+        }
         world::joined(self.id.load(Ordering::Relaxed));
     }
 }

@@ -50,12 +50,23 @@ pub struct Scheme {
     /// Probe every device of the workload: the driver's global state and one
     /// [`Driver`] per device, each already added (`cdev_device_add`).
     pub probe: fn(&Workload) -> Vec<Arc<dyn Driver>>,
+    /// The preemption bound the loom backend needs to reach the expected
+    /// C11 verdict with the default workload; `None` for the default
+    /// ([`harness::exhaustive::DEFAULT_PREEMPTION_BOUND`]).
+    pub loom_bound: Option<usize>,
 }
 
 impl Scheme {
     /// The scenario body for `workload`.
     pub fn scenario(&self, workload: Workload) -> harness::engine::ScenarioFn {
         crate::workload::scenario(self.probe, workload)
+    }
+
+    /// The preemption bound [`crate::verify::verify`] uses for this scheme
+    /// by default.
+    pub fn loom_bound(&self) -> usize {
+        self.loom_bound
+            .unwrap_or(harness::exhaustive::DEFAULT_PREEMPTION_BOUND)
     }
 }
 
@@ -85,6 +96,7 @@ pub static ALL: &[Scheme] = &[
         summary: "ioctl uses driver data with no liveness check; removal frees it",
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: unsynchronized::probe,
     },
     Scheme {
@@ -92,6 +104,7 @@ pub static ALL: &[Scheme] = &[
         summary: "ioctl tests device_is_registered() (plain bool) under srcu_read_lock; removal synchronize_srcu()",
         expected: expect(RACE, RACE),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: srcu_plain_flag::probe,
     },
     Scheme {
@@ -99,6 +112,7 @@ pub static ALL: &[Scheme] = &[
         summary: "plain registered flag under down_read; removal cdev_device_del(); down_write(); up_write()",
         expected: expect(RACE, RACE),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: bool_then_lock_cycle::probe,
     },
     Scheme {
@@ -106,6 +120,7 @@ pub static ALL: &[Scheme] = &[
         summary: "removal clears cxlmd->cxlm inside down_write(); ioctl tests it under down_read() (the merged fix)",
         expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: flag_under_write_lock::probe,
     },
     Scheme {
@@ -113,6 +128,7 @@ pub static ALL: &[Scheme] = &[
         summary: "rcu_assign_pointer(p, NULL); synchronize_srcu(); free — ioctl uses srcu_dereference()",
         expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: srcu_pointer::probe,
     },
     Scheme {
@@ -120,6 +136,7 @@ pub static ALL: &[Scheme] = &[
         summary: "SRCU with a READ_ONCE/WRITE_ONCE liveness flag",
         expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: srcu_once_flag::probe,
     },
     Scheme {
@@ -127,6 +144,7 @@ pub static ALL: &[Scheme] = &[
         summary: "down_write(); up_write(); then clear the pointer and free",
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: lock_cycle_before_clear::probe,
     },
     Scheme {
@@ -134,6 +152,7 @@ pub static ALL: &[Scheme] = &[
         summary: "SRCU readers, but removal frees without synchronize_srcu()",
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: srcu_no_synchronize::probe,
     },
     Scheme {
@@ -141,6 +160,7 @@ pub static ALL: &[Scheme] = &[
         summary: "synchronize_srcu() before rcu_assign_pointer(p, NULL), then free",
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: synchronize_before_clear::probe,
     },
     Scheme {
@@ -148,6 +168,7 @@ pub static ALL: &[Scheme] = &[
         summary: "TOCTOU: pointer tested with READ_ONCE before down_read()",
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: check_outside_lock::probe,
     },
     Scheme {
@@ -158,6 +179,9 @@ pub static ALL: &[Scheme] = &[
             devices: 2,
             ..DEFAULT_WORKLOAD
         },
+        // The reader must be preempted between loading the index and
+        // incrementing its count, and stay stalled across a grace period.
+        loom_bound: Some(3),
         probe: srcu_single_drain::probe,
     },
     Scheme {
@@ -165,6 +189,7 @@ pub static ALL: &[Scheme] = &[
         summary: "ioctl helper re-takes down_read() while removal's writer is queued",
         expected: expect(DEADLOCK, DEADLOCK),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: nested_down_read::probe,
     },
     Scheme {
@@ -172,6 +197,7 @@ pub static ALL: &[Scheme] = &[
         summary: "removal holds a mutex across synchronize_srcu(); ioctl takes it in its read section",
         expected: expect(DEADLOCK, DEADLOCK),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: synchronize_under_mutex::probe,
     },
     Scheme {
@@ -179,6 +205,7 @@ pub static ALL: &[Scheme] = &[
         summary: "pre-fix CXL: percpu_ref gate, but open files hold no device reference",
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: percpu_ref_no_devref::probe,
     },
     Scheme {
@@ -186,6 +213,7 @@ pub static ALL: &[Scheme] = &[
         summary: "inc counter; test flag vs clear flag; wait counter==0 — relaxed, no smp_mb()",
         expected: expect(CLEAN, UAF),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: counter_flag_no_barrier::probe,
     },
     Scheme {
@@ -193,6 +221,7 @@ pub static ALL: &[Scheme] = &[
         summary: "the same counter/flag gate with smp_mb() on both sides",
         expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
         probe: counter_flag_mb::probe,
     },
 ];
