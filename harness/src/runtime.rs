@@ -171,6 +171,10 @@ pub(crate) struct StopExploring;
 pub(crate) fn quietly<R>(f: impl FnOnce() -> R) -> R {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
+        // Shuttle installs its own process-wide hook at its first run, and
+        // that hook prints before calling the one it replaced: make sure it
+        // is installed first, so that ours wraps it and silences it too.
+        shuttle::check_random(|| {}, 1);
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if !QUIET.with(Cell::get) {

@@ -181,3 +181,29 @@ fn compare_emits_json_with_verdicts_that_match_the_expectations() {
         assert_eq!(c["verdict"], c["expected"], "{c}");
     }
 }
+
+#[test]
+fn verify_finds_store_buffering_only_under_c11_and_proves_the_barrier_fix_clean() {
+    let o = unplug(&["verify", "counter-flag-no-barrier"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("BUG: KASAN: use-after-removal"), "{report}");
+    assert!(report.contains("Memory model: C11 (loom"), "{report}");
+    assert!(
+        stderr(&o).contains("expected use-after-removal, ok"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = unplug(&["verify", "counter-flag-mb"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("clean (expected clean, ok)"),
+        "{}",
+        stderr(&o)
+    );
+    assert_bad_input(
+        &["verify", "counter-flag-mb", "--users", "9"],
+        "at most 3 users",
+    );
+}

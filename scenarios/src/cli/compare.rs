@@ -1,6 +1,7 @@
 //! `unplug compare`: every scheme against every explorer.
 
 use super::fuzz::run_workers;
+use super::verify::verify_scheme;
 use super::{explorer, parse_duration, parse_seed, scheme, Status};
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
@@ -57,11 +58,23 @@ pub struct CompareArgs {
     format: Format,
 }
 
+/// A column of the matrix.
+#[derive(Clone, Debug)]
+enum Column {
+    /// A sequentially consistent explorer on shuttle.
+    Shuttle(Explorer),
+    /// The loom backend: every execution within the scheme's preemption
+    /// bound, under the C11 memory model.
+    Loom,
+}
+
 /// One cell of the matrix.
 #[derive(Debug, Serialize)]
 struct Cell {
     scheme: &'static str,
     explorer: String,
+    /// `sc` or `c11`: the memory model the verdict holds under.
+    model: &'static str,
     expected: Option<FindingKind>,
     verdict: Option<FindingKind>,
     /// Every kind seen.
@@ -82,7 +95,10 @@ pub fn run(args: CompareArgs) -> Result<Status> {
     let explorers = args
         .explorers
         .iter()
-        .map(|e| explorer(e))
+        .map(|e| match e.as_str() {
+            "loom" => Ok(Column::Loom),
+            _ => explorer(e).map(Column::Shuttle),
+        })
         .collect::<Result<Vec<_>>>()?;
     let schemes: Vec<&'static Scheme> = if args.schemes.is_empty() {
         scenarios::ALL.iter().collect()
@@ -99,7 +115,7 @@ pub fn run(args: CompareArgs) -> Result<Status> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let work: Vec<(&'static Scheme, Explorer)> = schemes
+    let work: Vec<(&'static Scheme, Column)> = schemes
         .iter()
         .flat_map(|s| explorers.iter().map(move |e| (*s, e.clone())))
         .collect();
@@ -143,7 +159,11 @@ pub fn run(args: CompareArgs) -> Result<Status> {
     })
 }
 
-fn run_cell(scheme: &'static Scheme, explorer: &Explorer, args: &CompareArgs) -> Result<Cell> {
+fn run_cell(scheme: &'static Scheme, column: &Column, args: &CompareArgs) -> Result<Cell> {
+    let explorer = match column {
+        Column::Shuttle(e) => e,
+        Column::Loom => return loom_cell(scheme, args),
+    };
     let run = RunConfig {
         explorer: explorer.clone(),
         seed: args.seed,
@@ -161,6 +181,7 @@ fn run_cell(scheme: &'static Scheme, explorer: &Explorer, args: &CompareArgs) ->
     Ok(Cell {
         scheme: scheme.name,
         explorer: explorer.name(),
+        model: "sc",
         expected: scheme.expected.sc,
         verdict,
         found: stats.first.keys().copied().collect(),
@@ -169,6 +190,30 @@ fn run_cell(scheme: &'static Scheme, explorer: &Explorer, args: &CompareArgs) ->
         executions_to_first: first.map(|h| h.executions),
         seconds_to_first: first.map(|h| h.elapsed.as_secs_f64()),
         executions_per_second: stats.rate(),
+    })
+}
+
+/// The loom cell: a bounded-exhaustive run, capped by the cell's time.
+fn loom_cell(scheme: &'static Scheme, args: &CompareArgs) -> Result<Cell> {
+    let out = verify_scheme(
+        scheme,
+        scheme.default_workload,
+        None,
+        Some(args.time_per_cell),
+    )?;
+    let found_at = out.verdict.map(|_| out.executions);
+    Ok(Cell {
+        scheme: scheme.name,
+        explorer: format!("loom-b{}", out.bound),
+        model: "c11",
+        expected: scheme.expected.c11,
+        verdict: out.verdict,
+        found: out.verdict.into_iter().collect(),
+        matches: out.verdict == scheme.expected.c11,
+        executions: out.executions,
+        executions_to_first: found_at,
+        seconds_to_first: out.verdict.map(|_| out.elapsed.as_secs_f64()),
+        executions_per_second: out.executions as f64 / out.elapsed.as_secs_f64().max(1e-9),
     })
 }
 
@@ -188,7 +233,7 @@ fn outcome(c: &Cell) -> &'static str {
 fn print_table(cells: &[Cell], markdown: bool) {
     let head = [
         "scheme",
-        "expected (SC)",
+        "expected",
         "explorer",
         "verdict",
         "ok",
@@ -201,7 +246,7 @@ fn print_table(cells: &[Cell], markdown: bool) {
         .map(|c| {
             [
                 c.scheme.to_string(),
-                verdict_name(c.expected),
+                format!("{} ({})", verdict_name(c.expected), c.model),
                 c.explorer.clone(),
                 verdict_name(c.verdict),
                 outcome(c).into(),

@@ -5,6 +5,7 @@ mod corpus_cmds;
 mod fuzz;
 mod list;
 mod replay;
+mod verify;
 
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
     Replay(replay::ReplayArgs),
     /// The scheme × explorer matrix: verdicts, executions and time to first finding.
     Compare(compare::CompareArgs),
+    /// Bounded-exhaustive exploration under the C11 memory model (loom).
+    Verify(verify::VerifyArgs),
     /// Turn a cargo-fuzz artifact into a (minimised) corpus entry.
     Import(corpus_cmds::ImportArgs),
     /// Shrink a corpus entry to the fewest preemptions that keep its finding.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Fuzz(a) => fuzz::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Compare(a) => compare::run(a),
+        Command::Verify(a) => verify::run(a),
         Command::Import(a) => corpus_cmds::import(a),
         Command::Minimize(a) => corpus_cmds::minimize_entry(a),
     }
