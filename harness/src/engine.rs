@@ -13,7 +13,7 @@ use crate::scheduler::{
     BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, RandomScheduler, ReplayScheduler,
     Scheduler,
 };
-use crate::trace::{event_text, short_site, Target, Value};
+use crate::trace::short_site;
 use crate::world::{self, with_world, WorldConfig};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -384,21 +384,12 @@ pub(crate) fn record_of(w: &world::World, seed: u64, index: u64) -> ExecutionRec
     let events = w
         .trace()
         .iter()
-        .map(|ev| {
-            let target = w.target_name(ev.target);
-            let value = ev.value.map(|v| match v {
-                Value::Ptr(Some(o)) => format!("&{}", w.object_name(o)),
-                v => v.to_string(),
-            });
-            let is_object = matches!(ev.target, Target::Object(_));
-            let text = event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked);
-            RenderedEvent {
-                task: ev.task,
-                text,
-                site: short_site(ev.site),
-                minor: ev.minor,
-                target: target.into_owned(),
-            }
+        .map(|ev| RenderedEvent {
+            task: ev.task,
+            text: w.event_text(ev),
+            site: short_site(ev.site),
+            minor: ev.minor,
+            target: w.target_name(ev.target).into_owned(),
         })
         .collect();
     ExecutionRecord {

@@ -82,6 +82,10 @@ pub fn short_site(site: &Location<'_>) -> String {
 /// `target` is the name of what the event acted on (empty for none),
 /// `is_object` whether that is a model object rather than a primitive or
 /// cell, `value` the value read, written or returned, already rendered.
+///
+/// An `op` of the form `helper() =` or `helper() ==` is a plain store or load
+/// made inside a kernel helper, drawn as `helper()  [cell = value]`, the way
+/// commit messages annotate `cdev_device_del()  [state_in_sysfs = false]`.
 pub fn event_text(
     op: &str,
     target: &str,
@@ -96,6 +100,10 @@ pub fn event_text(
         ("write", true) => format!("write to *{target}"),
         ("kzalloc", true) => format!("{target} = kzalloc()"),
         (_, true) => format!("{op}({target})"),
+        _ if op.ends_with("() =") || op.ends_with("() ==") => {
+            let (helper, sep) = op.split_once(' ').unwrap_or((op, "="));
+            format!("{helper}  [{target} {sep} {v}]")
+        }
         ("read", false) => format!("{target} == {v}"),
         ("write", false) => format!("{target} = {v}"),
         ("READ_ONCE" | "srcu_dereference", false) => format!("{op}({target}) == {v}"),
@@ -103,7 +111,7 @@ pub fn event_text(
         ("WRITE_ONCE" | "rcu_assign_pointer", false) => format!("{op}({target}, {v})"),
         ("smp_store_release", false) => format!("{op}(&{target}, {v})"),
         _ => {
-            // "synchronize_srcu: flip index" → "synchronize_srcu(&ss): flip index"
+            // "synchronize_srcu: flip" → "synchronize_srcu(&ss): flip"
             let (head, tail) = op
                 .split_once(": ")
                 .map_or((op, None), |(h, t)| (h, Some(t)));

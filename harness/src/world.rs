@@ -283,17 +283,24 @@ impl World {
     /// An [`Access`] describing event `e`.
     pub(crate) fn access(&self, e: usize) -> Access {
         let ev = &self.trace[e];
-        let target = self.target_name(ev.target);
         Access {
             event: e,
             task: self.task_name(ev.task).to_string(),
-            op: if target.is_empty() {
-                ev.op.to_string()
-            } else {
-                format!("{}({target})", ev.op)
-            },
+            op: self.event_text(ev),
             site: short_site(ev.site),
         }
+    }
+
+    /// An event as a kernel developer would write the operation (see
+    /// [`crate::trace::event_text`]), with object names for pointer values.
+    pub fn event_text(&self, ev: &Event) -> String {
+        let target = self.target_name(ev.target);
+        let value = ev.value.map(|v| match v {
+            Value::Ptr(Some(o)) => format!("&{}", self.object_name(o)),
+            v => v.to_string(),
+        });
+        let is_object = matches!(ev.target, Target::Object(_));
+        crate::trace::event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked)
     }
 
     /// Record a finding; a fatal one stops the execution at the next

@@ -236,8 +236,8 @@ fn srcu_plain_flag_race_is_on_state_in_sysfs() {
     assert_eq!(
         ops,
         [
-            "read(mem0.kobj.state_in_sysfs)",
-            "write(mem0.kobj.state_in_sysfs)"
+            "cdev_device_del()  [mem0.kobj.state_in_sysfs = false]",
+            "device_is_registered()  [mem0.kobj.state_in_sysfs == true]",
         ]
     );
 }

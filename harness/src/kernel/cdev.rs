@@ -62,7 +62,7 @@ fn map_op(cdev: &Cdev, op: &'static str, set: Option<bool>) -> bool {
         let e = cx.record(
             op,
             Target::Prim(cdev.live),
-            Some(Value::Bool(set.unwrap_or(was))),
+            set.is_none().then_some(Value::Bool(was)),
         );
         let owner = cx.w.prim(cdev.live).owner;
         if !cx.check_owner(owner, e) {
@@ -84,7 +84,7 @@ fn map_op(cdev: &Cdev, op: &'static str, set: Option<bool>) -> bool {
 /// = true`) and makes the cdev openable.
 #[track_caller]
 pub fn cdev_device_add(cdev: &Cdev, dev: &Device) {
-    dev.state_in_sysfs.write(true);
+    dev.state_in_sysfs.write_in("cdev_device_add() =", true);
     map_op(cdev, "cdev_add", Some(true));
 }
 
@@ -93,7 +93,7 @@ pub fn cdev_device_add(cdev: &Cdev, dev: &Device) {
 #[track_caller]
 pub fn cdev_device_del(cdev: &Cdev, dev: &Device) {
     map_op(cdev, "cdev_del", Some(false));
-    dev.state_in_sysfs.write(false);
+    dev.state_in_sysfs.write_in("cdev_device_del() =", false);
 }
 
 /// The VFS half of `open()` (`chrdev_open`): `Err(-ENXIO)` once the cdev was

@@ -71,7 +71,7 @@ pub fn put_device(dev: &Device) {
 /// `device_is_registered(dev)`: a plain read of `kobj.state_in_sysfs`.
 #[track_caller]
 pub fn device_is_registered(dev: &Device) -> bool {
-    dev.state_in_sysfs.read()
+    dev.state_in_sysfs.read_in("device_is_registered() ==")
 }
 
 /// `devm_kzalloc(dev, …)`: an allocation freed when the driver unbinds.

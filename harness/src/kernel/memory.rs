@@ -241,6 +241,20 @@ impl<T: CellValue> Plain<T> {
         T::decode(cell_access(self.id, "read", Ordering::Plain, Action::Load))
     }
 
+    /// A plain load made inside the kernel helper `op` (named in traces as
+    /// `op  [cell == value]`), e.g. `device_is_registered()`.
+    #[track_caller]
+    pub(crate) fn read_in(&self, op: &'static str) -> T {
+        T::decode(cell_access(self.id, op, Ordering::Plain, Action::Load))
+    }
+
+    /// A plain store made inside the kernel helper `op` (named in traces as
+    /// `op  [cell = value]`), e.g. `cdev_device_del()`.
+    #[track_caller]
+    pub(crate) fn write_in(&self, op: &'static str, v: T) {
+        cell_access(self.id, op, Ordering::Plain, Action::Store(v.encode()));
+    }
+
     /// A plain store.
     #[track_caller]
     pub fn write(&self, v: T) {

@@ -127,8 +127,8 @@ pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
         let idx = (s.completed & 1) as usize;
         let flip = s.flip_release;
         cx.acquire(&flip);
-        cx.record_minor(
-            "srcu_read_lock: load index",
+        cx.record(
+            "srcu_read_lock: idx",
             Target::Prim(ss.id),
             Some(Value::Int(idx as i64)),
         );
@@ -187,7 +187,7 @@ fn drain(ss: &SrcuStruct, idx: usize, op: &'static str, end_grace_period: bool) 
         }
         cx.acquire(&clock);
         cx.loom_fence(MemOrder::SeqCst); // D
-        cx.record_minor(op, Target::Prim(ss.id), Some(Value::Int(idx as i64)));
+        cx.record(op, Target::Prim(ss.id), Some(Value::Int(idx as i64)));
         if end_grace_period {
             cx.wake_all(ss.id);
         }
@@ -213,12 +213,7 @@ pub fn synchronize_srcu(ss: &SrcuStruct) {
         Some(r)
     });
     if !single {
-        drain(
-            ss,
-            active ^ 1,
-            "synchronize_srcu: drain inactive index",
-            false,
-        );
+        drain(ss, active ^ 1, "synchronize_srcu: drained", false);
     }
     step_on(ss.id, MemOrder::Relaxed, |cx| {
         let mut clock = state(cx, ss.id).flip_release;
@@ -229,12 +224,12 @@ pub fn synchronize_srcu(ss: &SrcuStruct) {
         s.completed += 1;
         let idx = (s.completed & 1) as i64;
         cx.record(
-            "synchronize_srcu: flip index",
+            "synchronize_srcu: flip",
             Target::Prim(ss.id),
             Some(Value::Int(idx)),
         );
     });
     // The grace period ends, and the mutex is released, in the step that
     // sees the old index drained.
-    drain(ss, active, "synchronize_srcu: drain old index", true);
+    drain(ss, active, "synchronize_srcu: drained", true);
 }
