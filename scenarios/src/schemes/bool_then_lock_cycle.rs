@@ -39,10 +39,7 @@ impl Driver for BoolThenLockCycle {
     fn ioctl(&self) -> i64 {
         down_read(&self.rwsem);
         let rc = if device_is_registered(&self.md.dev) {
-            match self.md.cxlm_ptr.read() {
-                Some(cxlm) => Memdev::send_cmd(cxlm),
-                None => -ENXIO,
-            }
+            Memdev::send_cmd_if(self.md.cxlm_ptr.read())
         } else {
             -ENXIO
         };
@@ -53,7 +50,6 @@ impl Driver for BoolThenLockCycle {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             down_write(&self.rwsem);
             up_write(&self.rwsem);
@@ -64,12 +60,5 @@ impl Driver for BoolThenLockCycle {
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    (0..wl.devices)
-        .map(|i| {
-            Arc::new(BoolThenLockCycle {
-                md: Memdev::probe(i, wl),
-                rwsem,
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |_, md| BoolThenLockCycle { md, rwsem })
 }

@@ -47,7 +47,6 @@ impl Driver for CheckOutsideLock {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             down_write(&self.rwsem);
             WRITE_ONCE(&md.cxlm_ptr, None);
@@ -58,12 +57,5 @@ impl Driver for CheckOutsideLock {
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    (0..wl.devices)
-        .map(|i| {
-            Arc::new(CheckOutsideLock {
-                md: Memdev::probe(i, wl),
-                rwsem,
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |_, md| CheckOutsideLock { md, rwsem })
 }

@@ -61,7 +61,6 @@ impl Driver for CounterFlag {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             WRITE_ONCE(&self.alive, false);
             if self.barriers {
@@ -81,19 +80,12 @@ impl Driver for CounterFlag {
 
 /// Probe every device with the gate, with or without barriers.
 pub(super) fn probe_gate(wl: &Workload, barriers: bool) -> Vec<Arc<dyn Driver>> {
-    (0..wl.devices)
-        .map(|i| {
-            let md = Memdev::probe(i, wl);
-            let users = Atomic::new(format!("mem{i}.cxlmd->users"), Some(md.cxlmd), 0);
-            let alive = Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true);
-            Arc::new(CounterFlag {
-                md,
-                users,
-                alive,
-                barriers,
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |i, md| CounterFlag {
+        users: Atomic::new(format!("mem{i}.cxlmd->users"), Some(md.cxlmd), 0),
+        alive: Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true),
+        md,
+        barriers,
+    })
 }
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {

@@ -31,9 +31,7 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
-use harness::kernel::{
-    cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO,
-};
+use harness::kernel::{cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore};
 use std::sync::Arc;
 
 struct FlagUnderWriteLock {
@@ -46,10 +44,7 @@ impl Driver for FlagUnderWriteLock {
 
     fn ioctl(&self) -> i64 {
         down_read(&self.rwsem);
-        let rc = match self.md.cxlm_ptr.read() {
-            Some(cxlm) => Memdev::send_cmd(cxlm),
-            None => -ENXIO,
-        };
+        let rc = Memdev::send_cmd_if(self.md.cxlm_ptr.read());
         up_read(&self.rwsem);
         rc
     }
@@ -57,7 +52,6 @@ impl Driver for FlagUnderWriteLock {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             down_write(&self.rwsem);
             md.cxlm_ptr.write(None);
@@ -68,12 +62,5 @@ impl Driver for FlagUnderWriteLock {
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    (0..wl.devices)
-        .map(|i| {
-            Arc::new(FlagUnderWriteLock {
-                md: Memdev::probe(i, wl),
-                rwsem,
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |_, md| FlagUnderWriteLock { md, rwsem })
 }

@@ -10,11 +10,12 @@
 //! };
 //! ```
 
-use crate::workload::Workload;
+use crate::workload::{Driver, Workload};
 use harness::kernel::{
     cdev_device_add, cond_resched, device_initialize, device_release_driver, devm_kzalloc,
-    get_device, kfree, kzalloc, put_device, Cdev, Device, Object, Plain,
+    get_device, kfree, kzalloc, put_device, Cdev, Device, Object, Plain, ENXIO,
 };
+use std::sync::Arc;
 
 /// One probed memory device.
 pub struct Memdev {
@@ -73,18 +74,42 @@ impl Memdev {
     /// The rest of a real remove path (sysfs groups, mailbox teardown, …):
     /// steps that change nothing the ioctl path reads.
     #[track_caller]
-    pub fn remove_bookkeeping(&self) {
+    fn remove_bookkeeping(&self) {
         for _ in 0..self.remove_work {
             cond_resched();
         }
     }
 
-    /// The driver core's part of removal: run the scheme's `teardown`, free
-    /// the devm driver data, drop the probe's device reference.
+    /// The driver core's part of removal: the driver's bookkeeping, then the
+    /// scheme's `teardown`, then free the devm driver data and drop the
+    /// probe's device reference.
     #[track_caller]
     pub fn unbind(&self, teardown: impl FnOnce()) {
-        device_release_driver(&self.dev, teardown);
+        device_release_driver(&self.dev, || {
+            self.remove_bookkeeping();
+            teardown();
+        });
         put_device(&self.dev);
+    }
+
+    /// Probe every device of the workload, wrapping each in a scheme's driver
+    /// (`make` gets the device index and its memdev).
+    pub fn probe_each<D: Driver>(
+        wl: &Workload,
+        make: impl Fn(u32, Memdev) -> D,
+    ) -> Vec<Arc<dyn Driver>> {
+        (0..wl.devices)
+            .map(|i| Arc::new(make(i, Memdev::probe(i, wl))) as Arc<dyn Driver>)
+            .collect()
+    }
+
+    /// The ioctl on whatever driver data pointer it read: `-ENXIO` on NULL.
+    #[track_caller]
+    pub fn send_cmd_if(cxlm: Option<Object>) -> i64 {
+        match cxlm {
+            Some(cxlm) => Memdev::send_cmd(cxlm),
+            None => -ENXIO,
+        }
     }
 
     /// The ioctl's real work: `cxl_send_cmd(cxlm, …)` reads the driver data.

@@ -55,7 +55,6 @@ impl Driver for NestedDownRead {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             down_write(&self.rwsem);
             md.cxlm_ptr.write(None);
@@ -66,12 +65,5 @@ impl Driver for NestedDownRead {
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    (0..wl.devices)
-        .map(|i| {
-            Arc::new(NestedDownRead {
-                md: Memdev::probe(i, wl),
-                rwsem,
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |_, md| NestedDownRead { md, rwsem })
 }

@@ -54,10 +54,7 @@ impl Driver for PercpuRefNoDevref {
         if !percpu_ref_tryget_live(&self.ops_active) {
             return -ENXIO;
         }
-        let rc = match self.md.cxlm_ptr.read() {
-            Some(cxlm) => Memdev::send_cmd(cxlm),
-            None => -ENXIO,
-        };
+        let rc = Memdev::send_cmd_if(self.md.cxlm_ptr.read());
         percpu_ref_put(&self.ops_active);
         rc
     }
@@ -65,7 +62,6 @@ impl Driver for PercpuRefNoDevref {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             percpu_ref_kill(&self.ops_active);
             cdev_device_del(&md.cdev, &md.dev);
             wait_for_completion(&self.ops_dead);
@@ -75,21 +71,18 @@ impl Driver for PercpuRefNoDevref {
 }
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
-    (0..wl.devices)
-        .map(|i| {
-            let md = Memdev::probe(i, wl);
-            let ops_dead = Completion::new(format!("mem{i}.cxlmd->ops_dead"), Some(md.cxlmd));
-            // cxlmdev_ops_active_release(): complete(&cxlmd->ops_dead).
-            let ops_active = PercpuRef::new(
-                format!("mem{i}.cxlmd->ops_active"),
-                Some(md.cxlmd),
-                move || complete(&ops_dead),
-            );
-            Arc::new(PercpuRefNoDevref {
-                md,
-                ops_active,
-                ops_dead,
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |i, md| {
+        let ops_dead = Completion::new(format!("mem{i}.cxlmd->ops_dead"), Some(md.cxlmd));
+        // cxlmdev_ops_active_release(): complete(&cxlmd->ops_dead).
+        let ops_active = PercpuRef::new(
+            format!("mem{i}.cxlmd->ops_active"),
+            Some(md.cxlmd),
+            move || complete(&ops_dead),
+        );
+        PercpuRefNoDevref {
+            md,
+            ops_active,
+            ops_dead,
+        }
+    })
 }

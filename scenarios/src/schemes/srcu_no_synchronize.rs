@@ -26,7 +26,6 @@ impl Driver for SrcuNoSynchronize {
     fn remove(&self) {
         let md: &Memdev = &self.0.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             rcu_assign_pointer(&md.cxlm_ptr, None);
         });

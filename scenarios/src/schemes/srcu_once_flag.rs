@@ -35,10 +35,7 @@ impl Driver for SrcuOnceFlag {
     fn ioctl(&self) -> i64 {
         let idx = srcu_read_lock(&self.srcu);
         let rc = if READ_ONCE(&self.alive) {
-            match self.md.cxlm_ptr.read() {
-                Some(cxlm) => Memdev::send_cmd(cxlm),
-                None => -ENXIO,
-            }
+            Memdev::send_cmd_if(self.md.cxlm_ptr.read())
         } else {
             -ENXIO
         };
@@ -49,7 +46,6 @@ impl Driver for SrcuOnceFlag {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             WRITE_ONCE(&self.alive, false);
             synchronize_srcu(&self.srcu);
@@ -60,11 +56,9 @@ impl Driver for SrcuOnceFlag {
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let srcu = SrcuStruct::new("cxl_memdev_srcu");
-    (0..wl.devices)
-        .map(|i| {
-            let md = Memdev::probe(i, wl);
-            let alive = Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true);
-            Arc::new(SrcuOnceFlag { md, alive, srcu }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |i, md| SrcuOnceFlag {
+        alive: Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true),
+        md,
+        srcu,
+    })
 }

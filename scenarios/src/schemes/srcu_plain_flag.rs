@@ -53,10 +53,7 @@ impl Driver for SrcuPlainFlag {
     fn ioctl(&self) -> i64 {
         let idx = srcu_read_lock(&self.srcu);
         let rc = if device_is_registered(&self.md.dev) {
-            match self.md.cxlm_ptr.read() {
-                Some(cxlm) => Memdev::send_cmd(cxlm),
-                None => -ENXIO,
-            }
+            Memdev::send_cmd_if(self.md.cxlm_ptr.read())
         } else {
             -ENXIO
         };
@@ -67,7 +64,6 @@ impl Driver for SrcuPlainFlag {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             synchronize_srcu(&self.srcu);
             md.cxlm_ptr.write(None);
@@ -77,12 +73,5 @@ impl Driver for SrcuPlainFlag {
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let srcu = SrcuStruct::new("cxl_memdev_srcu");
-    (0..wl.devices)
-        .map(|i| {
-            Arc::new(SrcuPlainFlag {
-                md: Memdev::probe(i, wl),
-                srcu,
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |_, md| SrcuPlainFlag { md, srcu })
 }

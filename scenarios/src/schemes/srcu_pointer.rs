@@ -20,7 +20,7 @@ use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
     cdev_device_del, rcu_assign_pointer, srcu_dereference, srcu_read_lock, srcu_read_unlock,
-    synchronize_srcu, SrcuStruct, ENXIO,
+    synchronize_srcu, SrcuStruct,
 };
 use std::sync::Arc;
 
@@ -35,10 +35,7 @@ impl SrcuPointer {
     /// The read side: dereference under `srcu_read_lock()`.
     pub(super) fn srcu_ioctl(&self) -> i64 {
         let idx = srcu_read_lock(&self.srcu);
-        let rc = match srcu_dereference(&self.md.cxlm_ptr, &self.srcu) {
-            Some(cxlm) => Memdev::send_cmd(cxlm),
-            None => -ENXIO,
-        };
+        let rc = Memdev::send_cmd_if(srcu_dereference(&self.md.cxlm_ptr, &self.srcu));
         srcu_read_unlock(&self.srcu, idx);
         rc
     }
@@ -54,7 +51,6 @@ impl Driver for SrcuPointer {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             rcu_assign_pointer(&md.cxlm_ptr, None);
             synchronize_srcu(&self.srcu);
@@ -68,14 +64,7 @@ pub(super) fn probe_with<D: Driver>(
     srcu: SrcuStruct,
     wrap: fn(SrcuPointer) -> D,
 ) -> Vec<Arc<dyn Driver>> {
-    (0..wl.devices)
-        .map(|i| {
-            Arc::new(wrap(SrcuPointer {
-                md: Memdev::probe(i, wl),
-                srcu,
-            })) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |_, md| wrap(SrcuPointer { md, srcu }))
 }
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {

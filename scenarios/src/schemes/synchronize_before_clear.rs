@@ -27,7 +27,6 @@ impl Driver for SynchronizeBeforeClear {
     fn remove(&self) {
         let md: &Memdev = &self.0.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             synchronize_srcu(&self.0.srcu);
             rcu_assign_pointer(&md.cxlm_ptr, None);

@@ -55,7 +55,6 @@ impl Driver for SynchronizeUnderMutex {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
             mutex_lock(&self.mbox_mutex);
             rcu_assign_pointer(&md.cxlm_ptr, None);
@@ -68,13 +67,9 @@ impl Driver for SynchronizeUnderMutex {
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
     let srcu = SrcuStruct::new("cxl_memdev_srcu");
     let mbox_mutex = Mutex::new("cxlm_mbox_mutex", None);
-    (0..wl.devices)
-        .map(|i| {
-            Arc::new(SynchronizeUnderMutex {
-                md: Memdev::probe(i, wl),
-                srcu,
-                mbox_mutex,
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |_, md| SynchronizeUnderMutex {
+        md,
+        srcu,
+        mbox_mutex,
+    })
 }

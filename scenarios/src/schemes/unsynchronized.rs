@@ -38,18 +38,11 @@ impl Driver for Unsynchronized {
     fn remove(&self) {
         let md = &self.md;
         md.unbind(|| {
-            md.remove_bookkeeping();
             cdev_device_del(&md.cdev, &md.dev);
         });
     }
 }
 
 pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
-    (0..wl.devices)
-        .map(|i| {
-            Arc::new(Unsynchronized {
-                md: Memdev::probe(i, wl),
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    Memdev::probe_each(wl, |_, md| Unsynchronized { md })
 }
