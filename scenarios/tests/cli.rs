@@ -207,3 +207,33 @@ fn verify_finds_store_buffering_only_under_c11_and_proves_the_barrier_fix_clean(
         "at most 3 users",
     );
 }
+
+#[test]
+fn compare_judges_the_loom_column_against_the_c11_expectation() {
+    let o = unplug(&[
+        "compare",
+        "--schemes",
+        "counter-flag-no-barrier",
+        "--explorers",
+        "random,loom",
+        "--iterations",
+        "3000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let cells: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let cells = cells.as_array().expect("an array");
+    let by_model = |m: &str| cells.iter().find(|c| c["model"] == m).expect("a cell");
+    assert_eq!(
+        by_model("sc")["verdict"],
+        serde_json::Value::Null,
+        "clean under SC"
+    );
+    assert_eq!(
+        by_model("c11")["verdict"],
+        "use-after-removal",
+        "store buffering under C11"
+    );
+    assert!(cells.iter().all(|c| c["matches"] == true));
+}

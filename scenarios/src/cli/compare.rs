@@ -31,10 +31,11 @@ enum Format {
 /// Arguments of `unplug compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Explorers to compare (comma-separated: random, pct, pct-dN, portfolio).
+    /// Explorers to compare (comma-separated: random, pct, pct-dN, portfolio, and
+    /// loom, the bounded-exhaustive C11 backend at each scheme's declared bound).
     #[arg(
         long,
-        default_value = "random,pct,pct-d2,portfolio",
+        default_value = "random,pct,pct-d2,portfolio,loom",
         value_delimiter = ','
     )]
     explorers: Vec<String>,
