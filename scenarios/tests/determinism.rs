@@ -74,12 +74,3 @@ fn a_recorded_schedule_replays_to_the_same_trace() {
         assert_eq!(by_seed.findings, by_choices.findings, "seed {seed}");
     }
 }
-
-#[test]
-fn shards_never_share_an_execution() {
-    let shard =
-        |k: u64, n: u64| -> Vec<u64> { (0..200).map(|i| execution_seed(5, k + i * n)).collect() };
-    let a = shard(0, 2);
-    let b = shard(1, 2);
-    assert!(a.iter().all(|s| !b.contains(s)));
-}

@@ -2,14 +2,15 @@
 //! save each failing schedule to the corpus.
 
 use super::{
-    explorer, parse_duration, parse_seed, scheme, seed_header, ExecArgs, Status, WorkloadArgs,
+    explorer, parse_duration, parse_seed, scheme, seed_header, ExecArgs, ReportArgs, Status,
+    WorkloadArgs,
 };
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use harness::engine::{
     explore, severity, Budget, Explorer, Progress, RunConfig, RunStats, StopPolicy,
 };
-use harness::report::{render_execution, Detailing};
+use harness::report::render_execution;
 use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::replay::entry_for;
 use scenarios::shard::parse_shard;
@@ -53,9 +54,8 @@ pub struct FuzzArgs {
     /// Do not save failing schedules.
     #[arg(long)]
     no_save: bool,
-    /// Draw every event of every task in the reports.
-    #[arg(long)]
-    full: bool,
+    #[command(flatten)]
+    report: ReportArgs,
     #[command(flatten)]
     workload: WorkloadArgs,
     #[command(flatten)]
@@ -184,11 +184,7 @@ fn fuzz_scheme(
     let stats = run_workers(scheme, workload, &run, args.workers, Some(progress))?;
     pb.finish_and_clear();
 
-    let detailing = if args.full {
-        Detailing::Full
-    } else {
-        Detailing::Diagram
-    };
+    let detailing = args.report.detailing();
     let header = |seed| seed_header(scheme, &workload, explorer, seed, &args.exec);
     let mut printed = Vec::new();
     for (_, record) in &stats.distinct {

@@ -135,6 +135,26 @@ impl WorkloadArgs {
     }
 }
 
+/// How reports are drawn.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct ReportArgs {
+    /// Draw every event of every task in reports (default: only the tasks
+    /// and events the finding involves).
+    #[arg(long)]
+    full: bool,
+}
+
+impl ReportArgs {
+    /// The report detail these flags ask for.
+    pub fn detailing(self) -> harness::report::Detailing {
+        if self.full {
+            harness::report::Detailing::Full
+        } else {
+            harness::report::Detailing::Diagram
+        }
+    }
+}
+
 /// Per-execution flags.
 #[derive(Args, Debug, Clone)]
 pub struct ExecArgs {

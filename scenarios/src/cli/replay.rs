@@ -1,10 +1,12 @@
 //! `unplug replay`: a corpus entry, a fuzz artifact, or scheme + explorer + seed.
 
-use super::{explorer, parse_seed, scheme, seed_header, ExecArgs, Status, WorkloadArgs, SC_MODEL};
+use super::{
+    explorer, parse_seed, scheme, seed_header, ExecArgs, ReportArgs, Status, WorkloadArgs, SC_MODEL,
+};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use harness::engine::{run_single, Drive, ExecutionRecord};
-use harness::report::{render_execution, Detailing, Header};
+use harness::report::{render_execution, Header};
 use scenarios::fuzz::{artifact_target, run_input};
 use scenarios::replay::{reproduces, scheme_of, CorpusEntry};
 use scenarios::FuzzTarget;
@@ -24,9 +26,8 @@ pub struct ReplayArgs {
     /// The execution seed to replay.
     #[arg(long, value_parser = parse_seed)]
     seed: Option<u64>,
-    /// Draw every event of every task.
-    #[arg(long)]
-    full: bool,
+    #[command(flatten)]
+    report: ReportArgs,
     #[command(flatten)]
     workload: WorkloadArgs,
     #[command(flatten)]
@@ -35,11 +36,7 @@ pub struct ReplayArgs {
 
 /// Run the command.
 pub fn run(args: ReplayArgs) -> Result<Status> {
-    let detailing = if args.full {
-        Detailing::Full
-    } else {
-        Detailing::Diagram
-    };
+    let detailing = args.report.detailing();
     let (header, record) = match &args.file {
         Some(path) if path.extension().is_some_and(|x| x == "toml") => {
             replay_entry(path, &args.exec)?

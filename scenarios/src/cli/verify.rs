@@ -1,11 +1,11 @@
 //! `unplug verify SCHEME|all`: bounded-exhaustive exploration under loom's
 //! C11 memory model.
 
-use super::{parse_duration, scheme, Status, WorkloadArgs};
+use super::{parse_duration, scheme, ReportArgs, Status, WorkloadArgs};
 use anyhow::Result;
 use clap::Args;
 use harness::exhaustive::ExhaustiveConfig;
-use harness::report::{render_execution, Detailing, Header};
+use harness::report::{render_execution, Header};
 use scenarios::verify::{verify_with, VerifyOutcome};
 use scenarios::{Scheme, Workload};
 use std::time::Duration;
@@ -21,9 +21,8 @@ pub struct VerifyArgs {
     /// Wall-time cap per scheme (the result then says "incomplete").
     #[arg(long, value_parser = parse_duration)]
     time: Option<Duration>,
-    /// Draw every event of every task in reports.
-    #[arg(long)]
-    full: bool,
+    #[command(flatten)]
+    report: ReportArgs,
     #[command(flatten)]
     workload: WorkloadArgs,
 }
@@ -59,11 +58,7 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
         .iter()
         .map(|s| args.workload.apply(s))
         .collect::<Result<Vec<_>>>()?;
-    let detailing = if args.full {
-        Detailing::Full
-    } else {
-        Detailing::Diagram
-    };
+    let detailing = args.report.detailing();
     let mut status = Status::Clean;
     for (s, w) in schemes.into_iter().zip(workloads) {
         let out = verify_scheme(s, w, args.preemptions, args.time)?;
