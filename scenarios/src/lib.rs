@@ -14,6 +14,7 @@
 
 pub mod fuzz;
 pub mod minimize;
+pub mod probes;
 pub mod replay;
 pub mod schemes;
 pub mod shard;
@@ -22,5 +23,5 @@ pub mod workload;
 
 pub use fuzz::{fuzz_target, fuzz_targets, FuzzTarget};
 pub use minimize::minimize;
-pub use schemes::{find, Scheme, ALL};
+pub use schemes::{find, registry, Body, Scheme, ALL};
 pub use workload::Workload;

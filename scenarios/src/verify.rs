@@ -85,7 +85,7 @@ pub fn verify_with(
     config: &ExhaustiveConfig,
 ) -> Result<VerifyOutcome, VerifyError> {
     workload.validate().map_err(VerifyError::Workload)?;
-    if workload.users > MAX_LOOM_USERS {
+    if scheme.uses_workload() && workload.users > MAX_LOOM_USERS {
         return Err(VerifyError::TooManyUsers {
             got: workload.users,
             max: MAX_LOOM_USERS,

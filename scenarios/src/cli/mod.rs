@@ -196,7 +196,7 @@ pub fn scheme(name: &str) -> Result<&'static Scheme> {
     match scenarios::find(name) {
         Some(s) => Ok(s),
         None => {
-            let names: Vec<&str> = scenarios::ALL.iter().map(|s| s.name).collect();
+            let names: Vec<&str> = scenarios::registry().map(|s| s.name).collect();
             bail!("unknown scheme '{name}' (known: {})", names.join(", "))
         }
     }

@@ -47,19 +47,41 @@ pub struct Scheme {
     pub expected: Expected,
     /// The workload it runs by default (e.g. two devices sharing a domain).
     pub default_workload: Workload,
-    /// Probe every device of the workload: the driver's global state and one
-    /// [`Driver`] per device, each already added (`cdev_device_add`).
-    pub probe: fn(&Workload) -> Vec<Arc<dyn Driver>>,
+    /// What the scheme runs.
+    pub body: Body,
     /// The preemption bound the loom backend needs to reach the expected
     /// C11 verdict with the default workload; `None` for the default
     /// ([`harness::exhaustive::DEFAULT_PREEMPTION_BOUND`]).
     pub loom_bound: Option<usize>,
 }
 
+/// What a scheme runs.
+#[derive(Clone, Copy)]
+pub enum Body {
+    /// A driver model under the character-device workload: probe every
+    /// device of the workload (the driver's global state and one [`Driver`]
+    /// per device, each already added with `cdev_device_add`), then users
+    /// open, ioctl and release while a removal task removes every device.
+    Driver(fn(&Workload) -> Vec<Arc<dyn Driver>>),
+    /// A self-contained scenario that spawns and joins its own tasks (a
+    /// memory-model litmus test, a race-detector probe): the workload knobs
+    /// do not apply to it.
+    Scenario(fn()),
+}
+
 impl Scheme {
     /// The scenario body for `workload`.
     pub fn scenario(&self, workload: Workload) -> harness::engine::ScenarioFn {
-        crate::workload::scenario(self.probe, workload)
+        match self.body {
+            Body::Driver(probe) => crate::workload::scenario(probe, workload),
+            Body::Scenario(body) => Arc::new(body),
+        }
+    }
+
+    /// Whether the workload knobs shape this scheme's execution (false for
+    /// self-contained scenarios).
+    pub fn uses_workload(&self) -> bool {
+        matches!(self.body, Body::Driver(_))
     }
 
     /// The preemption bound [`crate::verify::verify`] uses for this scheme
@@ -97,7 +119,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: unsynchronized::probe,
+        body: Body::Driver(unsynchronized::probe),
     },
     Scheme {
         name: "srcu-plain-flag",
@@ -105,7 +127,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(RACE, RACE),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: srcu_plain_flag::probe,
+        body: Body::Driver(srcu_plain_flag::probe),
     },
     Scheme {
         name: "bool-then-lock-cycle",
@@ -113,7 +135,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(RACE, RACE),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: bool_then_lock_cycle::probe,
+        body: Body::Driver(bool_then_lock_cycle::probe),
     },
     Scheme {
         name: "flag-under-write-lock",
@@ -121,7 +143,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: flag_under_write_lock::probe,
+        body: Body::Driver(flag_under_write_lock::probe),
     },
     Scheme {
         name: "srcu-pointer",
@@ -129,7 +151,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: srcu_pointer::probe,
+        body: Body::Driver(srcu_pointer::probe),
     },
     Scheme {
         name: "srcu-once-flag",
@@ -137,7 +159,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: srcu_once_flag::probe,
+        body: Body::Driver(srcu_once_flag::probe),
     },
     Scheme {
         name: "lock-cycle-before-clear",
@@ -145,7 +167,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: lock_cycle_before_clear::probe,
+        body: Body::Driver(lock_cycle_before_clear::probe),
     },
     Scheme {
         name: "srcu-no-synchronize",
@@ -153,7 +175,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: srcu_no_synchronize::probe,
+        body: Body::Driver(srcu_no_synchronize::probe),
     },
     Scheme {
         name: "synchronize-before-clear",
@@ -161,7 +183,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: synchronize_before_clear::probe,
+        body: Body::Driver(synchronize_before_clear::probe),
     },
     Scheme {
         name: "check-outside-lock",
@@ -169,7 +191,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: check_outside_lock::probe,
+        body: Body::Driver(check_outside_lock::probe),
     },
     Scheme {
         name: "srcu-single-drain",
@@ -182,7 +204,7 @@ pub static ALL: &[Scheme] = &[
         // The reader must be preempted between loading the index and
         // incrementing its count, and stay stalled across a grace period.
         loom_bound: Some(3),
-        probe: srcu_single_drain::probe,
+        body: Body::Driver(srcu_single_drain::probe),
     },
     Scheme {
         name: "nested-down-read",
@@ -190,7 +212,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(DEADLOCK, DEADLOCK),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: nested_down_read::probe,
+        body: Body::Driver(nested_down_read::probe),
     },
     Scheme {
         name: "synchronize-under-mutex",
@@ -198,7 +220,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(DEADLOCK, DEADLOCK),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: synchronize_under_mutex::probe,
+        body: Body::Driver(synchronize_under_mutex::probe),
     },
     Scheme {
         name: "percpu-ref-no-devref",
@@ -206,7 +228,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(UAF, UAF),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: percpu_ref_no_devref::probe,
+        body: Body::Driver(percpu_ref_no_devref::probe),
     },
     Scheme {
         name: "counter-flag-no-barrier",
@@ -214,7 +236,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(CLEAN, UAF),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: counter_flag_no_barrier::probe,
+        body: Body::Driver(counter_flag_no_barrier::probe),
     },
     Scheme {
         name: "counter-flag-mb",
@@ -222,11 +244,18 @@ pub static ALL: &[Scheme] = &[
         expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
-        probe: counter_flag_mb::probe,
+        body: Body::Driver(counter_flag_mb::probe),
     },
 ];
 
-/// Look a scheme up by name.
+/// Every scheme the command line can name: the zoo ([`ALL`]), then the
+/// race-detector probes ([`crate::probes::ALL`]). `all` on the command line
+/// means the zoo alone.
+pub fn registry() -> impl Iterator<Item = &'static Scheme> {
+    ALL.iter().chain(crate::probes::ALL.iter())
+}
+
+/// Look a scheme up by name, in the whole [`registry`].
 pub fn find(name: &str) -> Option<&'static Scheme> {
-    ALL.iter().find(|s| s.name == name)
+    registry().find(|s| s.name == name)
 }
