@@ -246,8 +246,9 @@ impl WorkloadArgs {
 /// How reports are drawn.
 #[derive(Args, Debug, Clone, Copy)]
 pub struct ReportArgs {
-    /// Draw every event of every task in reports (default: only the tasks
-    /// and events the finding involves).
+    /// Draw every event of every task in reports, nothing cut (default:
+    /// only the tasks and events the finding involves, long runs of one
+    /// task's events elided, fitted to $COLUMNS or 100 columns).
     #[arg(long)]
     full: bool,
 }
@@ -258,7 +259,9 @@ impl ReportArgs {
         if self.full {
             harness::report::Detailing::Full
         } else {
-            harness::report::Detailing::Diagram
+            harness::report::Detailing::Fitted {
+                width: terminal_width(),
+            }
         }
     }
 }
