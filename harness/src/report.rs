@@ -58,6 +58,8 @@ const MIN_COLUMN: usize = 16;
 /// A run of more than this many rows of one task, none of them marked, is
 /// cut to its first and last few with a count in between.
 const MAX_RUN: usize = 8;
+/// Rows a deadlock or hang diagram keeps (the last ones).
+const MAX_ROWS: usize = 40;
 
 /// Render the report of `finding` in `record`.
 pub fn render(
@@ -217,6 +219,22 @@ fn diagram(record: &ExecutionRecord, finding: &Finding, detailing: Detailing) ->
             }
         }
         at += run.max(1);
+    }
+    // A deadlock or hang is about how the tasks ended: of a long history,
+    // its last rows.
+    if width.is_some() && marks.is_empty() && rows.len() > MAX_ROWS {
+        let n = rows.len() - MAX_ROWS;
+        elided += n;
+        rows.drain(..n);
+        rows.insert(
+            0,
+            Row {
+                task: columns[0],
+                text: format!("… {n} earlier events"),
+                mark: None,
+                site: "",
+            },
+        );
     }
     let headers: Vec<String> = columns
         .iter()
