@@ -300,7 +300,11 @@ fn columns_layout_with(
         })
         .collect();
     let rows = &short[..];
-    let site_width = rows.iter().map(|r| r.site.chars().count()).max().unwrap_or(0);
+    let site_width = rows
+        .iter()
+        .map(|r| r.site.chars().count())
+        .max()
+        .unwrap_or(0);
     // Each column as wide as its widest event (and header), capped.
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count() + 1).collect();
     for r in rows {
@@ -393,7 +397,11 @@ fn list_layout(rows: &[Row], columns: &[usize], record: &ExecutionRecord, width:
         .map(|(cpu, &t)| format!("CPU{cpu} ({})", record.tasks[t]))
         .collect();
     let label = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
-    let site_width = rows.iter().map(|r| r.site.chars().count()).max().unwrap_or(0);
+    let site_width = rows
+        .iter()
+        .map(|r| r.site.chars().count())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     let _ = writeln!(out, " {} tasks, one event per line:", columns.len());
     for r in rows {

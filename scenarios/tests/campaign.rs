@@ -54,7 +54,13 @@ fn no_noise(err: &str) {
 fn sigint_after_the_first_finding_keeps_the_report_and_the_entry() {
     let dir = scratch("sigint");
     let mut child = bin()
-        .args(["fuzz", "srcu-single-drain", "--iterations", "1000000000", "--corpus"])
+        .args([
+            "fuzz",
+            "srcu-single-drain",
+            "--iterations",
+            "1000000000",
+            "--corpus",
+        ])
         .arg(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -105,7 +111,13 @@ fn a_second_campaign_on_one_corpus_adds_no_duplicate() {
     let dir = scratch("dedup");
     for _ in 0..2 {
         let o = bin()
-            .args(["fuzz", "check-outside-lock", "--seed", "1", "--stop-at-first"])
+            .args([
+                "fuzz",
+                "check-outside-lock",
+                "--seed",
+                "1",
+                "--stop-at-first",
+            ])
             .arg("--corpus")
             .arg(&dir)
             .output()
@@ -114,12 +126,22 @@ fn a_second_campaign_on_one_corpus_adds_no_duplicate() {
     }
     assert_eq!(entries(&dir).len(), 1);
     let o = bin()
-        .args(["fuzz", "check-outside-lock", "--seed", "1", "--stop-at-first"])
+        .args([
+            "fuzz",
+            "check-outside-lock",
+            "--seed",
+            "1",
+            "--stop-at-first",
+        ])
         .arg("--corpus")
         .arg(&dir)
         .output()
         .expect("runs");
-    assert!(text(&o.stderr).contains("already in the corpus"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("already in the corpus"),
+        "{}",
+        text(&o.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -162,7 +184,13 @@ fn a_bad_corpus_folder_is_refused_before_any_work() {
     let file = dir.join("a-file");
     std::fs::write(&file, "not a folder").expect("write");
     let o = bin()
-        .args(["fuzz", "unsynchronized", "--iterations", "100000000", "--corpus"])
+        .args([
+            "fuzz",
+            "unsynchronized",
+            "--iterations",
+            "100000000",
+            "--corpus",
+        ])
         .arg(file.join("corpus"))
         .output()
         .expect("runs");
@@ -186,7 +214,10 @@ fn fuzz_all_reports_a_scheme_that_cannot_save_and_goes_on() {
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("error: unsynchronized"), "{err}");
-    assert!(err.contains("unplug: counter-flag-mb:"), "the last scheme ran: {err}");
+    assert!(
+        err.contains("unplug: counter-flag-mb:"),
+        "the last scheme ran: {err}"
+    );
     no_noise(&err);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -252,7 +283,11 @@ fn minimize_writes_beside_the_entry_rederives_the_finding_and_never_deletes_its_
     let saved: Vec<PathBuf> = entries(&dir).into_iter().filter(|p| *p != entry).collect();
     assert_eq!(saved.len(), 1, "{saved:?}");
     assert_eq!(saved[0].parent(), Some(bad.as_path()), "beside the entry");
-    let name = saved[0].file_name().expect("name").to_string_lossy().into_owned();
+    let name = saved[0]
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
     assert!(name.starts_with("use-after-removal-"), "{name}");
     let body = std::fs::read_to_string(&saved[0]).expect("read");
     assert!(body.contains("finding = \"use-after-removal\""), "{body}");
@@ -283,19 +318,39 @@ fn usage_errors_say_what_is_wrong() {
         no_noise(&err);
     };
     check(&["fuzz"], "<SCHEME>");
-    check(&["fuz", "unsynchronized"], "similar subcommand exists: 'fuzz'");
+    check(
+        &["fuz", "unsynchronized"],
+        "similar subcommand exists: 'fuzz'",
+    );
     check(&["fuzz", "unsynchronised"], "did you mean 'unsynchronized'");
-    check(&["compare", "--format", "xml"], "possible values: table, md, json");
-    check(&["fuzz", "unsynchronized", "--time", "18446744073709551615s"], "at most 1000h");
+    check(
+        &["compare", "--format", "xml"],
+        "possible values: table, md, json",
+    );
+    check(
+        &["fuzz", "unsynchronized", "--time", "18446744073709551615s"],
+        "at most 1000h",
+    );
     check(&["fuzz", "unsynchronized", "--workers", "65"], "1..=64");
-    check(&["fuzz", "unsynchronized", "--step-budget", "0"], "--step-budget");
+    check(
+        &["fuzz", "unsynchronized", "--step-budget", "0"],
+        "--step-budget",
+    );
     check(&["replay", "/nonexistent/entry.toml"], "No such file");
     let o = unplug(&["replay", "/nonexistent/entry.toml"]);
-    assert_eq!(text(&o.stderr).matches("No such file").count(), 1, "printed once");
+    assert_eq!(
+        text(&o.stderr).matches("No such file").count(),
+        1,
+        "printed once"
+    );
     // Bare `unplug` prints help.
     let o = unplug(&[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("Usage: unplug <COMMAND>"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("Usage: unplug <COMMAND>"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]
@@ -308,7 +363,11 @@ fn oversized_and_truncated_entries_are_rejected_with_a_reason() {
     std::fs::write(&huge, body).expect("write");
     let o = bin().arg("replay").arg(&huge).output().expect("runs");
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("larger than"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("larger than"),
+        "{}",
+        text(&o.stderr)
+    );
 
     let good = std::fs::read_to_string(
         std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/unsynchronized"))
@@ -336,9 +395,15 @@ fn reports_list_and_help_fit_100_columns() {
     let widest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
     let o = unplug(&["list"]);
     assert!(widest(&text(&o.stdout)) <= 100, "{}", text(&o.stdout));
-    for sub in ["fuzz", "replay", "compare", "verify", "minimize", "import", "list"] {
+    for sub in [
+        "fuzz", "replay", "compare", "verify", "minimize", "import", "list",
+    ] {
         let o = unplug(&[sub, "--help"]);
-        assert!(widest(&text(&o.stdout)) <= 100, "{sub}: {}", text(&o.stdout));
+        assert!(
+            widest(&text(&o.stdout)) <= 100,
+            "{sub}: {}",
+            text(&o.stdout)
+        );
     }
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
     for entry in entries(&corpus) {
@@ -366,8 +431,18 @@ fn reports_list_and_help_fit_100_columns() {
     }
     // The largest workload's deadlock stays a screenful or two.
     let o = unplug(&[
-        "fuzz", "nested-down-read", "--users", "12", "--ioctls", "64", "--devices", "4",
-        "--remove-work", "64", "--stop-at-first", "--no-save",
+        "fuzz",
+        "nested-down-read",
+        "--users",
+        "12",
+        "--ioctls",
+        "64",
+        "--devices",
+        "4",
+        "--remove-work",
+        "64",
+        "--stop-at-first",
+        "--no-save",
     ]);
     let out = text(&o.stdout);
     assert!(out.lines().count() < 150, "{out}");
@@ -378,7 +453,14 @@ fn reports_list_and_help_fit_100_columns() {
 fn a_too_small_step_budget_says_so_and_saves_no_hang() {
     let dir = scratch("budget");
     let o = bin()
-        .args(["fuzz", "srcu-single-drain", "--step-budget", "5", "--iterations", "50"])
+        .args([
+            "fuzz",
+            "srcu-single-drain",
+            "--step-budget",
+            "5",
+            "--iterations",
+            "50",
+        ])
         .arg("--corpus")
         .arg(&dir)
         .output()

@@ -33,10 +33,7 @@ fn bad_input_is_a_clear_message_and_exit_2() {
         &["fuzz", "unsynchronized", "--explorer", "dfs"],
         "unknown explorer",
     );
-    assert_bad_input(
-        &["fuzz", "unsynchronized", "--users", "99"],
-        "1..=12",
-    );
+    assert_bad_input(&["fuzz", "unsynchronized", "--users", "99"], "1..=12");
     assert_bad_input(
         &["fuzz", "unsynchronized", "--seed", "banana"],
         "not a seed",

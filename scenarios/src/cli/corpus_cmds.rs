@@ -106,7 +106,10 @@ pub fn minimize_entry(args: MinimizeArgs) -> Result<Status> {
             _ => true,
         };
         if same(&path, &args.entry) {
-            emit(&format!("kept {} (it is the saved entry)", args.entry.display()))?;
+            emit(&format!(
+                "kept {} (it is the saved entry)",
+                args.entry.display()
+            ))?;
         } else {
             CorpusEntry::load(&path).context("reading back the minimised entry")?;
             std::fs::remove_file(&args.entry)

@@ -4,10 +4,10 @@ use super::{
     emit, explorer, parse_seed, scheme, seed_header, ExecArgs, ReportArgs, Status, WorkloadArgs,
     SC_MODEL,
 };
-use harness::finding::Detail;
 use anyhow::{bail, Result};
 use clap::Args;
 use harness::engine::{run_single, Drive, ExecutionRecord};
+use harness::finding::Detail;
 use harness::report::{render_execution, Header};
 use scenarios::fuzz::{artifact_target, run_input};
 use scenarios::replay::{reproduces, scheme_of, CorpusEntry};
