@@ -216,7 +216,8 @@ pub struct RunConfig {
 /// The first occurrence of a finding kind in a run.
 #[derive(Clone, Copy, Debug)]
 pub struct FirstHit {
-    /// Executions run (of this shard) up to and including the one that found it.
+    /// Executions run (of this shard, or of every worker sharing
+    /// [`Hooks::executions`]) up to and including the one that found it.
     pub executions: u64,
     /// Wall time from the start of the run.
     pub elapsed: Duration,
@@ -394,6 +395,18 @@ impl Adapter {
             }
             (fatal, found, record)
         });
+        // The other workers stop before this one reports: reporting takes
+        // longer than an execution.
+        match self.run.stop {
+            StopPolicy::FirstFinding if found => sh.done = true,
+            StopPolicy::FirstFatal if fatal => sh.done = true,
+            _ => {}
+        }
+        if sh.done {
+            if let Some(stop) = &self.hooks.stop {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
         if let Some(record) = &record {
             let mut new = Vec::new();
             for f in &record.findings {
@@ -411,16 +424,6 @@ impl Adapter {
         }
         if keep_last {
             sh.last = record;
-        }
-        match self.run.stop {
-            StopPolicy::FirstFinding if found => sh.done = true,
-            StopPolicy::FirstFatal if fatal => sh.done = true,
-            _ => {}
-        }
-        if sh.done {
-            if let Some(stop) = &self.hooks.stop {
-                stop.store(true, Ordering::Relaxed);
-            }
         }
         if let Some(p) = &self.hooks.progress {
             if executions.is_multiple_of(256) {
