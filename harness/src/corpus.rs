@@ -22,15 +22,58 @@
 //! real choice), not the seed, so an entry survives changes to the
 //! explorers; the seed is kept to say where it came from.
 
-use crate::finding::FindingKind;
+use crate::finding::{strip_line_numbers, FindingKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// The corpus format this build reads and writes.
 pub const FORMAT: u32 = 1;
+
+/// The largest corpus entry (or raw schedule) this build reads, in bytes:
+/// a schedule of the default step budget is some 60 KiB of TOML, and a file
+/// larger than this is rejected before it is parsed.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Read at most [`MAX_FILE_BYTES`] from `path` (a device such as
+/// `/dev/zero` never ends: the cap is on what is read, not on the size the
+/// file claims).
+pub fn read_capped(path: &Path) -> Result<Vec<u8>, CorpusError> {
+    let io = |source| CorpusError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(CorpusError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// What [`Entry::save_new`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// The corpus had no entry with this finding: saved here.
+    New(PathBuf),
+    /// The corpus had one with a larger schedule (left in place): the
+    /// smaller one is saved here.
+    Smaller {
+        /// The new entry.
+        path: PathBuf,
+        /// The larger one already there.
+        previous: PathBuf,
+    },
+    /// The corpus already holds this finding with a schedule no larger.
+    Known(PathBuf),
+}
 
 /// One corpus entry; `W` is the workload description of the scenario crate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +128,15 @@ pub enum CorpusError {
         /// What the serialiser said.
         message: String,
     },
+    /// The file is larger than any entry this build writes.
+    #[error(
+        "{path}: larger than {} bytes, the most a corpus entry or schedule may have",
+        MAX_FILE_BYTES
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+    },
     /// The entry was written by another version of the format.
     #[error(
         "{path}: corpus format {found} is not supported by this build (it reads format {FORMAT})"
@@ -100,9 +152,10 @@ pub enum CorpusError {
 impl<W: Serialize + DeserializeOwned> Entry<W> {
     /// Read and validate an entry.
     pub fn load(path: &Path) -> Result<Self, CorpusError> {
-        let text = fs::read_to_string(path).map_err(|source| CorpusError::Io {
+        let bytes = read_capped(path)?;
+        let text = String::from_utf8(bytes).map_err(|_| CorpusError::Parse {
             path: path.to_path_buf(),
-            source,
+            message: "not UTF-8 text".into(),
         })?;
         Self::parse(&text, path)
     }
@@ -121,9 +174,18 @@ impl<W: Serialize + DeserializeOwned> Entry<W> {
                 }
             }
         }
-        toml::from_str(text).map_err(|e| CorpusError::Parse {
-            path: path.to_path_buf(),
-            message: e.message().replace('\n', " "),
+        toml::from_str(text).map_err(|e| {
+            let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+            CorpusError::Parse {
+                path: path.to_path_buf(),
+                // Some parse errors carry no message of their own (a file
+                // cut off in the middle of a value, say).
+                message: if message.is_empty() {
+                    "the file is incomplete or malformed".into()
+                } else {
+                    message
+                },
+            }
         })
     }
 
@@ -175,6 +237,68 @@ impl<W: Serialize + DeserializeOwned> Entry<W> {
             .join(&self.scheme)
             .join(format!("{}-{:08x}.toml", self.finding, h as u32))
     }
+}
+
+impl<W: Serialize + DeserializeOwned> Entry<W> {
+    /// The size minimisation descends: preemptions, then choices.
+    pub fn size(&self) -> (u32, usize) {
+        (self.preemptions, self.choices.len())
+    }
+
+    /// The readable entries in this entry's scheme folder of `corpus_dir`
+    /// with the same finding (signatures compared with line numbers
+    /// aside, as replay does), smallest first. Files that do not parse are
+    /// skipped: they are not this finding's.
+    pub fn same_finding(&self, corpus_dir: &Path) -> Vec<(PathBuf, Entry<W>)> {
+        let dir = corpus_dir.join(&self.scheme);
+        let expected = strip_line_numbers(&self.signature);
+        let mut found: Vec<(PathBuf, Entry<W>)> = entry_paths(&dir)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|p| Entry::<W>::load(&p).ok().map(|e| (p, e)))
+            .filter(|(_, e)| {
+                e.scheme == self.scheme && strip_line_numbers(&e.signature) == expected
+            })
+            .collect();
+        found.sort_by_key(|(p, e)| (e.size(), p.clone()));
+        found
+    }
+
+    /// Save the entry under `corpus_dir` unless the corpus already holds its
+    /// finding with a schedule no larger: concurrent or repeated campaigns
+    /// add one file per finding, not one per run.
+    pub fn save_new(&self, corpus_dir: &Path) -> Result<Saved, CorpusError> {
+        let same = self.same_finding(corpus_dir);
+        match same.first() {
+            Some((path, e)) if e.size() <= self.size() => Ok(Saved::Known(path.clone())),
+            Some((previous, _)) => {
+                let path = self.default_path(corpus_dir);
+                self.save(&path)?;
+                Ok(Saved::Smaller {
+                    path,
+                    previous: previous.clone(),
+                })
+            }
+            None => {
+                let path = self.default_path(corpus_dir);
+                self.save(&path)?;
+                Ok(Saved::New(path))
+            }
+        }
+    }
+}
+
+/// Make sure `dir` exists and a file can be created in it, before a run
+/// spends its budget finding something it cannot save.
+pub fn check_writable(dir: &Path) -> Result<(), CorpusError> {
+    let io = |source| CorpusError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    fs::create_dir_all(dir).map_err(io)?;
+    let probe = dir.join(format!(".unplug-write-check.{}", std::process::id()));
+    fs::File::create(&probe).map_err(io)?;
+    fs::remove_file(&probe).map_err(io)
 }
 
 /// Every `.toml` file under `dir`, sorted, recursively.

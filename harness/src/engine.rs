@@ -4,9 +4,12 @@
 //! Shuttle provides the coroutines and the scheduling points; our adapter
 //! decides at each point. It hides tasks parked on a model primitive,
 //! declares a deadlock when every live task is parked, cuts a runaway
-//! execution off as a hang, and ends an execution cleanly as soon as a fatal
-//! finding is recorded (by returning no task, which shuttle treats as "stop
-//! exploring this execution"). Nothing is signalled by panicking.
+//! execution off as a hang, and ends an execution as soon as a fatal finding
+//! is recorded: the tasks left are scheduled once more and unwind out of the
+//! scenario (a private payload, caught where each task starts, no panic
+//! hook), so that shuttle frees what they hold; shuttle's own "stop" would
+//! leak their stacks, a few hundred bytes per failing execution. Findings
+//! themselves are values, never panics.
 
 use crate::finding::{Finding, FindingKind};
 use crate::scheduler::{
@@ -20,6 +23,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -215,7 +219,8 @@ pub struct RunConfig {
 /// The first occurrence of a finding kind in a run.
 #[derive(Clone, Copy, Debug)]
 pub struct FirstHit {
-    /// Executions run (of this shard) up to and including the one that found it.
+    /// Executions run (of this shard, or of every worker sharing
+    /// [`Hooks::executions`]) up to and including the one that found it.
     pub executions: u64,
     /// Wall time from the start of the run.
     pub elapsed: Duration,
@@ -277,6 +282,52 @@ pub enum EngineError {
 /// far. Called every 256 executions.
 pub type Progress = Arc<dyn Fn(u64, usize) + Send + Sync>;
 
+/// Called with each execution that has a finding signature new to its run,
+/// and those new signatures, as soon as the execution ends: a campaign
+/// reports and saves what it finds while it runs, not only at the end.
+pub type OnFinding = Arc<dyn Fn(&ExecutionRecord, &[String]) + Send + Sync>;
+
+/// What a long campaign shares with the engine, beyond its [`RunConfig`].
+/// Every field is optional; [`explore`] runs with none.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    /// Called every 256 executions.
+    pub progress: Option<Progress>,
+    /// See [`OnFinding`].
+    pub on_finding: Option<OnFinding>,
+    /// Checked before every execution: once set (by a signal handler, say),
+    /// the run ends at that execution boundary.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Shared by the workers of one run: checked like `cancel`, and set when
+    /// this run's [`StopPolicy`] stops it, so every worker stops at the first
+    /// finding any of them makes.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Shared by the workers of one run: executions of every worker, so
+    /// that [`FirstHit::executions`] counts all of them.
+    pub executions: Option<Arc<AtomicU64>>,
+}
+
+impl fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hooks")
+            .field("progress", &self.progress.is_some())
+            .field("on_finding", &self.on_finding.is_some())
+            .field("cancel", &self.cancel)
+            .field("stop", &self.stop)
+            .field("executions", &self.executions)
+            .finish()
+    }
+}
+
+impl Hooks {
+    /// Whether the run must end before its next execution.
+    fn stopping(&self) -> bool {
+        let set =
+            |f: &Option<Arc<AtomicBool>>| f.as_ref().is_some_and(|f| f.load(Ordering::Relaxed));
+        set(&self.cancel) || set(&self.stop)
+    }
+}
+
 /// The per-run state the adapter shares with [`explore`].
 struct Shared {
     stats: RunStats,
@@ -295,11 +346,13 @@ struct Adapter {
     run: RunConfig,
     shared: Rc<RefCell<Shared>>,
     steps: u64,
+    /// Scheduling decisions since a fatal finding (see [`Adapter::drain`]).
+    drain_steps: u32,
     preemptions: u32,
     schedule: Vec<u8>,
     byte_schedule: Vec<u8>,
     enabled: Vec<usize>,
-    progress: Option<Progress>,
+    hooks: Hooks,
     /// Record every execution in full (single runs), not only those that
     /// found something.
     keep_last: bool,
@@ -319,7 +372,10 @@ impl Adapter {
             return;
         };
         sh.stats.executions += 1;
-        let executions = sh.stats.executions;
+        let executions = match &self.hooks.executions {
+            Some(total) => total.fetch_add(1, Ordering::Relaxed) + 1,
+            None => sh.stats.executions,
+        };
         let elapsed = sh.start.elapsed();
         let keep_last = self.keep_last;
         let adapter = &*self;
@@ -342,27 +398,64 @@ impl Adapter {
             }
             (fatal, found, record)
         });
-        if let Some(record) = &record {
-            for f in &record.findings {
-                let sig = f.signature();
-                if !sh.stats.distinct.iter().any(|(s, _)| *s == sig) {
-                    sh.stats.distinct.push((sig, record.clone()));
-                }
-            }
-        }
-        if keep_last {
-            sh.last = record;
-        }
+        // The other workers stop before this one reports: reporting takes
+        // longer than an execution.
         match self.run.stop {
             StopPolicy::FirstFinding if found => sh.done = true,
             StopPolicy::FirstFatal if fatal => sh.done = true,
             _ => {}
         }
-        if let Some(p) = &self.progress {
+        if sh.done {
+            if let Some(stop) = &self.hooks.stop {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+        if let Some(record) = &record {
+            let mut new = Vec::new();
+            for f in &record.findings {
+                let sig = f.signature();
+                if !sh.stats.distinct.iter().any(|(s, _)| *s == sig) && !new.contains(&sig) {
+                    new.push(sig);
+                }
+            }
+            for sig in &new {
+                sh.stats.distinct.push((sig.clone(), record.clone()));
+            }
+            if let (Some(on_finding), false) = (&self.hooks.on_finding, new.is_empty()) {
+                on_finding(record, &new);
+            }
+        }
+        if keep_last {
+            sh.last = record;
+        }
+        if let Some(p) = &self.hooks.progress {
             if executions.is_multiple_of(256) {
                 p(executions, sh.stats.distinct.len());
             }
         }
+    }
+}
+
+impl Adapter {
+    /// After a fatal finding: schedule the tasks that are left one by one,
+    /// each unwinding out of the scenario at its scheduling point (see
+    /// `world::unwind_if_stopped`), so the execution finishes and shuttle
+    /// drops what the tasks hold instead of leaking it. Nothing is
+    /// recorded. A task that does not unwind within the bound (or a build
+    /// that aborts on panic) ends the execution as shuttle's stop.
+    fn drain(
+        &mut self,
+        runnable: &[&shuttle::scheduler::Task],
+        current: Option<shuttle::scheduler::TaskId>,
+    ) -> Option<shuttle::scheduler::TaskId> {
+        const MAX_DRAIN_STEPS: u32 = 10_000;
+        if !cfg!(panic = "unwind") || self.drain_steps >= MAX_DRAIN_STEPS {
+            return None;
+        }
+        self.drain_steps += 1;
+        current
+            .filter(|c| runnable.iter().any(|t| t.id() == *c))
+            .or_else(|| runnable.first().map(|t| t.id()))
     }
 }
 
@@ -421,7 +514,7 @@ impl shuttle::scheduler::Scheduler for Adapter {
             .iterations
             .is_none_or(|n| sh.stats.executions < n);
         let within_time = self.run.budget.time.is_none_or(|t| sh.start.elapsed() < t);
-        if sh.done || !within_iterations || !within_time {
+        if sh.done || !within_iterations || !within_time || self.hooks.stopping() {
             return None;
         }
         let index = shard_index(self.run.shard, sh.next_index);
@@ -434,6 +527,7 @@ impl shuttle::scheduler::Scheduler for Adapter {
         });
         self.inner.begin(seed);
         self.steps = 0;
+        self.drain_steps = 0;
         self.preemptions = 0;
         self.schedule.clear();
         self.byte_schedule.clear();
@@ -446,10 +540,10 @@ impl shuttle::scheduler::Scheduler for Adapter {
         current: Option<shuttle::scheduler::TaskId>,
         _is_yielding: bool,
     ) -> Option<shuttle::scheduler::TaskId> {
+        if world::stopped() {
+            return self.drain(runnable, current);
+        }
         let stop = with_world(|w| {
-            if w.stop {
-                return true;
-            }
             self.enabled.clear();
             self.enabled.extend(
                 runnable
@@ -510,10 +604,10 @@ fn run_with(
     scenario: &ScenarioFn,
     inner: Box<dyn Scheduler>,
     run: &RunConfig,
-    progress: Option<Progress>,
+    hooks: Hooks,
     keep_last: bool,
 ) -> Result<(RunStats, Option<ExecutionRecord>), EngineError> {
-    run_fed(scenario, inner, run, progress, keep_last, None)
+    run_fed(scenario, inner, run, hooks, keep_last, None)
 }
 
 /// [`run_with`], optionally fed execution by execution by a [`BytesSession`].
@@ -521,7 +615,7 @@ fn run_fed(
     scenario: &ScenarioFn,
     inner: Box<dyn Scheduler>,
     run: &RunConfig,
-    progress: Option<Progress>,
+    hooks: Hooks,
     keep_last: bool,
     feed: Option<Feed>,
 ) -> Result<(RunStats, Option<ExecutionRecord>), EngineError> {
@@ -538,11 +632,12 @@ fn run_fed(
         run: run.clone(),
         shared: Rc::clone(&shared),
         steps: 0,
+        drain_steps: 0,
         preemptions: 0,
         schedule: Vec::new(),
         byte_schedule: Vec::new(),
         enabled: Vec::new(),
-        progress,
+        hooks,
         keep_last,
         feed,
     };
@@ -550,8 +645,9 @@ fn run_fed(
     let runner = shuttle::Runner::new(adapter, shuttle_config());
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
         runner.run(move || {
-            scenario();
-            world::scenario_completed();
+            if world::run_unless_stopped(|| scenario()) {
+                world::scenario_completed();
+            }
         })
     }));
     if let Err(payload) = outcome {
@@ -610,7 +706,7 @@ pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64,
         decisions: 0,
         max,
     };
-    run_with(scenario, Box::new(counting), &run, None, false)?;
+    run_with(scenario, Box::new(counting), &run, Hooks::default(), false)?;
     let k = *shared_max.borrow();
     Ok(k.max(1))
 }
@@ -642,8 +738,24 @@ pub fn explore(
     run: &RunConfig,
     progress: Option<Progress>,
 ) -> Result<RunStats, EngineError> {
+    explore_with(
+        scenario,
+        run,
+        Hooks {
+            progress,
+            ..Hooks::default()
+        },
+    )
+}
+
+/// [`explore`] with a campaign's [`Hooks`].
+pub fn explore_with(
+    scenario: &ScenarioFn,
+    run: &RunConfig,
+    hooks: Hooks,
+) -> Result<RunStats, EngineError> {
     let inner = make_scheduler(&run.explorer, scenario, run.exec)?;
-    run_with(scenario, inner, run, progress, false).map(|(stats, _)| stats)
+    run_with(scenario, inner, run, hooks, false).map(|(stats, _)| stats)
 }
 
 /// How to drive a single execution.
@@ -715,7 +827,7 @@ pub fn run_single(
         stop: StopPolicy::Never,
         shard: (0, 1),
     };
-    let (_, last) = run_with(scenario, inner, &run, None, true)?;
+    let (_, last) = run_with(scenario, inner, &run, Hooks::default(), true)?;
     let record =
         last.ok_or_else(|| EngineError::ScenarioPanicked("the execution did not start".into()))?;
     let diverged_at = *diverged.borrow();
@@ -801,7 +913,7 @@ impl BytesSession {
                 shard: (0, 1),
             };
             let inner = Box::new(BytesScheduler::new(Vec::new()));
-            if let Err(e) = run_fed(&scenario, inner, &run, None, true, Some(feed)) {
+            if let Err(e) = run_fed(&scenario, inner, &run, Hooks::default(), true, Some(feed)) {
                 let _ = outputs.send(Err(e));
             }
         });

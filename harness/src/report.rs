@@ -32,15 +32,34 @@ pub struct Header {
 /// How much of the trace to draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Detailing {
-    /// Only the tasks the finding involves, only events that matter.
+    /// Only the tasks the finding involves, only events that matter, fitted
+    /// to [`DEFAULT_WIDTH`] columns.
     Diagram,
-    /// Every task, every event (bookkeeping included).
+    /// As `Diagram`, fitted to `width` columns: event texts and columns are
+    /// narrowed, and when even that cannot fit the task columns the diagram
+    /// becomes one event per line, named by task.
+    Fitted {
+        /// The terminal's width.
+        width: usize,
+    },
+    /// Every task, every event (bookkeeping included), nothing cut.
     Full,
 }
+
+/// The width a [`Detailing::Diagram`] is fitted to.
+pub const DEFAULT_WIDTH: usize = 100;
 
 const RULE: &str = "==================================================================";
 /// Widest a diagram column gets; longer event texts are cut.
 const MAX_COLUMN: usize = 56;
+/// Narrowest a task column is squeezed to before the diagram turns into a
+/// list.
+const MIN_COLUMN: usize = 16;
+/// A run of more than this many rows of one task, none of them marked, is
+/// cut to its first and last few with a count in between.
+const MAX_RUN: usize = 8;
+/// Rows a deadlock or hang diagram keeps (the last ones).
+const MAX_ROWS: usize = 40;
 
 /// Render the report of `finding` in `record`.
 pub fn render(
@@ -55,7 +74,12 @@ pub fn render(
     let _ = writeln!(out);
     out.push_str(&diagram(record, finding, detailing));
     let _ = writeln!(out);
-    out.push_str(&summary(header, finding));
+    let summary = summary(header, finding);
+    match detailing {
+        Detailing::Full => out.push_str(&summary),
+        Detailing::Diagram => out.push_str(&fit_lines(&summary, DEFAULT_WIDTH)),
+        Detailing::Fitted { width } => out.push_str(&fit_lines(&summary, width)),
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "Replay: {}", header.replay);
     out
@@ -105,24 +129,56 @@ fn involved_tasks(record: &ExecutionRecord, finding: &Finding) -> BTreeSet<usize
     names.into_iter().filter_map(by_name).collect()
 }
 
+/// One line of a diagram before layout.
+struct Row<'a> {
+    task: usize,
+    text: String,
+    mark: Option<&'static str>,
+    site: &'a str,
+}
+
+/// The file most sites are in, if naming it once in the column header and
+/// only the line on each row saves room.
+fn common_file(rows: &[Row]) -> Option<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for r in rows {
+        if let Some((file, _)) = r.site.rsplit_once(':') {
+            match counts.iter_mut().find(|(f, _)| *f == file) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((file, 1)),
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(_, n)| n)
+        .filter(|&(_, n)| n > 1)
+        .map(|(f, _)| f.to_string())
+}
+
 fn diagram(record: &ExecutionRecord, finding: &Finding, detailing: Detailing) -> String {
+    let width = match detailing {
+        Detailing::Diagram => Some(DEFAULT_WIDTH),
+        Detailing::Fitted { width } => Some(width),
+        Detailing::Full => None,
+    };
     let marks = marked_events(finding);
     let involved = involved_tasks(record, finding);
     // Bookkeeping is shown only in full traces, unless the finding names it.
     let shown = |i: usize, e: &RenderedEvent| match detailing {
         Detailing::Full => true,
-        Detailing::Diagram => {
+        Detailing::Diagram | Detailing::Fitted { .. } => {
             marks.iter().any(|&(m, _)| m == i)
                 || (!e.minor && e.task != 0 && involved.contains(&e.task))
         }
     };
-    let rows: Vec<(usize, &RenderedEvent)> = record
+    let events: Vec<(usize, &RenderedEvent)> = record
         .events
         .iter()
         .enumerate()
         .filter(|(i, e)| shown(*i, e))
         .collect();
-    let mut columns: Vec<usize> = rows
+    let mut columns: Vec<usize> = events
         .iter()
         .map(|(_, e)| e.task)
         .collect::<BTreeSet<_>>()
@@ -131,31 +187,186 @@ fn diagram(record: &ExecutionRecord, finding: &Finding, detailing: Detailing) ->
     if columns.is_empty() {
         columns = involved.iter().copied().collect();
     }
-    let width = rows
+    let mark_of = |i: usize| marks.iter().find(|&&(m, _)| m == i).map(|&(_, m)| m);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut elided = 0;
+    let mut at = 0;
+    while at < events.len() {
+        // A long run of one task's unmarked events keeps its ends.
+        let task = events[at].1.task;
+        let run = events[at..]
+            .iter()
+            .take_while(|(i, e)| e.task == task && mark_of(*i).is_none())
+            .count();
+        let keep = |k: usize| width.is_none() || run <= MAX_RUN || k < 3 || k + 2 >= run;
+        for (k, (i, e)) in events[at..at + run.max(1)].iter().enumerate() {
+            if keep(k) {
+                rows.push(Row {
+                    task: e.task,
+                    text: e.text.clone(),
+                    mark: mark_of(*i),
+                    site: &e.site,
+                });
+            } else if k == 3 {
+                let n = run - 5;
+                elided += n;
+                rows.push(Row {
+                    task,
+                    text: format!("… {n} more events of {}", record.tasks[task]),
+                    mark: None,
+                    site: "",
+                });
+            }
+        }
+        at += run.max(1);
+    }
+    // A deadlock or hang is about how the tasks ended: of a long history,
+    // its last rows.
+    if width.is_some() && marks.is_empty() && rows.len() > MAX_ROWS {
+        let n = rows.len() - MAX_ROWS;
+        elided += n;
+        rows.drain(..n);
+        rows.insert(
+            0,
+            Row {
+                task: columns[0],
+                text: format!("… {n} earlier events"),
+                mark: None,
+                site: "",
+            },
+        );
+    }
+    let headers: Vec<String> = columns
         .iter()
-        .map(|(_, e)| e.text.chars().count())
-        .chain(columns.iter().map(|&t| record.tasks[t].len() + 7))
+        .enumerate()
+        .map(|(cpu, &t)| format!(" CPU{cpu} ({})", record.tasks[t]))
+        .collect();
+    let mut out = match width {
+        None => columns_layout(&rows, &columns, &headers, None).unwrap_or_default(),
+        Some(w) => columns_layout(&rows, &columns, &headers, Some(w))
+            .unwrap_or_else(|| list_layout(&rows, &columns, record, w)),
+    };
+    let hidden = record.events.len() - events.len();
+    if width.is_some() && hidden + elided > 0 {
+        let _ = writeln!(
+            out,
+            " ({} events of setup, bookkeeping and other tasks not shown; --full shows them)",
+            hidden + elided
+        );
+    }
+    out
+}
+
+/// The diagram as task columns; `None` if the columns cannot fit `width`.
+fn columns_layout(
+    rows: &[Row],
+    columns: &[usize],
+    headers: &[String],
+    width: Option<usize>,
+) -> Option<String> {
+    let natural = columns_layout_with(rows, columns, headers, width, None);
+    let (Some(_), Some(file)) = (width, common_file(rows)) else {
+        return natural;
+    };
+    // Texts cut short to fit, counted by their ellipses.
+    let cuts = |text: &Option<String>| text.as_ref().map(|t| t.matches('…').count());
+    let short = columns_layout_with(rows, columns, headers, width, Some(&file));
+    match (cuts(&natural), cuts(&short)) {
+        (Some(n), Some(s)) if s < n => short,
+        (None, Some(_)) => short,
+        _ => natural,
+    }
+}
+
+/// [`columns_layout`], with the sites in `file` shown by line alone.
+fn columns_layout_with(
+    rows: &[Row],
+    columns: &[usize],
+    headers: &[String],
+    width: Option<usize>,
+    file: Option<&str>,
+) -> Option<String> {
+    let column_of = |task: usize| columns.iter().position(|&t| t == task).unwrap_or(0);
+    let short: Vec<Row> = rows
+        .iter()
+        .map(|r| Row {
+            task: r.task,
+            text: r.text.clone(),
+            mark: r.mark,
+            site: match (file, r.site.rsplit_once(':')) {
+                (Some(f), Some((rf, line))) if f == rf => &r.site[r.site.len() - line.len() - 1..],
+                _ => r.site,
+            },
+        })
+        .collect();
+    let rows = &short[..];
+    let site_width = rows
+        .iter()
+        .map(|r| r.site.chars().count())
         .max()
-        .unwrap_or(20)
-        .min(MAX_COLUMN)
-        + 2;
+        .unwrap_or(0);
+    // Each column as wide as its widest event (and header), capped.
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count() + 1).collect();
+    for r in rows {
+        let c = column_of(r.task);
+        let w = 1 + r.text.chars().count() + r.mark.map_or(0, |m| m.chars().count() + 2) + 2;
+        widths[c] = widths[c].max(w.min(MAX_COLUMN + 3));
+    }
+    if let Some(total) = width {
+        let budget = total.saturating_sub(site_width + 4);
+        // A row's text may run on into the (empty) columns to its right,
+        // so narrow the columns left of the last one first, then all.
+        let last = widths.len().saturating_sub(1);
+        while widths.iter().sum::<usize>() > budget {
+            let (i, &w) = widths
+                .iter()
+                .enumerate()
+                .filter(|&(i, &w)| i < last && w > MAX_COLUMN / 2)
+                .max_by_key(|&(i, w)| (*w, i))
+                .or_else(|| widths.iter().enumerate().max_by_key(|&(i, w)| (*w, i)))?;
+            if w <= MIN_COLUMN {
+                return None;
+            }
+            widths[i] = w - 1;
+        }
+    }
+    let starts: Vec<usize> = widths
+        .iter()
+        .scan(0, |at, w| {
+            let s = *at;
+            *at += w;
+            Some(s)
+        })
+        .collect();
     let mut out = String::new();
     let mut line = String::new();
-    for (cpu, &t) in columns.iter().enumerate() {
-        line.push_str(&pad(&format!(" CPU{cpu} ({})", record.tasks[t]), width + 1));
+    for (c, h) in headers.iter().enumerate() {
+        line.push_str(&pad(h, widths[c]));
     }
-    let _ = writeln!(out, "{}", line.trim_end());
+    let header_line = line.trim_end().to_string();
+    let mut deferred_header = None;
+    match file {
+        // Named once, above the column of lines.
+        Some(f) => deferred_header = Some((header_line, f)),
+        None => {
+            let _ = writeln!(out, "{header_line}");
+        }
+    }
     let lines: Vec<(String, &str)> = rows
         .iter()
-        .map(|(i, e)| {
-            let col = columns.iter().position(|&t| t == e.task).unwrap_or(0);
-            let mut line = " ".repeat(col * (width + 1) + 1);
-            line.push_str(&cut(&e.text, width - 2));
-            if let Some(&(_, mark)) = marks.iter().find(|&&(m, _)| m == *i) {
-                line.push_str("  ");
-                line.push_str(mark);
-            }
-            (line, e.site.as_str())
+        .map(|r| {
+            let c = column_of(r.task);
+            let mark = r.mark.map(|m| format!("  {m}")).unwrap_or_default();
+            let room = match width {
+                // The text may run into the columns to its right (they
+                // are empty on this row), up to the site column.
+                Some(_) => widths[c..].iter().sum::<usize>() - 3 - mark.chars().count(),
+                None => MAX_COLUMN,
+            };
+            let mut line = " ".repeat(starts[c] + 1);
+            line.push_str(&cut(&r.text, room.max(8)));
+            line.push_str(&mark);
+            (line, r.site)
         })
         .collect();
     let total = lines
@@ -163,15 +374,73 @@ fn diagram(record: &ExecutionRecord, finding: &Finding, detailing: Detailing) ->
         .map(|(l, _)| l.chars().count())
         .max()
         .unwrap_or(0);
-    for (line, site) in lines {
-        let _ = writeln!(out, "{}  # {site}", pad(&line, total));
+    if let Some((header_line, f)) = deferred_header {
+        let _ = writeln!(out, " (# lines are in {f} where no file is named)");
+        let _ = writeln!(out, "{header_line}");
     }
-    let hidden = record.events.len() - rows.len();
-    if detailing == Detailing::Diagram && hidden > 0 {
-        let _ = writeln!(
-            out,
-            " ({hidden} events of setup, bookkeeping and other tasks not shown; --full shows them)"
-        );
+    for (line, site) in lines {
+        if site.is_empty() {
+            let _ = writeln!(out, "{line}");
+        } else {
+            let _ = writeln!(out, "{}  # {site}", pad(&line, total));
+        }
+    }
+    Some(out)
+}
+
+/// The diagram as one event per line, for more tasks than fit side by
+/// side: each line names its task.
+fn list_layout(rows: &[Row], columns: &[usize], record: &ExecutionRecord, width: usize) -> String {
+    let names: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(cpu, &t)| format!("CPU{cpu} ({})", record.tasks[t]))
+        .collect();
+    let label = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let site_width = rows
+        .iter()
+        .map(|r| r.site.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    let _ = writeln!(out, " {} tasks, one event per line:", columns.len());
+    for r in rows {
+        let c = columns.iter().position(|&t| t == r.task).unwrap_or(0);
+        let mark = r.mark.map(|m| format!("  {m}")).unwrap_or_default();
+        let room = width.saturating_sub(label + site_width + 8 + mark.chars().count());
+        let text = format!("{}{mark}", cut(&r.text, room.max(8)));
+        let line = format!(" {}  {text}", pad(&names[c], label));
+        if r.site.is_empty() {
+            let _ = writeln!(out, "{line}");
+        } else {
+            let room = width.saturating_sub(site_width + 4);
+            let _ = writeln!(out, "{}  # {}", pad(&line, room), r.site);
+        }
+    }
+    out
+}
+
+/// Wrap every line longer than `width` at spaces, continuing it indented.
+fn fit_lines(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.chars().count() <= width {
+            let _ = writeln!(out, "{line}");
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len() + 4;
+        let mut current = String::new();
+        for word in line.split(' ') {
+            let next = current.chars().count() + 1 + word.chars().count();
+            if !current.trim().is_empty() && next > width {
+                let _ = writeln!(out, "{}", current.trim_end());
+                current = " ".repeat(indent);
+            } else if !current.is_empty() {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        let _ = writeln!(out, "{}", current.trim_end());
     }
     out
 }

@@ -464,6 +464,41 @@ pub(crate) fn schedule_point() {
     let must_switch = with_world(|w| w.live > 1 || w.stop);
     if must_switch {
         shuttle_engine::runtime::thread::switch();
+        unwind_if_stopped();
+    }
+}
+
+/// Whether a fatal finding ended the execution.
+pub(crate) fn stopped() -> bool {
+    with_world(|w| w.stop)
+}
+
+/// Under shuttle, once a fatal finding ended the execution, a task that is
+/// scheduled again unwinds out of the scenario code (caught where the task
+/// and the scenario body start, see [`crate::kernel::spawn_task`]), so that
+/// what its stack holds is dropped. Shuttle leaks the stacks of the tasks of
+/// an execution its scheduler stops, and with them every driver model they
+/// reference: a few hundred bytes per failing execution, without bound over
+/// a long campaign. `resume_unwind` does not run the panic hook, so nothing
+/// is printed. With `panic = "abort"` the engine stops the execution as
+/// before instead.
+pub(crate) fn unwind_if_stopped() {
+    if cfg!(panic = "unwind") && !std::thread::panicking() && stopped() {
+        std::panic::resume_unwind(Box::new(StopExploring));
+    }
+}
+
+/// Run a task's body (or the scenario's) and swallow the unwind of
+/// [`unwind_if_stopped`]; true if the body returned normally. Any other
+/// panic goes on unwinding.
+pub(crate) fn run_unless_stopped(f: impl FnOnce()) -> bool {
+    if stopped() {
+        return false;
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(()) => true,
+        Err(payload) if payload.is::<StopExploring>() => false,
+        Err(payload) => std::panic::resume_unwind(payload),
     }
 }
 

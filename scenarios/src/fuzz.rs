@@ -172,10 +172,7 @@ pub fn import_artifact(path: &Path) -> Result<Option<CorpusEntry>, FuzzError> {
             .map(|n| n.to_string_lossy().into_owned());
         FuzzError::UnknownTarget(name.unwrap_or_default())
     })?;
-    let bytes = fs::read(path).map_err(|source| FuzzError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bytes = harness::corpus::read_capped(path)?;
     import_input(&target, &bytes)
 }
 

@@ -1,6 +1,7 @@
 //! `unplug`: explore device-removal vs ioctl races in the scheme zoo.
 //!
-//! Exit status: 0 clean, 1 a finding, 2 bad input (one line on stderr).
+//! Exit status: 0 clean, 1 a finding, 2 bad input or an unwritable output
+//! (one line on stderr), 130 interrupted before anything was found.
 
 mod cli;
 
@@ -15,7 +16,7 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(status) => status.into(),
         Err(e) => {
-            eprintln!("unplug: error: {}", cli::one_line(&format!("{e:#}")));
+            eprintln!("unplug: error: {}", cli::error_line(&e));
             ExitCode::from(cli::Status::BadInput as u8)
         }
     }

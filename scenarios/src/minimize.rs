@@ -27,6 +27,7 @@
 
 use crate::replay::{reproduces, scheme_of, CorpusEntry, ReplayError};
 use harness::engine::{run_single, Drive, ExecConfig, ScenarioFn};
+use harness::finding::strip_line_numbers;
 
 /// The most executions one minimisation may spend.
 pub const MAX_RUNS: usize = 20_000;
@@ -239,9 +240,21 @@ pub fn minimize(entry: &CorpusEntry) -> Result<CorpusEntry, ReplayError> {
     if !reproduces(entry, &check) {
         return Err(not_reproduced());
     }
+    // The kind and signature come from the replay, not from the file: an
+    // entry whose `finding` field was edited to contradict its signature is
+    // saved as what it really finds, with today's line numbers.
+    let expected = strip_line_numbers(&entry.signature);
+    let found = check
+        .record
+        .findings
+        .iter()
+        .find(|f| f.stable_signature() == expected)
+        .ok_or_else(not_reproduced)?;
     Ok(CorpusEntry {
         explorer: "minimized".into(),
         seed: None,
+        finding: found.kind,
+        signature: found.signature(),
         preemptions: check.record.preemptions,
         choices: best.choices,
         ..entry.clone()

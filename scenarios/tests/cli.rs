@@ -18,13 +18,13 @@ fn assert_bad_input(args: &[&str], mention: &str) {
     let o = unplug(args);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
-    assert_eq!(err.lines().count(), 1, "{args:?}: one line, got: {err}");
+    assert!(!err.trim().is_empty(), "{args:?}: a message");
     assert!(err.contains(mention), "{args:?}: {err}");
     assert!(!err.contains("panicked"), "{args:?}: {err}");
 }
 
 #[test]
-fn bad_input_is_one_line_and_exit_2() {
+fn bad_input_is_a_clear_message_and_exit_2() {
     assert_bad_input(
         &["fuzz", "no-such-scheme"],
         "unknown scheme 'no-such-scheme'",
@@ -33,10 +33,7 @@ fn bad_input_is_one_line_and_exit_2() {
         &["fuzz", "unsynchronized", "--explorer", "dfs"],
         "unknown explorer",
     );
-    assert_bad_input(
-        &["fuzz", "unsynchronized", "--users", "99"],
-        "users must be",
-    );
+    assert_bad_input(&["fuzz", "unsynchronized", "--users", "99"], "1..=12");
     assert_bad_input(
         &["fuzz", "unsynchronized", "--seed", "banana"],
         "not a seed",
@@ -51,6 +48,8 @@ fn bad_input_is_one_line_and_exit_2() {
     );
     assert_bad_input(&["fuzz", "unsynchronized", "--bogus-flag"], "--bogus-flag");
     assert_bad_input(&["replay"], "--scheme and --seed");
+    // Corpus entries and raw schedules are read with a cap.
+    assert_bad_input(&["replay", "/dev/zero"], "larger than");
     assert_bad_input(
         &["replay", "/nonexistent/entry.toml"],
         "/nonexistent/entry.toml",
@@ -59,7 +58,7 @@ fn bad_input_is_one_line_and_exit_2() {
 }
 
 #[test]
-fn corrupt_corpus_files_are_one_line_and_exit_2() {
+fn corrupt_corpus_files_are_a_clear_message_and_exit_2() {
     let dir = std::env::temp_dir().join(format!("unplug-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let good = std::fs::read_to_string(

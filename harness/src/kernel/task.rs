@@ -37,8 +37,9 @@ pub fn spawn_task(name: impl Into<Cow<'static, str>>, f: impl FnOnce() + Send + 
                 // The whole execution runs on one OS thread: no ordering is needed.
                 child_id.store(me, Ordering::Relaxed);
                 world::spawned(me, name, clock);
-                f();
-                world::task_finished();
+                if world::run_unless_stopped(f) {
+                    world::task_finished();
+                }
             });
             Task {
                 id,

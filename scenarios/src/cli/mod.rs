@@ -12,12 +12,25 @@ use clap::{Args, Parser, Subcommand};
 use harness::engine::{ExecConfig, Explorer, DEFAULT_STEP_BUDGET};
 use harness::report::Header;
 use scenarios::{Scheme, Workload};
+use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Deterministic concurrency fuzzing of device removal vs ioctl.
+///
+/// Exit status: 0 nothing found, 1 a finding, 2 bad input (or an output that
+/// cannot be written), 130 interrupted before anything was found.
 #[derive(Parser, Debug)]
-#[command(name = "unplug", version, about, long_about = None)]
+#[command(
+    name = "unplug",
+    version,
+    about,
+    long_about = None,
+    arg_required_else_help = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,8 +61,10 @@ pub enum Status {
     Clean = 0,
     /// At least one finding.
     Finding = 1,
-    /// Bad input.
+    /// Bad input, or an output that cannot be written.
     BadInput = 2,
+    /// Interrupted (SIGINT, SIGTERM) before anything was found.
+    Interrupted = 130,
 }
 
 impl From<Status> for ExitCode {
@@ -71,19 +86,112 @@ pub fn run(cli: Cli) -> Result<Status> {
     }
 }
 
-/// Report a command-line parse error on one line (help and version are not
-/// errors and print as usual).
+/// Report a command-line parse error as clap words it (the missing
+/// argument's name, suggestions for a typo, the valid values); help and
+/// version are not errors and exit 0.
 pub fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
+    let _ = e.print();
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    let text = e.to_string();
-    let first = text.lines().next().unwrap_or("invalid arguments");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("unplug: error: {first} (see `unplug --help`)");
     Status::BadInput.into()
+}
+
+/// An error as one line: the chain of causes joined with `: `, skipping a
+/// cause whose text its parent already quotes (an I/O error wrapped with
+/// its path would otherwise be printed twice).
+pub fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = one_line(&cause.to_string());
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+/// Set by the first SIGINT or SIGTERM once [`catch_interrupts`] ran.
+static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// The flag the first SIGINT/SIGTERM sets: give it to the engine
+/// (`Hooks::cancel`) so a run ends at its next execution boundary.
+pub fn interrupt_flag() -> Arc<AtomicBool> {
+    Arc::clone(INTERRUPTED.get_or_init(|| Arc::new(AtomicBool::new(false))))
+}
+
+/// Whether a SIGINT or SIGTERM arrived.
+pub fn interrupted() -> bool {
+    interrupt_flag().load(Ordering::Relaxed)
+}
+
+/// Handle SIGINT and SIGTERM from now on: the first sets
+/// [`interrupt_flag`] (the command stops at the next execution boundary and
+/// prints what it found so far), a second exits at once with status 130.
+/// Corpus entries are written to a temporary file and renamed, so even that
+/// leaves only whole entries behind.
+pub fn catch_interrupts() -> Result<()> {
+    static SIGNALS: AtomicU8 = AtomicU8::new(0);
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    let flag = interrupt_flag();
+    INSTALLED
+        .get_or_init(|| {
+            ctrlc::set_handler(move || {
+                if SIGNALS.fetch_add(1, Ordering::Relaxed) > 0 {
+                    std::process::exit(Status::Interrupted as i32);
+                }
+                flag.store(true, Ordering::Relaxed);
+            })
+            .map_err(|e| e.to_string())
+        })
+        .clone()
+        .map_err(|e| anyhow::anyhow!("cannot handle Ctrl-C: {e}"))
+}
+
+/// Write `text` and a newline to standard output. `Ok(false)`: the reader
+/// went away (`| head`), and the command should end quietly with the status
+/// of what it found so far. Any other write error (a full disk) is an error.
+pub fn emit(text: &str) -> Result<bool> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(anyhow::Error::new(e).context("writing to standard output")),
+    }
+}
+
+/// The width reports are fitted to: `$COLUMNS`, or 100.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c >= 40)
+        .unwrap_or(100)
+}
+
+/// Wrap `text` at spaces into lines of at most `width` characters (a word
+/// longer than that gets a line of its own).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Fold a multi-line message into one line.
@@ -94,17 +202,17 @@ pub fn one_line(s: &str) -> String {
 /// Workload knobs; each overrides the scheme's default workload.
 #[derive(Args, Debug, Clone, Default)]
 pub struct WorkloadArgs {
-    /// User tasks (each opens a device and issues ioctls).
-    #[arg(long)]
+    /// User tasks, 1-12 (each opens a device and issues ioctls).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scenarios::workload::MAX_USERS as i64))]
     users: Option<u32>,
-    /// Ioctls per open file.
-    #[arg(long)]
+    /// Ioctls per open file, 1-64.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
     ioctls: Option<u32>,
-    /// Devices sharing the scheme's lock or SRCU domain.
-    #[arg(long)]
+    /// Devices sharing the scheme's lock or SRCU domain, 1-4.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scenarios::workload::MAX_DEVICES as i64))]
     devices: Option<u32>,
-    /// Bookkeeping steps in removal before teardown, per device.
-    #[arg(long)]
+    /// Bookkeeping steps in removal before teardown, per device, 0-64.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64))]
     remove_work: Option<u32>,
     /// Let opens race cdev_device_del() (default: removal starts once every user has opened).
     #[arg(long)]
@@ -138,8 +246,9 @@ impl WorkloadArgs {
 /// How reports are drawn.
 #[derive(Args, Debug, Clone, Copy)]
 pub struct ReportArgs {
-    /// Draw every event of every task in reports (default: only the tasks
-    /// and events the finding involves).
+    /// Draw every event of every task in reports, nothing cut (default:
+    /// only the tasks and events the finding involves, long runs of one
+    /// task's events elided, fitted to $COLUMNS or 100 columns).
     #[arg(long)]
     full: bool,
 }
@@ -150,7 +259,9 @@ impl ReportArgs {
         if self.full {
             harness::report::Detailing::Full
         } else {
-            harness::report::Detailing::Diagram
+            harness::report::Detailing::Fitted {
+                width: terminal_width(),
+            }
         }
     }
 }
@@ -158,15 +269,26 @@ impl ReportArgs {
 /// Per-execution flags.
 #[derive(Args, Debug, Clone)]
 pub struct ExecArgs {
-    /// Scheduling decisions per execution before it is reported as a hang.
-    #[arg(long, default_value_t = DEFAULT_STEP_BUDGET)]
+    /// Scheduling decisions per execution before it is reported as a hang,
+    /// 1-10000000.
+    #[arg(long, default_value_t = DEFAULT_STEP_BUDGET,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_STEP_BUDGET))]
     step_budget: u64,
     /// Turn off happens-before data-race detection.
     #[arg(long)]
     no_race_detection: bool,
 }
 
+/// The largest `--step-budget`: a schedule that long is ten times the
+/// default corpus-entry size cap, so nothing longer could be saved anyway.
+pub const MAX_STEP_BUDGET: u64 = 10_000_000;
+
 impl ExecArgs {
+    /// The step budget asked for.
+    pub fn step_budget(&self) -> u64 {
+        self.step_budget
+    }
+
     /// The engine settings.
     pub fn config(&self) -> Result<ExecConfig> {
         if self.step_budget == 0 {
@@ -196,10 +318,34 @@ pub fn scheme(name: &str) -> Result<&'static Scheme> {
     match scenarios::find(name) {
         Some(s) => Ok(s),
         None => {
-            let names: Vec<&str> = scenarios::registry().map(|s| s.name).collect();
-            bail!("unknown scheme '{name}' (known: {})", names.join(", "))
+            let closest = scenarios::registry()
+                .map(|s| (edit_distance(name, s.name), s.name))
+                .min()
+                .filter(|&(d, _)| d <= 3 || name.len() >= 4 && d <= name.len() / 2);
+            match closest {
+                Some((_, near)) => bail!(
+                    "unknown scheme '{name}'; did you mean '{near}'? (`unplug list` lists them)"
+                ),
+                None => bail!("unknown scheme '{name}' (`unplug list` lists them)"),
+            }
         }
     }
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 /// Parse an explorer name.
@@ -219,9 +365,13 @@ pub fn parse_seed(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("'{s}' is not a seed (a decimal or 0x-prefixed hex u64)"))
 }
 
-/// Parse a duration: `90`, `90s`, `500ms`, `2m`.
+/// The longest duration a flag takes.
+pub const MAX_DURATION: Duration = Duration::from_secs(1000 * 3600);
+
+/// Parse a duration: `90`, `90s`, `500ms`, `2m`, `1h`; more than 0, at most
+/// 1000h.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("'{s}' is not a duration (e.g. 30s, 500ms, 2m)");
+    let bad = || format!("'{s}' is not a duration (e.g. 30s, 500ms, 2m; at most 1000h)");
     let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(i) => s.split_at(i),
         None => (s, "s"),
@@ -234,10 +384,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(bad()),
     };
-    if !secs.is_finite() || secs <= 0.0 {
+    if !secs.is_finite() || secs <= 0.0 || secs > MAX_DURATION.as_secs_f64() {
         return Err(bad());
     }
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| bad())
 }
 
 /// The memory model the shuttle explorers' verdicts hold under.

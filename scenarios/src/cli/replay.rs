@@ -1,11 +1,13 @@
 //! `unplug replay`: a corpus entry, a fuzz artifact, or scheme + explorer + seed.
 
 use super::{
-    explorer, parse_seed, scheme, seed_header, ExecArgs, ReportArgs, Status, WorkloadArgs, SC_MODEL,
+    emit, explorer, parse_seed, scheme, seed_header, ExecArgs, ReportArgs, Status, WorkloadArgs,
+    SC_MODEL,
 };
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use harness::engine::{run_single, Drive, ExecutionRecord};
+use harness::finding::Detail;
 use harness::report::{render_execution, Header};
 use scenarios::fuzz::{artifact_target, run_input};
 use scenarios::replay::{reproduces, scheme_of, CorpusEntry};
@@ -15,7 +17,8 @@ use std::path::{Path, PathBuf};
 /// Arguments of `unplug replay`.
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
-    /// A corpus entry (`.toml`) or a fuzz artifact (`fuzz/artifacts/<target>/crash-…`).
+    /// A corpus entry (`.toml`) or a fuzz artifact (`fuzz/artifacts/<target>/crash-…`);
+    /// either at most 1 MiB.
     file: Option<PathBuf>,
     /// The scheme (with --seed, or for an artifact outside fuzz/artifacts/).
     #[arg(long)]
@@ -64,7 +67,17 @@ pub fn run(args: ReplayArgs) -> Result<Status> {
         eprintln!("unplug: the execution found nothing");
         return Ok(Status::Clean);
     }
-    println!("{}", render_execution(&header, &record, detailing));
+    emit(&render_execution(&header, &record, detailing))?;
+    let budget = args.exec.step_budget();
+    if record
+        .findings
+        .iter()
+        .any(|f| matches!(f.detail, Detail::Hang { steps, .. } if steps > budget))
+    {
+        eprintln!(
+            "unplug: no progress within {budget} steps; raise --step-budget if the workload is large"
+        );
+    }
     Ok(Status::Finding)
 }
 
@@ -109,7 +122,7 @@ fn replay_entry(path: &Path, exec: &ExecArgs) -> Result<(Header, ExecutionRecord
 /// comes from the artifact's directory (`fuzz/artifacts/<target>/…`), or
 /// from `--scheme` and the workload flags.
 fn replay_artifact(path: &Path, args: &ReplayArgs) -> Result<(Header, ExecutionRecord)> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let bytes = harness::corpus::read_capped(path)?;
     let target = match &args.scheme {
         Some(name) => {
             let scheme = scheme(name)?;
