@@ -3,6 +3,8 @@
 //! One file per primitive.
 
 pub mod atomic;
+pub mod barrier;
+pub mod bug;
 pub mod cdev;
 pub mod completion;
 pub mod device;
@@ -13,10 +15,15 @@ pub mod percpu_ref;
 pub mod rcu;
 pub mod refcount;
 pub mod rwsem;
+pub mod spinlock;
 pub mod srcu;
 pub mod task;
 
 pub use atomic::{atomic_dec, atomic_inc, atomic_read, Atomic};
+pub use barrier::{
+    smp_mb__after_atomic, smp_mb__after_spinlock, smp_mb__before_atomic, smp_rmb, smp_wmb,
+};
+pub use bug::{litmus_exists, BUG_ON, WARN_ON};
 pub use cdev::{cdev_device_add, cdev_device_del, chrdev_open, Cdev, ENXIO};
 pub use completion::{complete, complete_all, wait_for_completion, Completion};
 pub use device::{
@@ -27,8 +34,11 @@ pub use memory::{kfree, kzalloc, Object, Plain};
 pub use mutex::{mutex_lock, mutex_unlock, Mutex};
 pub use once::{smp_load_acquire, smp_mb, smp_store_release, READ_ONCE, WRITE_ONCE};
 pub use percpu_ref::{percpu_ref_kill, percpu_ref_put, percpu_ref_tryget_live, PercpuRef};
-pub use rcu::{rcu_assign_pointer, srcu_dereference};
+pub use rcu::{
+    rcu_assign_pointer, rcu_dereference, rcu_read_lock, rcu_read_unlock, srcu_dereference,
+};
 pub use refcount::{kref_get, kref_get_unless_zero, kref_put, Kref};
 pub use rwsem::{down_read, down_write, up_read, up_write, RwSemaphore};
+pub use spinlock::{spin_lock, spin_unlock, Spinlock};
 pub use srcu::{srcu_read_lock, srcu_read_unlock, synchronize_srcu, SrcuStruct};
 pub use task::{cond_resched, cpu_relax, spawn_task, Task};
