@@ -446,7 +446,11 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
     let t = &mut w.tasks[id];
     t.name = name;
     t.clock = clock;
+    // What a relaxed store publishes before the task's first fence: its
+    // parent's history (which happens-before the task anyway), not the
+    // task's own accesses — so the task's clock moves on past it.
     t.fence_release = clock;
+    t.clock.tick(id);
     t.unlocked = false;
     t.finished = false;
     w.live += 1;
