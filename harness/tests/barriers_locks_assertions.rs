@@ -6,9 +6,9 @@ use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, Scenario
 use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
 use harness::finding::{AssertionKind, Detail, FindingKind};
 use harness::kernel::{
-    kfree, kzalloc, rcu_assign_pointer, rcu_dereference, rcu_read_lock, rcu_read_unlock,
-    smp_rmb, smp_wmb, spawn_task, spin_lock, spin_unlock, Plain, Spinlock, BUG_ON, READ_ONCE,
-    WARN_ON, WRITE_ONCE,
+    kfree, kzalloc, rcu_assign_pointer, rcu_dereference, rcu_read_lock, rcu_read_unlock, smp_rmb,
+    smp_wmb, spawn_task, spin_lock, spin_unlock, Plain, Spinlock, BUG_ON, READ_ONCE, WARN_ON,
+    WRITE_ONCE,
 };
 use harness::report::{render, Detailing, Header};
 use std::sync::Arc;
@@ -40,7 +40,11 @@ fn shuttle_run(scenario: &ScenarioFn) -> harness::engine::RunStats {
 
 fn both(scenario: ScenarioFn, expected: Option<FindingKind>, what: &str) {
     assert_eq!(loom_verdict(&scenario), expected, "loom: {what}");
-    assert_eq!(shuttle_run(&scenario).verdict(), expected, "shuttle: {what}");
+    assert_eq!(
+        shuttle_run(&scenario).verdict(),
+        expected,
+        "shuttle: {what}"
+    );
 }
 
 /// Plain data published by a `WRITE_ONCE` flag, with or without the
@@ -110,7 +114,11 @@ fn unlocking_a_spinlock_not_held_is_an_invariant_failure() {
         let l = Spinlock::new("l", None);
         spin_unlock(&l);
     });
-    both(s, Some(FindingKind::Invariant), "spin_unlock without spin_lock");
+    both(
+        s,
+        Some(FindingKind::Invariant),
+        "spin_unlock without spin_lock",
+    );
 }
 
 #[test]
@@ -132,7 +140,11 @@ fn rcu_dereference_orders_the_initialisation_of_what_it_points_to() {
             });
             let r = spawn_task("reader", move || {
                 rcu_read_lock();
-                let seen = if rcu { rcu_dereference(&p) } else { READ_ONCE(&p) };
+                let seen = if rcu {
+                    rcu_dereference(&p)
+                } else {
+                    READ_ONCE(&p)
+                };
                 if let Some(obj) = seen {
                     obj.read();
                 }
@@ -181,7 +193,11 @@ fn an_assertion_report_names_the_kernel_splat_and_the_site() {
         panic!("an assertion, got {finding:?}");
     };
     assert_eq!(*kind, AssertionKind::Bug);
-    assert!(at.site.starts_with("barriers_locks_assertions.rs:"), "{}", at.site);
+    assert!(
+        at.site.starts_with("barriers_locks_assertions.rs:"),
+        "{}",
+        at.site
+    );
     let header = Header {
         scheme: "probe".into(),
         workload: String::new(),
@@ -189,6 +205,9 @@ fn an_assertion_report_names_the_kernel_splat_and_the_site() {
         model: "sequential consistency".into(),
     };
     let text = render(&header, record, finding, Detailing::Full);
-    assert!(text.contains(&format!("kernel BUG at {}!", at.site)), "{text}");
+    assert!(
+        text.contains(&format!("kernel BUG at {}!", at.site)),
+        "{text}"
+    );
     assert_eq!(finding.kind.name(), "assertion");
 }

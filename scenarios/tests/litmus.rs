@@ -94,7 +94,12 @@ fn the_command_prints_the_table_in_markdown() {
         .output()
         .expect("the binary runs");
     let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.starts_with("| test | LKMM | SC explorers | loom (C11) | agree? | note |"));
     assert_eq!(
         out.lines().count(),
@@ -102,7 +107,9 @@ fn the_command_prints_the_table_in_markdown() {
         "a header, a rule and one row per test"
     );
     assert!(out.contains("| `LB+poonceonces` | Sometimes | not explorable by this backend | not explorable by this backend | n/a |"));
-    assert!(out.contains("| `SB+mbonceonces` | Never | not explorable by this backend | Never | yes |"));
+    assert!(
+        out.contains("| `SB+mbonceonces` | Never | not explorable by this backend | Never | yes |")
+    );
 
     let one = Command::new(env!("CARGO_BIN_EXE_unplug"))
         .args(["litmus", "no-such-test"])

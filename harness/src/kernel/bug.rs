@@ -21,7 +21,13 @@ use crate::world::step;
 /// caller's line.
 #[track_caller]
 pub fn BUG_ON(cond: bool) {
-    check(AssertionKind::Bug, "BUG_ON", cond, String::new(), String::new());
+    check(
+        AssertionKind::Bug,
+        "BUG_ON",
+        cond,
+        String::new(),
+        String::new(),
+    );
 }
 
 /// `WARN_ON(cond)`: if `cond` holds, an assertion finding at the caller's

@@ -4,7 +4,9 @@
 use super::{parse_seed, Status};
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use scenarios::litmus::run::{render_markdown, render_text, run as run_test, Agreement, LitmusBudget};
+use scenarios::litmus::run::{
+    render_markdown, render_text, run as run_test, Agreement, LitmusBudget,
+};
 use scenarios::litmus::{self, Litmus};
 
 /// How the table is printed.
@@ -50,7 +52,11 @@ pub fn run(a: LitmusArgs) -> Result<Status> {
             Some(t) => vec![t],
             None => {
                 let names: Vec<&str> = litmus::ALL.iter().map(|t| t.name()).collect();
-                bail!("unknown litmus test '{}' (known: {})", a.name, names.join(", "))
+                bail!(
+                    "unknown litmus test '{}' (known: {})",
+                    a.name,
+                    names.join(", ")
+                )
             }
         }
     };

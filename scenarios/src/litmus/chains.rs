@@ -52,7 +52,14 @@ fn s_pattern(clause: &'static str, ordered: bool) {
     });
     let r1 = r.clone();
     let p1 = spawn_task("P1", move || {
-        r1.set(0, if ordered { smp_load_acquire(&y) } else { READ_ONCE(&y) });
+        r1.set(
+            0,
+            if ordered {
+                smp_load_acquire(&y)
+            } else {
+                READ_ONCE(&y)
+            },
+        );
         WRITE_ONCE(&x, 1);
     });
     p0.join();
@@ -397,7 +404,12 @@ fn iriw(clause: &'static str, mb: bool) {
     let v = [r.get(0), r.get(1), r.get(2), r.get(3)];
     exists(
         clause,
-        &[("1:r0", v[0]), ("1:r1", v[1]), ("3:r0", v[2]), ("3:r1", v[3])],
+        &[
+            ("1:r0", v[0]),
+            ("1:r1", v[1]),
+            ("3:r0", v[2]),
+            ("3:r1", v[3]),
+        ],
         v == [1, 0, 1, 0],
     );
 }

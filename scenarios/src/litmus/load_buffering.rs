@@ -172,7 +172,11 @@ fn dep_plain() {
     p0.join();
     p1.join();
     let (fx, fy) = (READ_ONCE(&x), READ_ONCE(&y));
-    exists(DEP_PLAIN.exists, &[("x", fx), ("y", fy)], fx == 1 && fy == 1);
+    exists(
+        DEP_PLAIN.exists,
+        &[("x", fx), ("y", fy)],
+        fx == 1 && fy == 1,
+    );
 }
 
 /// The LB clause: both named registers read 1.

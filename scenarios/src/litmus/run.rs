@@ -210,9 +210,8 @@ fn agree(test: &Litmus, sc: &Outcome, loom: &Outcome) -> Agreement {
             "a divergence is declared but the backends agree with LKMM: {reason}"
         )),
         (None, None) => {
-            let explorable = sc.reached()
-                || loom.reached()
-                || matches!(loom, Outcome::NotReached { .. });
+            let explorable =
+                sc.reached() || loom.reached() || matches!(loom, Outcome::NotReached { .. });
             if explorable {
                 Agreement::Agree
             } else {
