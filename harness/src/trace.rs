@@ -109,7 +109,9 @@ pub fn event_text(
         ("READ_ONCE" | "srcu_dereference" | "rcu_dereference", false) => {
             format!("{op}({target}) == {v}")
         }
-        ("smp_load_acquire" | "atomic_read", false) => format!("{op}(&{target}) == {v}"),
+        ("smp_load_acquire" | "atomic_read" | "atomic_inc_return", false) => {
+            format!("{op}(&{target}) == {v}")
+        }
         ("WRITE_ONCE" | "rcu_assign_pointer", false) => format!("{op}({target}, {v})"),
         ("smp_store_release", false) => format!("{op}(&{target}, {v})"),
         _ => {

@@ -73,7 +73,7 @@ pub fn smp_mb__after_spinlock() {
 }
 
 #[track_caller]
-fn full_barrier(op: &'static str) {
+pub(crate) fn full_barrier(op: &'static str) {
     step(|cx| {
         cx.record_minor(op, Target::None, None);
         cx.loom_fence(MemOrder::SeqCst);

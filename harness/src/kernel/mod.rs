@@ -19,7 +19,7 @@ pub mod spinlock;
 pub mod srcu;
 pub mod task;
 
-pub use atomic::{atomic_dec, atomic_inc, atomic_read, Atomic};
+pub use atomic::{atomic_dec, atomic_inc, atomic_inc_return, atomic_read, atomic_set, Atomic};
 pub use barrier::{
     smp_mb__after_atomic, smp_mb__after_spinlock, smp_mb__before_atomic, smp_rmb, smp_wmb,
 };
