@@ -114,6 +114,9 @@ pub fn event_text(
         }
         ("WRITE_ONCE" | "rcu_assign_pointer", false) => format!("{op}({target}, {v})"),
         ("smp_store_release", false) => format!("{op}(&{target}, {v})"),
+        _ if op.starts_with("xchg") || op.starts_with("cmpxchg") => {
+            format!("{op}(&{target})  [{target} == {v}]")
+        }
         _ => {
             // "synchronize_srcu: flip" → "synchronize_srcu(&ss): flip"
             let (head, tail) = op

@@ -1,10 +1,15 @@
 //! The primitives the litmus suite added, on both backends: `smp_wmb()` /
-//! `smp_rmb()`, spinlocks, `rcu_dereference()`, and scenario assertions
-//! (`BUG_ON`, `WARN_ON`) as findings with their own report.
+//! `smp_rmb()`, spinlocks, `rcu_dereference()`, `xchg()`/`cmpxchg()` and
+//! their variants, and scenario assertions (`BUG_ON`, `WARN_ON`) as
+//! findings with their own report.
 
 use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy};
 use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
 use harness::finding::{AssertionKind, Detail, FindingKind};
+use harness::kernel::{
+    atomic_add_unless, atomic_read, cmpxchg, smp_mb__after_atomic, xchg, xchg_acquire,
+    xchg_relaxed, xchg_release, Atomic,
+};
 use harness::kernel::{
     kfree, kzalloc, rcu_assign_pointer, rcu_dereference, rcu_read_lock, rcu_read_unlock, smp_rmb,
     smp_wmb, spawn_task, spin_lock, spin_unlock, Plain, Spinlock, BUG_ON, READ_ONCE, WARN_ON,
@@ -210,4 +215,85 @@ fn an_assertion_report_names_the_kernel_splat_and_the_site() {
         "{text}"
     );
     assert_eq!(finding.kind.name(), "assertion");
+}
+
+/// Plain data handed over through a flag set and taken with exchanges of
+/// the given orderings.
+fn handoff(set: fn(&Plain<i64>), take: fn(&Plain<i64>) -> i64) -> ScenarioFn {
+    Arc::new(move || {
+        let data = Plain::new("data", None, 0i64);
+        let flag = Plain::new("flag", None, 0i64);
+        let a = spawn_task("a", move || {
+            data.write(1);
+            set(&flag);
+        });
+        let b = spawn_task("b", move || {
+            if take(&flag) == 1 {
+                data.read();
+            }
+        });
+        a.join();
+        b.join();
+    })
+}
+
+#[test]
+fn xchg_orders_by_its_suffix() {
+    both(
+        handoff(|f| drop(xchg_release(f, 1)), |f| xchg_acquire(f, 2)),
+        CLEAN,
+        "release / acquire",
+    );
+    both(
+        handoff(|f| drop(xchg(f, 1)), |f| xchg(f, 2)),
+        CLEAN,
+        "fully ordered",
+    );
+    both(
+        handoff(|f| drop(xchg_relaxed(f, 1)), |f| xchg_relaxed(f, 2)),
+        RACE,
+        "relaxed",
+    );
+    both(
+        handoff(|f| drop(xchg_release(f, 1)), |f| xchg_relaxed(f, 2)),
+        RACE,
+        "release, then relaxed",
+    );
+}
+
+#[test]
+fn a_failed_cmpxchg_orders_nothing_unless_followed_by_smp_mb_after_atomic() {
+    // a's cmpxchg(flag, 0, 1) succeeds (fully ordered); b's cmpxchg(flag,
+    // 0, 5) fails when it reads a's 1.
+    both(
+        handoff(|f| drop(cmpxchg(f, 0, 1)), |f| cmpxchg(f, 0, 5)),
+        RACE,
+        "failed cmpxchg alone",
+    );
+    both(
+        handoff(
+            |f| drop(cmpxchg(f, 0, 1)),
+            |f| {
+                let v = cmpxchg(f, 0, 5);
+                smp_mb__after_atomic();
+                v
+            },
+        ),
+        CLEAN,
+        "failed cmpxchg + smp_mb__after_atomic()",
+    );
+}
+
+#[test]
+fn atomic_add_unless_adds_unless_it_sees_the_limit() {
+    let s: ScenarioFn = Arc::new(|| {
+        let v = Atomic::new("v", None, 1);
+        let t = spawn_task("t", move || {
+            assert!(atomic_add_unless(&v, 1, 0));
+        });
+        t.join();
+        BUG_ON(atomic_read(&v) != 2);
+        assert!(!atomic_add_unless(&Atomic::new("w", None, 0), 1, 0));
+    });
+    both(s, CLEAN, "add unless 0");
 }

@@ -75,6 +75,25 @@ pub fn atomic_inc_return(v: &Atomic) -> i64 {
     old + 1
 }
 
+/// `atomic_add_unless(&v, a, u)`: add `a` unless the counter is `u`;
+/// whether it added. The kernel's generic version is this loop: read, then
+/// `atomic_try_cmpxchg()` (fully ordered on success) until it succeeds or
+/// sees `u`.
+#[track_caller]
+pub fn atomic_add_unless(v: &Atomic, a: i64, u: i64) -> bool {
+    let mut c = atomic_read(v);
+    loop {
+        if c == u {
+            return false;
+        }
+        let seen = super::cmpxchg::cmpxchg(&v.cell, c, c + a);
+        if seen == c {
+            return true;
+        }
+        c = seen;
+    }
+}
+
 #[track_caller]
 fn rmw(v: &Atomic, op: &'static str, delta: i64) {
     cell_access(v.cell.id, op, Ordering::Relaxed, Action::Add(delta as u64));

@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod barrier;
 pub mod bug;
 pub mod cdev;
+pub mod cmpxchg;
 pub mod completion;
 pub mod device;
 pub mod memory;
@@ -19,12 +20,18 @@ pub mod spinlock;
 pub mod srcu;
 pub mod task;
 
-pub use atomic::{atomic_dec, atomic_inc, atomic_inc_return, atomic_read, atomic_set, Atomic};
+pub use atomic::{
+    atomic_add_unless, atomic_dec, atomic_inc, atomic_inc_return, atomic_read, atomic_set, Atomic,
+};
 pub use barrier::{
     smp_mb__after_atomic, smp_mb__after_spinlock, smp_mb__before_atomic, smp_rmb, smp_wmb,
 };
 pub use bug::{litmus_exists, BUG_ON, WARN_ON};
 pub use cdev::{cdev_device_add, cdev_device_del, chrdev_open, Cdev, ENXIO};
+pub use cmpxchg::{
+    cmpxchg, cmpxchg_acquire, cmpxchg_relaxed, cmpxchg_release, xchg, xchg_acquire, xchg_relaxed,
+    xchg_release,
+};
 pub use completion::{complete, complete_all, wait_for_completion, Completion};
 pub use device::{
     device_initialize, device_is_registered, device_release_driver, devm_kzalloc, get_device,

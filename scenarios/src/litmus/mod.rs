@@ -101,9 +101,7 @@ impl Litmus {
         self
     }
 
-    /// A declared disagreement, explained. (None today: the suite agrees
-    /// with LKMM on every test a backend can explore.)
-    #[allow(dead_code)]
+    /// A declared disagreement, explained.
     const fn diverges(mut self, reason: &'static str) -> Self {
         self.divergence = Some(reason);
         self
@@ -186,6 +184,11 @@ pub static ALL: &[Litmus] = &[
     chains::IRIW_PO,
     chains::IRIW_MB,
     atomics_and_locking::ATOMIC_RMW_MB_AFTER_ATOMIC,
+    atomics_and_locking::ATOMIC_RMW_VS_SET,
+    atomics_and_locking::CMPXCHG_FAIL_ORDERED_1,
+    atomics_and_locking::CMPXCHG_FAIL_UNORDERED_1,
+    atomics_and_locking::CMPXCHG_FAIL_ORDERED_2,
+    atomics_and_locking::CMPXCHG_FAIL_UNORDERED_2,
     atomics_and_locking::DCL_BROKEN,
     atomics_and_locking::DCL_FIXED,
     atomics_and_locking::RM_FIXED,
@@ -201,14 +204,6 @@ pub static SKIPPED: &[(&str, &str)] = &[
     (
         "MP+polockonce+poacquiresilsil",
         "uses spin_is_locked() (see above)",
-    ),
-    (
-        "cmpxchg-fail-ordered-1, cmpxchg-fail-ordered-2, cmpxchg-fail-unordered-1, cmpxchg-fail-unordered-2",
-        "Documentation/litmus-tests/atomic/: use cmpxchg(), which the model does not have",
-    ),
-    (
-        "Atomic-RMW-ops-are-atomic-WRT-atomic_set",
-        "Documentation/litmus-tests/atomic/: uses atomic_add_unless()",
     ),
     (
         "RM-broken",
