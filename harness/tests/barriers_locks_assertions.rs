@@ -240,22 +240,42 @@ fn handoff(set: fn(&Plain<i64>), take: fn(&Plain<i64>) -> i64) -> ScenarioFn {
 #[test]
 fn xchg_orders_by_its_suffix() {
     both(
-        handoff(|f| drop(xchg_release(f, 1)), |f| xchg_acquire(f, 2)),
+        handoff(
+            |f| {
+                xchg_release(f, 1);
+            },
+            |f| xchg_acquire(f, 2),
+        ),
         CLEAN,
         "release / acquire",
     );
     both(
-        handoff(|f| drop(xchg(f, 1)), |f| xchg(f, 2)),
+        handoff(
+            |f| {
+                xchg(f, 1);
+            },
+            |f| xchg(f, 2),
+        ),
         CLEAN,
         "fully ordered",
     );
     both(
-        handoff(|f| drop(xchg_relaxed(f, 1)), |f| xchg_relaxed(f, 2)),
+        handoff(
+            |f| {
+                xchg_relaxed(f, 1);
+            },
+            |f| xchg_relaxed(f, 2),
+        ),
         RACE,
         "relaxed",
     );
     both(
-        handoff(|f| drop(xchg_release(f, 1)), |f| xchg_relaxed(f, 2)),
+        handoff(
+            |f| {
+                xchg_release(f, 1);
+            },
+            |f| xchg_relaxed(f, 2),
+        ),
         RACE,
         "release, then relaxed",
     );
@@ -266,13 +286,20 @@ fn a_failed_cmpxchg_orders_nothing_unless_followed_by_smp_mb_after_atomic() {
     // a's cmpxchg(flag, 0, 1) succeeds (fully ordered); b's cmpxchg(flag,
     // 0, 5) fails when it reads a's 1.
     both(
-        handoff(|f| drop(cmpxchg(f, 0, 1)), |f| cmpxchg(f, 0, 5)),
+        handoff(
+            |f| {
+                cmpxchg(f, 0, 1);
+            },
+            |f| cmpxchg(f, 0, 5),
+        ),
         RACE,
         "failed cmpxchg alone",
     );
     both(
         handoff(
-            |f| drop(cmpxchg(f, 0, 1)),
+            |f| {
+                cmpxchg(f, 0, 1);
+            },
             |f| {
                 let v = cmpxchg(f, 0, 5);
                 smp_mb__after_atomic();
