@@ -60,6 +60,14 @@ fn the_model_agrees_with_lkmm_on_every_translated_litmus_test() {
             assert!(scenarios::litmus::run::note(r).contains(reason), "{name}");
         }
     }
+    // The README's table is this one, as `unplug litmus all --format md`
+    // prints it.
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("the README is readable");
+    assert!(
+        readme.contains(&scenarios::litmus::run::render_markdown(&rows)),
+        "README.md's conformance table is stale: regenerate it with `unplug litmus all --format md`"
+    );
     // The suite exercises both sides: outcomes loom reaches, and outcomes
     // it can and does rule out.
     assert!(rows.iter().filter(|r| r.loom.reached()).count() >= 8);
