@@ -275,7 +275,7 @@ impl Finding {
                     AssertionKind::Warn => "WARN_ON",
                     AssertionKind::Exists => "exists",
                 };
-                let mut s = format!("{what}");
+                let mut s = what.to_string();
                 if !condition.is_empty() {
                     s.push_str(&format!(" {condition}"));
                 }
