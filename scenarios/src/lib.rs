@@ -18,6 +18,7 @@ pub mod probes;
 pub mod replay;
 pub mod schemes;
 pub mod shard;
+pub mod verdict;
 pub mod verify;
 pub mod workload;
 

@@ -35,6 +35,32 @@ pub struct Expected {
     pub sc: Option<FindingKind>,
     /// Under the C11 memory model (the loom backend).
     pub c11: Option<FindingKind>,
+    /// The object the expected finding is about, without its device's
+    /// prefix (`cxlm` matches `mem0.cxlm` and `mem1.cxlm`): the freed object
+    /// of a use-after-removal, the cell of a data race, a lock a deadlocked
+    /// task waits on. `None` accepts any object.
+    pub object: Option<&'static str>,
+    /// The source file of the bad access, where it matters (`file.rs`, or
+    /// `file.rs:LINE`). `None` accepts any site.
+    pub site: Option<&'static str>,
+}
+
+impl Expected {
+    /// The same expectation, about `object`.
+    pub const fn on(self, object: &'static str) -> Expected {
+        Expected {
+            object: Some(object),
+            ..self
+        }
+    }
+
+    /// The same expectation, with the bad access at `site`.
+    pub const fn at(self, site: &'static str) -> Expected {
+        Expected {
+            site: Some(site),
+            ..self
+        }
+    }
 }
 
 /// A scheme of the zoo.
@@ -103,7 +129,12 @@ pub const DEFAULT_WORKLOAD: Workload = Workload {
 };
 
 const fn expect(sc: Option<FindingKind>, c11: Option<FindingKind>) -> Expected {
-    Expected { sc, c11 }
+    Expected {
+        sc,
+        c11,
+        object: None,
+        site: None,
+    }
 }
 
 const UAF: Option<FindingKind> = Some(FindingKind::UseAfterRemoval);
@@ -116,7 +147,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "unsynchronized",
         summary: "ioctl uses driver data with no liveness check; removal frees it",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(unsynchronized::probe),
@@ -124,7 +155,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "srcu-plain-flag",
         summary: "ioctl tests device_is_registered() (plain bool) under srcu_read_lock; removal synchronize_srcu()",
-        expected: expect(RACE, RACE),
+        expected: expect(RACE, RACE).on("kobj.state_in_sysfs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(srcu_plain_flag::probe),
@@ -132,7 +163,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "bool-then-lock-cycle",
         summary: "plain registered flag under down_read; removal cdev_device_del(); down_write(); up_write()",
-        expected: expect(RACE, RACE),
+        expected: expect(RACE, RACE).on("kobj.state_in_sysfs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(bool_then_lock_cycle::probe),
@@ -164,7 +195,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "lock-cycle-before-clear",
         summary: "down_write(); up_write(); then clear the pointer and free",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm").at("lock_cycle_before_clear.rs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(lock_cycle_before_clear::probe),
@@ -172,7 +203,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "srcu-no-synchronize",
         summary: "SRCU readers, but removal frees without synchronize_srcu()",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(srcu_no_synchronize::probe),
@@ -180,7 +211,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "synchronize-before-clear",
         summary: "synchronize_srcu() before rcu_assign_pointer(p, NULL), then free",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(synchronize_before_clear::probe),
@@ -188,7 +219,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "check-outside-lock",
         summary: "TOCTOU: pointer tested with READ_ONCE before down_read()",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm").at("check_outside_lock.rs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(check_outside_lock::probe),
@@ -196,7 +227,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "srcu-single-drain",
         summary: "broken SRCU that drains only the old index; two devices share the domain, both removed",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: Workload {
             devices: 2,
             ..DEFAULT_WORKLOAD
@@ -209,7 +240,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "nested-down-read",
         summary: "ioctl helper re-takes down_read() while removal's writer is queued",
-        expected: expect(DEADLOCK, DEADLOCK),
+        expected: expect(DEADLOCK, DEADLOCK).on("cxl_memdev_rwsem"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(nested_down_read::probe),
@@ -217,7 +248,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "synchronize-under-mutex",
         summary: "removal holds a mutex across synchronize_srcu(); ioctl takes it in its read section",
-        expected: expect(DEADLOCK, DEADLOCK),
+        expected: expect(DEADLOCK, DEADLOCK).on("cxlm_mbox_mutex"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(synchronize_under_mutex::probe),
@@ -225,7 +256,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "percpu-ref-no-devref",
         summary: "pre-fix CXL: percpu_ref gate, but open files hold no device reference",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlmd"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(percpu_ref_no_devref::probe),
@@ -233,7 +264,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "counter-flag-no-barrier",
         summary: "inc counter; test flag vs clear flag; wait counter==0 — relaxed, no smp_mb()",
-        expected: expect(CLEAN, UAF),
+        expected: expect(CLEAN, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(counter_flag_no_barrier::probe),
