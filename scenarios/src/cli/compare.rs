@@ -422,7 +422,7 @@ fn print_table(
         })
         .collect();
     let n = head.len();
-    let mut widths: Vec<usize> = (0..n)
+    let widths: Vec<usize> = (0..n)
         .map(|i| {
             body.iter()
                 .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
@@ -445,19 +445,28 @@ fn print_table(
         println!();
     } else {
         // The verdict column takes what the table leaves of the width and
-        // wraps onto continuation lines.
+        // wraps onto continuation lines; when too little is left, each
+        // verdict goes on its own line under its row.
         let used: usize = widths[..n - 1].iter().map(|w| w + 2).sum();
-        widths[n - 1] = WIDTH.saturating_sub(used).max(20);
-        let indent = " ".repeat(used);
+        let room = WIDTH.saturating_sub(used);
+        let (indent, room) = if room >= 16 {
+            (" ".repeat(used), room)
+        } else {
+            ("    ".to_string(), WIDTH - 4)
+        };
+        let below = indent.len() < used;
         for r in std::iter::once(&head).chain(&body) {
             let fixed: String = r[..n - 1]
                 .iter()
                 .zip(&widths)
                 .map(|(c, w)| format!("{}  ", pad(c, *w)))
                 .collect();
-            let wrapped = wrap(&r[n - 1], widths[n - 1]);
+            let wrapped = wrap(&r[n - 1], room);
+            if below {
+                println!("{}", fixed.trim_end());
+            }
             for (i, part) in wrapped.iter().enumerate() {
-                let lead = if i == 0 {
+                let lead = if i == 0 && !below {
                     fixed.as_str()
                 } else {
                     indent.as_str()

@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use clap::Args;
 use harness::report::{render_execution, Header};
 use indicatif::{ProgressBar, ProgressStyle};
-use scenarios::verdict::{expected_words, judge, Judgement, Model, Verdict};
+use scenarios::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
 use scenarios::verify::{deepen, DeepenConfig, Deepening, VerifyError, DEFAULT_EXECUTIONS};
 use scenarios::{Scheme, Workload};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -108,6 +108,9 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
                 bar.set_message(format!("bound {bound}"));
             })
         })?;
+        if let Outcome::Unexplorable { reason } = &verdict.outcome {
+            bail!("{}: {reason}", s.name);
+        }
         if let (Some(found), Some(d)) = (verdict.found(), &deepening) {
             if let Some(record) = d.worst().and_then(|r| r.record.as_ref()) {
                 let bound = found.bound.unwrap_or_default();

@@ -75,9 +75,11 @@ pub struct Scheme {
     pub default_workload: Workload,
     /// What the scheme runs.
     pub body: Body,
-    /// The preemption bound the loom backend needs to reach the expected
-    /// C11 verdict with the default workload; `None` for the default
-    /// ([`harness::exhaustive::DEFAULT_PREEMPTION_BOUND`]).
+    /// A documented hint, not a cap: the preemption bound at which the loom
+    /// backend, deepening from 1, has reached the expected C11 finding with
+    /// the default workload (`None`: by
+    /// [`harness::exhaustive::DEFAULT_PREEMPTION_BOUND`]). `verify` and
+    /// `compare` deepen regardless; the tests check the hint.
     pub loom_bound: Option<usize>,
 }
 
@@ -110,8 +112,7 @@ impl Scheme {
         matches!(self.body, Body::Driver(_))
     }
 
-    /// The preemption bound [`crate::verify::verify`] uses for this scheme
-    /// by default.
+    /// The bound of [`Scheme::loom_bound`]'s hint.
     pub fn loom_bound(&self) -> usize {
         self.loom_bound
             .unwrap_or(harness::exhaustive::DEFAULT_PREEMPTION_BOUND)
