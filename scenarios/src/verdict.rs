@@ -422,9 +422,9 @@ impl fmt::Display for Verdict {
 pub fn thousands(n: u64) -> String {
     match n {
         0..10_000 => n.to_string(),
-        10_000..1_000_000 if n % 1000 == 0 => format!("{}k", n / 1000),
+        10_000..1_000_000 if n.is_multiple_of(1000) => format!("{}k", n / 1000),
         10_000..1_000_000 => n.to_string(),
-        _ if n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        _ if n.is_multiple_of(1_000_000) => format!("{}M", n / 1_000_000),
         _ => n.to_string(),
     }
 }

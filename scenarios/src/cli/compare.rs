@@ -449,12 +449,8 @@ fn print_table(
         // verdict goes on its own line under its row.
         let used: usize = widths[..n - 1].iter().map(|w| w + 2).sum();
         let room = WIDTH.saturating_sub(used);
-        let (indent, room) = if room >= 16 {
-            (" ".repeat(used), room)
-        } else {
-            ("    ".to_string(), WIDTH - 4)
-        };
-        let below = indent.len() < used;
+        let below = room < 16;
+        let indent = " ".repeat(used);
         for r in std::iter::once(&head).chain(&body) {
             let fixed: String = r[..n - 1]
                 .iter()
@@ -462,11 +458,22 @@ fn print_table(
                 .map(|(c, w)| format!("{}  ", pad(c, *w)))
                 .collect();
             let wrapped = wrap(&r[n - 1], room);
-            if below {
+            // A verdict that needs more than two lines of the column reads
+            // better as a line of its own under the row's cells.
+            let under = below || wrapped.len() > 2;
+            if under {
                 println!("{}", fixed.trim_end());
+                let lead = format!("{}→ ", " ".repeat(widths[0] + 2));
+                let hang = " ".repeat(lead.chars().count());
+                let lines = wrap(&r[n - 1], WIDTH.saturating_sub(hang.len()).max(20));
+                for (i, part) in lines.iter().enumerate() {
+                    let lead = if i == 0 { &lead } else { &hang };
+                    println!("{}", format!("{lead}{part}").trim_end());
+                }
+                continue;
             }
             for (i, part) in wrapped.iter().enumerate() {
-                let lead = if i == 0 && !below {
+                let lead = if i == 0 {
                     fixed.as_str()
                 } else {
                     indent.as_str()
@@ -482,12 +489,12 @@ fn print_table(
         .map(|r| r.scheme)
         .collect();
     let para = |text: &str| {
-        let lines = if markdown {
-            vec![text.to_string()]
-        } else {
-            wrap(text, WIDTH)
-        };
-        for l in lines {
+        if markdown {
+            // A paragraph of its own: Markdown joins adjacent lines.
+            println!("{text}\n");
+            return;
+        }
+        for l in wrap(text, WIDTH) {
             println!("{l}");
         }
     };
