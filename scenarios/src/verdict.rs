@@ -117,15 +117,7 @@ fn is_expected(f: &Found, kind: FindingKind, expected: &Expected) -> bool {
     object_ok && site_ok
 }
 
-/// The budget that ended an exploration before it could answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cap {
-    /// The execution budget.
-    Executions,
-    /// The opt-in wall-time cap.
-    Time,
-}
+pub use harness::exhaustive::Cap;
 
 /// What exploration showed, with its evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -308,12 +300,8 @@ impl Verdict {
             },
             Outcome::NotFound { .. } => format!("none {}", thousands(self.executions)),
             Outcome::Exhaustive {
-                bound,
-                whole_space,
-                deeper_cut_by,
-                ..
+                bound, whole_space, ..
             } => {
-                let _ = deeper_cut_by;
                 if *whole_space {
                     "none, all".into()
                 } else {
