@@ -526,7 +526,7 @@ fn print_table(
         ));
     }
     println!();
-    let budget = crate_budget_words(args);
+    let budget = sampling_budget_words(args);
     let has = |p: &dyn Fn(&str) -> bool| columns.iter().any(|c| p(c));
     let sampling = has(&|c| c == "random" || c == "pct" || c == "portfolio");
     let fixed = has(&|c| c.starts_with("pct-d"));
@@ -547,7 +547,7 @@ fn print_table(
     }
 }
 
-fn crate_budget_words(args: &CompareArgs) -> String {
+fn sampling_budget_words(args: &CompareArgs) -> String {
     let mut s = format!(
         "{} executions per cell from base seed {:#x}, stopping at the first fatal finding",
         args.iterations, args.seed
