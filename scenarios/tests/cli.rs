@@ -380,3 +380,30 @@ fn verify_deepens_until_the_single_drain_bug() {
         "{report}"
     );
 }
+
+/// No cell depends on the wall clock by default: the same matrix run on one
+/// job and on two (other cells competing for the cores) prints the same
+/// bytes.
+#[test]
+fn compare_prints_the_same_numbers_however_loaded() {
+    let args = |jobs: &'static str| {
+        [
+            "compare",
+            "--schemes",
+            "unsynchronized,srcu-pointer,srcu-single-drain",
+            "--iterations",
+            "5000",
+            "--loom-executions",
+            "2000",
+            "--jobs",
+            jobs,
+        ]
+    };
+    let one = unplug(&args("1"));
+    let two = unplug(&args("2"));
+    assert_eq!(one.status.code(), two.status.code());
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout),
+        String::from_utf8_lossy(&two.stdout)
+    );
+}
