@@ -203,24 +203,20 @@ fn pct_at_fixed_depth_two_is_blind_to_the_deep_srcu_bug() {
 /// mismatch, not a match: the expectation is about the bug, not its kind.
 #[test]
 fn a_finding_on_another_object_is_a_mismatch() {
-    let real = scenarios::find("percpu-ref-no-devref").expect("in the zoo");
+    let real = scenarios::find("unsynchronized").expect("in the zoo");
     let v = verdict(real, &Explorer::Portfolio, 0, budget_for(real.name));
     assert_eq!(judge(&v, real), Judgement::Match, "{v}");
     let elsewhere = Scheme {
-        name: real.name,
-        summary: real.summary,
-        expected: real.expected.on("cxlm"),
-        default_workload: real.default_workload,
-        body: real.body,
-        loom_bound: real.loom_bound,
+        expected: real.expected.on("cxlmd"),
+        ..real.clone()
     };
     assert!(
         matches!(judge(&v, &elsewhere), Judgement::Mismatch(_)),
-        "{v} must not match a use-after-removal of cxlm"
+        "{v} must not match a use-after-removal of cxlmd"
     );
     let other_site = Scheme {
-        expected: real.expected.at("unsynchronized.rs"),
-        ..elsewhere
+        expected: real.expected.at("check_outside_lock.rs"),
+        ..real.clone()
     };
     assert!(matches!(judge(&v, &other_site), Judgement::Mismatch(_)));
 }

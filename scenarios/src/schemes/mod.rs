@@ -64,6 +64,7 @@ impl Expected {
 }
 
 /// A scheme of the zoo.
+#[derive(Clone)]
 pub struct Scheme {
     /// The name used on the command line.
     pub name: &'static str,
