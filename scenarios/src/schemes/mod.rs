@@ -35,9 +35,36 @@ pub struct Expected {
     pub sc: Option<FindingKind>,
     /// Under the C11 memory model (the loom backend).
     pub c11: Option<FindingKind>,
+    /// The object the expected finding is about, without its device's
+    /// prefix (`cxlm` matches `mem0.cxlm` and `mem1.cxlm`): the freed object
+    /// of a use-after-removal, the cell of a data race, a lock a deadlocked
+    /// task waits on. `None` accepts any object.
+    pub object: Option<&'static str>,
+    /// The source file of the bad access, where it matters (`file.rs`, or
+    /// `file.rs:LINE`). `None` accepts any site.
+    pub site: Option<&'static str>,
+}
+
+impl Expected {
+    /// The same expectation, about `object`.
+    pub const fn on(self, object: &'static str) -> Expected {
+        Expected {
+            object: Some(object),
+            ..self
+        }
+    }
+
+    /// The same expectation, with the bad access at `site`.
+    pub const fn at(self, site: &'static str) -> Expected {
+        Expected {
+            site: Some(site),
+            ..self
+        }
+    }
 }
 
 /// A scheme of the zoo.
+#[derive(Clone)]
 pub struct Scheme {
     /// The name used on the command line.
     pub name: &'static str,
@@ -49,9 +76,11 @@ pub struct Scheme {
     pub default_workload: Workload,
     /// What the scheme runs.
     pub body: Body,
-    /// The preemption bound the loom backend needs to reach the expected
-    /// C11 verdict with the default workload; `None` for the default
-    /// ([`harness::exhaustive::DEFAULT_PREEMPTION_BOUND`]).
+    /// A documented hint, not a cap: the preemption bound at which the loom
+    /// backend, deepening from 1, has reached the expected C11 finding with
+    /// the default workload (`None`: by
+    /// [`harness::exhaustive::DEFAULT_PREEMPTION_BOUND`]). `verify` and
+    /// `compare` deepen regardless; the tests check the hint.
     pub loom_bound: Option<usize>,
 }
 
@@ -84,8 +113,7 @@ impl Scheme {
         matches!(self.body, Body::Driver(_))
     }
 
-    /// The preemption bound [`crate::verify::verify`] uses for this scheme
-    /// by default.
+    /// The bound of [`Scheme::loom_bound`]'s hint.
     pub fn loom_bound(&self) -> usize {
         self.loom_bound
             .unwrap_or(harness::exhaustive::DEFAULT_PREEMPTION_BOUND)
@@ -103,7 +131,12 @@ pub const DEFAULT_WORKLOAD: Workload = Workload {
 };
 
 const fn expect(sc: Option<FindingKind>, c11: Option<FindingKind>) -> Expected {
-    Expected { sc, c11 }
+    Expected {
+        sc,
+        c11,
+        object: None,
+        site: None,
+    }
 }
 
 const UAF: Option<FindingKind> = Some(FindingKind::UseAfterRemoval);
@@ -116,7 +149,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "unsynchronized",
         summary: "ioctl uses driver data with no liveness check; removal frees it",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(unsynchronized::probe),
@@ -124,7 +157,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "srcu-plain-flag",
         summary: "ioctl tests device_is_registered() (plain bool) under srcu_read_lock; removal synchronize_srcu()",
-        expected: expect(RACE, RACE),
+        expected: expect(RACE, RACE).on("kobj.state_in_sysfs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(srcu_plain_flag::probe),
@@ -132,7 +165,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "bool-then-lock-cycle",
         summary: "plain registered flag under down_read; removal cdev_device_del(); down_write(); up_write()",
-        expected: expect(RACE, RACE),
+        expected: expect(RACE, RACE).on("kobj.state_in_sysfs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(bool_then_lock_cycle::probe),
@@ -164,7 +197,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "lock-cycle-before-clear",
         summary: "down_write(); up_write(); then clear the pointer and free",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm").at("lock_cycle_before_clear.rs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(lock_cycle_before_clear::probe),
@@ -172,7 +205,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "srcu-no-synchronize",
         summary: "SRCU readers, but removal frees without synchronize_srcu()",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(srcu_no_synchronize::probe),
@@ -180,7 +213,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "synchronize-before-clear",
         summary: "synchronize_srcu() before rcu_assign_pointer(p, NULL), then free",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(synchronize_before_clear::probe),
@@ -188,7 +221,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "check-outside-lock",
         summary: "TOCTOU: pointer tested with READ_ONCE before down_read()",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm").at("check_outside_lock.rs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(check_outside_lock::probe),
@@ -196,7 +229,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "srcu-single-drain",
         summary: "broken SRCU that drains only the old index; two devices share the domain, both removed",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: Workload {
             devices: 2,
             ..DEFAULT_WORKLOAD
@@ -209,7 +242,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "nested-down-read",
         summary: "ioctl helper re-takes down_read() while removal's writer is queued",
-        expected: expect(DEADLOCK, DEADLOCK),
+        expected: expect(DEADLOCK, DEADLOCK).on("cxl_memdev_rwsem"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(nested_down_read::probe),
@@ -217,7 +250,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "synchronize-under-mutex",
         summary: "removal holds a mutex across synchronize_srcu(); ioctl takes it in its read section",
-        expected: expect(DEADLOCK, DEADLOCK),
+        expected: expect(DEADLOCK, DEADLOCK).on("cxlm_mbox_mutex"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(synchronize_under_mutex::probe),
@@ -225,7 +258,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "percpu-ref-no-devref",
         summary: "pre-fix CXL: percpu_ref gate, but open files hold no device reference",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlmd"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(percpu_ref_no_devref::probe),
@@ -233,7 +266,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "counter-flag-no-barrier",
         summary: "inc counter; test flag vs clear flag; wait counter==0 — relaxed, no smp_mb()",
-        expected: expect(CLEAN, UAF),
+        expected: expect(CLEAN, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(counter_flag_no_barrier::probe),
