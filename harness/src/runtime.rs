@@ -159,6 +159,41 @@ impl LoomCell {
     }
 }
 
+/// An object's own memory as loom sees it (the driver data behind
+/// [`Object::read`](crate::kernel::Object::read), not its embedded cells):
+/// every access to it is plain, and `kfree()` is a plain write, so one
+/// `UnsafeCell` checks them all against loom's happens-before.
+pub(crate) struct LoomBody(UnsafeCell<()>);
+
+impl std::fmt::Debug for LoomBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoomBody")
+    }
+}
+
+impl LoomBody {
+    /// A fresh object body (must be called inside a loom execution).
+    pub(crate) fn new() -> Rc<Self> {
+        Rc::new(LoomBody(UnsafeCell::new(())))
+    }
+
+    /// Check a plain read or write against loom's happens-before; false if
+    /// it races with an earlier access (then, as for [`LoomCell::check`],
+    /// the body must not be checked again in this execution).
+    pub(crate) fn check(&self, write: bool) -> bool {
+        quietly(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                if write {
+                    self.0.with_mut(|_| ());
+                } else {
+                    self.0.with(|_| ());
+                }
+            }))
+            .is_ok()
+        })
+    }
+}
+
 /// The payload of the panic that ends a loom model run at a fatal finding
 /// (loom has no other way to stop exploring). The finding itself is in the
 /// world.
