@@ -2,6 +2,8 @@
 //! `atomic_read`), the building block of hand-rolled "count the users" gates.
 
 use super::memory::{cell_access, Action, Object, Ordering, Plain};
+use super::once::full_barrier;
+use crate::world::step;
 use std::borrow::Cow;
 
 /// An `atomic_t`: a counter cell whose every access is marked and relaxed
@@ -37,6 +39,18 @@ pub fn atomic_dec(v: &Atomic) {
 #[track_caller]
 pub fn atomic_read(v: &Atomic) -> i64 {
     cell_access(v.cell.id, "atomic_read", Ordering::Relaxed, Action::Load) as i64
+}
+
+/// `smp_mb__before_atomic()`: makes the value-less atomic read-modify-write
+/// that follows (`atomic_dec()`, `atomic_inc()`, …) fully ordered against
+/// everything before it (Documentation/atomic_t.txt). The model trusts the
+/// scenario to follow it with such an atomic, as the kernel requires, and
+/// gives it the effect of `smp_mb()` (on x86 it is a compiler barrier only
+/// because the locked instruction after it is itself a full barrier).
+#[track_caller]
+#[allow(non_snake_case)] // the kernel's name
+pub fn smp_mb__before_atomic() {
+    step(|cx| full_barrier(cx, "smp_mb__before_atomic"));
 }
 
 #[track_caller]

@@ -590,8 +590,18 @@ pub(crate) fn read_modify_write(
     op: &'static str,
     f: impl FnOnce(u64) -> u64,
 ) -> u64 {
-    let old = cell(cx, id).raw;
+    let (old, prior) = {
+        let c = cell(cx, id);
+        (c.raw, c.clock)
+    };
     access(cx, id, op, Ordering::Relaxed, f(old), true);
+    // A read-modify-write continues the release sequence of the store it
+    // replaced (C11's release sequences; under the kernel model an RMW reads
+    // the latest value in coherence order): whoever reads this value also
+    // gets what that store published, e.g. a ioctl's `smp_mb__before_atomic();
+    // atomic_dec()` still orders its accesses before a remover's poll when
+    // another user's `atomic_inc()` came in between.
+    cell(cx, id).clock.join(&prior);
     old
 }
 

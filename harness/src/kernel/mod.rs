@@ -16,7 +16,7 @@ pub mod rwsem;
 pub mod srcu;
 pub mod task;
 
-pub use atomic::{atomic_dec, atomic_inc, atomic_read, Atomic};
+pub use atomic::{atomic_dec, atomic_inc, atomic_read, smp_mb__before_atomic, Atomic};
 pub use cdev::{cdev_device_add, cdev_device_del, chrdev_open, Cdev, ENXIO};
 pub use completion::{complete, complete_all, wait_for_completion, Completion};
 pub use device::{

@@ -12,7 +12,7 @@
 use super::memory::{cell_access, Action, CellValue, Ordering, Plain};
 use crate::runtime::Ordering as MemOrder;
 use crate::trace::Target;
-use crate::world::step;
+use crate::world::{step, Op};
 
 /// `READ_ONCE(x)`: a marked, relaxed load.
 #[track_caller]
@@ -65,14 +65,17 @@ pub fn smp_store_release<T: CellValue>(x: &Plain<T>, v: T) {
 /// later relaxed stores publish. Under loom: a `SeqCst` fence.
 #[track_caller]
 pub fn smp_mb() {
-    step(|cx| {
-        cx.record_minor("smp_mb", Target::None, None);
-        cx.loom_fence(MemOrder::SeqCst);
-        let me = cx.me;
-        let t = &mut cx.w.tasks[me];
-        let observed = t.observed_relaxed;
-        t.clock.join(&observed);
-        t.fence_release = t.clock;
-        t.clock.tick(me);
-    });
+    step(|cx| full_barrier(cx, "smp_mb"));
+}
+
+/// A full barrier inside a step, recorded as `op`: what `smp_mb()` does.
+pub(crate) fn full_barrier(cx: &mut Op<'_>, op: &'static str) {
+    cx.record_minor(op, Target::None, None);
+    cx.loom_fence(MemOrder::SeqCst);
+    let me = cx.me;
+    let t = &mut cx.w.tasks[me];
+    let observed = t.observed_relaxed;
+    t.clock.join(&observed);
+    t.fence_release = t.clock;
+    t.clock.tick(me);
 }

@@ -10,6 +10,13 @@
 //! still zero — and the driver data is freed under a running ioctl. Only
 //! the weak-memory (loom) backend can see it.
 //!
+//! Even under sequential consistency it is a data race under the kernel
+//! memory model: the ioctl's plain reads of the driver data are followed by
+//! a relaxed `atomic_dec()` and nothing else, so no fence orders them before
+//! the decrement that removal's poll reads, and so not before the free
+//! (`kfree()` is a plain write of the object). The shuttle explorers report
+//! that race; `counter-flag-mb` adds `smp_mb__before_atomic()` for it.
+//!
 //! ```c
 //! atomic_inc(&cxlmd->users);
 //! if (READ_ONCE(cxlmd->alive))
@@ -26,8 +33,8 @@ use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    atomic_dec, atomic_inc, atomic_read, cdev_device_del, cpu_relax, smp_mb, Atomic, Plain, ENXIO,
-    READ_ONCE, WRITE_ONCE,
+    atomic_dec, atomic_inc, atomic_read, cdev_device_del, cpu_relax, smp_mb, smp_mb__before_atomic,
+    Atomic, Plain, ENXIO, READ_ONCE, WRITE_ONCE,
 };
 use std::sync::Arc;
 
@@ -54,6 +61,12 @@ impl Driver for CounterFlag {
         } else {
             -ENXIO
         };
+        if self.barriers {
+            // Orders the ioctl's accesses to the driver data before the
+            // decrement that removal's poll reads (atomic_dec() alone is
+            // unordered): without it, the read of cxlm races with the free.
+            smp_mb__before_atomic();
+        }
         atomic_dec(&self.users);
         rc
     }

@@ -233,7 +233,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "counter-flag-no-barrier",
         summary: "inc counter; test flag vs clear flag; wait counter==0 — relaxed, no smp_mb()",
-        expected: expect(CLEAN, UAF),
+        expected: expect(RACE, UAF),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(counter_flag_no_barrier::probe),
