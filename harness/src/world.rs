@@ -444,11 +444,15 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
             last_event: None,
         });
     }
+    // What the task's relaxed stores publish before its first fence: the
+    // history it was spawned with, not its own events (the spawn is the
+    // parent's release, not a fence of the child's).
+    let spawned_with = clock;
     clock.tick(id);
     let t = &mut w.tasks[id];
     t.name = name;
     t.clock = clock;
-    t.fence_release = clock;
+    t.fence_release = spawned_with;
     t.finished = false;
     w.live += 1;
 }

@@ -22,7 +22,10 @@ const RACE: Expected = Expected {
     c11: Some(FindingKind::DataRace),
 };
 
-const CLEAN: Expected = Expected { sc: None, c11: None };
+const CLEAN: Expected = Expected {
+    sc: None,
+    c11: None,
+};
 
 /// A self-contained probe with the same expected verdict on both models.
 const fn probe(
