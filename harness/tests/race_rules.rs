@@ -362,3 +362,69 @@ fn write_once_before_any_fence_publishes_none_of_the_writers_accesses() {
     );
     both(s, RACE);
 }
+
+/// SRCU's store-buffering pair is per index: an updater's check of
+/// `count[1]` (the first drain of `synchronize_srcu()`) orders nothing for a
+/// reader that then increments `count[0]`. In every execution where the
+/// reader's increment of `count[0]` falls between that check and the index
+/// flip, and its plain read of `x` comes after the updater's plain write
+/// before `synchronize_srcu()`, the two race (nothing orders them: the
+/// grace period has not waited for this reader, and the reader did not
+/// load the flipped index). A detector pairing checks of one index with
+/// increments of the other finds none of these races.
+#[test]
+fn an_srcu_check_of_one_index_does_not_order_readers_of_the_other() {
+    use harness::engine::{run_single, Drive};
+    use harness::kernel::{srcu_read_lock, srcu_read_unlock, synchronize_srcu, SrcuStruct};
+    let s: ScenarioFn = Arc::new(|| {
+        let ss = SrcuStruct::new("ss");
+        let x = Plain::new("x", None, 0i64);
+        let u = spawn_task("updater", move || {
+            x.write(1);
+            synchronize_srcu(&ss);
+        });
+        let r = spawn_task("reader", move || {
+            let idx = srcu_read_lock(&ss);
+            x.read();
+            srcu_read_unlock(&ss, idx);
+        });
+        u.join();
+        r.join();
+    });
+    let mut in_window = 0;
+    for seed in 0..3_000 {
+        let drive = Drive::Seed {
+            explorer: Explorer::Random,
+            seed,
+        };
+        let record = run_single(&s, &drive, ExecConfig::default())
+            .expect("runs")
+            .record;
+        let at = |text: &str| record.events.iter().position(|e| e.text == text);
+        let (Some(write), Some(check), Some(flip), Some(inc), Some(read)) = (
+            at("x = 1"),
+            at("synchronize_srcu(&ss): drained -> 1"),
+            at("synchronize_srcu(&ss): flip -> 1"),
+            at("srcu_read_lock(&ss) -> 0"),
+            at("x == 1"),
+        ) else {
+            continue;
+        };
+        if !(write < check && check < inc && inc < flip && write < read) {
+            continue;
+        }
+        in_window += 1;
+        assert!(
+            record
+                .findings
+                .iter()
+                .any(|f| matches!(&f.detail, Detail::DataRace { cell, .. } if cell == "x")),
+            "seed {seed}: no race reported in {:?}",
+            record.events.iter().map(|e| &e.text).collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        in_window > 0,
+        "no execution of 3000 put the reader in the window"
+    );
+}

@@ -315,8 +315,10 @@ impl History {
             (false, false) => self.plain_reads[me] = stamp,
             (false, true) => self.marked_reads[me] = stamp,
             (true, false) => {
-                *self = History::default();
-                self.plain_write = stamp;
+                *self = History {
+                    plain_write: stamp,
+                    ..History::default()
+                };
             }
             (true, true) => {
                 let before = |s: &mut AccessStamp| {
@@ -341,7 +343,8 @@ pub(crate) struct CellState {
     /// Published by `smp_store_release` / `rcu_assign_pointer`, or by a
     /// relaxed store carrying its task's last fence.
     pub clock: VectorClock,
-    pub history: History,
+    /// Boxed: it is large, and most primitives are not cells.
+    pub history: Box<History>,
     /// Under loom: the cell's value and race checks.
     pub loom: Option<Rc<LoomCell>>,
     /// Under loom: a race on this cell was reported in this execution, and
@@ -356,7 +359,7 @@ impl CellState {
             raw,
             display,
             clock: VectorClock::new(),
-            history: History::default(),
+            history: Box::default(),
             loom: (backend() == Backend::Loom).then(|| LoomCell::new(raw)),
             raced: false,
         }
