@@ -15,7 +15,10 @@ use std::rc::Rc;
 
 /// A model object: one heap allocation of the driver (`struct cxl_mem`,
 /// `struct cxl_memdev`, …). Freeing it poisons it; any later access through
-/// the model is a use-after-removal naming both sites.
+/// the model is a use-after-removal naming both sites. Its own memory is
+/// read and written with plain C accesses ([`Object::read`],
+/// [`Object::write`]), race-checked like any plain access, and `kfree()` is
+/// a plain write of all of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Object {
     pub(crate) id: ObjectId,
