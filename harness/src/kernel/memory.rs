@@ -267,20 +267,71 @@ impl AccessStamp {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct History {
     plain_write: AccessStamp,
-    marked_writes: [AccessStamp; MAX_TASKS],
-    plain_reads: [AccessStamp; MAX_TASKS],
-    marked_reads: [AccessStamp; MAX_TASKS],
+    marked_writes: PerTask,
+    plain_reads: PerTask,
+    marked_reads: PerTask,
+}
+
+/// One access per task, with the set of tasks that have one: checks walk
+/// only those (a scenario has a handful of tasks of its sixteen), and
+/// forgetting them all is clearing the set.
+#[derive(Clone, Debug, Default)]
+struct PerTask {
+    tasks: u16,
+    /// Per task: its time at the access and the access's event.
+    at: [(u32, u32); MAX_TASKS],
+}
+
+const _: () = assert!(MAX_TASKS <= u16::BITS as usize, "a task set is a u16");
+
+impl PerTask {
+    fn set(&mut self, s: AccessStamp) {
+        self.tasks |= 1 << s.epoch.task;
+        self.at[s.epoch.task] = (s.epoch.time, s.event);
+    }
+
+    fn stamps(&self, marked: bool) -> impl Iterator<Item = AccessStamp> + '_ {
+        let mut left = self.tasks;
+        std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            let task = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let (time, event) = self.at[task];
+            Some(AccessStamp {
+                epoch: Epoch { task, time },
+                event,
+                marked,
+                valid: true,
+            })
+        })
+    }
+
+    /// Forget the accesses that happen-before the present of `now`.
+    fn forget_covered(&mut self, now: &VectorClock) {
+        let mut left = self.tasks;
+        while left != 0 {
+            let task = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let time = self.at[task].0;
+            if now.covers(Epoch { task, time }) {
+                self.tasks &= !(1 << task);
+            }
+        }
+    }
 }
 
 impl History {
     /// The earlier accesses an access of this kind conflicts with, in the
     /// kernel's sense: same location, at least one a write, at least one
     /// plain.
-    fn conflicting(&self, marked: bool, write: bool) -> impl Iterator<Item = &AccessStamp> {
-        let marked_writes = (!marked).then_some(self.marked_writes.iter());
-        let plain_reads = write.then_some(self.plain_reads.iter());
-        let marked_reads = (write && !marked).then_some(self.marked_reads.iter());
-        std::iter::once(&self.plain_write)
+    fn conflicting(&self, marked: bool, write: bool) -> impl Iterator<Item = AccessStamp> + '_ {
+        let marked_writes = (!marked).then(|| self.marked_writes.stamps(true));
+        let plain_reads = write.then(|| self.plain_reads.stamps(false));
+        let marked_reads = (write && !marked).then(|| self.marked_reads.stamps(true));
+        std::iter::once(self.plain_write)
+            .filter(|s| s.valid)
             .chain(marked_writes.into_iter().flatten())
             .chain(plain_reads.into_iter().flatten())
             .chain(marked_reads.into_iter().flatten())
@@ -306,32 +357,26 @@ impl History {
     /// (loom's) found the race.
     pub(crate) fn latest_conflict(&self, me: usize, marked: bool, write: bool) -> Option<usize> {
         self.conflicting(marked, write)
-            .filter(|s| s.valid && s.epoch.task != me)
+            .filter(|s| s.epoch.task != me)
             .map(|s| s.event as usize)
             .max()
     }
 
     /// Add an access (already checked) by the task whose clock is `now`.
     pub(crate) fn record(&mut self, now: &VectorClock, stamp: AccessStamp, write: bool) {
-        let me = stamp.epoch.task;
         match (write, stamp.marked) {
-            (false, false) => self.plain_reads[me] = stamp,
-            (false, true) => self.marked_reads[me] = stamp,
+            (false, false) => self.plain_reads.set(stamp),
+            (false, true) => self.marked_reads.set(stamp),
             (true, false) => {
-                *self = History {
-                    plain_write: stamp,
-                    ..History::default()
-                };
+                self.plain_write = stamp;
+                self.marked_writes.tasks = 0;
+                self.plain_reads.tasks = 0;
+                self.marked_reads.tasks = 0;
             }
             (true, true) => {
-                let before = |s: &mut AccessStamp| {
-                    if s.valid && now.covers(s.epoch) {
-                        s.valid = false;
-                    }
-                };
-                self.marked_reads.iter_mut().for_each(before);
-                self.marked_writes.iter_mut().for_each(before);
-                self.marked_writes[me] = stamp;
+                self.marked_reads.forget_covered(now);
+                self.marked_writes.forget_covered(now);
+                self.marked_writes.set(stamp);
             }
         }
     }
@@ -346,8 +391,7 @@ pub(crate) struct CellState {
     /// Published by `smp_store_release` / `rcu_assign_pointer`, or by a
     /// relaxed store carrying its task's last fence.
     pub clock: VectorClock,
-    /// Boxed: it is large, and most primitives are not cells.
-    pub history: Box<History>,
+    pub history: History,
     /// Under loom: the cell's value and race checks.
     pub loom: Option<Rc<LoomCell>>,
     /// Under loom: a race on this cell was reported in this execution, and
@@ -362,7 +406,7 @@ impl CellState {
             raw,
             display,
             clock: VectorClock::new(),
-            history: Box::default(),
+            history: History::default(),
             loom: (backend() == Backend::Loom).then(|| LoomCell::new(raw)),
             raced: false,
         }
