@@ -30,7 +30,11 @@
 //! * an object owns a loom word that accesses load and `kfree` stores, so
 //!   loom orders every access against the free both ways whenever they are
 //!   not ordered by happens-before; the world then reports the access that
-//!   comes after the free.
+//!   comes after the free. Its memory is also a loom `UnsafeCell`
+//!   (`LoomBody`) that plain accesses read or write and the free writes,
+//!   together with the race-check cells of every memory cell embedded in it:
+//!   loom reports an access that came before the free without being ordered
+//!   before it as a data race.
 //! * barriers are loom fences, which are not branch points: `smp_mb()` is a
 //!   `SeqCst` fence, placed inside the step that executes it.
 
