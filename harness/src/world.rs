@@ -21,19 +21,21 @@
 use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Access, Detail, Finding, FindingKind};
 use crate::kernel::completion::CompletionState;
-use crate::kernel::memory::CellState;
+use crate::kernel::memory::{CellState, History};
 use crate::kernel::mutex::MutexState;
 use crate::kernel::percpu_ref::PercpuRefState;
 use crate::kernel::refcount::RefcountState;
 use crate::kernel::rwsem::RwSemState;
 use crate::kernel::srcu::SrcuState;
 use crate::runtime::{
-    backend, new_word, set_backend, Backend, LoomWord, Ordering as MemOrder, StopExploring,
+    backend, new_word, set_backend, Backend, LoomBody, LoomWord, Ordering as MemOrder,
+    StopExploring,
 };
 use crate::trace::{short_site, Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::panic::Location;
+use std::rc::Rc;
 
 thread_local! {
     static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
@@ -94,6 +96,13 @@ pub(crate) struct ObjectSlot {
     pub free_event: Option<usize>,
     /// Under loom: the word accesses load and the free stores.
     pub alive: Option<LoomWord>,
+    /// The race detector's history of the object's own memory.
+    pub history: History,
+    /// Under loom: the object's memory, for loom's race checks.
+    pub body: Option<Rc<LoomBody>>,
+    /// Under loom: a race on the object's memory was reported in this
+    /// execution, and loom's checking state for it is spent.
+    pub raced: bool,
 }
 
 /// The state of one primitive, by kind.
@@ -133,7 +142,7 @@ pub struct World {
     pub(crate) findings: Vec<Finding>,
     /// Signatures of the data races already reported in this execution.
     pub(crate) race_signatures: Vec<(
-        PrimId,
+        Target,
         &'static Location<'static>,
         &'static Location<'static>,
     )>,
@@ -442,15 +451,15 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
             last_event: None,
         });
     }
+    // What the task's relaxed stores publish before its first fence: the
+    // history it was spawned with, not its own events (the spawn is the
+    // parent's release, not a fence of the child's).
+    let spawned_with = clock;
     clock.tick(id);
     let t = &mut w.tasks[id];
     t.name = name;
     t.clock = clock;
-    // What a relaxed store publishes before the task's first fence: its
-    // parent's history (which happens-before the task anyway), not the
-    // task's own accesses — so the task's clock moves on past it.
-    t.fence_release = clock;
-    t.clock.tick(id);
+    t.fence_release = spawned_with;
     t.unlocked = false;
     t.finished = false;
     w.live += 1;
