@@ -17,11 +17,14 @@ pub mod srcu;
 pub mod task;
 
 pub use atomic::{atomic_dec, atomic_inc, atomic_read, Atomic};
-pub use cdev::{cdev_device_add, cdev_device_del, chrdev_open, Cdev, ENXIO};
+pub use cdev::{
+    __fput, alloc_chrdev_region, cdev_add, cdev_del, cdev_device_add, cdev_device_del,
+    cdev_set_parent, chrdev_open, Cdev, DevT, File, Inode, ENXIO,
+};
 pub use completion::{complete, complete_all, wait_for_completion, Completion};
 pub use device::{
-    device_initialize, device_is_registered, device_release_driver, devm_kzalloc, get_device,
-    put_device, Device,
+    device_add, device_del, device_initialize, device_is_registered, device_release_driver,
+    devm_kzalloc, get_device, put_device, Device,
 };
 pub use memory::{kfree, kzalloc, Object, Plain};
 pub use mutex::{mutex_lock, mutex_unlock, Mutex};
