@@ -147,3 +147,29 @@ fn the_bare_cdev_variant_frees_the_memdev_on_every_seed() {
         }
     }
 }
+
+/// Under loom (C11, every execution within the scheme's preemption bound),
+/// the same correct schemes are clean with opens racing removal, and the
+/// exploration is complete. (`flag-under-write-lock` is left to
+/// `unplug verify`: with racing opens its rwsem waits multiply loom's
+/// executions beyond a CI budget.)
+#[test]
+fn correct_schemes_verify_clean_with_opens_racing_removal() {
+    for name in [
+        "srcu-pointer",
+        "srcu-once-flag",
+        "counter-flag-mb",
+        "percpu-ref-no-devref",
+    ] {
+        let s = scheme(name);
+        let out = scenarios::verify::verify(s, racing(s), s.loom_bound())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            out.verdict,
+            None,
+            "{name}: {}",
+            out.finding.as_ref().map_or(String::new(), |f| f.headline())
+        );
+        assert!(out.complete, "{name}: exploration cut short");
+    }
+}
