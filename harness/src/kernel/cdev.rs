@@ -388,32 +388,27 @@ pub fn chrdev_open(
             };
             // spin_lock(&cdev_lock): install `new` unless another open did;
             // then take a reference on whatever the inode caches.
-            let installed = step_with(
+            let (p, ok, drop_new) = step_with(
                 |_| lock_op(lock, Some(&new)),
                 |cx| {
                     cx.record("chrdev_open: inode->i_cdev = new", Target::Prim(lock), None);
                     locked(cx, lock, |cx| {
-                        let mut i_cdev = host(&inode.inner.i_cdev);
-                        match i_cdev.clone() {
+                        let cached = host(&inode.inner.i_cdev).clone();
+                        match cached {
                             None => {
-                                *i_cdev = Some(new.clone());
-                                drop(i_cdev);
+                                *host(&inode.inner.i_cdev) = Some(new.clone());
                                 host(&new.inner.list).push(Arc::downgrade(&inode.inner));
                                 set_cell(cx, lock, true);
-                                Some((new.clone(), true, false))
+                                (new.clone(), true, false)
                             }
                             Some(p) => {
-                                drop(i_cdev);
                                 let ok = cdev_get_in(cx, &p);
-                                Some((p, ok, true))
+                                (p, ok, true)
                             }
                         }
                     })
                 },
             );
-            let Some((p, ok, drop_new)) = installed else {
-                return Err(-ENXIO);
-            };
             if drop_new {
                 cdev_put(&new);
             }
