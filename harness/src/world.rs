@@ -542,6 +542,12 @@ pub(crate) enum LoomOp {
     /// after loading its owner's liveness word (if it is embedded in an
     /// object).
     Prim(PrimId, MemOrder),
+    /// [`LoomOp::Prim`] on two primitives, in this order: one step that
+    /// changes both under a lock the model folds into the step (e.g.
+    /// `chrdev_open()` taking a reference on the cdev an inode caches, under
+    /// `cdev_lock`), so that loom orders it against every operation on
+    /// either of them.
+    PrimPair(PrimId, PrimId, MemOrder),
     /// A load of the object's liveness word: an access to the object.
     Touch(ObjectId),
     /// A store to the object's liveness word: freeing it.
@@ -552,30 +558,43 @@ pub(crate) enum LoomOp {
 /// first: a loom operation may switch to another loom thread, which will
 /// borrow the world.
 fn loom_prelude(op: LoomOp) {
-    let (alive, word) = with_world(|w| {
+    type Words = [Option<(LoomWord, MemOrder)>; 2];
+    let (alive, words): ([Option<LoomWord>; 2], Words) = with_world(|w| {
         let alive = |o: ObjectId| w.objects[o.0 as usize].alive.clone();
+        let prim = |id: PrimId, order: MemOrder| {
+            let slot = w.prim(id);
+            (
+                slot.owner.and_then(alive),
+                slot.word.clone().map(|word| (word, order)),
+            )
+        };
         match op {
-            LoomOp::None => (None, None),
+            LoomOp::None => ([None, None], [None, None]),
             LoomOp::Prim(id, order) => {
-                let slot = w.prim(id);
-                (
-                    slot.owner.and_then(alive),
-                    slot.word.clone().map(|word| (word, order)),
-                )
+                let (a, word) = prim(id, order);
+                ([a, None], [word, None])
             }
-            LoomOp::Touch(o) => (alive(o), None),
-            LoomOp::Free(o) => (None, alive(o).map(|word| (word, MemOrder::Relaxed))),
+            LoomOp::PrimPair(x, y, order) => {
+                let (ax, wx) = prim(x, order);
+                let (ay, wy) = prim(y, order);
+                ([ax, ay], [wx, wy])
+            }
+            LoomOp::Touch(o) => ([alive(o), None], [None, None]),
+            LoomOp::Free(o) => (
+                [None, None],
+                [alive(o).map(|word| (word, MemOrder::Relaxed)), None],
+            ),
         }
     });
     // Accesses only load the liveness word, so accesses commute with each
     // other and only the free orders against them; which value the load
     // returns does not matter (the world knows whether the object is freed).
-    if let Some(a) = alive {
+    for a in alive.into_iter().flatten() {
         a.load(MemOrder::Relaxed);
     }
     // An RMW reads the latest value in modification order: its acquire (if
     // any) takes exactly the releases loom executed before it.
-    if let Some((word, order)) = word {
+    for (word, order) in words.into_iter().flatten() {
         word.fetch_add(1, order);
     }
 }

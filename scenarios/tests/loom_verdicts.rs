@@ -194,6 +194,21 @@ fn percpu_ref_no_devref() {
 }
 
 #[test]
+fn percpu_ref_bare_cdev() {
+    reaches_declared_verdict("percpu-ref-bare-cdev");
+}
+
+#[test]
+fn bare_cdev_open_devref() {
+    reaches_declared_verdict("bare-cdev-open-devref");
+}
+
+#[test]
+fn open_unchecked() {
+    reaches_declared_verdict("open-unchecked");
+}
+
+#[test]
 fn counter_flag_no_barrier() {
     reaches_declared_verdict("counter-flag-no-barrier");
 }
@@ -221,6 +236,9 @@ fn every_scheme_is_covered_above() {
         "nested-down-read",
         "synchronize-under-mutex",
         "percpu-ref-no-devref",
+        "percpu-ref-bare-cdev",
+        "bare-cdev-open-devref",
+        "open-unchecked",
         "counter-flag-no-barrier",
         "counter-flag-mb",
     ];

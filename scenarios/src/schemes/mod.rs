@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 pub mod memdev;
 
+mod bare_cdev_open_devref;
 mod bool_then_lock_cycle;
 mod check_outside_lock;
 mod counter_flag_mb;
@@ -17,6 +18,8 @@ mod counter_flag_no_barrier;
 mod flag_under_write_lock;
 mod lock_cycle_before_clear;
 mod nested_down_read;
+mod open_unchecked;
+mod percpu_ref_bare_cdev;
 mod percpu_ref_no_devref;
 mod srcu_no_synchronize;
 mod srcu_once_flag;
@@ -257,11 +260,42 @@ pub static ALL: &[Scheme] = &[
     },
     Scheme {
         name: "percpu-ref-no-devref",
-        summary: "pre-fix CXL: percpu_ref gate, but open files hold no device reference",
-        expected: expect(UAF, UAF).on("cxlmd"),
+        summary: "pre-fix CXL: percpu_ref gate, no driver open(); cdev_device_add() pins the memdev",
+        // Clean: the cdev added by cdev_device_add() holds the device for
+        // every open file (see the scheme's file).
+        expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(percpu_ref_no_devref::probe),
+    },
+    Scheme {
+        name: "percpu-ref-bare-cdev",
+        summary: "the pre-fix percpu_ref gate with a bare cdev_add(): nothing pins the memdev",
+        expected: expect(UAF, UAF).on("cxlmd"),
+        default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
+        body: Body::Driver(percpu_ref_bare_cdev::probe),
+    },
+    Scheme {
+        name: "bare-cdev-open-devref",
+        summary: "the merged fix with a bare cdev_add(): __fput()'s cdev_put() outlives open()'s device reference",
+        expected: expect(UAF, UAF).on("cxlmd"),
+        default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
+        body: Body::Driver(bare_cdev_open_devref::probe),
+    },
+    Scheme {
+        name: "open-unchecked",
+        summary: "the merged fix, but the driver's open() follows cxlmd->cxlm without the rwsem",
+        expected: expect(UAF, UAF).on("cxlm"),
+        // The bug needs an open racing removal: opens that complete first
+        // find the driver data alive.
+        default_workload: Workload {
+            open_races_del: true,
+            ..DEFAULT_WORKLOAD
+        },
+        loom_bound: None,
+        body: Body::Driver(open_unchecked::probe),
     },
     Scheme {
         name: "counter-flag-no-barrier",
