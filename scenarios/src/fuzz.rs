@@ -14,7 +14,7 @@
 //! [`run_input`] alone.
 
 use crate::replay::{entry_for, replay_entry, reproduces, scheme_of, CorpusEntry, ReplayError};
-use crate::schemes::{Scheme, ALL};
+use crate::schemes::Scheme;
 use crate::workload::Workload;
 use harness::corpus::{entry_paths, CorpusError, Entry};
 use harness::engine::{run_single, BytesSession, Drive, EngineError, ExecConfig, SingleRun};
@@ -68,20 +68,23 @@ pub fn target_name(scheme: &str) -> String {
     scheme.replace('-', "_")
 }
 
-/// Every fuzz target: one per scheme of [`ALL`] (default workload), in zoo
-/// order, then [`EXTRA_TARGETS`].
+/// Every fuzz target of the [`crate::schemes::active`] registry: one per
+/// scheme of its `all` set (default workload), in listing order, then its
+/// extra targets (for the zoo, [`EXTRA_TARGETS`]).
 pub fn fuzz_targets() -> Vec<FuzzTarget> {
-    let per_scheme = ALL.iter().map(|s| FuzzTarget {
+    let registry = crate::schemes::active();
+    let per_scheme = registry.schemes.iter().map(|&s| FuzzTarget {
         name: target_name(s.name),
         scheme: s,
         workload: s.default_workload,
     });
-    let extra = EXTRA_TARGETS
+    let extra = registry
+        .extra_targets
         .iter()
         .filter_map(|&(name, scheme, workload)| {
             Some(FuzzTarget {
                 name: name.to_string(),
-                scheme: crate::find(scheme)?,
+                scheme: registry.find(scheme)?,
                 workload,
             })
         });

@@ -8,10 +8,12 @@
 //!
 //! [`workload`] runs a scheme: devices, user tasks that open, ioctl and
 //! release, and a removal task. [`verify`] runs a scheme bounded-exhaustively
-//! under loom.
+//! under loom. [`cli`] is the `unplug` command over any [`Registry`]: a
+//! driver author's own crate calls [`cli::main`] with its schemes.
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod fuzz;
 pub mod litmus;
 pub mod minimize;
@@ -25,5 +27,5 @@ pub mod workload;
 
 pub use fuzz::{fuzz_target, fuzz_targets, FuzzTarget};
 pub use minimize::minimize;
-pub use schemes::{find, registry, Body, Scheme, ALL};
+pub use schemes::{find, registry, Body, Expected, Registry, Scheme, ALL};
 pub use workload::Workload;

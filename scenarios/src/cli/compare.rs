@@ -4,14 +4,14 @@
 use super::fuzz::run_workers;
 use super::verify::verify_verdict;
 use super::{explorer, parse_duration, parse_seed, scheme, Status};
+use crate::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
+use crate::verify::DeepenConfig;
+use crate::Scheme;
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use harness::engine::{severity, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
 use harness::finding::FindingKind;
 use indicatif::{ProgressBar, ProgressStyle};
-use scenarios::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
-use scenarios::verify::DeepenConfig;
-use scenarios::Scheme;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -149,7 +149,7 @@ pub fn run(args: CompareArgs) -> Result<Status> {
         })
         .collect::<Result<Vec<_>>>()?;
     let schemes: Vec<&'static Scheme> = if args.schemes.is_empty() {
-        scenarios::ALL.iter().collect()
+        crate::schemes::active().schemes.clone()
     } else {
         args.schemes
             .iter()
@@ -313,7 +313,7 @@ fn row<'a>(scheme: &'static Scheme, cells: impl Iterator<Item = &'a Cell> + Clon
         format!(
             "no finding in {}×{} SC executions",
             sc_runs.len(),
-            scenarios::verdict::thousands(sc_runs[0])
+            crate::verdict::thousands(sc_runs[0])
         )
     } else {
         format!(

@@ -2,11 +2,11 @@
 //! (a corpus entry to fewer preemptions).
 
 use super::{emit, Status};
+use crate::fuzz::import_artifact;
+use crate::minimize;
+use crate::replay::CorpusEntry;
 use anyhow::{Context, Result};
 use clap::Args;
-use scenarios::fuzz::import_artifact;
-use scenarios::minimize;
-use scenarios::replay::CorpusEntry;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `unplug import`.

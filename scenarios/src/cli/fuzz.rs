@@ -5,6 +5,9 @@ use super::{
     catch_interrupts, emit, error_line, explorer, interrupt_flag, interrupted, parse_duration,
     parse_seed, scheme, seed_header, ExecArgs, ReportArgs, Status, WorkloadArgs,
 };
+use crate::replay::entry_for;
+use crate::shard::parse_shard;
+use crate::{Scheme, Workload};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use harness::corpus::{check_writable, Saved};
@@ -15,9 +18,6 @@ use harness::engine::{
 use harness::finding::{Detail, FindingKind};
 use harness::report::render_execution;
 use indicatif::{ProgressBar, ProgressStyle};
-use scenarios::replay::entry_for;
-use scenarios::shard::parse_shard;
-use scenarios::{Scheme, Workload};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -76,7 +76,7 @@ pub struct FuzzArgs {
 /// Run the command.
 pub fn run(args: FuzzArgs) -> Result<Status> {
     let schemes: Vec<&'static Scheme> = if args.scheme == "all" {
-        scenarios::ALL.iter().collect()
+        crate::schemes::active().schemes.clone()
     } else {
         vec![scheme(&args.scheme)?]
     };

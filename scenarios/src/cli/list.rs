@@ -1,15 +1,16 @@
 //! `unplug list`.
 
 use super::{emit, terminal_width, wrap, Status};
+use crate::verdict::{expected_words, Model};
 use anyhow::Result;
-use scenarios::verdict::{expected_words, Model};
 
 /// Print one line per scheme (name, expected verdict: kind and object,
 /// once when both memory models expect the same), its summary wrapped below
 /// it to the terminal's width.
 pub fn run() -> Result<Status> {
     let width = terminal_width();
-    let name_width = scenarios::ALL
+    let name_width = crate::schemes::active()
+        .schemes
         .iter()
         .map(|s| s.name.chars().count())
         .max()
@@ -19,7 +20,7 @@ pub fn run() -> Result<Status> {
         "{:<name_width$}  EXPECTED (SC and C11, or each)\n",
         "SCHEME"
     );
-    for s in scenarios::ALL {
+    for &s in &crate::schemes::active().schemes {
         let sc = expected_words(&s.expected, Model::Sc);
         let c11 = expected_words(&s.expected, Model::C11);
         let expected = if sc == c11 {

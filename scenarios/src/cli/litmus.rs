@@ -2,12 +2,10 @@
 //! the SC explorers and loom, against their published LKMM results.
 
 use super::{parse_seed, Status};
+use crate::litmus::run::{render_markdown, render_text, run as run_test, Agreement, LitmusBudget};
+use crate::litmus::{self, Litmus};
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use scenarios::litmus::run::{
-    render_markdown, render_text, run as run_test, Agreement, LitmusBudget,
-};
-use scenarios::litmus::{self, Litmus};
 
 /// How the table is printed.
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]

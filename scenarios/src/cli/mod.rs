@@ -1,4 +1,20 @@
-//! The command line: one module per subcommand, shared flags here.
+//! The `unplug` command line, over any scheme registry: one module per
+//! subcommand, shared flags here.
+//!
+//! A driver author's crate gets every command (`list`, `fuzz`, `replay`,
+//! `minimize`, `import`, `compare`, `verify`) over its own schemes with one
+//! call:
+//!
+//! ```no_run
+//! use scenarios::{Registry, Scheme};
+//! # static MY_SCHEMES: &[Scheme] = &[];
+//! fn main() -> std::process::ExitCode {
+//!     scenarios::cli::main(Registry::new(MY_SCHEMES))
+//! }
+//! ```
+//!
+//! Exit status: 0 clean, 1 a finding, 2 bad input or an unwritable output
+//! (one line on stderr), 130 interrupted before anything was found.
 
 mod compare;
 mod corpus_cmds;
@@ -8,11 +24,11 @@ mod litmus;
 mod replay;
 mod verify;
 
+use crate::{Scheme, Workload};
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
 use harness::engine::{ExecConfig, Explorer, DEFAULT_STEP_BUDGET};
 use harness::report::Header;
-use scenarios::{Scheme, Workload};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -76,7 +92,29 @@ impl From<Status> for ExitCode {
     }
 }
 
-/// Run a parsed command line.
+/// The whole program over `registry`: install it as this process's
+/// registry (corpus entries and fuzz artifacts name schemes in it), parse
+/// the command line, run it, and turn the outcome into the exit status.
+pub fn main(registry: crate::Registry) -> ExitCode {
+    if let Err(e) = crate::schemes::install(registry) {
+        eprintln!("unplug: error: {e}");
+        return Status::BadInput.into();
+    }
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => return usage_error(e),
+    };
+    match run(args) {
+        Ok(status) => status.into(),
+        Err(e) => {
+            eprintln!("unplug: error: {}", error_line(&e));
+            ExitCode::from(Status::BadInput as u8)
+        }
+    }
+}
+
+/// Run a parsed command line over the installed registry
+/// ([`crate::schemes::active`]).
 pub fn run(cli: Cli) -> Result<Status> {
     match cli.command {
         Command::List => list::run(),
@@ -207,13 +245,13 @@ pub fn one_line(s: &str) -> String {
 #[derive(Args, Debug, Clone, Default)]
 pub struct WorkloadArgs {
     /// User tasks, 1-12 (each opens a device and issues ioctls).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scenarios::workload::MAX_USERS as i64))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::workload::MAX_USERS as i64))]
     users: Option<u32>,
     /// Ioctls per open file, 1-64.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
     ioctls: Option<u32>,
     /// Devices sharing the scheme's lock or SRCU domain, 1-4.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=scenarios::workload::MAX_DEVICES as i64))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::workload::MAX_DEVICES as i64))]
     devices: Option<u32>,
     /// Bookkeeping steps in removal before teardown, per device, 0-64.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64))]
@@ -319,10 +357,10 @@ impl ExecArgs {
 
 /// Look a scheme up, or fail with the list of names.
 pub fn scheme(name: &str) -> Result<&'static Scheme> {
-    match scenarios::find(name) {
+    match crate::find(name) {
         Some(s) => Ok(s),
         None => {
-            let closest = scenarios::registry()
+            let closest = crate::registry()
                 .map(|s| (edit_distance(name, s.name), s.name))
                 .min()
                 .filter(|&(d, _)| d <= 3 || name.len() >= 4 && d <= name.len() / 2);

@@ -4,14 +4,14 @@ use super::{
     emit, explorer, parse_seed, scheme, seed_header, ExecArgs, ReportArgs, Status, WorkloadArgs,
     SC_MODEL,
 };
+use crate::fuzz::{artifact_target, run_input};
+use crate::replay::{reproduces, scheme_of, CorpusEntry};
+use crate::FuzzTarget;
 use anyhow::{bail, Result};
 use clap::Args;
 use harness::engine::{run_single, Drive, ExecutionRecord};
 use harness::finding::Detail;
 use harness::report::{render_execution, Header};
-use scenarios::fuzz::{artifact_target, run_input};
-use scenarios::replay::{reproduces, scheme_of, CorpusEntry};
-use scenarios::FuzzTarget;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `unplug replay`.
@@ -127,7 +127,7 @@ fn replay_artifact(path: &Path, args: &ReplayArgs) -> Result<(Header, ExecutionR
         Some(name) => {
             let scheme = scheme(name)?;
             FuzzTarget {
-                name: scenarios::fuzz::target_name(scheme.name),
+                name: crate::fuzz::target_name(scheme.name),
                 scheme,
                 workload: args.workload.apply(scheme)?,
             }

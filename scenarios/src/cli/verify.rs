@@ -2,13 +2,13 @@
 //! C11 memory model, deepening the preemption bound.
 
 use super::{parse_duration, scheme, ReportArgs, Status, WorkloadArgs};
+use crate::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
+use crate::verify::{deepen, DeepenConfig, Deepening, VerifyError, DEFAULT_EXECUTIONS};
+use crate::{Scheme, Workload};
 use anyhow::{bail, Result};
 use clap::Args;
 use harness::report::{render_execution, Header};
 use indicatif::{ProgressBar, ProgressStyle};
-use scenarios::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
-use scenarios::verify::{deepen, DeepenConfig, Deepening, VerifyError, DEFAULT_EXECUTIONS};
-use scenarios::{Scheme, Workload};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,7 +84,7 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
         bail!("--executions must be at least 1");
     }
     let schemes: Vec<&'static Scheme> = if args.scheme == "all" {
-        scenarios::ALL.iter().collect()
+        crate::schemes::active().schemes.clone()
     } else {
         vec![scheme(&args.scheme)?]
     };

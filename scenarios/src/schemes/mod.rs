@@ -49,6 +49,17 @@ pub struct Expected {
 }
 
 impl Expected {
+    /// Expect `sc` under sequential consistency and `c11` under the C11
+    /// model (`None`: clean), about any object, at any site.
+    pub const fn new(sc: Option<FindingKind>, c11: Option<FindingKind>) -> Expected {
+        Expected {
+            sc,
+            c11,
+            object: None,
+            site: None,
+        }
+    }
+
     /// The same expectation, about `object`.
     pub const fn on(self, object: &'static str) -> Expected {
         Expected {
@@ -315,17 +326,109 @@ pub static ALL: &[Scheme] = &[
     },
 ];
 
-/// Every scheme the command line can name: the zoo ([`ALL`]), then the
-/// race-detector probes ([`crate::probes::ALL`]), then the kernel's
-/// litmus tests ([`crate::litmus::ALL`]). `all` on the command line means
-/// the zoo alone.
-pub fn registry() -> impl Iterator<Item = &'static Scheme> {
-    ALL.iter()
-        .chain(crate::probes::ALL.iter())
-        .chain(crate::litmus::ALL.iter().map(|t| &t.scheme))
+/// The schemes one program can name: what `all` means on its command line,
+/// further schemes it can name one by one, and fuzz targets beyond one per
+/// scheme. The built-in one is [`Registry::zoo`]; a driver author's crate
+/// builds its own with [`Registry::new`] and hands it to [`crate::cli::main`].
+#[derive(Clone)]
+pub struct Registry {
+    /// The schemes `all` means, in listing order.
+    pub schemes: Vec<&'static Scheme>,
+    /// Schemes that can be named but are not part of `all` (the zoo's
+    /// race-detector probes and litmus tests).
+    pub extra: Vec<&'static Scheme>,
+    /// Fuzz targets beyond one per scheme: `(target name, scheme name,
+    /// workload)`.
+    pub extra_targets: Vec<(&'static str, &'static str, Workload)>,
 }
 
-/// Look a scheme up by name, in the whole [`registry`].
+impl Registry {
+    /// A registry of `schemes` alone.
+    pub fn new(schemes: &'static [Scheme]) -> Registry {
+        Registry {
+            schemes: schemes.iter().collect(),
+            extra: Vec::new(),
+            extra_targets: Vec::new(),
+        }
+    }
+
+    /// A registry of schemes built at run time. The schemes live as long as
+    /// the program (a command line names them until it exits), so they are
+    /// leaked once here.
+    pub fn from_vec(schemes: Vec<Scheme>) -> Registry {
+        Registry::new(Vec::leak(schemes))
+    }
+
+    /// The same registry with further fuzz targets (see
+    /// [`crate::fuzz::EXTRA_TARGETS`]).
+    pub fn with_targets(mut self, targets: &[(&'static str, &'static str, Workload)]) -> Registry {
+        self.extra_targets.extend_from_slice(targets);
+        self
+    }
+
+    /// The built-in zoo: [`ALL`], then the race-detector probes
+    /// ([`crate::probes::ALL`]) and the kernel's litmus tests
+    /// ([`crate::litmus::ALL`]), which can be named but are not in `all`.
+    pub fn zoo() -> Registry {
+        Registry {
+            schemes: ALL.iter().collect(),
+            extra: crate::probes::ALL
+                .iter()
+                .chain(crate::litmus::ALL.iter().map(|t| &t.scheme))
+                .collect(),
+            extra_targets: crate::fuzz::EXTRA_TARGETS.to_vec(),
+        }
+    }
+
+    /// Every scheme that can be named: [`Registry::schemes`], then
+    /// [`Registry::extra`].
+    pub fn iter(&self) -> impl Iterator<Item = &'static Scheme> + '_ {
+        self.schemes.iter().chain(self.extra.iter()).copied()
+    }
+
+    /// Look a scheme up by name.
+    pub fn find(&self, name: &str) -> Option<&'static Scheme> {
+        self.iter().find(|s| s.name == name)
+    }
+}
+
+/// The registry this process has installed, if any.
+static ACTIVE: std::sync::OnceLock<Registry> = std::sync::OnceLock::new();
+
+/// A second, different registry was installed in the same process.
+#[derive(Debug, thiserror::Error)]
+#[error("a scheme registry is already installed in this process")]
+pub struct AlreadyInstalled;
+
+/// Make `registry` the one this process names schemes in: corpus entries,
+/// fuzz artifacts and command lines then resolve through it. A program
+/// installs one registry, before anything looks a scheme up; without one,
+/// the zoo is used.
+pub fn install(registry: Registry) -> Result<&'static Registry, AlreadyInstalled> {
+    let names = |r: &Registry| r.iter().map(|s| s.name).collect::<Vec<_>>();
+    let wanted = names(&registry);
+    let installed = ACTIVE.get_or_init(|| registry);
+    if names(installed) == wanted {
+        Ok(installed)
+    } else {
+        Err(AlreadyInstalled)
+    }
+}
+
+/// The registry this process names schemes in: the one [`install`]ed, or
+/// the zoo.
+pub fn active() -> &'static Registry {
+    ACTIVE.get_or_init(Registry::zoo)
+}
+
+/// Every scheme the command line can name, in the [`active`] registry (for
+/// the zoo: [`ALL`], then the race-detector probes, then the kernel's
+/// litmus tests). `all` on the command line means [`Registry::schemes`].
+pub fn registry() -> impl Iterator<Item = &'static Scheme> {
+    active().iter()
+}
+
+/// Look a scheme up by name, in the [`active`] registry.
 pub fn find(name: &str) -> Option<&'static Scheme> {
-    registry().find(|s| s.name == name)
+    active().find(name)
 }
