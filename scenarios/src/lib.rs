@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod fuzz;
 pub mod litmus;

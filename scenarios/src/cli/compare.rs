@@ -255,7 +255,8 @@ fn run_cell(scheme: &'static Scheme, column: &Column, args: &CompareArgs) -> Res
             let time_capped = stats.executions < args.iterations && !stopped_at_fatal;
             Verdict::from_run(&stats, &explorer.name(), args.seed, time_capped, |seed| {
                 format!(
-                    "unplug replay --scheme {} --explorer {} --seed {seed:#018x} {}",
+                    "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}",
+                    super::program(),
                     scheme.name,
                     explorer.name(),
                     workload.flags()

@@ -113,6 +113,22 @@ pub fn main(registry: crate::Registry) -> ExitCode {
     }
 }
 
+/// The name this program was run as (`unplug`, or a driver crate's own
+/// binary), for the commands reports print to replay a finding.
+pub fn program() -> &'static str {
+    static PROGRAM: OnceLock<String> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        std::env::args_os()
+            .next()
+            .and_then(|a| {
+                std::path::Path::new(&a)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+            })
+            .unwrap_or_else(|| "unplug".to_string())
+    })
+}
+
 /// Run a parsed command line over the installed registry
 /// ([`crate::schemes::active`]).
 pub fn run(cli: Cli) -> Result<Status> {
@@ -366,9 +382,10 @@ pub fn scheme(name: &str) -> Result<&'static Scheme> {
                 .filter(|&(d, _)| d <= 3 || name.len() >= 4 && d <= name.len() / 2);
             match closest {
                 Some((_, near)) => bail!(
-                    "unknown scheme '{name}'; did you mean '{near}'? (`unplug list` lists them)"
+                    "unknown scheme '{name}'; did you mean '{near}'? (`{} list` lists them)",
+                    program()
                 ),
-                None => bail!("unknown scheme '{name}' (`unplug list` lists them)"),
+                None => bail!("unknown scheme '{name}' (`{} list` lists them)", program()),
             }
         }
     }
@@ -448,7 +465,8 @@ pub fn seed_header(
         scheme: scheme.name.to_string(),
         workload: workload.flags(),
         replay: format!(
-            "unplug replay --scheme {} --explorer {} --seed {seed:#018x} {}{}",
+            "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}{}",
+            program(),
             scheme.name,
             explorer.name(),
             workload.flags(),

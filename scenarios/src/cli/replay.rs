@@ -111,7 +111,12 @@ fn replay_entry(path: &Path, exec: &ExecArgs) -> Result<(Header, ExecutionRecord
         _ => Header {
             scheme: scheme.name.to_string(),
             workload: entry.workload.flags(),
-            replay: format!("unplug replay {}{}", path.display(), exec.flags()),
+            replay: format!(
+                "{} replay {}{}",
+                super::program(),
+                path.display(),
+                exec.flags()
+            ),
             model: SC_MODEL.to_string(),
         },
     };
@@ -146,12 +151,13 @@ fn replay_artifact(path: &Path, args: &ReplayArgs) -> Result<(Header, ExecutionR
         workload: target.workload.flags(),
         replay: match &args.scheme {
             Some(_) => format!(
-                "unplug replay {} --scheme {} {}",
+                "{} replay {} --scheme {} {}",
+                super::program(),
                 path.display(),
                 target.scheme.name,
                 target.workload.flags()
             ),
-            None => format!("unplug replay {}", path.display()),
+            None => format!("{} replay {}", super::program(), path.display()),
         },
         model: SC_MODEL.to_string(),
     };

@@ -44,7 +44,8 @@ pub fn c11_model(bound: usize) -> String {
 /// deterministic, so the same bound finds the same execution.
 pub fn verify_replay(scheme: &Scheme, workload: &Workload, bound: usize) -> String {
     format!(
-        "unplug verify {} --preemptions {bound} {}",
+        "{} verify {} --preemptions {bound} {}",
+        super::program(),
         scheme.name,
         workload.flags()
     )
