@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 pub use libfuzzer_sys;
+pub use scenarios;
 
 /// Number of interleaving counters. Feature hashes are folded into this
 /// many slots; the zoo's scenarios produce a few thousand distinct pairs at
@@ -119,9 +120,25 @@ pub fn run(name: &str, data: &[u8]) {
 }
 
 /// Define a fuzz target for the entry `name` of `scenarios::fuzz_targets()`.
+///
+/// A driver crate's own fuzz crate names its registry too:
+/// `unplug_fuzz::fuzz_target!("tpm_no_ops_sem", driver_crate::registry());`
+/// installs it before the first input, so the target names a scheme of
+/// that crate.
 #[macro_export]
 macro_rules! fuzz_target {
     ($name:literal) => {
         $crate::libfuzzer_sys::fuzz_target!(|data: &[u8]| $crate::run($name, data));
+    };
+    ($name:literal, $registry:expr) => {
+        $crate::libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+            static INSTALL: ::std::sync::Once = ::std::sync::Once::new();
+            INSTALL.call_once(|| {
+                if let Err(e) = $crate::scenarios::schemes::install($registry) {
+                    panic!("{}: {e}", $name);
+                }
+            });
+            $crate::run($name, data)
+        });
     };
 }

@@ -91,6 +91,27 @@ pub fn fuzz_targets() -> Vec<FuzzTarget> {
     per_scheme.chain(extra).collect()
 }
 
+/// The source of target `name`'s cargo-fuzz binary,
+/// `fuzz/fuzz_targets/<name>.rs`: the shared body of the `unplug_fuzz`
+/// crate, told which target it runs.
+pub fn target_source(name: &str) -> String {
+    format!(
+        "#![no_main]\n\
+         // The target body lives in unplug_fuzz (one copy for every target); the\n\
+         // scheme and workload come from scenarios::fuzz_targets().\n\
+         unplug_fuzz::fuzz_target!(\"{name}\");\n"
+    )
+}
+
+/// The `[[bin]]` section of `fuzz/Cargo.toml` that declares target `name`
+/// (cargo fuzz builds one binary per target, and a manifest cannot declare
+/// binaries from code, so each is written out).
+pub fn target_manifest_section(name: &str) -> String {
+    format!(
+        "[[bin]]\nname = \"{name}\"\npath = \"fuzz_targets/{name}.rs\"\ntest = false\ndoc = false\nbench = false\n"
+    )
+}
+
 /// Look a target up by name (`srcu_single_drain`, `srcu_single_drain_hard`).
 pub fn fuzz_target(name: &str) -> Option<FuzzTarget> {
     fuzz_targets().into_iter().find(|t| t.name == name)

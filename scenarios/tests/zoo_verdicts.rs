@@ -41,25 +41,21 @@ const P90: &[(&str, [u64; 3])] = &[
     ("open-unchecked", [51, 46, 38]),
 ];
 
-/// Four times the explorer's measured P90 for `scheme`, at least 100.
+/// Four times the explorer's measured P90 for `scheme`, at least 100; for a
+/// scheme whose P90 is not measured yet, compare's per-cell budget (the
+/// budget `unplug compare` judges it with). Measure it with
+/// `cargo run --release --example first_hits -- EXPLORER 20 200000 SCHEME`
+/// and add it to [`P90`] to keep the test fast.
 fn budget_for(scheme: &str, explorer: &Explorer) -> u64 {
     let column = match explorer {
         Explorer::Random => 0,
         Explorer::Pct { .. } => 1,
         _ => 2,
     };
-    let p90 = P90
-        .iter()
-        .find(|(n, _)| *n == scheme)
-        .map(|(_, p)| p[column])
-        .unwrap_or_else(|| {
-            panic!(
-                "no measured P90 for {scheme}: measure it with \
-                 `cargo run --release --example first_hits -- EXPLORER 20 200000 {scheme}` \
-                 and add it to P90"
-            )
-        });
-    (4 * p90).max(100)
+    match P90.iter().find(|(n, _)| *n == scheme) {
+        Some((_, p90)) => (4 * p90[column]).max(100),
+        None => COMPARE_BUDGET,
+    }
 }
 
 fn run(scheme: &Scheme, explorer: &Explorer, seed: u64, budget: u64) -> RunStats {

@@ -3,11 +3,11 @@
 //! clean) and as a historical or plausible broken variant (expected
 //! use-after-removal).
 //!
-//! * [`drivers::tpm`]: `drivers/char/tpm/tpm-chip.c`, `chip->ops` cleared
+//! * [`drivers::tpm`] models `drivers/char/tpm/tpm-chip.c`, `chip->ops` cleared
 //!   under `down_write(&chip->ops_sem)`.
-//! * [`drivers::iio`]: `drivers/iio/industrialio-core.c`, `indio_dev->info`
+//! * [`drivers::iio`] models `drivers/iio/industrialio-core.c`, `indio_dev->info`
 //!   cleared under the `info_exist_lock` mutex.
-//! * [`drivers::uverbs`]: `drivers/infiniband/core/uverbs_main.c`,
+//! * [`drivers::uverbs`] models `drivers/infiniband/core/uverbs_main.c`,
 //!   `uverbs_dev->ib_dev` under the `disassociate_srcu` SRCU domain.
 
 #![warn(missing_docs)]
