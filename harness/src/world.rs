@@ -32,11 +32,23 @@ use crate::runtime::{
 };
 use crate::trace::{short_site, Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::Location;
 
 thread_local! {
     static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
+    /// The task the engine's scheduler picked at its last decision, or
+    /// `NOT_CACHED` when shuttle's own schedulers run the execution: asking
+    /// shuttle who runs costs a lookup in its execution state on every step,
+    /// and the engine already knows.
+    static RUNNING: Cell<usize> = const { Cell::new(NOT_CACHED) };
+}
+
+const NOT_CACHED: usize = usize::MAX;
+
+/// Note the task the engine scheduled: it runs until the next decision.
+pub(crate) fn set_running(task: usize) {
+    RUNNING.with(|r| r.set(task));
 }
 
 /// Per-execution settings the engine gives the world.
@@ -212,6 +224,11 @@ impl World {
     /// The display name of an object.
     pub fn object_name(&self, o: ObjectId) -> &str {
         &self.objects[o.0 as usize].name
+    }
+
+    /// Whether a fatal finding ended the execution.
+    pub(crate) fn stopped_flag(&self) -> bool {
+        self.stop
     }
 
     /// Whether the scenario body ran to its end.
@@ -395,6 +412,7 @@ pub fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
 /// registered.
 pub(crate) fn reset(config: WorldConfig) {
     set_backend(Backend::Shuttle);
+    set_running(NOT_CACHED);
     with_world(|w| {
         w.reset(config);
         register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
@@ -447,7 +465,10 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
 /// The index of the running task.
 pub(crate) fn current_task() -> usize {
     match backend() {
-        Backend::Shuttle => usize::from(shuttle::current::me()),
+        Backend::Shuttle => match RUNNING.with(Cell::get) {
+            NOT_CACHED => usize::from(shuttle::current::me()),
+            t => t,
+        },
         Backend::Loom => {
             let me = loom::thread::current().id();
             with_world(|w| w.loom_threads.iter().position(|t| *t == Some(me)))
@@ -597,19 +618,40 @@ pub(crate) fn step_with<R>(
 }
 
 fn step_at<R>(site: &'static Location<'static>, op: LoomOp, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    match backend() {
-        Backend::Shuttle => schedule_point(),
-        Backend::Loom => loom_prelude(op),
+    let loom = backend() == Backend::Loom;
+    if loom {
+        loom_prelude(op);
+    } else if with_world(|w| w.live > 1 || w.stop) {
+        shuttle_engine::runtime::thread::switch();
     }
     let me = current_task();
-    let r = with_world(|w| {
+    // The stop check after the switch and the step share one borrow of the
+    // world: this runs on every step. A stopped execution hands the step
+    // back to unwind.
+    let r = with_world(move |w| {
+        if !loom && w.stop {
+            return Err(f);
+        }
         w.wake_spinners(me);
-        f(&mut Op { w, me, site })
+        Ok(f(&mut Op { w, me, site }))
     });
-    if backend() == Backend::Loom {
-        stop_if_fatal();
+    match r {
+        Ok(r) => {
+            if loom {
+                stop_if_fatal();
+            }
+            r
+        }
+        Err(f) => {
+            unwind_if_stopped();
+            // A build that aborts on panic, or a task already unwinding, does
+            // not unwind: it runs the step as if nothing had stopped.
+            with_world(|w| {
+                w.wake_spinners(me);
+                f(&mut Op { w, me, site })
+            })
+        }
     }
-    r
 }
 
 /// Run a blocking model operation on primitive `prim`: `attempt` is retried,
