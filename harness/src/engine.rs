@@ -182,9 +182,10 @@ pub fn severity(kind: FindingKind) -> u8 {
         FindingKind::UseAfterRemoval => 0,
         FindingKind::Deadlock => 1,
         FindingKind::Hang => 2,
-        FindingKind::Invariant => 3,
-        FindingKind::Leak => 4,
-        FindingKind::DataRace => 5,
+        FindingKind::Assertion => 3,
+        FindingKind::Invariant => 4,
+        FindingKind::Leak => 5,
+        FindingKind::DataRace => 6,
     }
 }
 

@@ -24,17 +24,21 @@ pub enum FindingKind {
     Leak,
     /// A scenario-defined invariant failed.
     Invariant,
+    /// A scenario's own assertion fired: `BUG_ON()`, `WARN_ON()`, or a
+    /// litmus test's `exists` clause observed after its threads joined.
+    Assertion,
 }
 
 impl FindingKind {
     /// All kinds, in report order.
-    pub const ALL: [FindingKind; 6] = [
+    pub const ALL: [FindingKind; 7] = [
         FindingKind::UseAfterRemoval,
         FindingKind::DataRace,
         FindingKind::Deadlock,
         FindingKind::Hang,
         FindingKind::Leak,
         FindingKind::Invariant,
+        FindingKind::Assertion,
     ];
 
     /// The kebab-case name used on the command line and in corpus files.
@@ -46,6 +50,7 @@ impl FindingKind {
             FindingKind::Hang => "hang",
             FindingKind::Leak => "leak",
             FindingKind::Invariant => "invariant",
+            FindingKind::Assertion => "assertion",
         }
     }
 
@@ -79,6 +84,21 @@ pub struct Access {
     pub op: String,
     /// Short `file:line` of the call site.
     pub site: String,
+}
+
+/// Which kind of scenario assertion fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssertionKind {
+    /// `BUG_ON(cond)`: the kernel prints "kernel BUG at file:line!" and
+    /// kills the task.
+    Bug,
+    /// `WARN_ON(cond)`: the kernel prints "WARNING: ... at file:line" and
+    /// carries on; the model ends the execution all the same, so that the
+    /// explorers report it with its schedule.
+    Warn,
+    /// A litmus test's final condition (`exists (1:r0=1 /\ 1:r1=0)`) held
+    /// on the observed values: the outcome the test asks about happened.
+    Exists,
 }
 
 /// What a finding says, per kind.
@@ -127,6 +147,19 @@ pub enum Detail {
     Invariant {
         /// The scenario's own words.
         message: String,
+        /// Where it was checked.
+        at: Access,
+    },
+    /// A scenario assertion fired.
+    Assertion {
+        /// `BUG_ON`, `WARN_ON` or an `exists` clause.
+        kind: AssertionKind,
+        /// The condition as the scenario wrote it (the `exists` clause of a
+        /// litmus test), empty if the scenario gave none.
+        condition: String,
+        /// The values the condition was evaluated on (`1:r0=1 1:r1=0`),
+        /// empty if none were given.
+        observed: String,
         /// Where it was checked.
         at: Access,
     },
@@ -179,6 +212,9 @@ impl Finding {
             Detail::Hang { .. } => self.kind.to_string(),
             Detail::Leak { object, alloc } => format!("{}:{object}:{}", self.kind, alloc.site),
             Detail::Invariant { message, at } => format!("{}:{message}:{}", self.kind, at.site),
+            Detail::Assertion { condition, at, .. } => {
+                format!("{}:{condition}:{}", self.kind, at.site)
+            }
         }
     }
 
@@ -227,6 +263,27 @@ impl Finding {
             }
             Detail::Invariant { message, at } => {
                 format!("invariant failed: {message} ({} at {})", at.task, at.site)
+            }
+            Detail::Assertion {
+                kind,
+                condition,
+                observed,
+                at,
+            } => {
+                let what = match kind {
+                    AssertionKind::Bug => "BUG_ON",
+                    AssertionKind::Warn => "WARN_ON",
+                    AssertionKind::Exists => "exists",
+                };
+                let mut s = what.to_string();
+                if !condition.is_empty() {
+                    s.push_str(&format!(" {condition}"));
+                }
+                s.push_str(&format!(" fired ({} at {})", at.task, at.site));
+                if !observed.is_empty() {
+                    s.push_str(&format!(": {observed}"));
+                }
+                s
             }
         }
     }

@@ -12,7 +12,7 @@
 //! replaying a schedule prints the same bytes every time.
 
 use crate::engine::{ExecutionRecord, RenderedEvent};
-use crate::finding::{Access, Detail, Finding};
+use crate::finding::{Access, AssertionKind, Detail, Finding};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -111,6 +111,7 @@ fn marked_events(finding: &Finding) -> Vec<(usize, &'static str)> {
         }
         Detail::Leak { alloc, .. } => vec![(alloc.event, "<-- never freed")],
         Detail::Invariant { at, .. } => vec![(at.event, "<-- invariant")],
+        Detail::Assertion { at, .. } => vec![(at.event, "<-- assertion")],
         Detail::Deadlock { .. } | Detail::Hang { .. } => Vec::new(),
     }
 }
@@ -125,6 +126,9 @@ fn involved_tasks(record: &ExecutionRecord, finding: &Finding) -> BTreeSet<usize
         Detail::Hang { live, .. } => live.iter().map(|(t, _)| t.as_str()).collect(),
         Detail::Leak { alloc, .. } => vec![&alloc.task],
         Detail::Invariant { at, .. } => vec![&at.task],
+        // The final check of a litmus test runs in init after the joins:
+        // every task is part of the story.
+        Detail::Assertion { .. } => return (0..record.tasks.len()).collect(),
     };
     names.into_iter().filter_map(by_name).collect()
 }
@@ -524,6 +528,31 @@ fn summary(header: &Header, finding: &Finding) -> String {
         }
         Detail::Invariant { message, at } => {
             let _ = writeln!(out, "BUG: invariant failed: {message}");
+            let _ = writeln!(out, "{}", access_line(at));
+        }
+        Detail::Assertion {
+            kind,
+            condition,
+            observed,
+            at,
+        } => {
+            match kind {
+                AssertionKind::Bug => {
+                    let _ = writeln!(out, "kernel BUG at {}!", at.site);
+                }
+                AssertionKind::Warn => {
+                    let _ = writeln!(out, "WARNING: task {} at {}", at.task, at.site);
+                }
+                AssertionKind::Exists => {
+                    let _ = writeln!(out, "LITMUS: exists clause observed at {}", at.site);
+                }
+            }
+            if !condition.is_empty() {
+                let _ = writeln!(out, "  condition: {condition}");
+            }
+            if !observed.is_empty() {
+                let _ = writeln!(out, "  observed:  {observed}");
+            }
             let _ = writeln!(out, "{}", access_line(at));
         }
     }

@@ -106,10 +106,17 @@ pub fn event_text(
         }
         ("read", false) => format!("{target} == {v}"),
         ("write", false) => format!("{target} = {v}"),
-        ("READ_ONCE" | "srcu_dereference", false) => format!("{op}({target}) == {v}"),
-        ("smp_load_acquire" | "atomic_read", false) => format!("{op}(&{target}) == {v}"),
+        ("READ_ONCE" | "srcu_dereference" | "rcu_dereference", false) => {
+            format!("{op}({target}) == {v}")
+        }
+        ("smp_load_acquire" | "atomic_read" | "atomic_inc_return", false) => {
+            format!("{op}(&{target}) == {v}")
+        }
         ("WRITE_ONCE" | "rcu_assign_pointer", false) => format!("{op}({target}, {v})"),
         ("smp_store_release", false) => format!("{op}(&{target}, {v})"),
+        _ if op.starts_with("xchg") || op.starts_with("cmpxchg") => {
+            format!("{op}(&{target})  [{target} == {v}]")
+        }
         _ => {
             // "synchronize_srcu: flip" → "synchronize_srcu(&ss): flip"
             let (head, tail) = op

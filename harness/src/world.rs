@@ -88,6 +88,10 @@ pub(crate) struct TaskState {
     /// Clocks observed by relaxed loads (`READ_ONCE`) since the last full
     /// fence; an `smp_mb()` acquires them.
     pub observed_relaxed: VectorClock,
+    /// The task released a spinlock and has not taken one since: its next
+    /// `spin_lock()` completes an unlock+lock pair, which the kernel memory
+    /// model orders like a barrier (see [`crate::kernel::spinlock`]).
+    pub unlocked: bool,
     pub wait: Option<Wait>,
     pub finished: bool,
     /// Index of this task's last event, for the hang report.
@@ -114,6 +118,7 @@ pub(crate) enum PrimState {
     Completion(CompletionState),
     Refcount(RefcountState),
     PercpuRef(PercpuRefState),
+    Spinlock(crate::kernel::spinlock::SpinlockState),
     /// A device's devres list: the devm allocations to free on unbind.
     Devres(Vec<ObjectId>),
 }
@@ -344,6 +349,7 @@ impl World {
         let holders = match &slot.state {
             PrimState::RwSem(s) => s.describe_holders(self),
             PrimState::Mutex(s) => s.describe_holders(self),
+            PrimState::Spinlock(s) => s.describe_holders(self),
             PrimState::Srcu(s) => s.describe_holders(),
             PrimState::Completion(_) => "not completed".to_string(),
             PrimState::Refcount(s) => format!("count {}", s.count),
@@ -448,6 +454,7 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
             clock: VectorClock::new(),
             fence_release: VectorClock::new(),
             observed_relaxed: VectorClock::new(),
+            unlocked: false,
             wait: None,
             finished: true,
             last_event: None,
@@ -457,7 +464,12 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
     let t = &mut w.tasks[id];
     t.name = name;
     t.clock = clock;
+    // What a relaxed store publishes before the task's first fence: its
+    // parent's history (which happens-before the task anyway), not the
+    // task's own accesses — so the task's clock moves on past it.
     t.fence_release = clock;
+    t.clock.tick(id);
+    t.unlocked = false;
     t.finished = false;
     w.live += 1;
 }

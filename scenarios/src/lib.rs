@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod fuzz;
+pub mod litmus;
 pub mod minimize;
 pub mod probes;
 pub mod replay;

@@ -271,6 +271,32 @@ pub(crate) enum Action {
     Store(u64),
     /// Add this (two's complement) delta, indivisibly.
     Add(u64),
+    /// `xchg()` / `cmpxchg()`: store `new` if the value equals `expect`
+    /// (always, if `None`), indivisibly, with the kernel ordering `order`
+    /// on success; a failed compare-and-exchange is a relaxed load.
+    Exchange {
+        /// The value to store.
+        new: u64,
+        /// The value a compare-and-exchange expects.
+        expect: Option<u64>,
+        /// The ordering of a successful exchange.
+        order: RmwOrder,
+    },
+}
+
+/// The ordering of a successful `xchg()`/`cmpxchg()` family member
+/// (Documentation/atomic_t.txt): `_relaxed`, `_acquire`, `_release`, or no
+/// suffix (fully ordered, as if `smp_mb()` ran before and after).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RmwOrder {
+    /// `_relaxed`.
+    Relaxed,
+    /// `_acquire`: the load half acquires.
+    Acquire,
+    /// `_release`: the store half releases.
+    Release,
+    /// No suffix: fully ordered.
+    Full,
 }
 
 /// One access to cell `id` as one step: the load's value, the value stored,
@@ -285,6 +311,7 @@ pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: A
                 v
             }
             Action::Add(d) => read_modify_write(cx, id, op, |old| old.wrapping_add(d)),
+            Action::Exchange { new, expect, order } => exchange(cx, id, op, new, expect, order),
         }),
         Backend::Loom => loom_cell_access(Location::caller(), id, op, ord, action),
     }
@@ -334,6 +361,7 @@ fn loom_cell_access(
             let old = lc.value.fetch_add(d, MemOrder::Relaxed);
             (old, Some(old.wrapping_add(d)))
         }
+        Action::Exchange { new, expect, order } => loom_exchange(&lc, new, expect, order),
     };
     let me = current_task();
     let plain = ord == Ordering::Plain;
@@ -378,6 +406,48 @@ fn loom_cell_access(
     });
     stop_if_fatal();
     result
+}
+
+/// An exchange under loom, as C11 operations: the RMW with the ordering of
+/// its suffix, a failed compare-and-exchange a relaxed load. A fully
+/// ordered one is a `SeqCst` RMW followed, on success, by a `SeqCst` fence
+/// (the kernel's trailing `smp_mb()`); an `xchg()`, which always succeeds,
+/// also gets the leading fence. A successful `cmpxchg()` gets none, since
+/// C11 has no fence conditional on the outcome of a later operation: a
+/// store before it is ordered before its store (release) and before every
+/// access after it (the trailing fence), but not before its own load.
+fn loom_exchange(
+    lc: &LoomCell,
+    new: u64,
+    expect: Option<u64>,
+    order: RmwOrder,
+) -> (u64, Option<u64>) {
+    let success = match order {
+        RmwOrder::Relaxed => MemOrder::Relaxed,
+        RmwOrder::Acquire => MemOrder::Acquire,
+        RmwOrder::Release => MemOrder::Release,
+        RmwOrder::Full => MemOrder::SeqCst,
+    };
+    let full = order == RmwOrder::Full;
+    let (old, written) = match expect {
+        None => {
+            if full {
+                loom::sync::atomic::fence(MemOrder::SeqCst);
+            }
+            (lc.value.swap(new, success), Some(new))
+        }
+        Some(e) => match lc
+            .value
+            .compare_exchange(e, new, success, MemOrder::Relaxed)
+        {
+            Ok(old) => (old, Some(new)),
+            Err(old) => (old, None),
+        },
+    };
+    if full && written.is_some() {
+        loom::sync::atomic::fence(MemOrder::SeqCst);
+    }
+    (old, written)
 }
 
 /// The access loom's race check flagged the current one against: the latest
@@ -426,6 +496,51 @@ pub(crate) fn read_modify_write(
 ) -> u64 {
     let old = cell(cx, id).raw;
     access(cx, id, op, Ordering::Relaxed, f(old), true);
+    old
+}
+
+/// `xchg()`/`cmpxchg()` within an operation: one event; a failed
+/// compare-and-exchange is a relaxed load, a successful exchange a write
+/// whose load half acquires (`_acquire`, fully ordered) and store half
+/// releases (`_release`, fully ordered), with a full fence's clock effects
+/// before and after when fully ordered. As an RMW, it continues the
+/// release sequence of the store it replaces: whoever acquires its value
+/// also acquires what that store published.
+pub(crate) fn exchange(
+    cx: &mut Op<'_>,
+    id: PrimId,
+    op: &'static str,
+    new: u64,
+    expect: Option<u64>,
+    order: RmwOrder,
+) -> u64 {
+    let old = cell(cx, id).raw;
+    if expect.is_some_and(|e| e != old) {
+        return load(cx, id, op, Ordering::Relaxed);
+    }
+    let full = order == RmwOrder::Full;
+    if full {
+        crate::kernel::barrier::acquire_fence(cx);
+        crate::kernel::barrier::release_fence(cx);
+    }
+    let published = cell(cx, id).clock;
+    if matches!(order, RmwOrder::Acquire | RmwOrder::Full) {
+        cx.acquire(&published);
+    } else {
+        let me = cx.me;
+        cx.w.tasks[me].observed_relaxed.join(&published);
+    }
+    let store_order = if matches!(order, RmwOrder::Release | RmwOrder::Full) {
+        Ordering::AcquireRelease
+    } else {
+        Ordering::Relaxed
+    };
+    access(cx, id, op, store_order, new, true);
+    cell(cx, id).clock.join(&published);
+    if full {
+        crate::kernel::barrier::acquire_fence(cx);
+        crate::kernel::barrier::release_fence(cx);
+    }
     old
 }
 

@@ -4,6 +4,7 @@ mod compare;
 mod corpus_cmds;
 mod fuzz;
 mod list;
+mod litmus;
 mod replay;
 mod verify;
 
@@ -48,6 +49,8 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Bounded-exhaustive exploration under the C11 memory model (loom).
     Verify(verify::VerifyArgs),
+    /// The kernel's memory-model litmus tests under both backends, against LKMM.
+    Litmus(litmus::LitmusArgs),
     /// Turn a cargo-fuzz artifact into a (minimised) corpus entry.
     Import(corpus_cmds::ImportArgs),
     /// Shrink a corpus entry to the fewest preemptions that keep its finding.
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Replay(a) => replay::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Litmus(a) => litmus::run(a),
         Command::Import(a) => corpus_cmds::import(a),
         Command::Minimize(a) => corpus_cmds::minimize_entry(a),
     }

@@ -249,10 +249,13 @@ pub static ALL: &[Scheme] = &[
 ];
 
 /// Every scheme the command line can name: the zoo ([`ALL`]), then the
-/// race-detector probes ([`crate::probes::ALL`]). `all` on the command line
-/// means the zoo alone.
+/// race-detector probes ([`crate::probes::ALL`]), then the kernel's
+/// litmus tests ([`crate::litmus::ALL`]). `all` on the command line means
+/// the zoo alone.
 pub fn registry() -> impl Iterator<Item = &'static Scheme> {
-    ALL.iter().chain(crate::probes::ALL.iter())
+    ALL.iter()
+        .chain(crate::probes::ALL.iter())
+        .chain(crate::litmus::ALL.iter().map(|t| &t.scheme))
 }
 
 /// Look a scheme up by name, in the whole [`registry`].
