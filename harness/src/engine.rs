@@ -864,7 +864,8 @@ pub fn run_single(
 /// and friends), to measure this engine against them over the same scenario
 /// code. The world is reset at the start of each execution; shuttle knows
 /// nothing of parked tasks, so a blocked task simply retries whenever it is
-/// scheduled (a spin), and a finding does not end the execution.
+/// scheduled (a spin); a fatal finding ends the execution as under the
+/// engine, by unwinding each task at its next step.
 pub fn shuttle_baseline_body(
     scenario: &ScenarioFn,
     exec: ExecConfig,
@@ -874,8 +875,12 @@ pub fn shuttle_baseline_body(
         world::reset(WorldConfig {
             race_detection: exec.race_detection,
         });
-        scenario();
-        world::scenario_completed();
+        // A fatal finding stops the world: the tasks unwind out of the
+        // scenario at their next step (see `world::unwind_if_stopped`), the
+        // body's own task included, and the execution ends normally.
+        if world::run_unless_stopped(|| scenario()) {
+            world::scenario_completed();
+        }
     }
 }
 

@@ -15,9 +15,7 @@
 //!
 //! Each costs the others at most its share of the budget.
 
-use super::{
-    PctDepth, PctScheduler, PosScheduler, RandomScheduler, Scheduler, SlowTaskScheduler,
-};
+use super::{PctDepth, PctScheduler, PosScheduler, RandomScheduler, Scheduler, SlowTaskScheduler};
 
 /// The member explorers and their weights out of [`WEIGHT_TOTAL`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

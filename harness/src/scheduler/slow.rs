@@ -67,8 +67,8 @@ impl Scheduler for SlowTaskScheduler {
         if self.victim.is_none() && self.steps >= self.pick_at {
             // The task that just ran is the one caught mid-operation; at the
             // first decision there is none, so draw among the enabled.
-            let v = current
-                .unwrap_or_else(|| enabled[self.rng.next_u32() as usize % enabled.len()]);
+            let v =
+                current.unwrap_or_else(|| enabled[self.rng.next_u32() as usize % enabled.len()]);
             self.victim = Some(v);
         }
         let draw = self.rng.next_u32();

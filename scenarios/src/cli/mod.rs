@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand, shared flags here.
 
+mod bench;
 mod compare;
 mod corpus_cmds;
 mod fuzz;
@@ -49,6 +50,9 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Bounded-exhaustive exploration under the C11 memory model (loom).
     Verify(verify::VerifyArgs),
+    /// unplug's explorers against shuttle's schedulers and loom: executions,
+    /// seconds and executions per second to the first finding.
+    Bench(bench::BenchArgs),
     /// The kernel's memory-model litmus tests under both backends, against LKMM.
     Litmus(litmus::LitmusArgs),
     /// Turn a cargo-fuzz artifact into a (minimised) corpus entry.
@@ -84,6 +88,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Replay(a) => replay::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::Litmus(a) => litmus::run(a),
         Command::Import(a) => corpus_cmds::import(a),
         Command::Minimize(a) => corpus_cmds::minimize_entry(a),
