@@ -16,7 +16,7 @@ mod slow;
 
 pub use bytes::BytesScheduler;
 pub use pct::{PctDepth, PctScheduler};
-pub use portfolio::PortfolioScheduler;
+pub use portfolio::{member as portfolio_member, Member as PortfolioMember, PortfolioScheduler};
 pub use pos::PosScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;

@@ -1,8 +1,11 @@
 //! A portfolio: each execution runs one member explorer, picked from a hash
 //! of the execution seed, so a portfolio execution still replays from its
-//! seed alone and every member gets its share however the seeds are sharded
-//! across workers (a low seed bit would give one worker of two a single
-//! member).
+//! seed alone.
+//!
+//! Not from the seed's low bit: execution seeds are `base + i·φ` with φ
+//! odd, so a worker or shard that takes every second index (`--workers 2`,
+//! `--shard K/2`) would see seeds of a single parity and run one member
+//! only.
 //!
 //! The members cover each other's blind spots:
 //!
@@ -17,12 +20,16 @@
 
 use super::{PctDepth, PctScheduler, PosScheduler, RandomScheduler, Scheduler, SlowTaskScheduler};
 
-/// The member explorers and their weights out of [`WEIGHT_TOTAL`].
+/// Which member of the portfolio runs an execution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Member {
+pub enum Member {
+    /// The slow-task walk.
     Slow,
+    /// Partial-order sampling.
     Pos,
+    /// PCT with the depth ladder.
     Pct,
+    /// The uniform random walk.
     Random,
 }
 
@@ -39,12 +46,21 @@ const MEMBERS: [(Member, u64); 4] = [
 ];
 const WEIGHT_TOTAL: u64 = 16;
 
-/// splitmix64's finaliser: every bit of the seed moves the member choice.
-fn mix(seed: u64) -> u64 {
+/// The member that runs the execution with seed `seed`, by its share of a
+/// SplitMix64 finalisation of the seed, which depends on every bit of it.
+pub fn member(seed: u64) -> Member {
     let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    z ^= z >> 31;
+    let mut slot = z % WEIGHT_TOTAL;
+    for (m, w) in MEMBERS {
+        if slot < w {
+            return m;
+        }
+        slot -= w;
+    }
+    Member::Random
 }
 
 /// The portfolio scheduler.
@@ -54,7 +70,7 @@ pub struct PortfolioScheduler {
     pos: PosScheduler,
     pct: PctScheduler,
     random: RandomScheduler,
-    member: Member,
+    current: Member,
 }
 
 impl PortfolioScheduler {
@@ -66,12 +82,12 @@ impl PortfolioScheduler {
             pos: PosScheduler::default(),
             pct: PctScheduler::new(PctDepth::Ladder, horizon),
             random: RandomScheduler::default(),
-            member: Member::Random,
+            current: Member::Random,
         }
     }
 
     fn scheduler(&mut self) -> &mut dyn Scheduler {
-        match self.member {
+        match self.current {
             Member::Slow => &mut self.slow,
             Member::Pos => &mut self.pos,
             Member::Pct => &mut self.pct,
@@ -82,19 +98,48 @@ impl PortfolioScheduler {
 
 impl Scheduler for PortfolioScheduler {
     fn begin(&mut self, seed: u64) {
-        let mut slot = mix(seed) % WEIGHT_TOTAL;
-        self.member = Member::Random;
-        for (m, w) in MEMBERS {
-            if slot < w {
-                self.member = m;
-                break;
-            }
-            slot -= w;
-        }
+        self.current = member(seed);
         self.scheduler().begin(seed);
     }
 
     fn choose(&mut self, enabled: &[usize], current: Option<usize>) -> usize {
         self.scheduler().choose(enabled, current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{execution_seed, shard_index};
+
+    /// How many of the `n` first executions of a shard each member runs, in
+    /// the order of [`MEMBERS`].
+    fn members(shard: (u64, u64), n: u64) -> [u64; 4] {
+        let mut counts = [0; 4];
+        for i in 0..n {
+            let m = member(execution_seed(0, shard_index(shard, i)));
+            if let Some(k) = MEMBERS.iter().position(|(x, _)| *x == m) {
+                counts[k] += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn every_worker_of_two_on_half_a_shard_runs_every_member_at_its_share() {
+        // `--shard 1/2 --workers 2`: shard (0, 2), split into worker
+        // shards (0, 4) and (2, 4), as `unplug fuzz` splits them.
+        let n = 16_000;
+        for worker in [(0, 4), (2, 4), (1, 2), (0, 2), (3, 8)] {
+            let counts = members(worker, n);
+            for (k, (m, w)) in MEMBERS.iter().enumerate() {
+                let expected = n * w / WEIGHT_TOTAL;
+                assert!(
+                    counts[k].abs_diff(expected) * 5 <= expected,
+                    "shard {worker:?}: {m:?} ran {} of {n} executions, expected about {expected}",
+                    counts[k]
+                );
+            }
+        }
     }
 }

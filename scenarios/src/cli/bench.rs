@@ -11,7 +11,6 @@
 //! parked task spins (a deadlock runs into shuttle's step bound), which is
 //! how a shuttle user would run this model.
 
-use super::verify::verify_scheme;
 use super::{explorer, Status};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -470,7 +469,12 @@ fn loom_row(bench: &Bench, workload: scenarios::workload::Workload, time: Durati
         ratios_are_upper_bounds: false,
         note: None,
     };
-    match verify_scheme(bench.scheme, workload, None, Some(time)) {
+    let config = harness::exhaustive::ExhaustiveConfig {
+        preemption_bound: bench.scheme.loom_bound(),
+        time: Some(time),
+        ..harness::exhaustive::ExhaustiveConfig::default()
+    };
+    match scenarios::verify::verify_with(bench.scheme, workload, &config) {
         Ok(out) => {
             let rate = out.executions as f64 / out.elapsed.as_secs_f64().max(1e-9);
             row.rate_1_worker = Some(rate);
@@ -497,7 +501,7 @@ fn loom_row(bench: &Bench, workload: scenarios::workload::Workload, time: Durati
                     .map_or_else(|| "clean".into(), |k| k.to_string())
             ));
         }
-        Err(e) => row.note = Some(format!("not run: {}", super::error_line(&e))),
+        Err(e) => row.note = Some(format!("not run: {e}")),
     }
     row
 }
