@@ -43,8 +43,8 @@ enum Format {
 /// Arguments of `unplug compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Explorers to compare (comma-separated: random, pct, pct-dN, portfolio,
-    /// and loom, the bounded-exhaustive C11 backend).
+    /// Explorers to compare (comma-separated: random, pct, pct-dN, pos, slow,
+    /// portfolio, and loom, the bounded-exhaustive C11 backend).
     #[arg(
         long,
         default_value = "random,pct,pct-d2,portfolio,loom",

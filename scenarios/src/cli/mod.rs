@@ -361,7 +361,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 pub fn explorer(name: &str) -> Result<Explorer> {
     match Explorer::parse(name) {
         Some(e) => Ok(e),
-        None => bail!("unknown explorer '{name}' (random, pct, pct-dN, portfolio)"),
+        None => bail!("unknown explorer '{name}' (random, pct, pct-dN, pos, slow, portfolio)"),
     }
 }
 
