@@ -92,3 +92,30 @@ pub fn mutex_unlock(m: &Mutex) {
         cx.wake_all(m.id);
     });
 }
+
+/// `mutex_trylock(&m)`: take the mutex if it is free, without sleeping;
+/// whether it did (kernel/locking/mutex.c: `__mutex_trylock()`, an acquire
+/// cmpxchg of the owner word on success). Under loom the step is an
+/// acquire RMW of the mutex's word either way (a failed trylock acquiring
+/// is stronger than the kernel's, which orders nothing).
+#[track_caller]
+pub fn mutex_trylock(m: &Mutex) -> bool {
+    step_on(m.id, MemOrder::Acquire, |cx| {
+        let me = cx.me;
+        let s = state(cx, m.id);
+        let free = s.holder.is_none();
+        if free {
+            s.holder = Some(me);
+            let clock = s.release;
+            cx.acquire(&clock);
+        }
+        let e = cx.record(
+            "mutex_trylock",
+            Target::Prim(m.id),
+            Some(crate::trace::Value::Bool(free)),
+        );
+        let owner = cx.w.prim(m.id).owner;
+        cx.check_owner(owner, e);
+        free
+    })
+}

@@ -73,13 +73,24 @@ pub fn kref_get(k: &Kref) {
 /// reached zero. Relaxed, like `refcount_inc_not_zero()`.
 #[track_caller]
 pub fn kref_get_unless_zero(k: &Kref) -> bool {
+    inc_not_zero(k, "kref_get_unless_zero")
+}
+
+/// `refcount_inc_not_zero(&r)` on the count of `k`: lib/refcount.c says it
+/// provides no ordering on success (a relaxed cmpxchg loop; the caller
+/// relies on a control dependency or on the lock protecting its lookup);
+/// it fails once the count reached zero, the object then being on its way
+/// to the release.
+#[track_caller]
+pub fn refcount_inc_not_zero(k: &Kref) -> bool {
+    inc_not_zero(k, "refcount_inc_not_zero")
+}
+
+#[track_caller]
+fn inc_not_zero(k: &Kref, op: &'static str) -> bool {
     step_on(k.id, MemOrder::Relaxed, |cx| {
         let count = state(cx, k.id).count;
-        let e = cx.record(
-            "kref_get_unless_zero",
-            Target::Prim(k.id),
-            Some(Value::Int(count)),
-        );
+        let e = cx.record(op, Target::Prim(k.id), Some(Value::Int(count)));
         let owner = cx.w.prim(k.id).owner;
         if !cx.check_owner(owner, e) || count <= 0 {
             return false;
