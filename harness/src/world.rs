@@ -107,8 +107,9 @@ pub(crate) enum PrimState {
     Refcount(RefcountState),
     PercpuRef(PercpuRefState),
     Spinlock(crate::kernel::spinlock::SpinlockState),
-    /// A device's devres list: the devm allocations to free on unbind.
-    Devres(Vec<ObjectId>),
+    /// A device's devres list: the devm allocations and actions to release
+    /// on unbind.
+    Devres(Vec<crate::kernel::device::DevresEntry>),
     /// The RCU reader state of the whole world (plain RCU has one domain).
     Rcu(crate::kernel::rcu::RcuState),
     /// A `wait_queue_head_t`.

@@ -46,8 +46,8 @@ pub use cmpxchg::{
 };
 pub use completion::{complete, complete_all, wait_for_completion, Completion};
 pub use device::{
-    device_initialize, device_is_registered, device_release_driver, devm_kzalloc, get_device,
-    put_device, Device,
+    device_initialize, device_is_registered, device_lock, device_release_driver, device_unlock,
+    devm_add_action_or_reset, devm_kzalloc, get_device, put_device, Device,
 };
 pub use memory::{kfree, kzalloc, Object, Plain};
 pub use mutex::{mutex_lock, mutex_trylock, mutex_unlock, Mutex};
