@@ -28,7 +28,12 @@ fn mask(nr: u32) -> u64 {
 
 #[track_caller]
 fn fetch(addr: &Plain<i64>, op: &'static str, f: FetchOp, order: RmwOrder) -> u64 {
-    cell_access(addr.id, op, Ordering::Relaxed, Action::Fetch { op: f, order })
+    cell_access(
+        addr.id,
+        op,
+        Ordering::Relaxed,
+        Action::Fetch { op: f, order },
+    )
 }
 
 /// `test_bit(nr, addr)`: whether bit `nr` is set; a relaxed load.
@@ -48,7 +53,12 @@ pub fn set_bit(nr: u32, addr: &Plain<i64>) {
 /// `smp_mb__before_atomic()` is needed before it to publish anything).
 #[track_caller]
 pub fn clear_bit(nr: u32, addr: &Plain<i64>) {
-    fetch(addr, "clear_bit", FetchOp::AndNot(mask(nr)), RmwOrder::Relaxed);
+    fetch(
+        addr,
+        "clear_bit",
+        FetchOp::AndNot(mask(nr)),
+        RmwOrder::Relaxed,
+    );
 }
 
 /// `test_and_set_bit(nr, addr)`: set bit `nr`, returning whether it was
@@ -64,7 +74,13 @@ pub fn test_and_set_bit(nr: u32, addr: &Plain<i64>) -> bool {
 #[track_caller]
 pub fn test_and_clear_bit(nr: u32, addr: &Plain<i64>) -> bool {
     let m = mask(nr);
-    fetch(addr, "test_and_clear_bit", FetchOp::AndNot(m), RmwOrder::Full) & m != 0
+    fetch(
+        addr,
+        "test_and_clear_bit",
+        FetchOp::AndNot(m),
+        RmwOrder::Full,
+    ) & m
+        != 0
 }
 
 /// `test_and_set_bit_lock(nr, addr)`: take a bit lock; whether it was
@@ -72,7 +88,13 @@ pub fn test_and_clear_bit(nr: u32, addr: &Plain<i64>) -> bool {
 #[track_caller]
 pub fn test_and_set_bit_lock(nr: u32, addr: &Plain<i64>) -> bool {
     let m = mask(nr);
-    fetch(addr, "test_and_set_bit_lock", FetchOp::Or(m), RmwOrder::Acquire) & m != 0
+    fetch(
+        addr,
+        "test_and_set_bit_lock",
+        FetchOp::Or(m),
+        RmwOrder::Acquire,
+    ) & m
+        != 0
 }
 
 /// `clear_bit_unlock(nr, addr)`: release a bit lock. A release.

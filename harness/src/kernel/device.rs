@@ -184,11 +184,7 @@ pub fn device_release_driver(dev: &Device, remove: impl FnOnce()) {
                     None
                 }
                 Some(DevresEntry::Action(index)) => {
-                    cx.record_minor(
-                        "devres_release_all: action",
-                        Target::Prim(dev.devres),
-                        None,
-                    );
+                    cx.record_minor("devres_release_all: action", Target::Prim(dev.devres), None);
                     let mut table = actions.lock().unwrap_or_else(|p| p.into_inner());
                     table.get_mut(index).and_then(Option::take)
                 }

@@ -119,10 +119,13 @@ impl RcuState {
     }
 }
 
-/// The world's RCU domain, created on first use. Looking it up is no
-/// scheduling point (nor a loom branch point), so creating it lazily does
-/// not change any schedule.
-fn domain() -> PrimId {
+/// The world's RCU domain, created on first use, and at the latest before
+/// the first task is spawned ([`super::task::spawn_task`] calls this): its
+/// loom word must be created before any two tasks can reach it, or loom
+/// sees the creation racing the first access. Looking it up is no
+/// scheduling point (nor a loom branch point), so creating it does not
+/// change any schedule.
+pub(crate) fn domain() -> PrimId {
     with_world(|w| {
         let found = (0..w.prims.len() as u32)
             .map(PrimId)
@@ -178,7 +181,11 @@ pub fn rcu_read_unlock() {
         let s = state(cx, id);
         s.task(me);
         if s.nesting[me] == 0 {
-            return misuse(cx, e, "rcu_read_unlock() outside an RCU read-side critical section");
+            return misuse(
+                cx,
+                e,
+                "rcu_read_unlock() outside an RCU read-side critical section",
+            );
         }
         s.nesting[me] -= 1;
         if s.nesting[me] == 0 {

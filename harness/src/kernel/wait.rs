@@ -109,7 +109,9 @@ pub fn wait_event(wq: &WaitQueueHead, mut condition: impl FnMut() -> bool) {
             step_on(wq.id, MemOrder::AcqRel, |cx| {
                 cx.record_minor("finish_wait", Target::Prim(wq.id), None);
                 let me = cx.me;
-                locked(cx, wq.id, |cx| state(cx, wq.id).waiters.retain(|&t| t != me));
+                locked(cx, wq.id, |cx| {
+                    state(cx, wq.id).waiters.retain(|&t| t != me)
+                });
             });
             return;
         }
