@@ -61,14 +61,15 @@ pub fn device_initialize(
     let name = name.into();
     let kref = Kref::new(format!("{name}.kobj.kref"), Some(owner));
     let state_in_sysfs = Plain::new(format!("{name}.kobj.state_in_sysfs"), Some(owner), false);
-    let mutex = Mutex::new(format!("{name}.mutex"), Some(owner));
     let devres_name = format!("{name}.devres_head");
-    let devres = step(|cx| {
-        cx.w.add_prim(
+    let mutex_name = format!("{name}.mutex");
+    let (devres, mutex) = step(|cx| {
+        let devres = cx.w.add_prim(
             devres_name.into(),
             Some(owner.id()),
             PrimState::Devres(Vec::new()),
-        )
+        );
+        (devres, Mutex::create(cx, mutex_name.into(), Some(owner)))
     });
     Device {
         name,

@@ -35,13 +35,23 @@ impl Mutex {
     #[track_caller]
     pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
         let name = name.into();
-        step(|cx| Mutex {
+        step(|cx| Self::create(cx, name, owner))
+    }
+
+    /// `mutex_init()` as part of another operation's step (e.g. the
+    /// `dev->mutex` that `device_initialize()` sets up).
+    pub(crate) fn create(
+        cx: &mut Op<'_>,
+        name: Cow<'static, str>,
+        owner: Option<Object>,
+    ) -> Self {
+        Mutex {
             id: cx.w.add_prim(
                 name,
                 owner.map(|o| o.id()),
                 PrimState::Mutex(MutexState::default()),
             ),
-        })
+        }
     }
 }
 
