@@ -42,11 +42,12 @@ use crate::runtime::{self, panic_message, quietly, StopExploring};
 use crate::world::{self, with_world};
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Settings of one bounded-exhaustive run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ExhaustiveConfig {
     /// At most this many preemptions per execution (loom's bound).
     pub preemption_bound: usize,
@@ -54,8 +55,15 @@ pub struct ExhaustiveConfig {
     /// needs more (a poll that never succeeds) is reported as a hang.
     pub max_branches: usize,
     /// Stop exploring after this much wall time (the run is then
-    /// incomplete).
+    /// incomplete). Opt-in: a verdict that depends on it depends on the
+    /// machine's load.
     pub time: Option<Duration>,
+    /// Stop exploring after this many executions (the run is then
+    /// incomplete): the deterministic budget.
+    pub max_executions: Option<u64>,
+    /// Incremented once per execution, so that a caller on another thread
+    /// can show progress.
+    pub counter: Option<Arc<AtomicU64>>,
 }
 
 /// The default preemption bound.
@@ -70,6 +78,8 @@ impl Default for ExhaustiveConfig {
             preemption_bound: DEFAULT_PREEMPTION_BOUND,
             max_branches: DEFAULT_MAX_BRANCHES,
             time: None,
+            max_executions: None,
+            counter: None,
         }
     }
 }
@@ -84,8 +94,10 @@ pub struct ExhaustiveRun {
     /// The preemption bound explored.
     pub preemption_bound: usize,
     /// Whether every execution within the bound was explored: false if a
-    /// fatal finding or the time budget cut the run short.
+    /// fatal finding or a budget cut the run short.
     pub complete: bool,
+    /// The budget that cut the run short, if one did.
+    pub capped: Option<Cap>,
     /// The execution that ended the run with a fatal finding.
     pub fatal: Option<ExecutionRecord>,
     /// The first execution of each distinct data race, in the order found.
@@ -111,6 +123,16 @@ impl ExhaustiveRun {
             .chain(self.races.iter())
             .flat_map(|r| r.findings.iter().map(move |f| (f, r)))
     }
+}
+
+/// A budget that ended a bounded-exhaustive run before it was complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cap {
+    /// The execution budget ([`ExhaustiveConfig::max_executions`]).
+    Executions,
+    /// The wall-time cap ([`ExhaustiveConfig::time`]).
+    Time,
 }
 
 /// Why a bounded-exhaustive run could not be done.
@@ -167,7 +189,11 @@ pub fn explore_exhaustive(
     }
     HARVEST.with(|h| *h.borrow_mut() = Harvest::default());
     let scenario = Arc::clone(scenario);
+    let counter = config.counter.clone();
     let body = move || {
+        if let Some(c) = &counter {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
         let index = HARVEST.with(|h| {
             let mut h = h.borrow_mut();
             h.executions += 1;
@@ -178,7 +204,7 @@ pub fn explore_exhaustive(
         world::scenario_completed();
         harvest_races(index);
     };
-    let config = *config;
+    let config = config.clone();
     let start = Instant::now();
     let outcome = quietly(|| {
         panic::catch_unwind(AssertUnwindSafe(|| {
@@ -186,11 +212,16 @@ pub fn explore_exhaustive(
             builder.max_threads = runtime::MAX_LOOM_TASKS;
             builder.preemption_bound = Some(config.preemption_bound);
             builder.max_branches = config.max_branches;
-            builder.max_permutations = None;
+            // Loom counts from 1 and stops before the execution whose number
+            // reaches the limit: `n + 1` runs exactly `n`.
+            builder.max_permutations = config
+                .max_executions
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX).saturating_add(1));
             builder.max_duration = config.time;
-            // Loom checks the time budget every `checkpoint_interval`
+            // Loom checks its budgets every `checkpoint_interval`
             // executions; without a budget, never.
-            builder.checkpoint_interval = if config.time.is_some() { 1 } else { usize::MAX };
+            let budgeted = config.time.is_some() || config.max_executions.is_some();
+            builder.checkpoint_interval = if budgeted { 1 } else { usize::MAX };
             builder.checkpoint_file = None;
             builder.location = false;
             builder.log = false;
@@ -199,11 +230,25 @@ pub fn explore_exhaustive(
     });
     let elapsed = start.elapsed();
     let harvest = HARVEST.with(|h| std::mem::take(&mut *h.borrow_mut()));
+    // Loom returns the same way whether it ran out of executions to explore
+    // or out of budget; a run that reached a budget is counted as cut short
+    // (conservatively: it may have had nothing left to explore).
+    let capped = if config
+        .max_executions
+        .is_some_and(|n| harvest.executions >= n)
+    {
+        Some(Cap::Executions)
+    } else if config.time.is_some_and(|t| elapsed >= t) {
+        Some(Cap::Time)
+    } else {
+        None
+    };
     let mut run = ExhaustiveRun {
         executions: harvest.executions,
         elapsed,
         preemption_bound: config.preemption_bound,
-        complete: config.time.is_none_or(|t| elapsed < t),
+        complete: capped.is_none(),
+        capped,
         fatal: None,
         races: harvest.races.into_iter().map(|(_, r)| r).collect(),
     };
@@ -211,6 +256,7 @@ pub fn explore_exhaustive(
         return Ok(run);
     };
     run.complete = false;
+    run.capped = None;
     let index = run.executions.saturating_sub(1);
     if payload.downcast_ref::<StopExploring>().is_none() {
         let message = panic_message(payload.as_ref());

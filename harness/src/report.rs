@@ -501,10 +501,17 @@ fn summary(header: &Header, finding: &Finding) -> String {
                 out,
                 "No happens-before orders these accesses, and at least one is a plain C access:"
             );
-            let _ = writeln!(
-                out,
+            // A free is a plain write of the whole object (as KCSAN checks a
+            // slab free): marking the other access does not help, ordering
+            // it before the free does.
+            let advice = if first.op.contains("kfree") || second.op.contains("kfree") {
+                "undefined under the kernel memory model (kfree() writes the whole object: order every \
+                 access before the free, e.g. smp_store_release()/smp_load_acquire(), a lock, or \
+                 a fully ordered atomic)."
+            } else {
                 "undefined under the kernel memory model (use READ_ONCE()/WRITE_ONCE(), or hold the lock)."
-            );
+            };
+            let _ = writeln!(out, "{advice}");
         }
         Detail::Deadlock { waits } => {
             let _ = writeln!(out, "INFO: deadlock: every live task is blocked");

@@ -30,7 +30,11 @@
 //! * an object owns a loom word that accesses load and `kfree` stores, so
 //!   loom orders every access against the free both ways whenever they are
 //!   not ordered by happens-before; the world then reports the access that
-//!   comes after the free.
+//!   comes after the free. Its memory is also a loom `UnsafeCell`
+//!   (`LoomBody`) that plain accesses read or write and the free writes,
+//!   together with the race-check cells of every memory cell embedded in it:
+//!   loom reports an access that came before the free without being ordered
+//!   before it as a data race.
 //! * barriers are loom fences, which are not branch points: `smp_mb()` is a
 //!   `SeqCst` fence, placed inside the step that executes it.
 
@@ -152,6 +156,41 @@ impl LoomCell {
                     for r in &self.plain_reads {
                         r.with(|_| ());
                     }
+                }
+            }))
+            .is_ok()
+        })
+    }
+}
+
+/// An object's own memory as loom sees it (the driver data behind
+/// [`Object::read`](crate::kernel::Object::read), not its embedded cells):
+/// every access to it is plain, and `kfree()` is a plain write, so one
+/// `UnsafeCell` checks them all against loom's happens-before.
+pub(crate) struct LoomBody(UnsafeCell<()>);
+
+impl std::fmt::Debug for LoomBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LoomBody")
+    }
+}
+
+impl LoomBody {
+    /// A fresh object body (must be called inside a loom execution).
+    pub(crate) fn new() -> Rc<Self> {
+        Rc::new(LoomBody(UnsafeCell::new(())))
+    }
+
+    /// Check a plain read or write against loom's happens-before; false if
+    /// it races with an earlier access (then, as for [`LoomCell::check`],
+    /// the body must not be checked again in this execution).
+    pub(crate) fn check(&self, write: bool) -> bool {
+        quietly(|| {
+            panic::catch_unwind(AssertUnwindSafe(|| {
+                if write {
+                    self.0.with_mut(|_| ());
+                } else {
+                    self.0.with(|_| ());
                 }
             }))
             .is_ok()

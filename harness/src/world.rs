@@ -21,19 +21,21 @@
 use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Access, Detail, Finding, FindingKind};
 use crate::kernel::completion::CompletionState;
-use crate::kernel::memory::CellState;
+use crate::kernel::memory::{CellState, History};
 use crate::kernel::mutex::MutexState;
 use crate::kernel::percpu_ref::PercpuRefState;
 use crate::kernel::refcount::RefcountState;
 use crate::kernel::rwsem::RwSemState;
 use crate::kernel::srcu::SrcuState;
 use crate::runtime::{
-    backend, new_word, set_backend, Backend, LoomWord, Ordering as MemOrder, StopExploring,
+    backend, new_word, set_backend, Backend, LoomBody, LoomWord, Ordering as MemOrder,
+    StopExploring,
 };
 use crate::trace::{short_site, Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::panic::Location;
+use std::rc::Rc;
 
 thread_local! {
     static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
@@ -94,6 +96,13 @@ pub(crate) struct ObjectSlot {
     pub free_event: Option<usize>,
     /// Under loom: the word accesses load and the free stores.
     pub alive: Option<LoomWord>,
+    /// The race detector's history of the object's own memory.
+    pub history: History,
+    /// Under loom: the object's memory, for loom's race checks.
+    pub body: Option<Rc<LoomBody>>,
+    /// Under loom: a race on the object's memory was reported in this
+    /// execution, and loom's checking state for it is spent.
+    pub raced: bool,
 }
 
 /// The state of one primitive, by kind.
@@ -140,7 +149,7 @@ pub struct World {
     pub(crate) findings: Vec<Finding>,
     /// Signatures of the data races already reported in this execution.
     pub(crate) race_signatures: Vec<(
-        PrimId,
+        Target,
         &'static Location<'static>,
         &'static Location<'static>,
     )>,
@@ -452,15 +461,15 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
             last_event: None,
         });
     }
+    // What the task's relaxed stores publish before its first fence: the
+    // history it was spawned with, not its own events (the spawn is the
+    // parent's release, not a fence of the child's).
+    let spawned_with = clock;
     clock.tick(id);
     let t = &mut w.tasks[id];
     t.name = name;
     t.clock = clock;
-    // What a relaxed store publishes before the task's first fence: its
-    // parent's history (which happens-before the task anyway), not the
-    // task's own accesses — so the task's clock moves on past it.
-    t.fence_release = clock;
-    t.clock.tick(id);
+    t.fence_release = spawned_with;
     t.unlocked = false;
     t.finished = false;
     w.live += 1;
@@ -543,6 +552,12 @@ pub(crate) enum LoomOp {
     /// after loading its owner's liveness word (if it is embedded in an
     /// object).
     Prim(PrimId, MemOrder),
+    /// [`LoomOp::Prim`] on two primitives, in this order: one step that
+    /// changes both under a lock the model folds into the step (e.g.
+    /// `chrdev_open()` taking a reference on the cdev an inode caches, under
+    /// `cdev_lock`), so that loom orders it against every operation on
+    /// either of them.
+    PrimPair(PrimId, PrimId, MemOrder),
     /// A load of the object's liveness word: an access to the object.
     Touch(ObjectId),
     /// A store to the object's liveness word: freeing it.
@@ -553,30 +568,43 @@ pub(crate) enum LoomOp {
 /// first: a loom operation may switch to another loom thread, which will
 /// borrow the world.
 fn loom_prelude(op: LoomOp) {
-    let (alive, word) = with_world(|w| {
+    type Words = [Option<(LoomWord, MemOrder)>; 2];
+    let (alive, words): ([Option<LoomWord>; 2], Words) = with_world(|w| {
         let alive = |o: ObjectId| w.objects[o.0 as usize].alive.clone();
+        let prim = |id: PrimId, order: MemOrder| {
+            let slot = w.prim(id);
+            (
+                slot.owner.and_then(alive),
+                slot.word.clone().map(|word| (word, order)),
+            )
+        };
         match op {
-            LoomOp::None => (None, None),
+            LoomOp::None => ([None, None], [None, None]),
             LoomOp::Prim(id, order) => {
-                let slot = w.prim(id);
-                (
-                    slot.owner.and_then(alive),
-                    slot.word.clone().map(|word| (word, order)),
-                )
+                let (a, word) = prim(id, order);
+                ([a, None], [word, None])
             }
-            LoomOp::Touch(o) => (alive(o), None),
-            LoomOp::Free(o) => (None, alive(o).map(|word| (word, MemOrder::Relaxed))),
+            LoomOp::PrimPair(x, y, order) => {
+                let (ax, wx) = prim(x, order);
+                let (ay, wy) = prim(y, order);
+                ([ax, ay], [wx, wy])
+            }
+            LoomOp::Touch(o) => ([alive(o), None], [None, None]),
+            LoomOp::Free(o) => (
+                [None, None],
+                [alive(o).map(|word| (word, MemOrder::Relaxed)), None],
+            ),
         }
     });
     // Accesses only load the liveness word, so accesses commute with each
     // other and only the free orders against them; which value the load
     // returns does not matter (the world knows whether the object is freed).
-    if let Some(a) = alive {
+    for a in alive.into_iter().flatten() {
         a.load(MemOrder::Relaxed);
     }
     // An RMW reads the latest value in modification order: its acquire (if
     // any) takes exactly the releases loom executed before it.
-    if let Some((word, order)) = word {
+    for (word, order) in words.into_iter().flatten() {
         word.fetch_add(1, order);
     }
 }

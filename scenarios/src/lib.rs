@@ -19,6 +19,7 @@ pub mod probes;
 pub mod replay;
 pub mod schemes;
 pub mod shard;
+pub mod verdict;
 pub mod verify;
 pub mod workload;
 

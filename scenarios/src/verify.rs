@@ -9,7 +9,7 @@
 use crate::schemes::Scheme;
 use crate::workload::Workload;
 use harness::engine::ExecutionRecord;
-use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig, ExhaustiveError};
+use harness::exhaustive::{explore_exhaustive, Cap, ExhaustiveConfig, ExhaustiveError};
 use harness::finding::{Finding, FindingKind};
 use harness::runtime::MAX_LOOM_TASKS;
 use std::time::Duration;
@@ -36,8 +36,10 @@ pub struct VerifyOutcome {
     /// The preemption bound.
     pub bound: usize,
     /// Whether every execution within the bound was explored (false when a
-    /// fatal finding or the time budget ended the run first).
+    /// fatal finding or a budget ended the run first).
     pub complete: bool,
+    /// The budget that ended the run, if one did.
+    pub capped: Option<Cap>,
 }
 
 /// Why a scheme could not be verified.
@@ -102,5 +104,163 @@ pub fn verify_with(
         elapsed: run.elapsed,
         bound: run.preemption_bound,
         complete: run.complete,
+        capped: run.capped,
     })
+}
+
+/// Executions [`deepen`] spends at most, over every bound, by default.
+pub const DEFAULT_EXECUTIONS: u64 = 100_000;
+
+/// How [`deepen`] explores.
+#[derive(Clone, Debug)]
+pub struct DeepenConfig {
+    /// The first preemption bound explored.
+    pub from: usize,
+    /// The last bound explored (`None`: deepen until a finding, the whole
+    /// state space, or the budget).
+    pub to: Option<usize>,
+    /// Executions over every bound: the deterministic budget.
+    pub executions: u64,
+    /// An opt-in wall-time cap over every bound; a run it ends says so.
+    pub time: Option<Duration>,
+    /// Incremented once per execution (see [`ExhaustiveConfig::counter`]).
+    pub counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+}
+
+impl Default for DeepenConfig {
+    fn default() -> Self {
+        DeepenConfig {
+            from: 1,
+            to: None,
+            executions: DEFAULT_EXECUTIONS,
+            time: None,
+            counter: None,
+        }
+    }
+}
+
+/// Why [`deepen`] stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeepenEnd {
+    /// A fatal finding ended the last bound's exploration.
+    Finding,
+    /// The last bound asked for was explored completely.
+    LastBound,
+    /// A bound explored no more executions than the bound below it: no
+    /// execution of the scheme has more preemptions, so every execution of
+    /// the scheme was explored.
+    WholeSpace,
+    /// The execution budget ran out during the last bound.
+    Executions,
+    /// The wall-time cap ran out during the last bound.
+    Time,
+}
+
+/// The outcome of [`deepen`]: one exploration per bound, shallowest first.
+#[derive(Clone, Debug)]
+pub struct Deepening {
+    /// Each bound's exploration, in order.
+    pub rounds: Vec<VerifyOutcome>,
+    /// Why it stopped.
+    pub end: DeepenEnd,
+}
+
+impl Deepening {
+    /// The deepest bound explored completely, if any.
+    pub fn deepest_complete(&self) -> Option<usize> {
+        self.rounds
+            .iter()
+            .filter(|r| r.complete)
+            .map(|r| r.bound)
+            .max()
+    }
+
+    /// Executions over every bound.
+    pub fn executions(&self) -> u64 {
+        self.rounds.iter().map(|r| r.executions).sum()
+    }
+
+    /// Wall time over every bound.
+    pub fn elapsed(&self) -> Duration {
+        self.rounds.iter().map(|r| r.elapsed).sum()
+    }
+
+    /// The round with the most severe finding (a data race found at a
+    /// shallow bound is kept even when a deeper bound finds nothing more).
+    pub fn worst(&self) -> Option<&VerifyOutcome> {
+        self.rounds
+            .iter()
+            .filter(|r| r.verdict.is_some())
+            .min_by_key(|r| r.verdict.map(harness::engine::severity))
+    }
+
+    /// The last round.
+    pub fn last(&self) -> Option<&VerifyOutcome> {
+        self.rounds.last()
+    }
+}
+
+/// Explore `scheme` at preemption bounds `from, from + 1, …` until a fatal
+/// finding, the whole state space, the last bound asked for, or the budget.
+/// `progress` is told each bound as it starts, with the executions spent so
+/// far.
+pub fn deepen(
+    scheme: &Scheme,
+    workload: Workload,
+    config: &DeepenConfig,
+    progress: &dyn Fn(usize, u64),
+) -> Result<Deepening, VerifyError> {
+    let mut rounds: Vec<VerifyOutcome> = Vec::new();
+    let mut spent = 0u64;
+    let started = std::time::Instant::now();
+    let mut bound = config.from;
+    let end = loop {
+        progress(bound, spent);
+        let time = match config.time {
+            Some(t) => match t.checked_sub(started.elapsed()) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => break DeepenEnd::Time,
+            },
+            None => None,
+        };
+        let out = verify_with(
+            scheme,
+            workload,
+            &ExhaustiveConfig {
+                preemption_bound: bound,
+                time,
+                max_executions: Some(config.executions.saturating_sub(spent).max(1)),
+                counter: config.counter.clone(),
+                ..ExhaustiveConfig::default()
+            },
+        )?;
+        spent += out.executions;
+        let fatal = out.verdict.is_some_and(|k| k.is_fatal());
+        let same_as_below = rounds.last().is_some_and(|below| {
+            below.complete && out.complete && below.executions == out.executions
+        });
+        let capped = out.capped;
+        let complete = out.complete;
+        rounds.push(out);
+        if fatal {
+            break DeepenEnd::Finding;
+        }
+        match capped {
+            Some(Cap::Time) => break DeepenEnd::Time,
+            Some(Cap::Executions) => break DeepenEnd::Executions,
+            None => {}
+        }
+        if complete && same_as_below {
+            break DeepenEnd::WholeSpace;
+        }
+        if config.to.is_some_and(|to| bound >= to) {
+            break DeepenEnd::LastBound;
+        }
+        if spent >= config.executions {
+            break DeepenEnd::Executions;
+        }
+        bound += 1;
+    };
+    Ok(Deepening { rounds, end })
 }

@@ -1,14 +1,23 @@
 //! The workload that drives a scheme: devices, users, removal.
 //!
 //! ```text
-//!  init:    probe every device (cdev_device_add), spawn tasks, join them
-//!  userN:   open() -> [driver open] -> ioctl() x k -> release()
+//!  init:    probe every device (cdev_device_add), make its device node,
+//!           spawn tasks, join them
+//!  userN:   chrdev_open() -> [driver open] -> ioctl() x k
+//!           -> __fput(): [driver release] -> cdev_put()
 //!  remove:  [wait until every user has opened, unless opens race removal]
 //!           remove device 0, then device 1, ...
 //! ```
+//!
+//! The VFS half is the kernel's (fs/char_dev.c, fs/file_table.c): an open
+//! file holds a reference on the cdev from `chrdev_open()` to `__fput()`,
+//! which drops it after the driver's `release`. An open that finds the
+//! device number unmapped fails with `-ENXIO` and never reaches the driver.
 
 use harness::engine::ScenarioFn;
-use harness::kernel::{chrdev_open, complete, spawn_task, wait_for_completion, Cdev, Completion};
+use harness::kernel::{
+    __fput, chrdev_open, complete, spawn_task, wait_for_completion, Completion, DevT, Inode,
+};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -98,10 +107,12 @@ impl Workload {
 /// One probed device as the workload sees it: the driver's file operations
 /// and its removal path.
 pub trait Driver: Send + Sync + 'static {
-    /// The character device users open.
-    fn cdev(&self) -> &Cdev;
+    /// The device number of the character device users open (the workload
+    /// makes one device node for it).
+    fn devt(&self) -> &DevT;
 
-    /// The driver's `fops->open`, after the VFS found the cdev live.
+    /// The driver's `fops->open`, called by `chrdev_open()` once it holds a
+    /// reference on the cdev.
     fn open(&self) -> Result<(), i64> {
         Ok(())
     }
@@ -109,7 +120,8 @@ pub trait Driver: Send + Sync + 'static {
     /// The driver's `fops->unlocked_ioctl`.
     fn ioctl(&self) -> i64;
 
-    /// The driver's `fops->release`.
+    /// The driver's `fops->release`, called by `__fput()` before it drops
+    /// the file's reference on the cdev.
     fn release(&self) {}
 
     /// The whole removal of this device (`remove()` and everything the
@@ -127,24 +139,30 @@ pub fn scenario(probe: fn(&Workload) -> Vec<Arc<dyn Driver>>, workload: Workload
 
 fn run(probe: fn(&Workload) -> Vec<Arc<dyn Driver>>, wl: &Workload) {
     let drivers = probe(wl);
+    // One device node (`/dev/memN`) per device: every user of a device
+    // opens the same inode, and so shares its `i_cdev` cache.
+    let inodes: Vec<Inode> = drivers
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Inode::new(format!("/dev/mem{i}"), d.devt()))
+        .collect();
     let opened = Completion::new_scaffolding("all_users_opened");
     let mut tasks = Vec::new();
     for u in 0..wl.users {
         let driver = Arc::clone(&drivers[u as usize % drivers.len()]);
+        let inode = inodes[u as usize % inodes.len()].clone();
         let ioctls = wl.ioctls;
         let signal_open = !wl.open_races_del;
         tasks.push(spawn_task(format!("user{u}"), move || {
-            let opened_ok = chrdev_open(driver.cdev())
-                .and_then(|()| driver.open())
-                .is_ok();
+            let file = chrdev_open(&inode, |_| driver.open());
             if signal_open {
                 complete(&opened);
             }
-            if opened_ok {
+            if let Ok(file) = file {
                 for _ in 0..ioctls {
                     driver.ioctl();
                 }
-                driver.release();
+                __fput(file, |_| driver.release());
             }
         }));
     }

@@ -1,11 +1,16 @@
-//! The loom backend reaches every scheme's declared C11 verdict at the
-//! scheme's declared preemption bound, with its default workload.
+//! The loom backend, deepening the preemption bound from 1 within
+//! `unplug compare`'s loom budget, reaches every scheme's declared C11
+//! verdict (kind and object) with its default workload.
 //!
 //! The expected verdicts are the zoo's declared values
 //! (`Scheme::expected.c11`); these tests compare exploration against them.
 
-use harness::finding::{Detail, FindingKind};
-use scenarios::verify::{verify, VerifyError, VerifyOutcome, MAX_LOOM_USERS};
+use harness::exhaustive::DEFAULT_PREEMPTION_BOUND;
+use harness::finding::Detail;
+use scenarios::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
+use scenarios::verify::{
+    deepen, verify, DeepenConfig, DeepenEnd, VerifyError, VerifyOutcome, MAX_LOOM_USERS,
+};
 use scenarios::{find, Scheme, Workload};
 
 fn scheme(name: &str) -> &'static Scheme {
@@ -16,40 +21,45 @@ fn verify_default(s: &Scheme) -> VerifyOutcome {
     verify(s, s.default_workload, s.loom_bound()).unwrap_or_else(|e| panic!("{}: {e}", s.name))
 }
 
-/// Verify `name` and check the outcome against its declared C11 verdict.
+/// The loom budget of `unplug compare`'s loom cell.
+const LOOM_EXECUTIONS: u64 = 10_000;
+
+/// Deepen `name` from bound 1 within compare's loom budget, and hold the
+/// verdict against its declared C11 expectation (kind and object).
 fn reaches_declared_verdict(name: &str) {
     let s = scheme(name);
-    let out = verify_default(s);
+    let config = DeepenConfig {
+        executions: LOOM_EXECUTIONS,
+        ..DeepenConfig::default()
+    };
+    let d = deepen(s, s.default_workload, &config, &|_, _| {})
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let verdict =
+        Verdict::from_deepening(&d, |b| format!("unplug verify {name} --preemptions {b}"));
     assert_eq!(
-        out.verdict,
-        s.expected.c11,
-        "{name}: loom at bound {} reached {:?} ({}) after {} executions",
-        out.bound,
-        out.verdict,
-        out.finding.as_ref().map_or(String::new(), |f| f.headline()),
-        out.executions,
+        judge(&verdict, s),
+        Judgement::Match,
+        "{name}: loom says {verdict}; expected {}",
+        expected_words(&s.expected, Model::C11)
     );
-    assert_eq!(out.bound, s.loom_bound());
-    assert!(out.executions > 0);
-    match out.verdict {
-        // Clean means clean within the bound: every execution was explored.
-        None => {
-            assert!(
-                out.complete,
-                "{name}: clean but the exploration was cut short"
-            );
-            assert!(out.finding.is_none() && out.record.is_none());
+    assert!(verdict.executions > 0 && verdict.executions <= LOOM_EXECUTIONS);
+    match &verdict.outcome {
+        // No finding means every execution within some bound was explored,
+        // at least the default bound.
+        Outcome::Exhaustive { bound, .. } => {
+            assert!(*bound >= DEFAULT_PREEMPTION_BOUND, "{name}: {verdict}");
+            assert!(d.worst().is_none());
         }
-        Some(kind) => {
-            let finding = out
-                .finding
-                .as_ref()
-                .expect("a verdict comes with its finding");
-            assert_eq!(finding.kind, kind);
-            let record = out
-                .record
-                .as_ref()
-                .expect("a finding comes with its execution");
+        Outcome::Found(found) => {
+            let bound = found.bound.expect("a loom finding names its bound");
+            assert!(
+                bound <= s.loom_bound(),
+                "{name}: found at bound {bound}, deeper than the declared {}",
+                s.loom_bound()
+            );
+            let round = d.worst().expect("a verdict comes with its exploration");
+            let finding = round.finding.as_ref().expect("and its finding");
+            let record = round.record.as_ref().expect("and its execution");
             assert!(
                 record.findings.contains(finding),
                 "{name}: the record must be the finding's execution"
@@ -58,7 +68,58 @@ fn reaches_declared_verdict(name: &str) {
                 !record.events.is_empty(),
                 "{name}: the failing execution's trace is its description"
             );
+            // The deepening explored every shallower bound completely first.
+            for r in d.rounds.iter().filter(|r| r.bound < bound) {
+                assert!(
+                    r.complete || r.verdict.is_some(),
+                    "{name}: bound {}",
+                    r.bound
+                );
+            }
         }
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+/// At exactly bound 2 the single-drain bug is out of reach: the complete
+/// bound-2 exploration finds nothing, which is a mismatch with the declared
+/// use-after-removal, never a match.
+#[test]
+fn srcu_single_drain_at_bound_two_is_complete_and_a_mismatch() {
+    let s = scheme("srcu-single-drain");
+    let config = DeepenConfig {
+        from: 2,
+        to: Some(2),
+        executions: LOOM_EXECUTIONS,
+        ..DeepenConfig::default()
+    };
+    let d = deepen(s, s.default_workload, &config, &|_, _| {}).expect("runs");
+    assert_eq!(d.end, DeepenEnd::LastBound);
+    let verdict = Verdict::from_deepening(&d, |_| String::new());
+    assert!(
+        matches!(verdict.outcome, Outcome::Exhaustive { bound: 2, .. }),
+        "{verdict}"
+    );
+    assert!(matches!(judge(&verdict, s), Judgement::Mismatch(_)));
+}
+
+/// A budget that cuts the first bound short gives no answer, never a
+/// match, whatever the expectation.
+#[test]
+fn a_run_cut_short_is_never_a_match() {
+    for name in ["flag-under-write-lock", "srcu-single-drain"] {
+        let s = scheme(name);
+        let config = DeepenConfig {
+            executions: 5,
+            ..DeepenConfig::default()
+        };
+        let d = deepen(s, s.default_workload, &config, &|_, _| {}).expect("runs");
+        let verdict = Verdict::from_deepening(&d, |_| String::new());
+        assert!(
+            matches!(verdict.outcome, Outcome::Incomplete { .. }),
+            "{name}: {verdict}"
+        );
+        assert!(matches!(judge(&verdict, s), Judgement::Inconclusive(_)));
     }
 }
 
@@ -133,6 +194,21 @@ fn percpu_ref_no_devref() {
 }
 
 #[test]
+fn percpu_ref_bare_cdev() {
+    reaches_declared_verdict("percpu-ref-bare-cdev");
+}
+
+#[test]
+fn bare_cdev_open_devref() {
+    reaches_declared_verdict("bare-cdev-open-devref");
+}
+
+#[test]
+fn open_unchecked() {
+    reaches_declared_verdict("open-unchecked");
+}
+
+#[test]
 fn counter_flag_no_barrier() {
     reaches_declared_verdict("counter-flag-no-barrier");
 }
@@ -160,6 +236,9 @@ fn every_scheme_is_covered_above() {
         "nested-down-read",
         "synchronize-under-mutex",
         "percpu-ref-no-devref",
+        "percpu-ref-bare-cdev",
+        "bare-cdev-open-devref",
+        "open-unchecked",
         "counter-flag-no-barrier",
         "counter-flag-mb",
     ];
@@ -278,11 +357,13 @@ fn invalid_workload_is_an_error() {
 }
 
 /// A bound of zero explores the non-preemptive schedules only; the C11
-/// bug needs a preemption.
+/// use-after-removal needs a preemption, and nothing else is wrong with the
+/// gate (its data accesses are ordered before the decrement and the free
+/// after the poll), so bound 0 finds nothing, completely.
 #[test]
 fn the_store_buffering_bug_needs_a_preemption() {
     let s = scheme("counter-flag-no-barrier");
     let out = verify(s, s.default_workload, 0).expect("verify runs");
-    assert_eq!(out.verdict, None::<FindingKind>);
+    assert_eq!(out.verdict, None);
     assert!(out.complete);
 }

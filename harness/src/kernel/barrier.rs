@@ -74,12 +74,16 @@ pub fn smp_mb__after_spinlock() {
 
 #[track_caller]
 pub(crate) fn full_barrier(op: &'static str) {
-    step(|cx| {
-        cx.record_minor(op, Target::None, None);
-        cx.loom_fence(MemOrder::SeqCst);
-        acquire_fence(cx);
-        release_fence(cx);
-    });
+    step(|cx| full_fence(cx, op));
+}
+
+/// A full barrier inside a step, recorded as `op`: what `smp_mb()` does
+/// (an acquire fence then a release fence; under loom a `SeqCst` fence).
+pub(crate) fn full_fence(cx: &mut Op<'_>, op: &'static str) {
+    cx.record_minor(op, Target::None, None);
+    cx.loom_fence(MemOrder::SeqCst);
+    acquire_fence(cx);
+    release_fence(cx);
 }
 
 /// The happens-before effect of an acquire fence: what the task's relaxed

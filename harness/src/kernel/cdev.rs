@@ -1,118 +1,455 @@
-//! Character devices: `cdev_device_add()` / `cdev_device_del()` and the VFS
-//! side of `open()`.
+//! Character devices as fs/char_dev.c and fs/file_table.c have them: the
+//! `struct cdev` with its own kobject, the `cdev_map` from device numbers to
+//! cdevs, the inode of a device node with its `i_cdev` cache, `chrdev_open()`
+//! and `__fput()`.
 //!
-//! `cdev_device_del()` stops *new* opens (they fail with `-ENXIO`) and
-//! unregisters the device, clearing `kobj.state_in_sysfs` with a plain store
-//! as `kobject_del()` does. Files already open are untouched: their ioctls
-//! may still run, concurrently with everything removal does next.
+//! What keeps what alive:
+//!
+//! * `cdev_init()` gives the cdev's kobject a count of 1 (dropped by
+//!   `cdev_del()`); its release, `cdev_default_release()`, forgets the cdev
+//!   in every inode that cached it (`cdev_purge()`) and then drops the
+//!   parent (`kobject_put(kobj->parent)`).
+//! * `cdev_add()` maps the device number and takes a reference on the
+//!   parent, if `cdev_set_parent()` named one. `cdev_device_add()` does both
+//!   with the device's kobject as the parent: the `struct device` (and what
+//!   embeds it) then outlives every reference to the cdev.
+//! * `chrdev_open()` takes a reference on the cdev (`cdev_get()`), either
+//!   through the inode's cached `i_cdev` or by looking the device number up
+//!   in `cdev_map`; the open file holds it until `__fput()` drops it after
+//!   the driver's `release`. An unmapped device number fails the open with
+//!   `-ENXIO` without touching the driver's memory. An inode that still
+//!   caches the cdev (another file holds it) opens it even after
+//!   `cdev_del()`: only the count reaching zero stops that.
+//!
+//! `cdev_lock` (guarding `i_cdev` and `cdev->list`) and `chrdevs_lock`
+//! (guarding `cdev_map`) are spinlocks whose critical sections are folded
+//! into single steps: an acquire and a release of the lock's clock around
+//! the section, and under loom an acquire-release read-modify-write of the
+//! lock's word (and of the cdev's count, when the section takes a reference
+//! on it). The model keeps one `cdev_lock` word per device node: the lock
+//! only guards the node's `i_cdev` and the list of the cdev the node maps
+//! to, so per-node locks order every pair of sections the global one does.
 
-use super::device::Device;
-use super::memory::Object;
+use super::device::{self, Device};
+use super::memory::{CellState, Object};
+use super::refcount::{inc_not_zero, kref_put, Kref};
 use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, step_on, PrimState};
+use crate::world::{step, step_with, LoomOp, Op, PrimState};
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 /// `-ENXIO`: what `open()` of a deleted character device returns.
 pub const ENXIO: i64 = 6;
 
-/// A `struct cdev` embedded in `owner`, bound to a device.
+/// Lock a host-side part of the model's state. Steps run one at a time, so
+/// the lock is never contended; a poisoned lock only means another task
+/// panicked, and its state is still the model's.
+fn host<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A device number (`dev_t`, from `alloc_chrdev_region()`) and its entry in
+/// `cdev_map`. It lives outside every driver object: looking it up after
+/// the driver freed its memory touches nothing of the driver's.
+#[derive(Clone)]
+pub struct DevT {
+    /// The `cdev_map` entry, guarded by `chrdevs_lock`.
+    map: PrimId,
+    /// The cdev mapped at this number, if any (`kobj_map()` holds no
+    /// reference on it: `cdev_del()` must unmap before dropping its own).
+    mapped: Arc<Mutex<Option<Weak<CdevInner>>>>,
+}
+
+/// `alloc_chrdev_region(&devt, 0, 1, name)`: a free device number, mapped to
+/// nothing yet.
+#[track_caller]
+pub fn alloc_chrdev_region(name: impl Into<Cow<'static, str>>) -> DevT {
+    let name = name.into();
+    let map = step(|cx| {
+        cx.w.add_prim(
+            format!("cdev_map[{name}]").into(),
+            None,
+            PrimState::Cell(CellState::new_bool(false)),
+        )
+    });
+    DevT {
+        map,
+        mapped: Arc::new(Mutex::new(None)),
+    }
+}
+
+/// A `struct cdev` embedded in a driver object.
 #[derive(Clone)]
 pub struct Cdev {
-    /// Models the char-device map entry and its lock (`cdev_lock`,
-    /// `chrdevs_lock`): a cell whose accesses are all ordered by that lock.
-    live: PrimId,
-    dev: Device,
+    inner: Arc<CdevInner>,
+}
+
+struct CdevInner {
+    /// `cdev->kobj`'s count, embedded in the owner's memory.
+    kobj: Kref,
+    /// The embedding object (`cdev->list` is part of it).
+    owner: Object,
+    /// `cdev->kobj.parent`, set by `cdev_set_parent()`.
+    parent: Mutex<Option<Device>>,
+    /// `cdev->dev`: the device number `cdev_add()` mapped.
+    devt: Mutex<Option<DevT>>,
+    /// `cdev->list`: the inodes whose `i_cdev` caches this cdev.
+    list: Mutex<Vec<Weak<InodeInner>>>,
 }
 
 impl Cdev {
-    /// `cdev_init(&cxlmd->cdev, fops)` for `dev`, embedded in `owner`.
+    /// `cdev_init(&cxlmd->cdev, fops)` for a cdev embedded in `owner`: its
+    /// kobject's count is 1 and its release is `cdev_default_release()`.
     #[track_caller]
-    pub fn new(name: impl Into<Cow<'static, str>>, owner: Object, dev: &Device) -> Self {
+    pub fn new(name: impl Into<Cow<'static, str>>, owner: Object) -> Self {
         let name = name.into();
-        let live = step(|cx| {
-            cx.w.add_prim(
-                name,
-                Some(owner.id()),
-                PrimState::Cell(crate::kernel::memory::CellState::new_bool(false)),
-            )
-        });
+        let kobj = Kref::new(format!("{name}.kobj.kref"), Some(owner));
         Cdev {
-            live,
-            dev: dev.clone(),
+            inner: Arc::new(CdevInner {
+                kobj,
+                owner,
+                parent: Mutex::new(None),
+                devt: Mutex::new(None),
+                list: Mutex::new(Vec::new()),
+            }),
         }
     }
 
-    /// The device this cdev belongs to.
-    pub fn device(&self) -> &Device {
-        &self.dev
+    /// The device `cdev_set_parent()` made the parent, if any.
+    pub fn parent(&self) -> Option<Device> {
+        host(&self.inner.parent).clone()
+    }
+
+    fn kobj(&self) -> &Kref {
+        &self.inner.kobj
     }
 }
 
-/// Set or test the cdev's map entry under the map lock (the lock is the
-/// model's own: a clock acquired and released around the access; under
-/// loom, an acquire-release read-modify-write of the cdev's word).
+/// `cdev_set_parent(cdev, &dev->kobj)`: the cdev's kobject will hold a
+/// reference on the device from `cdev_add()` until its own release.
+pub fn cdev_set_parent(cdev: &Cdev, dev: &Device) {
+    *host(&cdev.inner.parent) = Some(dev.clone());
+}
+
+/// A critical section of a spinlock modelled by cell `lock`, as one step:
+/// acquire the lock's clock, run `f`, release into it.
+fn locked<R>(cx: &mut Op<'_>, lock: PrimId, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    let mut clock = match &cx.w.prim(lock).state {
+        PrimState::Cell(c) => c.clock,
+        _ => unreachable!("cdev lock handles always name cells"),
+    };
+    cx.acquire(&clock);
+    let r = f(cx);
+    cx.release(&mut clock);
+    if let PrimState::Cell(c) = &mut cx.w.prim_mut(lock).state {
+        c.clock = clock;
+    }
+    r
+}
+
+/// Set the display value of a model-internal cell (what traces show).
+fn set_cell(cx: &mut Op<'_>, id: PrimId, v: bool) {
+    if let PrimState::Cell(c) = &mut cx.w.prim_mut(id).state {
+        c.raw = v as u64;
+    }
+}
+
+/// The loom operation of a section under `lock` that may also take a
+/// reference on `cdev`'s kobject.
+fn lock_op(lock: PrimId, cdev: Option<&Cdev>) -> LoomOp {
+    match cdev {
+        Some(c) => LoomOp::PrimPair(lock, c.kobj().id(), MemOrder::AcqRel),
+        None => LoomOp::Prim(lock, MemOrder::AcqRel),
+    }
+}
+
+/// `cdev_add(cdev, devt, 1)`: `kobj_map()` makes the number open this cdev
+/// (under `chrdevs_lock`), then `kobject_get(cdev->kobj.parent)`.
 #[track_caller]
-fn map_op(cdev: &Cdev, op: &'static str, set: Option<bool>) -> bool {
-    step_on(cdev.live, MemOrder::AcqRel, |cx| {
-        let (was, mut clock) = match &cx.w.prim(cdev.live).state {
-            PrimState::Cell(c) => (c.raw != 0, c.clock),
-            _ => unreachable!("cdev handles always name cells"),
-        };
-        let e = cx.record(
-            op,
-            Target::Prim(cdev.live),
-            set.is_none().then_some(Value::Bool(was)),
-        );
-        let owner = cx.w.prim(cdev.live).owner;
-        if !cx.check_owner(owner, e) {
-            return false;
-        }
-        cx.acquire(&clock);
-        cx.release(&mut clock);
-        if let PrimState::Cell(c) = &mut cx.w.prim_mut(cdev.live).state {
-            c.clock = clock;
-            if let Some(v) = set {
-                c.raw = v as u64;
-            }
-        }
-        was
-    })
+pub fn cdev_add(cdev: &Cdev, devt: &DevT) {
+    *host(&cdev.inner.devt) = Some(devt.clone());
+    step_with(
+        |_| LoomOp::Prim(devt.map, MemOrder::AcqRel),
+        |cx| {
+            cx.record("cdev_add", Target::Prim(devt.map), None);
+            locked(cx, devt.map, |cx| set_cell(cx, devt.map, true));
+            *host(&devt.mapped) = Some(Arc::downgrade(&cdev.inner));
+        },
+    );
+    if let Some(parent) = cdev.parent() {
+        device::kobject_get(&parent);
+    }
 }
 
-/// `cdev_device_add(cdev, dev)`: registers the device (`kobj.state_in_sysfs
-/// = true`) and makes the cdev openable.
+/// `cdev_del(cdev)`: `cdev_unmap()` (no new open finds the cdev in
+/// `cdev_map`), then `kobject_put(&cdev->kobj)`. Files already open keep
+/// their references, and an inode that caches the cdev still opens it.
+#[track_caller]
+pub fn cdev_del(cdev: &Cdev) {
+    let devt = host(&cdev.inner.devt).clone();
+    if let Some(devt) = devt {
+        step_with(
+            |_| LoomOp::Prim(devt.map, MemOrder::AcqRel),
+            |cx| {
+                cx.record("cdev_del: cdev_unmap", Target::Prim(devt.map), None);
+                locked(cx, devt.map, |cx| set_cell(cx, devt.map, false));
+                *host(&devt.mapped) = None;
+            },
+        );
+    }
+    cdev_put(cdev);
+}
+
+/// `cdev_put(p)`: `kobject_put(&p->kobj)`; the last reference runs
+/// `cdev_default_release()`.
+#[track_caller]
+fn cdev_put(cdev: &Cdev) {
+    kref_put(cdev.kobj(), || cdev_default_release(cdev));
+}
+
+/// `cdev_default_release()`: `cdev_purge()` — under `cdev_lock`, every inode
+/// caching the cdev forgets it — then `kobject_put(kobj->parent)`, which may
+/// free the device and the memory embedding both.
+#[track_caller]
+fn cdev_default_release(cdev: &Cdev) {
+    let inodes: Vec<Inode> = host(&cdev.inner.list)
+        .drain(..)
+        .filter_map(|w| w.upgrade().map(|inner| Inode { inner }))
+        .collect();
+    for inode in inodes {
+        step_with(
+            |_| lock_op(inode.inner.lock, Some(cdev)),
+            |cx| {
+                let e = cx.record(
+                    "cdev_purge: inode->i_cdev = NULL",
+                    Target::Prim(inode.inner.lock),
+                    None,
+                );
+                // cdev->list lives in the cdev.
+                if !cx.check_owner(Some(cdev.inner.owner.id()), e) {
+                    return;
+                }
+                locked(cx, inode.inner.lock, |cx| {
+                    set_cell(cx, inode.inner.lock, false);
+                    *host(&inode.inner.i_cdev) = None;
+                });
+            },
+        );
+    }
+    if let Some(parent) = cdev.parent() {
+        device::kobject_put(&parent);
+    }
+}
+
+/// `cdev_device_add(cdev, dev)`: `cdev_set_parent(cdev, &dev->kobj)` and
+/// `cdev_add(cdev, dev->devt, 1)`, *then* `device_add(dev)` (which sets
+/// `kobj.state_in_sysfs`). Userspace may open the cdev before the device is
+/// registered.
 #[track_caller]
 pub fn cdev_device_add(cdev: &Cdev, dev: &Device) {
-    dev.state_in_sysfs.write_in("cdev_device_add() =", true);
-    map_op(cdev, "cdev_add", Some(true));
+    if let Some(devt) = dev.devt() {
+        cdev_set_parent(cdev, dev);
+        cdev_add(cdev, &devt);
+    }
+    device::device_add_in(dev, "cdev_device_add() =");
 }
 
-/// `cdev_device_del(cdev, dev)`: no new opens; then `device_del()` clears
-/// `kobj.state_in_sysfs` with a plain store.
+/// `cdev_device_del(cdev, dev)`: `device_del(dev)` (clears
+/// `kobj.state_in_sysfs` with a plain store, as `kobject_del()` does),
+/// *then* `cdev_del(cdev)`. An open may still succeed in between, with
+/// `device_is_registered()` already false.
 #[track_caller]
 pub fn cdev_device_del(cdev: &Cdev, dev: &Device) {
-    map_op(cdev, "cdev_del", Some(false));
-    dev.state_in_sysfs.write_in("cdev_device_del() =", false);
-}
-
-/// The VFS half of `open()` (`chrdev_open`): `Err(-ENXIO)` once the cdev was
-/// deleted; otherwise the driver's own `open` runs next.
-#[track_caller]
-pub fn chrdev_open(cdev: &Cdev) -> Result<(), i64> {
-    if map_op(cdev, "chrdev_open", None) {
-        Ok(())
-    } else {
-        Err(-ENXIO)
+    device::device_del_in(dev, "cdev_device_del() =");
+    if dev.devt().is_some() {
+        cdev_del(cdev);
     }
 }
 
-impl crate::kernel::memory::CellState {
-    /// A bool cell's initial state (for model-internal cells).
+/// The inode of a device node (`/dev/mem0`, `init_special_inode()` with
+/// `i_rdev`): it outlives every driver object, and caches in `i_cdev` the
+/// cdev its first successful open found.
+#[derive(Clone)]
+pub struct Inode {
+    inner: Arc<InodeInner>,
+}
+
+struct InodeInner {
+    /// `cdev_lock` for this node's `i_cdev` (see the module comment).
+    lock: PrimId,
+    /// `inode->i_rdev`.
+    i_rdev: DevT,
+    /// `inode->i_cdev` (holds no reference by itself: `cdev_purge()` clears
+    /// it before the cdev can go away).
+    i_cdev: Mutex<Option<Cdev>>,
+}
+
+impl Inode {
+    /// `init_special_inode(inode, S_IFCHR, devt)`: the device node for
+    /// `devt`, caching no cdev yet.
+    #[track_caller]
+    pub fn new(name: impl Into<Cow<'static, str>>, devt: &DevT) -> Self {
+        let name = name.into();
+        let lock = step(|cx| {
+            cx.w.add_prim(
+                format!("{name}->i_cdev").into(),
+                None,
+                PrimState::Cell(CellState::new_bool(false)),
+            )
+        });
+        Inode {
+            inner: Arc::new(InodeInner {
+                lock,
+                i_rdev: devt.clone(),
+                i_cdev: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The cdev `inode->i_cdev` caches (what `file_inode(file)->i_cdev`
+    /// gives an ioctl).
+    pub fn i_cdev(&self) -> Option<Cdev> {
+        host(&self.inner.i_cdev).clone()
+    }
+}
+
+/// An open `struct file` on a character device: it holds a reference on
+/// the cdev until [`__fput`].
+pub struct File {
+    inode: Inode,
+}
+
+impl File {
+    /// `file_inode(file)`.
+    pub fn inode(&self) -> &Inode {
+        &self.inode
+    }
+}
+
+/// `chrdev_open(inode, filp)`: take a reference on the cdev — the one the
+/// inode caches (`cdev_get()` under `cdev_lock`, failing once its count
+/// reached zero), or the one `cdev_map` has at `i_rdev` (`kobj_lookup()`,
+/// `-ENXIO` if none), installing it in `i_cdev` unless another open beat us
+/// to it — then run the driver's `open` (`fops->open`); if that fails, drop
+/// the reference again. On success the returned file holds the reference.
+#[track_caller]
+pub fn chrdev_open(
+    inode: &Inode,
+    fops_open: impl FnOnce(&File) -> Result<(), i64>,
+) -> Result<File, i64> {
+    let lock = inode.inner.lock;
+    // spin_lock(&cdev_lock); p = inode->i_cdev; if (p) cdev_get(p);
+    let cached = step_with(
+        |_| lock_op(lock, host(&inode.inner.i_cdev).as_ref()),
+        |cx| {
+            let p = host(&inode.inner.i_cdev).clone();
+            cx.record(
+                "chrdev_open: inode->i_cdev",
+                Target::Prim(lock),
+                Some(Value::Bool(p.is_some())),
+            );
+            locked(cx, lock, |cx| {
+                p.map(|p| {
+                    let ok = cdev_get_in(cx, &p);
+                    (p, ok)
+                })
+            })
+        },
+    );
+    let p = match cached {
+        Some((p, true)) => p,
+        Some((_, false)) => return Err(-ENXIO),
+        None => {
+            // kobj_lookup(cdev_map, inode->i_rdev): under chrdevs_lock, the
+            // mapped cdev with a reference from exact_lock() → cdev_get().
+            let devt = &inode.inner.i_rdev;
+            let new = step_with(
+                |_| {
+                    let mapped = host(&devt.mapped).as_ref().and_then(Weak::upgrade);
+                    let mapped = mapped.map(|inner| Cdev { inner });
+                    lock_op(devt.map, mapped.as_ref())
+                },
+                |cx| {
+                    let mapped = host(&devt.mapped).as_ref().and_then(Weak::upgrade);
+                    cx.record(
+                        "chrdev_open: kobj_lookup",
+                        Target::Prim(devt.map),
+                        Some(Value::Bool(mapped.is_some())),
+                    );
+                    locked(cx, devt.map, |cx| {
+                        let new = Cdev { inner: mapped? };
+                        cdev_get_in(cx, &new).then_some(new)
+                    })
+                },
+            );
+            let Some(new) = new else {
+                return Err(-ENXIO);
+            };
+            // spin_lock(&cdev_lock): install `new` unless another open did;
+            // then take a reference on whatever the inode caches.
+            let (p, ok, drop_new) = step_with(
+                |_| lock_op(lock, Some(&new)),
+                |cx| {
+                    cx.record("chrdev_open: inode->i_cdev = new", Target::Prim(lock), None);
+                    locked(cx, lock, |cx| {
+                        let cached = host(&inode.inner.i_cdev).clone();
+                        match cached {
+                            None => {
+                                *host(&inode.inner.i_cdev) = Some(new.clone());
+                                host(&new.inner.list).push(Arc::downgrade(&inode.inner));
+                                set_cell(cx, lock, true);
+                                (new.clone(), true, false)
+                            }
+                            Some(p) => {
+                                let ok = cdev_get_in(cx, &p);
+                                (p, ok, true)
+                            }
+                        }
+                    })
+                },
+            );
+            if drop_new {
+                cdev_put(&new);
+            }
+            if !ok {
+                return Err(-ENXIO);
+            }
+            p
+        }
+    };
+    let file = File {
+        inode: inode.clone(),
+    };
+    if let Err(rc) = fops_open(&file) {
+        cdev_put(&p);
+        return Err(rc);
+    }
+    Ok(file)
+}
+
+/// `cdev_get(p)`: `try_module_get(p->owner)` (the module is never unloaded
+/// in the model) and `kobject_get_unless_zero(&p->kobj)`, inside a step
+/// already holding the relevant lock.
+fn cdev_get_in(cx: &mut Op<'_>, p: &Cdev) -> bool {
+    inc_not_zero(cx, p.kobj(), "cdev_get: kobject_get_unless_zero")
+}
+
+/// `__fput(file)` of the last reference to an open character device: the
+/// driver's `release` (`fops->release`), then `cdev_put(inode->i_cdev)`.
+/// The inode still caches the cdev: the file's reference kept
+/// `cdev_purge()` from running.
+#[track_caller]
+pub fn __fput(file: File, fops_release: impl FnOnce(&File)) {
+    fops_release(&file);
+    if let Some(p) = file.inode.i_cdev() {
+        cdev_put(&p);
+    }
+}
+
+impl CellState {
+    /// A bool cell's initial state (for the model's lock cells).
     pub(crate) fn new_bool(v: bool) -> Self {
-        crate::kernel::memory::CellState::new(
-            v as u64,
-            <bool as crate::kernel::memory::CellValue>::display,
-        )
+        CellState::new(v as u64, <bool as super::memory::CellValue>::display)
     }
 }

@@ -4,6 +4,7 @@
 //! unbound, and the device lock (`device_lock()`) that
 //! `device_release_driver()` holds around the driver's `remove`.
 
+use super::cdev::DevT;
 use super::memory::{alloc_object, free_object, Object, Plain};
 use super::mutex::{mutex_lock, mutex_unlock, Mutex};
 use super::refcount::{kref_get, kref_put, Kref};
@@ -41,12 +42,25 @@ pub struct Device {
     /// `dev->mutex`, taken by `device_lock()`.
     mutex: Mutex,
     release: Arc<dyn Fn() + Send + Sync>,
+    /// `dev->devt`: the device number of its character device, if any.
+    devt: Arc<std::sync::Mutex<Option<DevT>>>,
 }
 
 impl Device {
     /// The device's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// `dev->devt = devt` (e.g. `MKDEV(cxl_mem_major, cxlmd->id)`):
+    /// `cdev_device_add()` adds a cdev only for a device with a number.
+    pub fn set_devt(&self, devt: &DevT) {
+        *self.devt.lock().unwrap_or_else(|e| e.into_inner()) = Some(devt.clone());
+    }
+
+    /// `dev->devt`.
+    pub fn devt(&self) -> Option<DevT> {
+        self.devt.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -79,6 +93,7 @@ pub fn device_initialize(
         actions: Arc::default(),
         mutex,
         release: Arc::new(release),
+        devt: Arc::default(),
     }
 }
 
@@ -92,6 +107,45 @@ pub fn get_device(dev: &Device) {
 #[track_caller]
 pub fn put_device(dev: &Device) {
     kref_put(&dev.kref, || (dev.release)());
+}
+
+/// `kobject_get(&dev->kobj)`: what `cdev_add()` takes on its parent.
+#[track_caller]
+pub(crate) fn kobject_get(dev: &Device) {
+    kref_get(&dev.kref);
+}
+
+/// `kobject_put(&dev->kobj)`: what `cdev_default_release()` drops on its
+/// parent; the last reference runs the device's release.
+#[track_caller]
+pub(crate) fn kobject_put(dev: &Device) {
+    kref_put(&dev.kref, || (dev.release)());
+}
+
+/// `device_add(dev)`: registers the device in sysfs, `kobj.state_in_sysfs =
+/// true` (a plain store, as `kobject_add()` makes it).
+#[track_caller]
+pub fn device_add(dev: &Device) {
+    device_add_in(dev, "device_add() =");
+}
+
+/// `device_del(dev)`: unregisters the device, `kobj.state_in_sysfs =
+/// false` (a plain store in `kobject_del()`). Its references stay.
+#[track_caller]
+pub fn device_del(dev: &Device) {
+    device_del_in(dev, "device_del() =");
+}
+
+/// [`device_add`] as part of the kernel helper `op`.
+#[track_caller]
+pub(crate) fn device_add_in(dev: &Device, op: &'static str) {
+    dev.state_in_sysfs.write_in(op, true);
+}
+
+/// [`device_del`] as part of the kernel helper `op`.
+#[track_caller]
+pub(crate) fn device_del_in(dev: &Device, op: &'static str) {
+    dev.state_in_sysfs.write_in(op, false);
 }
 
 /// `device_is_registered(dev)`: a plain read of `kobj.state_in_sysfs`.

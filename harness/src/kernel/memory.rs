@@ -3,7 +3,7 @@
 
 use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Detail, Finding, FindingKind};
-use crate::runtime::{backend, new_word, Backend, LoomCell, Ordering as MemOrder};
+use crate::runtime::{backend, new_word, Backend, LoomBody, LoomCell, Ordering as MemOrder};
 use crate::trace::{ObjectId, PrimId, Target, Value};
 use crate::world::{
     current_task, step, step_with, stop_if_fatal, with_world, LoomOp, ObjectSlot, Op, PrimState,
@@ -15,7 +15,10 @@ use std::rc::Rc;
 
 /// A model object: one heap allocation of the driver (`struct cxl_mem`,
 /// `struct cxl_memdev`, …). Freeing it poisons it; any later access through
-/// the model is a use-after-removal naming both sites.
+/// the model is a use-after-removal naming both sites. Its own memory is
+/// read and written with plain C accesses ([`Object::read`],
+/// [`Object::write`]), race-checked like any plain access, and `kfree()` is
+/// a plain write of all of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Object {
     pub(crate) id: ObjectId,
@@ -43,15 +46,49 @@ impl Object {
         self.touch("write");
     }
 
+    /// An access to the object's own memory: a use-after-removal if it is
+    /// freed, else a plain access checked for data races (driver data is
+    /// read and written with plain C accesses).
     #[track_caller]
     fn touch(self, op: &'static str) {
+        let write = op == "write";
         step_with(
             |_| LoomOp::Touch(self.id),
             |cx| {
                 let e = cx.record(op, Target::Object(self.id), None);
-                cx.check_owner(Some(self.id), e);
+                if cx.check_owner(Some(self.id), e) {
+                    object_access(cx, self.id, e, write);
+                }
             },
         );
+    }
+}
+
+/// Race-check a plain access (event `e`) to object `id`'s own memory.
+fn object_access(cx: &mut Op<'_>, id: ObjectId, e: usize, write: bool) {
+    let me = cx.me;
+    let now = *cx.clock();
+    let stamp = AccessStamp {
+        epoch: cx.epoch(),
+        event: e as u32,
+        marked: false,
+        valid: true,
+    };
+    let detect = cx.w.config.race_detection;
+    let slot = &mut cx.w.objects[id.0 as usize];
+    // Under loom, loom's happens-before decides (the world's own detector is
+    // off there); the world's history only names the partner.
+    let racing = match (backend(), slot.body.clone()) {
+        (Backend::Loom, Some(body)) if !slot.raced && !body.check(write) => {
+            slot.raced = true;
+            Some(slot.history.latest_conflict(me, false, write).unwrap_or(e))
+        }
+        (Backend::Shuttle, _) if detect => slot.history.racing(&now, me, false, write),
+        _ => None,
+    };
+    slot.history.record(&now, stamp, write);
+    if let Some(first) = racing {
+        report_race(cx, Target::Object(id), first, e);
     }
 }
 
@@ -70,12 +107,20 @@ pub(crate) fn alloc_object(cx: &mut Op<'_>, name: Cow<'static, str>) -> Object {
         alloc_event: e,
         free_event: None,
         alive: (backend() == Backend::Loom).then(new_word),
+        history: History::default(),
+        body: (backend() == Backend::Loom).then(LoomBody::new),
+        raced: false,
     });
     cx.w.trace[e].target = Target::Object(id);
     Object { id }
 }
 
 /// Free an object (`kfree()`); a second free is reported as a use-after-removal.
+///
+/// The free is a plain write over the whole object, as KCSAN treats a slab
+/// free (`slab_free_hook()` in mm/slub.c checks the object as written): any
+/// access to the object's memory or to a cell embedded in it — marked or
+/// not — that does not happen-before the free races with it.
 #[track_caller]
 pub fn kfree(obj: Object) {
     step_with(|_| LoomOp::Free(obj.id), |cx| free_object(cx, obj, "kfree"));
@@ -83,8 +128,46 @@ pub fn kfree(obj: Object) {
 
 pub(crate) fn free_object(cx: &mut Op<'_>, obj: Object, op: &'static str) {
     let e = cx.record(op, Target::Object(obj.id), None);
-    if cx.check_owner(Some(obj.id), e) {
-        cx.w.objects[obj.id.0 as usize].free_event = Some(e);
+    if !cx.check_owner(Some(obj.id), e) {
+        return;
+    }
+    cx.w.objects[obj.id.0 as usize].free_event = Some(e);
+    object_access(cx, obj.id, e, true);
+    let embedded: Vec<PrimId> = (0..cx.w.prims.len() as u32)
+        .map(PrimId)
+        .filter(|&p| {
+            let slot = cx.w.prim(p);
+            slot.owner == Some(obj.id) && matches!(slot.state, PrimState::Cell(_))
+        })
+        .collect();
+    for id in embedded {
+        free_cell(cx, id, e);
+    }
+}
+
+/// The free (event `e`) as a plain write to cell `id` embedded in the object.
+fn free_cell(cx: &mut Op<'_>, id: PrimId, e: usize) {
+    let me = cx.me;
+    let now = *cx.clock();
+    let stamp = AccessStamp {
+        epoch: cx.epoch(),
+        event: e as u32,
+        marked: false,
+        valid: true,
+    };
+    let detect = cx.w.config.race_detection;
+    let c = cell(cx, id);
+    let racing = match (backend(), c.loom.clone()) {
+        (Backend::Loom, Some(lc)) if !c.raced && !lc.check(me, true, true) => {
+            c.raced = true;
+            Some(c.history.latest_conflict(me, false, true).unwrap_or(e))
+        }
+        (Backend::Shuttle, _) if detect => c.history.racing(&now, me, false, true),
+        _ => None,
+    };
+    c.history.record(&now, stamp, true);
+    if let Some(first) = racing {
+        report_race(cx, Target::Prim(id), first, e);
     }
 }
 
@@ -137,8 +220,8 @@ impl CellValue for Option<Object> {
     }
 }
 
-/// The last access of one kind to a cell: when, at which event, and whether
-/// it was marked (`READ_ONCE` and friends never race with each other).
+/// One access in a location's history: when (the accessing task's epoch),
+/// at which event, and whether it was marked.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct AccessStamp {
     pub epoch: Epoch,
@@ -147,9 +230,160 @@ pub(crate) struct AccessStamp {
     pub valid: bool,
 }
 
+impl AccessStamp {
+    /// Whether this access was made by another task than `me` and does not
+    /// happen-before the present of the task whose clock is `now`.
+    fn unordered(&self, now: &VectorClock, me: usize) -> bool {
+        self.valid && self.epoch.task != me && !now.covers(self.epoch)
+    }
+}
+
+/// The access history of one memory location, as the data-race detector
+/// needs it (FastTrack, extended with the kernel's marked accesses).
+///
+/// The kernel's rule (tools/memory-model, "PLAIN ACCESSES AND DATA RACES" in
+/// its explanation.txt; KCSAN reports the same pairs): two accesses race if
+/// they conflict (same location, at least one a write), at least one of them
+/// is plain, and neither happens-before the other. Marked accesses never race
+/// with each other, so a marked access must not hide a plain one from later
+/// checks: plain and marked accesses are kept apart.
+///
+/// * `plain_write`: the last plain write. Plain writes are totally ordered
+///   with every other write, or a race has been reported, so one suffices.
+/// * `marked_writes[t]`: task `t`'s last marked write since then. Marked
+///   writes of different tasks may be concurrent; a later plain access must
+///   be checked against each of them.
+/// * `plain_reads[t]`, `marked_reads[t]`: task `t`'s last read of each kind.
+///   A later read of a task supersedes its earlier one of the same kind (any
+///   write unordered with the earlier read is unordered with the later one).
+///
+/// What a write may forget: a plain write forgets everything before it
+/// (a later access unordered with an earlier one is either ordered after the
+/// plain write, and so after everything it followed, or races with the plain
+/// write itself). A marked write forgets only the marked reads and marked
+/// writes that happen-before it; it forgets no plain read at all — a later
+/// marked write unordered with it must still be checked against them — and
+/// not the last plain write.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct History {
+    plain_write: AccessStamp,
+    marked_writes: PerTask,
+    plain_reads: PerTask,
+    marked_reads: PerTask,
+}
+
+/// One access per task, with the set of tasks that have one: checks walk
+/// only those (a scenario has a handful of tasks of its sixteen), and
+/// forgetting them all is clearing the set.
+#[derive(Clone, Debug, Default)]
+struct PerTask {
+    tasks: u16,
+    /// Per task: its time at the access and the access's event.
+    at: [(u32, u32); MAX_TASKS],
+}
+
+const _: () = assert!(MAX_TASKS <= u16::BITS as usize, "a task set is a u16");
+
+impl PerTask {
+    fn set(&mut self, s: AccessStamp) {
+        self.tasks |= 1 << s.epoch.task;
+        self.at[s.epoch.task] = (s.epoch.time, s.event);
+    }
+
+    fn stamps(&self, marked: bool) -> impl Iterator<Item = AccessStamp> + '_ {
+        let mut left = self.tasks;
+        std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            let task = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let (time, event) = self.at[task];
+            Some(AccessStamp {
+                epoch: Epoch { task, time },
+                event,
+                marked,
+                valid: true,
+            })
+        })
+    }
+
+    /// Forget the accesses that happen-before the present of `now`.
+    fn forget_covered(&mut self, now: &VectorClock) {
+        let mut left = self.tasks;
+        while left != 0 {
+            let task = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let time = self.at[task].0;
+            if now.covers(Epoch { task, time }) {
+                self.tasks &= !(1 << task);
+            }
+        }
+    }
+}
+
+impl History {
+    /// The earlier accesses an access of this kind conflicts with, in the
+    /// kernel's sense: same location, at least one a write, at least one
+    /// plain.
+    fn conflicting(&self, marked: bool, write: bool) -> impl Iterator<Item = AccessStamp> + '_ {
+        let marked_writes = (!marked).then(|| self.marked_writes.stamps(true));
+        let plain_reads = write.then(|| self.plain_reads.stamps(false));
+        let marked_reads = (write && !marked).then(|| self.marked_reads.stamps(true));
+        std::iter::once(self.plain_write)
+            .filter(|s| s.valid)
+            .chain(marked_writes.into_iter().flatten())
+            .chain(plain_reads.into_iter().flatten())
+            .chain(marked_reads.into_iter().flatten())
+    }
+
+    /// The event of the latest earlier access that races with an access by
+    /// task `me` (clock `now`, marked or plain, write or read), if any.
+    pub(crate) fn racing(
+        &self,
+        now: &VectorClock,
+        me: usize,
+        marked: bool,
+        write: bool,
+    ) -> Option<usize> {
+        self.conflicting(marked, write)
+            .filter(|s| s.unordered(now, me))
+            .map(|s| s.event as usize)
+            .max()
+    }
+
+    /// The event of the latest earlier access by another task that conflicts
+    /// with this one, ordered or not: the partner named when another checker
+    /// (loom's) found the race.
+    pub(crate) fn latest_conflict(&self, me: usize, marked: bool, write: bool) -> Option<usize> {
+        self.conflicting(marked, write)
+            .filter(|s| s.epoch.task != me)
+            .map(|s| s.event as usize)
+            .max()
+    }
+
+    /// Add an access (already checked) by the task whose clock is `now`.
+    pub(crate) fn record(&mut self, now: &VectorClock, stamp: AccessStamp, write: bool) {
+        match (write, stamp.marked) {
+            (false, false) => self.plain_reads.set(stamp),
+            (false, true) => self.marked_reads.set(stamp),
+            (true, false) => {
+                self.plain_write = stamp;
+                self.marked_writes.tasks = 0;
+                self.plain_reads.tasks = 0;
+                self.marked_reads.tasks = 0;
+            }
+            (true, true) => {
+                self.marked_reads.forget_covered(now);
+                self.marked_writes.forget_covered(now);
+                self.marked_writes.set(stamp);
+            }
+        }
+    }
+}
+
 /// A memory cell's state: its value, the clock its last release published,
-/// and the access history the race detector needs (FastTrack-style: the last
-/// write, and each task's last read since it).
+/// and the access history the race detector needs.
 #[derive(Debug)]
 pub(crate) struct CellState {
     pub raw: u64,
@@ -157,8 +391,7 @@ pub(crate) struct CellState {
     /// Published by `smp_store_release` / `rcu_assign_pointer`, or by a
     /// relaxed store carrying its task's last fence.
     pub clock: VectorClock,
-    pub last_write: AccessStamp,
-    pub reads: [AccessStamp; MAX_TASKS],
+    pub history: History,
     /// Under loom: the cell's value and race checks.
     pub loom: Option<Rc<LoomCell>>,
     /// Under loom: a race on this cell was reported in this execution, and
@@ -173,8 +406,7 @@ impl CellState {
             raw,
             display,
             clock: VectorClock::new(),
-            last_write: AccessStamp::default(),
-            reads: [AccessStamp::default(); MAX_TASKS],
+            history: History::default(),
             loom: (backend() == Backend::Loom).then(|| LoomCell::new(raw)),
             raced: false,
         }
@@ -423,20 +655,20 @@ fn loom_cell_access(
             marked: !plain,
             valid: true,
         };
+        let write = written.is_some();
         if !race_free {
-            let first =
-                racing_partner(cell(&mut cx, id), me, plain, written.is_some()).unwrap_or(e);
+            let first = cell(&mut cx, id)
+                .history
+                .latest_conflict(me, !plain, write)
+                .unwrap_or(e);
             cell(&mut cx, id).raced = true;
-            report_race(&mut cx, id, first, e);
+            report_race(&mut cx, Target::Prim(id), first, e);
         }
+        let now = *cx.clock();
         let c = cell(&mut cx, id);
-        match written {
-            Some(v) => {
-                c.raw = v;
-                c.last_write = stamp;
-                c.reads = [AccessStamp::default(); MAX_TASKS];
-            }
-            None => c.reads[me] = stamp,
+        c.history.record(&now, stamp, write);
+        if let Some(v) = written {
+            c.raw = v;
         }
     });
     stop_if_fatal();
@@ -511,22 +743,6 @@ fn loom_fetch(lc: &LoomCell, op: FetchOp, order: RmwOrder) -> (u64, Option<u64>)
     (old, Some(op.apply(old)))
 }
 
-/// The access loom's race check flagged the current one against: the latest
-/// conflicting access by another task (a write, or a read if the current
-/// access writes; at least one of the two plain).
-fn racing_partner(c: &CellState, me: usize, plain: bool, write: bool) -> Option<usize> {
-    let conflicts = |s: &AccessStamp| s.valid && s.epoch.task != me && (plain || !s.marked);
-    let mut candidates: Vec<&AccessStamp> = vec![&c.last_write];
-    if write {
-        candidates.extend(c.reads.iter());
-    }
-    candidates
-        .into_iter()
-        .filter(|s| conflicts(s))
-        .map(|s| s.event as usize)
-        .max()
-}
-
 fn cell<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut CellState {
     match &mut cx.w.prim_mut(id).state {
         PrimState::Cell(c) => c,
@@ -555,8 +771,18 @@ pub(crate) fn read_modify_write(
     op: &'static str,
     f: impl FnOnce(u64) -> u64,
 ) -> u64 {
-    let old = cell(cx, id).raw;
+    let (old, prior) = {
+        let c = cell(cx, id);
+        (c.raw, c.clock)
+    };
     access(cx, id, op, Ordering::Relaxed, f(old), true);
+    // A read-modify-write continues the release sequence of the store it
+    // replaced (C11's release sequences; under the kernel model an RMW reads
+    // the latest value in coherence order): whoever reads this value also
+    // gets what that store published, e.g. a ioctl's `smp_mb__before_atomic();
+    // atomic_dec()` still orders its accesses before a remover's poll when
+    // another user's `atomic_inc()` came in between.
+    cell(cx, id).clock.join(&prior);
     old
 }
 
@@ -614,35 +840,19 @@ fn access(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering, raw: u64
     }
     let me = cx.me;
     let marked = ord != Ordering::Plain;
-    let epoch = cx.epoch();
-    let stamp = AccessStamp {
-        epoch,
-        event: e as u32,
-        marked,
-        valid: true,
-    };
     if cx.w.config.race_detection {
-        let (last_write, reads) = {
-            let c = cell(cx, id);
-            (c.last_write, c.reads)
+        let stamp = AccessStamp {
+            epoch: cx.epoch(),
+            event: e as u32,
+            marked,
+            valid: true,
         };
-        let now = cx.clock();
-        let racing = if conflicts(now, last_write, marked) {
-            Some(last_write)
-        } else if is_write {
-            reads
-                .iter()
-                .enumerate()
-                .find(|&(t, r)| t != me && conflicts(now, *r, marked))
-                .map(|(_, r)| *r)
-        } else {
-            None
-        };
+        let now = *cx.clock();
+        let c = cell(cx, id);
+        let racing = c.history.racing(&now, me, marked, is_write);
+        c.history.record(&now, stamp, is_write);
         if let Some(first) = racing {
-            report_race(cx, id, first.event as usize, e);
-        }
-        if !is_write {
-            cell(cx, id).reads[me] = stamp;
+            report_race(cx, Target::Prim(id), first, e);
         }
     }
     let published = cell(cx, id).clock;
@@ -658,8 +868,6 @@ fn access(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering, raw: u64
             let c = cell(cx, id);
             c.raw = raw;
             c.clock = clock;
-            c.last_write = stamp;
-            c.reads = [AccessStamp::default(); MAX_TASKS];
             if ord == Ordering::AcquireRelease {
                 cx.w.tasks[me].clock.tick(me);
             }
@@ -667,21 +875,16 @@ fn access(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering, raw: u64
     }
 }
 
-/// Whether an access by the task owning `now`, marked or not, conflicts with
-/// the earlier access `then`: both exist, at least one is plain, and `then`
-/// does not happen-before now.
-fn conflicts(now: &VectorClock, then: AccessStamp, marked_now: bool) -> bool {
-    then.valid && !(marked_now && then.marked) && !now.covers(then.epoch)
-}
-
-fn report_race(cx: &mut Op<'_>, id: PrimId, first: usize, second: usize) {
-    let sites = (id, cx.w.trace[first].site, cx.w.trace[second].site);
+/// Report a race on `target` (a cell, or an object's own memory) between
+/// events `first` and `second`, once per pair of source sites.
+fn report_race(cx: &mut Op<'_>, target: Target, first: usize, second: usize) {
+    let sites = (target, cx.w.trace[first].site, cx.w.trace[second].site);
     if cx.w.race_signatures.contains(&sites) {
         return;
     }
     cx.w.race_signatures.push(sites);
     let detail = Detail::DataRace {
-        cell: cx.w.prim(id).name.to_string(),
+        cell: cx.w.target_name(target).into_owned(),
         first: cx.w.access(first),
         second: cx.w.access(second),
     };

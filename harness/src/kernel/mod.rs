@@ -39,15 +39,19 @@ pub use bitops::{
     test_and_set_bit_lock, test_bit,
 };
 pub use bug::{litmus_exists, BUG_ON, WARN_ON};
-pub use cdev::{cdev_device_add, cdev_device_del, chrdev_open, Cdev, ENXIO};
+pub use cdev::{
+    __fput, alloc_chrdev_region, cdev_add, cdev_del, cdev_device_add, cdev_device_del,
+    cdev_set_parent, chrdev_open, Cdev, DevT, File, Inode, ENXIO,
+};
 pub use cmpxchg::{
     cmpxchg, cmpxchg_acquire, cmpxchg_relaxed, cmpxchg_release, xchg, xchg_acquire, xchg_relaxed,
     xchg_release,
 };
 pub use completion::{complete, complete_all, wait_for_completion, Completion};
 pub use device::{
-    device_initialize, device_is_registered, device_lock, device_release_driver, device_unlock,
-    devm_add_action_or_reset, devm_kzalloc, get_device, put_device, Device,
+    device_add, device_del, device_initialize, device_is_registered, device_lock,
+    device_release_driver, device_unlock, devm_add_action_or_reset, devm_kzalloc, get_device,
+    put_device, Device,
 };
 pub use memory::{kfree, kzalloc, Object, Plain};
 pub use mutex::{mutex_lock, mutex_trylock, mutex_unlock, Mutex};

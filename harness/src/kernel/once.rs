@@ -10,8 +10,6 @@
 #![allow(non_snake_case)]
 
 use super::memory::{cell_access, Action, CellValue, Ordering, Plain};
-use crate::runtime::Ordering as MemOrder;
-use crate::trace::Target;
 use crate::world::step;
 
 /// `READ_ONCE(x)`: a marked, relaxed load.
@@ -65,14 +63,5 @@ pub fn smp_store_release<T: CellValue>(x: &Plain<T>, v: T) {
 /// later relaxed stores publish. Under loom: a `SeqCst` fence.
 #[track_caller]
 pub fn smp_mb() {
-    step(|cx| {
-        cx.record_minor("smp_mb", Target::None, None);
-        cx.loom_fence(MemOrder::SeqCst);
-        let me = cx.me;
-        let t = &mut cx.w.tasks[me];
-        let observed = t.observed_relaxed;
-        t.clock.join(&observed);
-        t.fence_release = t.clock;
-        t.clock.tick(me);
-    });
+    step(|cx| super::barrier::full_fence(cx, "smp_mb"));
 }

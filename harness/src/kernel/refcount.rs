@@ -1,10 +1,17 @@
 //! `struct kref` / `refcount_t`: the last put runs the release, ordered after
 //! every earlier put (the kernel's `refcount_dec_and_test` is a release, and
 //! the final decrement an acquire).
+//!
+//! A `kref_get()` that finds the count at zero is a use-after-free, not a
+//! broken invariant: the last put already ran (or is running) the release,
+//! which frees the object. `refcount_inc()` in lib/refcount.c saturates and
+//! warns "refcount_t: addition on 0; use-after-free" (`REFCOUNT_ADD_UAF`),
+//! and the model reports it as a use-after-removal naming that last put.
 
 use super::memory::Object;
 use super::rwsem::misuse;
 use crate::clock::VectorClock;
+use crate::finding::{Detail, Finding, FindingKind};
 use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target, Value};
 use crate::world::{step, step_on, Op, PrimState};
@@ -21,22 +28,36 @@ pub struct Kref {
 pub(crate) struct RefcountState {
     pub(crate) count: i64,
     release: VectorClock,
+    /// The `kref_init()` event (where the count was "allocated").
+    init_event: usize,
+    /// The put that took the count to zero, once one has.
+    zero_event: Option<usize>,
 }
 
 impl Kref {
+    /// The count's primitive (for steps that touch it with another one).
+    pub(crate) fn id(&self) -> PrimId {
+        self.id
+    }
+
     /// `kref_init(&obj->kref)`: a count of 1, embedded in `owner`.
     #[track_caller]
     pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
         let name = name.into();
-        step(|cx| Kref {
-            id: cx.w.add_prim(
+        step(|cx| {
+            let init_event = cx.record_minor("kref_init", Target::None, Some(Value::Int(1)));
+            let id = cx.w.add_prim(
                 name,
                 owner.map(|o| o.id()),
                 PrimState::Refcount(RefcountState {
                     count: 1,
                     release: VectorClock::new(),
+                    init_event,
+                    zero_event: None,
                 }),
-            ),
+            );
+            cx.w.trace[init_event].target = Target::Prim(id);
+            Kref { id }
         })
     }
 }
@@ -59,13 +80,31 @@ pub fn kref_get(k: &Kref) {
             return;
         }
         if count <= 0 {
-            return misuse(
-                cx,
-                e,
-                "kref_get() on a zero refcount (refcount_t: addition on 0; use-after-free)",
-            );
+            return addition_on_zero(cx, k.id, e);
         }
         state(cx, k.id).count += 1;
+    });
+}
+
+/// `refcount_inc()` on a zero count (`REFCOUNT_ADD_UAF` in lib/refcount.c):
+/// the reference is taken on an object whose release already ran, so this
+/// is a use-after-free of what the count guards, reported against the put
+/// that took the count to zero.
+fn addition_on_zero(cx: &mut Op<'_>, id: crate::trace::PrimId, e: usize) {
+    let (init, zero) = {
+        let s = state(cx, id);
+        (s.init_event, s.zero_event)
+    };
+    let name = cx.w.prim(id).name.to_string();
+    let detail = Detail::UseAfterRemoval {
+        object: format!("{name} (refcount_t: addition on 0; use-after-free)"),
+        access: cx.w.access(e),
+        free: cx.w.access(zero.unwrap_or(init)),
+        alloc: cx.w.access(init),
+    };
+    cx.w.report(Finding {
+        kind: FindingKind::UseAfterRemoval,
+        detail,
     });
 }
 
@@ -73,7 +112,7 @@ pub fn kref_get(k: &Kref) {
 /// reached zero. Relaxed, like `refcount_inc_not_zero()`.
 #[track_caller]
 pub fn kref_get_unless_zero(k: &Kref) -> bool {
-    inc_not_zero(k, "kref_get_unless_zero")
+    inc_unless_zero(k, "kref_get_unless_zero")
 }
 
 /// `refcount_inc_not_zero(&r)` on the count of `k`: lib/refcount.c says it
@@ -83,21 +122,28 @@ pub fn kref_get_unless_zero(k: &Kref) -> bool {
 /// to the release.
 #[track_caller]
 pub fn refcount_inc_not_zero(k: &Kref) -> bool {
-    inc_not_zero(k, "refcount_inc_not_zero")
+    inc_unless_zero(k, "refcount_inc_not_zero")
 }
 
 #[track_caller]
-fn inc_not_zero(k: &Kref, op: &'static str) -> bool {
+fn inc_unless_zero(k: &Kref, op: &'static str) -> bool {
     step_on(k.id, MemOrder::Relaxed, |cx| {
-        let count = state(cx, k.id).count;
-        let e = cx.record(op, Target::Prim(k.id), Some(Value::Int(count)));
-        let owner = cx.w.prim(k.id).owner;
-        if !cx.check_owner(owner, e) || count <= 0 {
-            return false;
-        }
-        state(cx, k.id).count += 1;
-        true
+        inc_not_zero(cx, k, op)
     })
+}
+
+/// `refcount_inc_not_zero()` inside a step that already holds whatever
+/// orders it (e.g. `kobject_get_unless_zero()` under `cdev_lock` in
+/// `chrdev_open()`), recorded as `op`.
+pub(crate) fn inc_not_zero(cx: &mut Op<'_>, k: &Kref, op: &'static str) -> bool {
+    let count = state(cx, k.id).count;
+    let e = cx.record(op, Target::Prim(k.id), Some(Value::Int(count)));
+    let owner = cx.w.prim(k.id).owner;
+    if !cx.check_owner(owner, e) || count <= 0 {
+        return false;
+    }
+    state(cx, k.id).count += 1;
+    true
 }
 
 /// `kref_put(&k, release)`: drops a reference; the last one calls `release`
@@ -125,6 +171,7 @@ pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
         s.count = count;
         s.release = clock;
         if count == 0 {
+            s.zero_event = Some(e);
             cx.acquire(&clock);
             cx.loom_fence(MemOrder::Acquire);
         }

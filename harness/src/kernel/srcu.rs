@@ -61,13 +61,17 @@ pub(crate) struct SrcuState {
     /// Published by the index flip; acquired by readers that load the new
     /// index (their critical section starts after the grace period did).
     flip_release: VectorClock,
-    /// Published by every updater's check of the reader counts, acquired by
-    /// every reader's increment. This is the store-buffering pair of full
-    /// barriers at the heart of SRCU: `smp_mb()` after the reader's
-    /// increment, `smp_mb()` before the updater's count check. If the check
-    /// did not see the increment, the reader must see everything the updater
-    /// did before the check.
-    check_release: VectorClock,
+    /// Published by an updater's check of the reader count of each index,
+    /// acquired by a reader's increment of that same index. This is the
+    /// store-buffering pair of full barriers at the heart of SRCU: `smp_mb()`
+    /// after the reader's increment (`srcu_read_lock()`), `smp_mb()` before
+    /// the updater's count check (`srcu_readers_active_idx_check()` in
+    /// kernel/rcu/srcutree.c). If the check of `count[i]` did not see an
+    /// increment of `count[i]`, that reader must see everything the updater
+    /// did before the check. The pairing is per location: a check of one
+    /// index says nothing about a reader incrementing the other, so one
+    /// clock per index.
+    check_release: [VectorClock; 2],
 }
 
 impl SrcuState {
@@ -138,7 +142,7 @@ pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
     step_on(ss.id, MemOrder::Relaxed, |cx| {
         let s = state(cx, ss.id);
         s.readers[idx] += 1;
-        let checks = s.check_release;
+        let checks = s.check_release[idx];
         cx.acquire(&checks);
         cx.loom_fence(MemOrder::SeqCst); // B
         cx.record(
@@ -174,10 +178,10 @@ pub fn srcu_read_unlock(ss: &SrcuStruct, idx: usize) {
 fn drain(ss: &SrcuStruct, idx: usize, op: &'static str, end_grace_period: bool) {
     step_blocking(ss.id, op, MemOrder::Relaxed, |cx| {
         cx.loom_fence(MemOrder::SeqCst); // A
-        let mut checks = state(cx, ss.id).check_release;
+        let mut checks = state(cx, ss.id).check_release[idx];
         cx.release(&mut checks);
         let s = state(cx, ss.id);
-        s.check_release = checks;
+        s.check_release[idx] = checks;
         if s.readers[idx] != 0 {
             return None;
         }

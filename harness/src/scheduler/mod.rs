@@ -14,7 +14,7 @@ mod replay;
 
 pub use bytes::BytesScheduler;
 pub use pct::{PctDepth, PctScheduler};
-pub use portfolio::PortfolioScheduler;
+pub use portfolio::{member as portfolio_member, Member as PortfolioMember, PortfolioScheduler};
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;
 

@@ -1,21 +1,33 @@
-//! `unplug compare`: every scheme against every explorer.
+//! `unplug compare`: which scheme is correct? Every scheme against every
+//! explorer, one row per scheme, with the scheme's overall verdict.
 
 use super::fuzz::run_workers;
-use super::verify::verify_scheme;
+use super::verify::verify_verdict;
 use super::{explorer, parse_duration, parse_seed, scheme, Status};
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use harness::engine::{severity, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
 use harness::finding::FindingKind;
+use indicatif::{ProgressBar, ProgressStyle};
+use scenarios::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
+use scenarios::verify::DeepenConfig;
 use scenarios::Scheme;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Executions per cell by default: enough for every zoo bug under every
-/// default explorer (see the README for the measured medians).
+/// Executions per sampling cell by default. Measured: the default explorers
+/// (random, pct, portfolio) reach every SC bug of the zoo on base seeds
+/// 0..19 within 47,647 executions (`cargo run --release --example
+/// first_hits`); the budget leaves a margin over that.
 pub const DEFAULT_CELL_ITERATIONS: u64 = 60_000;
+
+/// Executions of the loom cell by default, over every bound it deepens to.
+pub const DEFAULT_LOOM_EXECUTIONS: u64 = 10_000;
+
+/// The table's width budget by default.
+const WIDTH: usize = 100;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -24,15 +36,15 @@ enum Format {
     Table,
     /// A Markdown table.
     Md,
-    /// JSON, one object per cell.
+    /// JSON: every cell with its evidence, and each scheme's verdict.
     Json,
 }
 
 /// Arguments of `unplug compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Explorers to compare (comma-separated: random, pct, pct-dN, portfolio, and
-    /// loom, the bounded-exhaustive C11 backend at each scheme's declared bound).
+    /// Explorers to compare (comma-separated: random, pct, pct-dN, portfolio,
+    /// and loom, the bounded-exhaustive C11 backend).
     #[arg(
         long,
         default_value = "random,pct,pct-d2,portfolio,loom",
@@ -42,13 +54,16 @@ pub struct CompareArgs {
     /// Schemes to compare (comma-separated; default: the whole zoo).
     #[arg(long, value_delimiter = ',')]
     schemes: Vec<String>,
-    /// Executions per cell (a cell stops early at its first fatal finding).
+    /// Executions per sampling cell (a cell stops early at its first fatal finding).
     #[arg(long, default_value_t = DEFAULT_CELL_ITERATIONS)]
     iterations: u64,
-    /// Wall-time cap per cell.
-    #[arg(long, value_parser = parse_duration, default_value = "30s")]
-    time_per_cell: Duration,
-    /// Base seed of every cell.
+    /// Executions of each loom cell, over every preemption bound it deepens to.
+    #[arg(long, default_value_t = DEFAULT_LOOM_EXECUTIONS)]
+    loom_executions: u64,
+    /// Opt-in wall-time cap per cell: a cell it cuts says so and is never a match.
+    #[arg(long, value_parser = parse_duration)]
+    time_per_cell: Option<Duration>,
+    /// Base seed of every sampling cell.
     #[arg(long, default_value = "0", value_parser = parse_seed)]
     seed: u64,
     /// Cells run in parallel (default: one per core).
@@ -57,6 +72,9 @@ pub struct CompareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
+    /// Add each cell's executions per second (wall-clock figures).
+    #[arg(long)]
+    wide: bool,
 }
 
 /// A column of the matrix.
@@ -64,36 +82,65 @@ pub struct CompareArgs {
 enum Column {
     /// A sequentially consistent explorer on shuttle.
     Shuttle(Explorer),
-    /// The loom backend: every execution within the scheme's preemption
-    /// bound, under the C11 memory model.
+    /// The loom backend, deepening the preemption bound, under C11.
     Loom,
 }
 
-/// One cell of the matrix.
+impl Column {
+    fn name(&self) -> String {
+        match self {
+            Column::Shuttle(e) => e.name(),
+            Column::Loom => "loom".into(),
+        }
+    }
+
+    /// Fixed-depth PCT is in the matrix to show its blind spot: it does not
+    /// decide the exit status.
+    fn decides_exit(&self) -> bool {
+        !matches!(self, Column::Shuttle(Explorer::Pct { depth: Some(_) }))
+    }
+}
+
+/// One cell of the matrix, as JSON shows it.
 #[derive(Debug, Serialize)]
 struct Cell {
     scheme: &'static str,
     explorer: String,
-    /// `sc` or `c11`: the memory model the verdict holds under.
-    model: &'static str,
-    expected: Option<FindingKind>,
-    verdict: Option<FindingKind>,
-    /// Every kind seen.
-    found: Vec<FindingKind>,
-    matches: bool,
-    executions: u64,
-    executions_to_first: Option<u64>,
-    seconds_to_first: Option<f64>,
-    executions_per_second: f64,
+    /// The expected verdict under the cell's model, in words.
+    expected: String,
+    /// What exploration showed, with its evidence.
+    verdict: Verdict,
+    /// The verdict held against the expectation.
+    judgement: Judgement,
+    /// Whether a mismatch in this cell fails the run.
+    decides_exit: bool,
+    /// Executions per second (`--wide` only: a wall-clock figure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    executions_per_second: Option<f64>,
 }
 
-fn verdict_name(v: Option<FindingKind>) -> String {
-    v.map_or_else(|| "clean".into(), |k| k.to_string())
+/// A scheme's row: its overall verdict.
+#[derive(Debug, Serialize)]
+struct Row {
+    scheme: &'static str,
+    /// In plain words.
+    verdict: String,
+    /// Whether any cell found anything.
+    any_finding: bool,
+}
+
+/// The whole JSON document.
+#[derive(Debug, Serialize)]
+struct Document<'a> {
+    cells: &'a [Cell],
+    schemes: &'a [Row],
+    no_finding_anywhere: Vec<&'static str>,
+    exit_status: u8,
 }
 
 /// Run the command.
 pub fn run(args: CompareArgs) -> Result<Status> {
-    let explorers = args
+    let columns = args
         .explorers
         .iter()
         .map(|e| match e.as_str() {
@@ -109,183 +156,404 @@ pub fn run(args: CompareArgs) -> Result<Status> {
             .map(|s| scheme(s))
             .collect::<Result<_>>()?
     };
-    if args.iterations == 0 {
-        bail!("--iterations must be at least 1");
+    if args.iterations == 0 || args.loom_executions == 0 {
+        bail!("--iterations and --loom-executions must be at least 1");
     }
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let work: Vec<(&'static Scheme, Column)> = schemes
+    let mut work: Vec<(usize, &'static Scheme, Column)> = schemes
         .iter()
-        .flat_map(|s| explorers.iter().map(move |e| (*s, e.clone())))
+        .flat_map(|s| columns.iter().map(move |c| (*s, c.clone())))
+        .enumerate()
+        .map(|(i, (s, c))| (i, s, c))
         .collect();
+    // The loom cells are the long ones: start them first so that the other
+    // cells fill in around them.
+    work.sort_by_key(|(i, _, c)| (!matches!(c, Column::Loom), *i));
+    let bar = ProgressBar::new(work.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("compare [{elapsed_precise}] {bar:40} {pos}/{len} cells")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     let next = AtomicUsize::new(0);
     let cells: Mutex<Vec<(usize, Result<Cell>)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..jobs.min(work.len()) {
             scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((scheme, explorer)) = work.get(i) else {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some((i, scheme, column)) = work.get(n) else {
                     break;
                 };
-                let cell = run_cell(scheme, explorer, &args);
+                let cell = run_cell(scheme, column, &args);
+                bar.inc(1);
                 if let Ok(mut c) = cells.lock() {
-                    c.push((i, cell));
+                    c.push((*i, cell));
                 }
             });
         }
     });
+    bar.finish_and_clear();
     let mut cells = cells.into_inner().unwrap_or_default();
     cells.sort_by_key(|(i, _)| *i);
     let cells = cells
         .into_iter()
         .map(|(_, c)| c)
         .collect::<Result<Vec<_>>>()?;
-    match args.format {
-        Format::Table => print_table(&cells, false),
-        Format::Md => print_table(&cells, true),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&cells)?),
-    }
-    // Fixed-depth PCT is in the matrix to show its blind spots: only the
-    // default explorers must meet every expectation.
-    let defaults_met = cells
+    let rows: Vec<Row> = schemes
         .iter()
-        .filter(|c| !c.explorer.starts_with("pct-d"))
-        .all(|c| c.matches);
-    Ok(if defaults_met {
-        Status::Clean
-    } else {
+        .map(|s| row(s, cells.iter().filter(|c| c.scheme == s.name)))
+        .collect();
+    let failed = cells.iter().any(|c| {
+        c.decides_exit && !matches!(c.judgement, Judgement::Match | Judgement::NotApplicable)
+    });
+    let status = if failed {
         Status::Finding
-    })
+    } else {
+        Status::Clean
+    };
+    let names: Vec<String> = columns.iter().map(Column::name).collect();
+    match args.format {
+        Format::Table => print_table(&names, &schemes, &cells, &rows, &args, false),
+        Format::Md => print_table(&names, &schemes, &cells, &rows, &args, true),
+        Format::Json => {
+            let doc = Document {
+                cells: &cells,
+                schemes: &rows,
+                no_finding_anywhere: rows
+                    .iter()
+                    .filter(|r| !r.any_finding)
+                    .map(|r| r.scheme)
+                    .collect(),
+                exit_status: status as u8,
+            };
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+    }
+    Ok(status)
 }
 
 fn run_cell(scheme: &'static Scheme, column: &Column, args: &CompareArgs) -> Result<Cell> {
-    let explorer = match column {
-        Column::Shuttle(e) => e,
-        Column::Loom => return loom_cell(scheme, args),
+    let started = Instant::now();
+    let verdict = match column {
+        Column::Shuttle(explorer) => {
+            let run = RunConfig {
+                explorer: explorer.clone(),
+                seed: args.seed,
+                budget: Budget {
+                    iterations: Some(args.iterations),
+                    time: args.time_per_cell,
+                },
+                exec: ExecConfig::default(),
+                stop: StopPolicy::FirstFatal,
+                shard: (0, 1),
+            };
+            let workload = scheme.default_workload;
+            let stats = run_workers(scheme, workload, &run, 1, None)?;
+            let stopped_at_fatal = stats.first.keys().any(|k| k.is_fatal());
+            let time_capped = stats.executions < args.iterations && !stopped_at_fatal;
+            Verdict::from_run(&stats, &explorer.name(), args.seed, time_capped, |seed| {
+                format!(
+                    "unplug replay --scheme {} --explorer {} --seed {seed:#018x} {}",
+                    scheme.name,
+                    explorer.name(),
+                    workload.flags()
+                )
+                .trim_end()
+                .to_string()
+            })
+        }
+        Column::Loom => {
+            let config = DeepenConfig {
+                executions: args.loom_executions,
+                time: args.time_per_cell,
+                ..DeepenConfig::default()
+            };
+            verify_verdict(scheme, scheme.default_workload, &config, &|_, _| {})?.0
+        }
     };
-    let run = RunConfig {
-        explorer: explorer.clone(),
-        seed: args.seed,
-        budget: Budget {
-            iterations: Some(args.iterations),
-            time: Some(args.time_per_cell),
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
-    let stats = run_workers(scheme, scheme.default_workload, &run, 1, None)?;
-    let verdict = stats.verdict();
-    let first = verdict.and_then(|k| stats.first.get(&k));
+    let elapsed = started.elapsed().as_secs_f64().max(1e-9);
+    let judgement = judge(&verdict, scheme);
     Ok(Cell {
         scheme: scheme.name,
-        explorer: explorer.name(),
-        model: "sc",
-        expected: scheme.expected.sc,
+        explorer: column.name(),
+        expected: expected_words(&scheme.expected, verdict.model),
+        executions_per_second: args.wide.then(|| verdict.executions as f64 / elapsed),
         verdict,
-        found: stats.first.keys().copied().collect(),
-        matches: verdict == scheme.expected.sc,
-        executions: stats.executions,
-        executions_to_first: first.map(|h| h.executions),
-        seconds_to_first: first.map(|h| h.elapsed.as_secs_f64()),
-        executions_per_second: stats.rate(),
+        judgement,
+        decides_exit: column.decides_exit(),
     })
 }
 
-/// The loom cell: a bounded-exhaustive run, capped by the cell's time.
-fn loom_cell(scheme: &'static Scheme, args: &CompareArgs) -> Result<Cell> {
-    let out = verify_scheme(
-        scheme,
-        scheme.default_workload,
-        None,
-        Some(args.time_per_cell),
-    )?;
-    let found_at = out.verdict.map(|_| out.executions);
-    Ok(Cell {
-        scheme: scheme.name,
-        explorer: format!("loom-b{}", out.bound),
-        model: "c11",
-        expected: scheme.expected.c11,
-        verdict: out.verdict,
-        found: out.verdict.into_iter().collect(),
-        matches: out.verdict == scheme.expected.c11,
-        executions: out.executions,
-        executions_to_first: found_at,
-        seconds_to_first: out.verdict.map(|_| out.elapsed.as_secs_f64()),
-        executions_per_second: out.executions as f64 / out.elapsed.as_secs_f64().max(1e-9),
-    })
+/// The most severe finding kind of `cells`, if any found one.
+fn worst<'a>(cells: impl Iterator<Item = &'a Cell>) -> Option<FindingKind> {
+    cells
+        .filter_map(|c| c.verdict.found().map(|f| f.kind))
+        .min_by_key(|k| severity(*k))
 }
 
-/// `ok`; `MISSED` when the expected bug was not reached (nothing, or only
-/// something less severe, was found); `WRONG` for a false positive.
-fn outcome(c: &Cell) -> &'static str {
-    let rank = |v: Option<FindingKind>| v.map_or(u8::MAX, severity);
-    if c.matches {
-        "ok"
-    } else if rank(c.verdict) > rank(c.expected) {
-        "MISSED"
-    } else {
-        "WRONG"
+fn kind_words(kind: FindingKind) -> &'static str {
+    match kind {
+        FindingKind::DataRace => "data race only",
+        k => k.name(),
     }
 }
 
-fn print_table(cells: &[Cell], markdown: bool) {
-    let head = [
-        "scheme",
-        "expected",
-        "explorer",
-        "verdict",
-        "ok",
-        "execs to 1st",
-        "time to 1st",
-        "execs/s",
-    ];
-    let rows: Vec<[String; 8]> = cells
+/// The overall verdict of a scheme, in plain words, from its cells.
+fn row<'a>(scheme: &'static Scheme, cells: impl Iterator<Item = &'a Cell> + Clone) -> Row {
+    let sc_cells = cells.clone().filter(|c| c.verdict.model == Model::Sc);
+    let loom = cells.clone().find(|c| c.verdict.model == Model::C11);
+    let sc = worst(sc_cells.clone());
+    let c11 = loom.and_then(|c| c.verdict.found().map(|f| f.kind));
+    let sc_runs: Vec<u64> = sc_cells.map(|c| c.verdict.executions).collect();
+    let sc_none = if sc_runs.is_empty() {
+        String::new()
+    } else if sc_runs.iter().all(|n| *n == sc_runs[0]) && sc_runs.len() > 1 {
+        format!(
+            "no finding in {}×{} SC executions",
+            sc_runs.len(),
+            scenarios::verdict::thousands(sc_runs[0])
+        )
+    } else {
+        format!(
+            "no finding in {} SC executions",
+            sc_runs.iter().sum::<u64>()
+        )
+    };
+    // What the loom cell says when it found nothing, and whether that is
+    // an answer at all.
+    let loom_none = loom.map(|c| match &c.verdict.outcome {
+        Outcome::Exhaustive {
+            bound, whole_space, ..
+        } => {
+            if *whole_space {
+                ("in every execution under C11".to_string(), true)
+            } else {
+                (format!("at ≤ {bound} preemptions complete"), true)
+            }
+        }
+        Outcome::Incomplete { .. } => ("no C11 answer (loom cut short)".into(), false),
+        Outcome::Unexplorable { .. } => ("C11 not explored (loom cannot model it)".into(), false),
+        _ => (String::new(), true),
+    });
+    let verdict = match (sc, c11, loom_none) {
+        (Some(a), Some(b), _) if a == b => kind_words(a).to_string(),
+        (Some(a), Some(b), _) => format!("{} under SC; {} under C11", kind_words(a), kind_words(b)),
+        (Some(a), None, None) => kind_words(a).to_string(),
+        (Some(a), None, Some((words, true))) => {
+            format!("{} under SC; none under C11 {words}", kind_words(a))
+        }
+        (Some(a), None, Some((words, false))) => format!("{} under SC; {words}", kind_words(a)),
+        (None, Some(b), _) if sc_runs.is_empty() => format!("{} under C11", kind_words(b)),
+        (None, Some(b), _) => format!("correct under SC; {} under C11", kind_words(b)),
+        (None, None, None) => sc_none,
+        (None, None, Some((words, true))) if sc_runs.is_empty() => format!("no finding {words}"),
+        (None, None, Some((words, false))) if sc_runs.is_empty() => words,
+        (None, None, Some((words, true))) => format!("{sc_none} and {words}"),
+        (None, None, Some((words, false))) => format!("{sc_none}; {words}"),
+    };
+    Row {
+        scheme: scheme.name,
+        verdict,
+        any_finding: sc.is_some() || c11.is_some(),
+    }
+}
+
+/// The mark a cell carries: `!` mismatch, `?` no answer.
+fn mark(c: &Cell) -> &'static str {
+    match c.judgement {
+        Judgement::Match | Judgement::NotApplicable => "",
+        Judgement::Mismatch(_) => "!",
+        Judgement::Inconclusive(_) => "?",
+    }
+}
+
+fn cell_text(c: &Cell) -> String {
+    let mut s = format!("{}{}", c.verdict.short(), mark(c));
+    if let Some(rate) = c.executions_per_second {
+        s.push_str(&format!(" {:.0}/s", rate));
+    }
+    s
+}
+
+/// Break `text` into lines of at most `width` characters at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let last = lines.last_mut().map_or(0, |l| l.chars().count());
+        if last > 0 && last + 1 + word.chars().count() > width {
+            lines.push(String::new());
+        }
+        if let Some(l) = lines.last_mut() {
+            if !l.is_empty() {
+                l.push(' ');
+            }
+            l.push_str(word);
+        }
+    }
+    lines
+}
+
+fn pad(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    format!("{s}{}", " ".repeat(w.saturating_sub(n)))
+}
+
+fn print_table(
+    columns: &[String],
+    schemes: &[&'static Scheme],
+    cells: &[Cell],
+    rows: &[Row],
+    args: &CompareArgs,
+    markdown: bool,
+) {
+    let mut head: Vec<String> = vec!["scheme".into()];
+    head.extend(columns.iter().cloned());
+    head.push("verdict".into());
+    let body: Vec<Vec<String>> = schemes
         .iter()
-        .map(|c| {
-            [
-                c.scheme.to_string(),
-                format!("{} ({})", verdict_name(c.expected), c.model),
-                c.explorer.clone(),
-                verdict_name(c.verdict),
-                outcome(c).into(),
-                c.executions_to_first
-                    .map_or_else(|| format!("- (of {})", c.executions), |n| n.to_string()),
-                c.seconds_to_first
-                    .map_or_else(|| "-".into(), |s| format!("{:.1}ms", s * 1000.0)),
-                format!("{:.0}", c.executions_per_second),
-            ]
+        .zip(rows)
+        .map(|(s, r)| {
+            let mut line = vec![s.name.to_string()];
+            line.extend(cells.iter().filter(|c| c.scheme == s.name).map(cell_text));
+            line.push(r.verdict.clone());
+            line
         })
         .collect();
-    let widths: Vec<usize> = (0..head.len())
+    let n = head.len();
+    let widths: Vec<usize> = (0..n)
         .map(|i| {
-            rows.iter()
-                .map(|r| r[i].len())
-                .chain([head[i].len()])
+            body.iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .chain([head[i].chars().count()])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    let line = |cols: &[String]| -> String {
-        let cells: Vec<String> = cols
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        if markdown {
-            format!("| {} |", cells.join(" | "))
-        } else {
-            cells.join("  ").trim_end().to_string()
-        }
-    };
-    println!("{}", line(&head.map(String::from)));
     if markdown {
+        let line = |cols: &[String]| -> String {
+            let padded: Vec<String> = cols.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
+            format!("| {} |", padded.join(" | "))
+        };
+        println!("{}", line(&head));
         let sep: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
         println!("{}", line(&sep));
+        for r in &body {
+            println!("{}", line(r));
+        }
+        println!();
+    } else {
+        // The verdict column takes what the table leaves of the width and
+        // wraps onto continuation lines; when too little is left, each
+        // verdict goes on its own line under its row.
+        let used: usize = widths[..n - 1].iter().map(|w| w + 2).sum();
+        let room = WIDTH.saturating_sub(used);
+        let below = room < 16;
+        let indent = " ".repeat(used);
+        for r in std::iter::once(&head).chain(&body) {
+            let fixed: String = r[..n - 1]
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{}  ", pad(c, *w)))
+                .collect();
+            let wrapped = wrap(&r[n - 1], room);
+            // A verdict that needs more than two lines of the column reads
+            // better as a line of its own under the row's cells.
+            let under = below || wrapped.len() > 2;
+            if under {
+                println!("{}", fixed.trim_end());
+                let lead = format!("{}→ ", " ".repeat(widths[0] + 2));
+                let hang = " ".repeat(lead.chars().count());
+                let lines = wrap(&r[n - 1], WIDTH.saturating_sub(hang.len()).max(20));
+                for (i, part) in lines.iter().enumerate() {
+                    let lead = if i == 0 { &lead } else { &hang };
+                    println!("{}", format!("{lead}{part}").trim_end());
+                }
+                continue;
+            }
+            for (i, part) in wrapped.iter().enumerate() {
+                let lead = if i == 0 {
+                    fixed.as_str()
+                } else {
+                    indent.as_str()
+                };
+                println!("{}", format!("{lead}{part}").trim_end());
+            }
+        }
+        println!();
     }
-    for r in &rows {
-        println!("{}", line(r));
+    let quiet: Vec<&str> = rows
+        .iter()
+        .filter(|r| !r.any_finding)
+        .map(|r| r.scheme)
+        .collect();
+    let para = |text: &str| {
+        if markdown {
+            // A paragraph of its own: Markdown joins adjacent lines.
+            println!("{text}\n");
+            return;
+        }
+        for l in wrap(text, WIDTH) {
+            println!("{l}");
+        }
+    };
+    if quiet.is_empty() {
+        para("Every scheme had a finding in some column.");
+    } else {
+        para(&format!("No finding anywhere: {}.", quiet.join(", ")));
     }
+    let issues: Vec<&Cell> = cells
+        .iter()
+        .filter(|c| !matches!(c.judgement, Judgement::Match | Judgement::NotApplicable))
+        .collect();
+    for c in &issues {
+        let why = match &c.judgement {
+            Judgement::Mismatch(w) => format!("mismatch: {w}"),
+            Judgement::Inconclusive(w) => format!("no answer: {w}"),
+            _ => String::new(),
+        };
+        let note = if c.decides_exit {
+            ""
+        } else {
+            " (shown, does not fail the run)"
+        };
+        para(&format!(
+            "{} {}{}: {why}{note}",
+            mark(c),
+            c.scheme,
+            format_args!(" / {}", c.explorer)
+        ));
+    }
+    println!();
+    let budget = sampling_budget_words(args);
+    let has = |p: &dyn Fn(&str) -> bool| columns.iter().any(|c| p(c));
+    let sampling = has(&|c| c == "random" || c == "pct" || c == "portfolio");
+    let fixed = has(&|c| c.starts_with("pct-d"));
+    let loom = has(&|c| c == "loom");
+    let legend = [
+        "Cells: UAR use-after-removal, race data race, dlock deadlock, then the executions to the first one (bN: at N preemptions); \"none N\": no finding in N executions; \"none ≤b\": loom explored every execution within b preemptions and found nothing. ! differs from the expectation (`unplug list`); ? cut short by a budget or time cap, never a match.".to_string(),
+        format!("random, pct (PCT, depth ladder 1-6), portfolio (both, mixed): sampling explorers, {budget}."),
+        "pct-dN (pct-d2 by default): PCT at a fixed depth, shown on purpose: a fixed depth is blind to deeper bugs (srcu-single-drain); its mismatches do not fail the run.".into(),
+        format!("loom: bounded-exhaustive, every execution within b preemptions, b = 1, 2, ... until a finding or {} executions.", args.loom_executions),
+        "SC: sequential consistency, data races by happens-before (the sampling explorers). C11: the C11 memory model, where a relaxed store may be seen late (loom).".into(),
+        "Exit status 0 when every column but pct-dN meets every expectation, else 1.".into(),
+    ];
+    let shown = [true, sampling, fixed, loom, true, true];
+    for (l, show) in legend.iter().zip(shown) {
+        if show {
+            para(l);
+        }
+    }
+}
+
+fn sampling_budget_words(args: &CompareArgs) -> String {
+    let mut s = format!(
+        "{} executions per cell from base seed {:#x}, stopping at the first fatal finding",
+        args.iterations, args.seed
+    );
+    if let Some(t) = args.time_per_cell {
+        s.push_str(&format!(", time cap {t:?} per cell"));
+    }
+    s
 }

@@ -443,7 +443,17 @@ fn fuzz_scheme(
         args.workers,
         if interrupted() { ", interrupted" } else { "" },
         if kinds.is_empty() {
-            "no findings".to_string()
+            format!(
+                "none in {} executions (SC, explorer {}, seeds from base {:#x}{})",
+                stats.executions,
+                explorer.name(),
+                args.seed,
+                if args.time.is_some() && iterations.is_none_or(|n| stats.executions < n) {
+                    ", cut by the time cap"
+                } else {
+                    ""
+                }
+            )
         } else {
             kinds.join(", ")
         }

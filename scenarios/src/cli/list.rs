@@ -2,26 +2,34 @@
 
 use super::{emit, terminal_width, wrap, Status};
 use anyhow::Result;
+use scenarios::verdict::{expected_words, Model};
 
-fn verdict(v: Option<harness::finding::FindingKind>) -> String {
-    v.map_or_else(|| "clean".to_string(), |k| k.to_string())
-}
-
-/// Print one line per scheme (name, expected verdicts), its summary
-/// wrapped below it to the terminal's width.
+/// Print one line per scheme (name, expected verdicts: kind and object),
+/// its summary wrapped below it to the terminal's width.
 pub fn run() -> Result<Status> {
     let width = terminal_width();
-    let mut text = format!(
-        "{:<24} {:<18} {}\n",
-        "SCHEME", "EXPECTED (SC)", "EXPECTED (C11)"
-    );
-    for s in scenarios::ALL {
-        text.push_str(&format!(
-            "{:<24} {:<18} {}\n",
-            s.name,
-            verdict(s.expected.sc),
-            verdict(s.expected.c11)
-        ));
+    let rows: Vec<[String; 3]> = scenarios::ALL
+        .iter()
+        .map(|s| {
+            [
+                s.name.to_string(),
+                expected_words(&s.expected, Model::Sc),
+                expected_words(&s.expected, Model::C11),
+            ]
+        })
+        .collect();
+    let head = ["SCHEME", "EXPECTED (SC)", "EXPECTED (C11)"].map(String::from);
+    let col = |i: usize| {
+        rows.iter()
+            .chain([&head])
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (a, b) = (col(0), col(1));
+    let mut text = format!("{:<a$}  {:<b$}  {}\n", head[0], head[1], head[2]);
+    for (r, s) in rows.iter().zip(scenarios::ALL) {
+        text.push_str(&format!("{:<a$}  {:<b$}  {}\n", r[0], r[1], r[2]));
         for line in wrap(s.summary, width.saturating_sub(4)) {
             text.push_str(&format!("    {line}\n"));
         }

@@ -1,13 +1,16 @@
 //! `unplug verify SCHEME|all`: bounded-exhaustive exploration under loom's
-//! C11 memory model.
+//! C11 memory model, deepening the preemption bound.
 
 use super::{parse_duration, scheme, ReportArgs, Status, WorkloadArgs};
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
-use harness::exhaustive::ExhaustiveConfig;
 use harness::report::{render_execution, Header};
-use scenarios::verify::{verify_with, VerifyOutcome};
+use indicatif::{ProgressBar, ProgressStyle};
+use scenarios::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
+use scenarios::verify::{deepen, DeepenConfig, Deepening, VerifyError, DEFAULT_EXECUTIONS};
 use scenarios::{Scheme, Workload};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Arguments of `unplug verify`.
@@ -15,10 +18,15 @@ use std::time::Duration;
 pub struct VerifyArgs {
     /// A scheme name (see `unplug list`), or `all`.
     scheme: String,
-    /// Preemption bound (default: the bound each scheme declares, 2 unless its bug needs more).
+    /// Explore this preemption bound only (default: deepen 1, 2, 3, … until
+    /// a finding, the whole state space, or the execution budget).
     #[arg(long)]
     preemptions: Option<usize>,
-    /// Wall-time cap per scheme (the result then says "incomplete").
+    /// Executions per scheme, over every bound.
+    #[arg(long, default_value_t = DEFAULT_EXECUTIONS)]
+    executions: u64,
+    /// Opt-in wall-time cap per scheme (a result it shapes says so and is
+    /// never a match).
     #[arg(long, value_parser = parse_duration)]
     time: Option<Duration>,
     #[command(flatten)]
@@ -32,23 +40,49 @@ pub fn c11_model(bound: usize) -> String {
     format!("C11 (loom, every execution within {bound} preemptions)")
 }
 
-/// Verify one scheme under `workload`.
-pub fn verify_scheme(
+/// The command that shows a loom finding again: loom's exploration order is
+/// deterministic, so the same bound finds the same execution.
+pub fn verify_replay(scheme: &Scheme, workload: &Workload, bound: usize) -> String {
+    format!(
+        "unplug verify {} --preemptions {bound} {}",
+        scheme.name,
+        workload.flags()
+    )
+    .trim_end()
+    .to_string()
+}
+
+/// Deepen one scheme under `workload` and turn the result into a verdict.
+/// A scheme loom cannot model (too many tasks) is a verdict saying so.
+pub fn verify_verdict(
     scheme: &Scheme,
     workload: Workload,
-    preemptions: Option<usize>,
-    time: Option<Duration>,
-) -> Result<VerifyOutcome> {
-    let config = ExhaustiveConfig {
-        preemption_bound: preemptions.unwrap_or_else(|| scheme.loom_bound()),
-        time,
-        ..ExhaustiveConfig::default()
-    };
-    Ok(verify_with(scheme, workload, &config)?)
+    config: &DeepenConfig,
+    progress: &dyn Fn(usize, u64),
+) -> Result<(Verdict, Option<Deepening>)> {
+    match deepen(scheme, workload, config, progress) {
+        Ok(d) => Ok((
+            Verdict::from_deepening(&d, |b| verify_replay(scheme, &workload, b)),
+            Some(d),
+        )),
+        Err(
+            e @ (VerifyError::TooManyUsers { .. }
+            | VerifyError::Exhaustive(harness::exhaustive::ExhaustiveError::TooManyTasks {
+                ..
+            })),
+        ) => Ok((
+            Verdict::unexplorable(Model::C11, "loom", e.to_string()),
+            None,
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Run the command.
 pub fn run(args: VerifyArgs) -> Result<Status> {
+    if args.executions == 0 {
+        bail!("--executions must be at least 1");
+    }
     let schemes: Vec<&'static Scheme> = if args.scheme == "all" {
         scenarios::ALL.iter().collect()
     } else {
@@ -61,40 +95,103 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
     let detailing = args.report.detailing();
     let mut status = Status::Clean;
     for (s, w) in schemes.into_iter().zip(workloads) {
-        let out = verify_scheme(s, w, args.preemptions, args.time)?;
-        if let Some(record) = &out.record {
-            let bound_flag = args
-                .preemptions
-                .map_or_else(String::new, |p| format!(" --preemptions {p}"));
-            let header = Header {
-                scheme: s.name.to_string(),
-                workload: w.flags(),
-                replay: format!("unplug verify {}{bound_flag} {}", s.name, w.flags()),
-                model: c11_model(out.bound),
-            };
-            println!("{}", render_execution(&header, record, detailing));
+        let counter = Arc::new(AtomicU64::new(0));
+        let config = DeepenConfig {
+            from: args.preemptions.unwrap_or(1),
+            to: args.preemptions,
+            executions: args.executions,
+            time: args.time,
+            counter: Some(Arc::clone(&counter)),
+        };
+        let (verdict, deepening) = with_progress(s.name, &counter, |bar| {
+            verify_verdict(s, w, &config, &|bound, _| {
+                bar.set_message(format!("bound {bound}"));
+            })
+        })?;
+        if let Outcome::Unexplorable { reason } = &verdict.outcome {
+            bail!("{}: {reason}", s.name);
+        }
+        if let (Some(found), Some(d)) = (verdict.found(), &deepening) {
+            if let Some(record) = d.worst().and_then(|r| r.record.as_ref()) {
+                let bound = found.bound.unwrap_or_default();
+                let header = Header {
+                    scheme: s.name.to_string(),
+                    workload: w.flags(),
+                    replay: found.replay.clone(),
+                    model: c11_model(bound),
+                };
+                println!("{}", render_execution(&header, record, detailing));
+            }
+        }
+        if let Some(d) = &deepening {
+            let bounds: Vec<String> = d
+                .rounds
+                .iter()
+                .map(|r| {
+                    let how = if r.complete {
+                        "complete"
+                    } else if r.verdict.is_some_and(|k| k.is_fatal()) {
+                        "finding"
+                    } else {
+                        "cut short"
+                    };
+                    format!("{} ({how}, {} executions)", r.bound, r.executions)
+                })
+                .collect();
+            eprintln!(
+                "unplug: {}: bounds explored: {} in {:.2}s",
+                s.name,
+                bounds.join(", "),
+                d.elapsed().as_secs_f64()
+            );
+        }
+        let judgement = judge(&verdict, s);
+        let expected = expected_words(&s.expected, Model::C11);
+        let (mark, hint) = match &judgement {
+            Judgement::Match => ("matches the expectation".to_string(), String::new()),
+            Judgement::Mismatch(why) => (
+                format!("MISMATCH: {why}"),
+                if args.preemptions.is_some() && verdict.found().is_none() {
+                    "; run without --preemptions to deepen until a finding".into()
+                } else {
+                    String::new()
+                },
+            ),
+            Judgement::Inconclusive(why) => (format!("INCONCLUSIVE: {why}"), String::new()),
+            Judgement::NotApplicable => ("no verdict".into(), String::new()),
+        };
+        eprintln!(
+            "unplug: {}: {verdict}\nunplug: {}: expected {expected} under C11: {mark}{hint}",
+            s.name, s.name
+        );
+        if verdict.found().is_some() || !judgement.is_match() {
             status = Status::Finding;
         }
-        let verdict = out
-            .verdict
-            .map_or_else(|| "clean".to_string(), |k| k.to_string());
-        let expected = s
-            .expected
-            .c11
-            .map_or_else(|| "clean".to_string(), |k| k.to_string());
-        eprintln!(
-            "unplug: {}: {verdict} (expected {expected}{}) after {} executions in {:.2}s, preemption bound {}{}",
-            s.name,
-            if out.verdict == s.expected.c11 { ", ok" } else { ", MISMATCH" },
-            out.executions,
-            out.elapsed.as_secs_f64(),
-            out.bound,
-            if out.complete || out.verdict.is_some_and(|k| k.is_fatal()) {
-                ""
-            } else {
-                ", incomplete: time budget ran out"
-            }
-        );
     }
     Ok(status)
+}
+
+/// Run `f` with a progress line (bound, executions) on stderr when it is a
+/// terminal; indicatif draws nothing otherwise.
+fn with_progress<T>(name: &str, counter: &Arc<AtomicU64>, f: impl FnOnce(&ProgressBar) -> T) -> T {
+    let bar = ProgressBar::no_length();
+    let style =
+        ProgressStyle::with_template("{prefix:>26} [{elapsed_precise}] {msg}: {pos} executions")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    bar.set_style(style);
+    bar.set_prefix(name.to_string());
+    let done = AtomicBool::new(false);
+    let out = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                bar.set_position(counter.load(Ordering::Relaxed));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let out = f(&bar);
+        done.store(true, Ordering::Relaxed);
+        out
+    });
+    bar.finish_and_clear();
+    out
 }

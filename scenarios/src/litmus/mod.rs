@@ -120,6 +120,8 @@ const fn expected(lkmm: Lkmm, loom_unexplorable: bool) -> Expected {
         } else {
             None
         },
+        object: None,
+        site: None,
     }
 }
 

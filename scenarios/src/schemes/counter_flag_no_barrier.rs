@@ -10,15 +10,25 @@
 //! still zero — and the driver data is freed under a running ioctl. Only
 //! the weak-memory (loom) backend can see it.
 //!
+//! The gate is otherwise written as a kernel developer would: the ioctl's
+//! accesses to the driver data are ordered before its decrement by
+//! `smp_mb__before_atomic()` (a bare `atomic_dec()` orders nothing, so
+//! without it the read of `cxlm` would race with the free even under
+//! sequential consistency), and removal's free after the poll by `smp_mb()`.
+//! Store buffering is the only bug, so the shuttle explorers find nothing
+//! and loom finds the use-after-removal.
+//!
 //! ```c
 //! atomic_inc(&cxlmd->users);
 //! if (READ_ONCE(cxlmd->alive))
 //!         rc = cxl_send_cmd(cxlmd->cxlm, arg);
+//! smp_mb__before_atomic();
 //! atomic_dec(&cxlmd->users);
 //!
 //! WRITE_ONCE(cxlmd->alive, false);
 //! while (atomic_read(&cxlmd->users))
 //!         cpu_relax();
+//! smp_mb();
 //! /* devm frees cxlm */
 //! ```
 
@@ -26,17 +36,18 @@ use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    atomic_dec, atomic_inc, atomic_read, cdev_device_del, cpu_relax, smp_mb, Atomic, Plain, ENXIO,
-    READ_ONCE, WRITE_ONCE,
+    atomic_dec, atomic_inc, atomic_read, cdev_device_del, cpu_relax, smp_mb, smp_mb__before_atomic,
+    Atomic, Plain, ENXIO, READ_ONCE, WRITE_ONCE,
 };
 use std::sync::Arc;
 
-/// The counter/flag gate, with or without the full barriers.
+/// The counter/flag gate, with or without the two full barriers that
+/// forbid store buffering.
 pub(super) struct CounterFlag {
     md: Memdev,
     users: Atomic,
     alive: Plain<bool>,
-    barriers: bool,
+    store_buffering_barriers: bool,
 }
 
 impl Driver for CounterFlag {
@@ -44,7 +55,7 @@ impl Driver for CounterFlag {
 
     fn ioctl(&self) -> i64 {
         atomic_inc(&self.users);
-        if self.barriers {
+        if self.store_buffering_barriers {
             // Orders the increment before the flag load (pairs with the
             // barrier after removal's flag store).
             smp_mb();
@@ -54,6 +65,10 @@ impl Driver for CounterFlag {
         } else {
             -ENXIO
         };
+        // Orders the ioctl's accesses to the driver data before the
+        // decrement that removal's poll reads (atomic_dec() alone is
+        // unordered): without it, the read of cxlm races with the free.
+        smp_mb__before_atomic();
         atomic_dec(&self.users);
         rc
     }
@@ -63,28 +78,28 @@ impl Driver for CounterFlag {
         md.unbind(|| {
             cdev_device_del(&md.cdev, &md.dev);
             WRITE_ONCE(&self.alive, false);
-            if self.barriers {
+            if self.store_buffering_barriers {
                 // Orders the flag store before the count load.
                 smp_mb();
             }
             while atomic_read(&self.users) != 0 {
                 cpu_relax();
             }
-            if self.barriers {
-                // Orders the ioctls' data accesses before the free that follows.
-                smp_mb();
-            }
+            // Orders the ioctls' data accesses, seen through the poll,
+            // before the free that follows.
+            smp_mb();
         });
     }
 }
 
-/// Probe every device with the gate, with or without barriers.
-pub(super) fn probe_gate(wl: &Workload, barriers: bool) -> Vec<Arc<dyn Driver>> {
+/// Probe every device with the gate, with or without the store-buffering
+/// barriers.
+pub(super) fn probe_gate(wl: &Workload, store_buffering_barriers: bool) -> Vec<Arc<dyn Driver>> {
     Memdev::probe_each(wl, |i, md| CounterFlag {
         users: Atomic::new(format!("mem{i}.cxlmd->users"), Some(md.cxlmd), 0),
         alive: Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true),
         md,
-        barriers,
+        store_buffering_barriers,
     })
 }
 

@@ -12,8 +12,9 @@
 
 use crate::workload::{Driver, Workload};
 use harness::kernel::{
-    cdev_device_add, cond_resched, device_initialize, device_release_driver, devm_kzalloc,
-    get_device, kfree, kzalloc, put_device, Cdev, Device, Object, Plain, ENXIO,
+    alloc_chrdev_region, cdev_add, cdev_device_add, cond_resched, device_add, device_initialize,
+    device_release_driver, devm_kzalloc, get_device, kfree, kzalloc, put_device, Cdev, DevT,
+    Device, Object, Plain, ENXIO,
 };
 use std::sync::Arc;
 
@@ -25,6 +26,9 @@ pub struct Memdev {
     pub dev: Device,
     /// `cxlmd->cdev`.
     pub cdev: Cdev,
+    /// `cxlmd->dev.devt`: its device number (and `cdev_map` entry), outside
+    /// the memdev's memory.
+    pub devt: DevT,
     /// The driver data, `struct cxl_mem`, device-managed: freed when the
     /// driver unbinds, at the end of removal.
     pub cxlm: Object,
@@ -36,21 +40,47 @@ pub struct Memdev {
 
 impl Memdev {
     /// `cxl_mem_probe()` → `devm_cxl_add_memdev()`: allocate, initialise and
-    /// add device number `index`.
+    /// add device number `index` with `cdev_device_add()`, so the cdev holds
+    /// a reference on `cxlmd->dev` for as long as any file has it open.
     #[track_caller]
     pub fn probe(index: u32, wl: &Workload) -> Memdev {
+        let md = Memdev::alloc(index, wl);
+        cdev_device_add(&md.cdev, &md.dev);
+        md
+    }
+
+    /// [`Memdev::probe`] with the older pattern: a bare `cdev_add()` without
+    /// `cdev_set_parent()`, then `device_add()`. The cdev (embedded in
+    /// `cxlmd`) then holds no reference on the device, and the probe's
+    /// `put_device()` frees `cxlmd` under files still open on its cdev.
+    #[track_caller]
+    pub fn probe_bare_cdev(index: u32, wl: &Workload) -> Memdev {
+        let md = Memdev::alloc(index, wl);
+        cdev_add(&md.cdev, &md.devt);
+        device_add(&md.dev);
+        md
+    }
+
+    /// `cxl_memdev_alloc()`: the memdev, its device (with its number) and
+    /// cdev initialised, the driver data allocated; nothing added yet.
+    #[track_caller]
+    fn alloc(index: u32, wl: &Workload) -> Memdev {
         let name = format!("mem{index}");
+        // The number comes from the driver's region (cxl_mem_major), which
+        // outlives every memdev.
+        let devt = alloc_chrdev_region(name.clone());
         let cxlmd = kzalloc(format!("{name}.cxlmd"));
         // cxl_memdev_release(): kfree(cxlmd) once the last reference is gone.
         let dev = device_initialize(name.clone(), cxlmd, move || kfree(cxlmd));
+        dev.set_devt(&devt);
         let cxlm = devm_kzalloc(&dev, format!("{name}.cxlm"));
         let cxlm_ptr = Plain::new(format!("{name}.cxlmd->cxlm"), Some(cxlmd), Some(cxlm));
-        let cdev = Cdev::new(format!("{name}.cdev"), cxlmd, &dev);
-        cdev_device_add(&cdev, &dev);
+        let cdev = Cdev::new(format!("{name}.cdev"), cxlmd);
         Memdev {
             cxlmd,
             dev,
             cdev,
+            devt,
             cxlm,
             cxlm_ptr,
             remove_work: wl.remove_work,
@@ -126,8 +156,8 @@ impl Memdev {
 #[macro_export]
 macro_rules! memdev_file_ops {
     ($($path:tt).+) => {
-        fn cdev(&self) -> &harness::kernel::Cdev {
-            &self.$($path).+.cdev
+        fn devt(&self) -> &harness::kernel::DevT {
+            &self.$($path).+.devt
         }
         fn open(&self) -> Result<(), i64> {
             self.$($path).+.open_with_devref()

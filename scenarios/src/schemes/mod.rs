@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 pub mod memdev;
 
+mod bare_cdev_open_devref;
 mod bool_then_lock_cycle;
 mod check_outside_lock;
 mod counter_flag_mb;
@@ -17,6 +18,8 @@ mod counter_flag_no_barrier;
 mod flag_under_write_lock;
 mod lock_cycle_before_clear;
 mod nested_down_read;
+mod open_unchecked;
+mod percpu_ref_bare_cdev;
 mod percpu_ref_no_devref;
 mod srcu_no_synchronize;
 mod srcu_once_flag;
@@ -35,9 +38,36 @@ pub struct Expected {
     pub sc: Option<FindingKind>,
     /// Under the C11 memory model (the loom backend).
     pub c11: Option<FindingKind>,
+    /// The object the expected finding is about, without its device's
+    /// prefix (`cxlm` matches `mem0.cxlm` and `mem1.cxlm`): the freed object
+    /// of a use-after-removal, the cell of a data race, a lock a deadlocked
+    /// task waits on. `None` accepts any object.
+    pub object: Option<&'static str>,
+    /// The source file of the bad access, where it matters (`file.rs`, or
+    /// `file.rs:LINE`). `None` accepts any site.
+    pub site: Option<&'static str>,
+}
+
+impl Expected {
+    /// The same expectation, about `object`.
+    pub const fn on(self, object: &'static str) -> Expected {
+        Expected {
+            object: Some(object),
+            ..self
+        }
+    }
+
+    /// The same expectation, with the bad access at `site`.
+    pub const fn at(self, site: &'static str) -> Expected {
+        Expected {
+            site: Some(site),
+            ..self
+        }
+    }
 }
 
 /// A scheme of the zoo.
+#[derive(Clone)]
 pub struct Scheme {
     /// The name used on the command line.
     pub name: &'static str,
@@ -49,9 +79,11 @@ pub struct Scheme {
     pub default_workload: Workload,
     /// What the scheme runs.
     pub body: Body,
-    /// The preemption bound the loom backend needs to reach the expected
-    /// C11 verdict with the default workload; `None` for the default
-    /// ([`harness::exhaustive::DEFAULT_PREEMPTION_BOUND`]).
+    /// A documented hint, not a cap: the preemption bound at which the loom
+    /// backend, deepening from 1, has reached the expected C11 finding with
+    /// the default workload (`None`: by
+    /// [`harness::exhaustive::DEFAULT_PREEMPTION_BOUND`]). `verify` and
+    /// `compare` deepen regardless; the tests check the hint.
     pub loom_bound: Option<usize>,
 }
 
@@ -84,8 +116,7 @@ impl Scheme {
         matches!(self.body, Body::Driver(_))
     }
 
-    /// The preemption bound [`crate::verify::verify`] uses for this scheme
-    /// by default.
+    /// The bound of [`Scheme::loom_bound`]'s hint.
     pub fn loom_bound(&self) -> usize {
         self.loom_bound
             .unwrap_or(harness::exhaustive::DEFAULT_PREEMPTION_BOUND)
@@ -103,7 +134,12 @@ pub const DEFAULT_WORKLOAD: Workload = Workload {
 };
 
 const fn expect(sc: Option<FindingKind>, c11: Option<FindingKind>) -> Expected {
-    Expected { sc, c11 }
+    Expected {
+        sc,
+        c11,
+        object: None,
+        site: None,
+    }
 }
 
 const UAF: Option<FindingKind> = Some(FindingKind::UseAfterRemoval);
@@ -116,7 +152,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "unsynchronized",
         summary: "ioctl uses driver data with no liveness check; removal frees it",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(unsynchronized::probe),
@@ -124,7 +160,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "srcu-plain-flag",
         summary: "ioctl tests device_is_registered() (plain bool) under srcu_read_lock; removal synchronize_srcu()",
-        expected: expect(RACE, RACE),
+        expected: expect(RACE, RACE).on("kobj.state_in_sysfs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(srcu_plain_flag::probe),
@@ -132,7 +168,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "bool-then-lock-cycle",
         summary: "plain registered flag under down_read; removal cdev_device_del(); down_write(); up_write()",
-        expected: expect(RACE, RACE),
+        expected: expect(RACE, RACE).on("kobj.state_in_sysfs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(bool_then_lock_cycle::probe),
@@ -164,7 +200,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "lock-cycle-before-clear",
         summary: "down_write(); up_write(); then clear the pointer and free",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm").at("lock_cycle_before_clear.rs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(lock_cycle_before_clear::probe),
@@ -172,7 +208,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "srcu-no-synchronize",
         summary: "SRCU readers, but removal frees without synchronize_srcu()",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(srcu_no_synchronize::probe),
@@ -180,7 +216,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "synchronize-before-clear",
         summary: "synchronize_srcu() before rcu_assign_pointer(p, NULL), then free",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(synchronize_before_clear::probe),
@@ -188,7 +224,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "check-outside-lock",
         summary: "TOCTOU: pointer tested with READ_ONCE before down_read()",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm").at("check_outside_lock.rs"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(check_outside_lock::probe),
@@ -196,7 +232,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "srcu-single-drain",
         summary: "broken SRCU that drains only the old index; two devices share the domain, both removed",
-        expected: expect(UAF, UAF),
+        expected: expect(UAF, UAF).on("cxlm"),
         default_workload: Workload {
             devices: 2,
             ..DEFAULT_WORKLOAD
@@ -209,7 +245,7 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "nested-down-read",
         summary: "ioctl helper re-takes down_read() while removal's writer is queued",
-        expected: expect(DEADLOCK, DEADLOCK),
+        expected: expect(DEADLOCK, DEADLOCK).on("cxl_memdev_rwsem"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(nested_down_read::probe),
@@ -217,23 +253,54 @@ pub static ALL: &[Scheme] = &[
     Scheme {
         name: "synchronize-under-mutex",
         summary: "removal holds a mutex across synchronize_srcu(); ioctl takes it in its read section",
-        expected: expect(DEADLOCK, DEADLOCK),
+        expected: expect(DEADLOCK, DEADLOCK).on("cxlm_mbox_mutex"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(synchronize_under_mutex::probe),
     },
     Scheme {
         name: "percpu-ref-no-devref",
-        summary: "pre-fix CXL: percpu_ref gate, but open files hold no device reference",
-        expected: expect(UAF, UAF),
+        summary: "pre-fix CXL: percpu_ref gate, no driver open(); cdev_device_add() pins the memdev",
+        // Clean: the cdev added by cdev_device_add() holds the device for
+        // every open file (see the scheme's file).
+        expected: expect(CLEAN, CLEAN),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(percpu_ref_no_devref::probe),
     },
     Scheme {
+        name: "percpu-ref-bare-cdev",
+        summary: "the pre-fix percpu_ref gate with a bare cdev_add(): nothing pins the memdev",
+        expected: expect(UAF, UAF).on("cxlmd"),
+        default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
+        body: Body::Driver(percpu_ref_bare_cdev::probe),
+    },
+    Scheme {
+        name: "bare-cdev-open-devref",
+        summary: "the merged fix with a bare cdev_add(): __fput()'s cdev_put() outlives open()'s device reference",
+        expected: expect(UAF, UAF).on("cxlmd"),
+        default_workload: DEFAULT_WORKLOAD,
+        loom_bound: None,
+        body: Body::Driver(bare_cdev_open_devref::probe),
+    },
+    Scheme {
+        name: "open-unchecked",
+        summary: "the merged fix, but the driver's open() follows cxlmd->cxlm without the rwsem",
+        expected: expect(UAF, UAF).on("cxlm"),
+        // The bug needs an open racing removal: opens that complete first
+        // find the driver data alive.
+        default_workload: Workload {
+            open_races_del: true,
+            ..DEFAULT_WORKLOAD
+        },
+        loom_bound: None,
+        body: Body::Driver(open_unchecked::probe),
+    },
+    Scheme {
         name: "counter-flag-no-barrier",
         summary: "inc counter; test flag vs clear flag; wait counter==0 — relaxed, no smp_mb()",
-        expected: expect(CLEAN, UAF),
+        expected: expect(CLEAN, UAF).on("cxlm"),
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(counter_flag_no_barrier::probe),
