@@ -524,8 +524,13 @@ fn spawned_workers_keep_executions_deterministic() {
         assert_eq!(a.schedule, b.schedule, "seed {seed}");
         assert!(a.findings.is_empty(), "seed {seed}: {:?}", a.findings);
     }
-    let schedules: std::collections::BTreeSet<Vec<u8>> =
-        (0..20).map(|i| run(execution_seed(0, i)).schedule).collect();
-    assert!(schedules.len() > 10, "{} distinct schedules", schedules.len());
+    let schedules: std::collections::BTreeSet<Vec<u8>> = (0..20)
+        .map(|i| run(execution_seed(0, i)).schedule)
+        .collect();
+    assert!(
+        schedules.len() > 10,
+        "{} distinct schedules",
+        schedules.len()
+    );
     both(s, CLEAN, "work + RCU + wait queue");
 }

@@ -40,11 +40,7 @@ impl Mutex {
 
     /// `mutex_init()` as part of another operation's step (e.g. the
     /// `dev->mutex` that `device_initialize()` sets up).
-    pub(crate) fn create(
-        cx: &mut Op<'_>,
-        name: Cow<'static, str>,
-        owner: Option<Object>,
-    ) -> Self {
+    pub(crate) fn create(cx: &mut Op<'_>, name: Cow<'static, str>, owner: Option<Object>) -> Self {
         Mutex {
             id: cx.w.add_prim(
                 name,

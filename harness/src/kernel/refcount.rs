@@ -127,9 +127,7 @@ pub fn refcount_inc_not_zero(k: &Kref) -> bool {
 
 #[track_caller]
 fn inc_unless_zero(k: &Kref, op: &'static str) -> bool {
-    step_on(k.id, MemOrder::Relaxed, |cx| {
-        inc_not_zero(cx, k, op)
-    })
+    step_on(k.id, MemOrder::Relaxed, |cx| inc_not_zero(cx, k, op))
 }
 
 /// `refcount_inc_not_zero()` inside a step that already holds whatever
