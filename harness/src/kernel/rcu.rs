@@ -18,8 +18,11 @@
 //! batching, no expedited path.
 //!
 //! Ordering. Under shuttle, each outermost `rcu_read_unlock()` publishes the
-//! task's clock, which the grace period acquires for the readers it waited
-//! for; the snapshot step publishes the updater's clock, which every later
+//! task's clock, which the grace period acquires: at the snapshot for the
+//! sections already over, at the end of the wait for the readers it waited
+//! for (their latest unlock; should such a reader have begun another section
+//! after the snapshot, that one is covered too, stronger than the kernel);
+//! the snapshot step publishes the updater's clock, which every later
 //! outermost `rcu_read_lock()` acquires. Under loom every RCU step is a
 //! relaxed RMW of the domain's word, and the ordering is that of full
 //! barriers at the places the kernel's grace-period machinery puts them
@@ -221,6 +224,13 @@ pub fn synchronize_rcu() {
             );
             return Vec::new();
         }
+        let s = state(cx, id);
+        // Sections already over precede the grace period too.
+        let mut ended = VectorClock::new();
+        for t in (0..s.nesting.len()).filter(|&t| s.nesting[t] == 0) {
+            ended.join(&s.unlock_release[t]);
+        }
+        cx.acquire(&ended);
         let s = state(cx, id);
         (0..s.nesting.len())
             .filter(|&t| s.nesting[t] > 0)
