@@ -163,7 +163,7 @@ pub struct World {
     /// Tasks parked in `cpu_relax()`.
     pub(crate) spinning: usize,
     /// Under loom: each task's loom thread, by task index.
-    loom_threads: Vec<Option<loom::thread::ThreadId>>,
+    loom_threads: Vec<Option<loom::thread::Thread>>,
 }
 
 impl World {
@@ -434,7 +434,7 @@ pub(crate) fn reset(config: WorldConfig) {
 /// only approximate).
 pub(crate) fn reset_loom() {
     set_backend(Backend::Loom);
-    let me = loom::thread::current().id();
+    let me = loom::thread::current();
     with_world(|w| {
         w.reset(WorldConfig {
             race_detection: false,
@@ -481,8 +481,12 @@ pub(crate) fn current_task() -> usize {
         Backend::Shuttle => usize::from(shuttle::current::me()),
         Backend::Loom => {
             let me = loom::thread::current().id();
-            with_world(|w| w.loom_threads.iter().position(|t| *t == Some(me)))
-                .expect("every loom thread of a model registers as a task before its first step")
+            with_world(|w| {
+                w.loom_threads
+                    .iter()
+                    .position(|t| t.as_ref().is_some_and(|t| t.id() == me))
+            })
+            .expect("every loom thread of a model registers as a task before its first step")
         }
     }
 }
@@ -702,10 +706,14 @@ pub(crate) fn step_blocking<R>(
         }
         if loom {
             stop_if_fatal();
-            // Only another task's step can wake this one; loom does not
-            // schedule a yielding thread again before another thread ran.
+            // Only another task's step can wake this one: park until it
+            // does (`Op::wake_all` unparks). Parking, not yielding: two
+            // waiters yielding to each other would make loom explore their
+            // alternation until its branch limit, a false hang. No branch
+            // point lies between the check and the park, and an unpark that
+            // came first is kept by loom for the park to consume.
             while with_world(|w| w.is_waiting(me)) {
-                loom::thread::yield_now();
+                loom::thread::park();
             }
         }
     }
@@ -806,10 +814,19 @@ impl Op<'_> {
     }
 
     /// Wake every task parked on `prim`: they retry their operation.
+    ///
+    /// Under loom a woken task is also unparked. Loom's unpark is not a
+    /// branch point, so it may run while the world is borrowed; it joins the
+    /// waker's causality into the woken thread, which adds no ordering the
+    /// model lacks: every wake-up follows a release of `prim` by the waker,
+    /// and the woken task's retry acquires `prim` anyway.
     pub fn wake_all(&mut self, prim: PrimId) {
-        for t in &mut self.w.tasks {
+        for (i, t) in self.w.tasks.iter_mut().enumerate() {
             if t.wait.is_some_and(|w| w.prim == prim) {
                 t.wait = None;
+                if let Some(Some(thread)) = self.w.loom_threads.get(i) {
+                    thread.unpark();
+                }
             }
         }
     }
@@ -895,7 +912,7 @@ pub(crate) fn reserve_loom_task(name: Cow<'static, str>, parent_clock: VectorClo
 /// Under loom: the first thing a spawned task does, binding its loom thread
 /// to the index its parent reserved.
 pub(crate) fn loom_task_started(child: usize) {
-    let me = loom::thread::current().id();
+    let me = loom::thread::current();
     with_world(|w| w.loom_threads[child] = Some(me));
 }
 

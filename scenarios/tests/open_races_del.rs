@@ -150,15 +150,14 @@ fn the_bare_cdev_variant_frees_the_memdev_on_every_seed() {
 
 /// Under loom (C11, every execution within the scheme's preemption bound),
 /// the same correct schemes are clean with opens racing removal, and the
-/// exploration is complete. `flag-under-write-lock` is not here: with
-/// racing opens a user can wait in `down_read()` behind removal's queued
-/// `down_write()` while removal waits for the other reader, and loom's
-/// exploration of two parked tasks yielding to each other both multiplies
-/// its executions (over 300,000 at bound 2) and runs into loom's branch cap,
-/// which the backend reports as a hang.
+/// exploration is complete. (`flag-under-write-lock` has a user wait in
+/// `down_read()` behind removal's queued `down_write()` while removal waits
+/// for the other reader: blocked tasks park under loom, so the two waiters
+/// do not spin against each other into loom's branch limit.)
 #[test]
 fn correct_schemes_verify_clean_with_opens_racing_removal() {
     for name in [
+        "flag-under-write-lock",
         "srcu-pointer",
         "srcu-once-flag",
         "counter-flag-mb",
