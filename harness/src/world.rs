@@ -128,8 +128,15 @@ pub(crate) enum PrimState {
     Refcount(RefcountState),
     PercpuRef(PercpuRefState),
     Spinlock(crate::kernel::spinlock::SpinlockState),
-    /// A device's devres list: the devm allocations to free on unbind.
-    Devres(Vec<ObjectId>),
+    /// A device's devres list: the devm allocations and actions to release
+    /// on unbind.
+    Devres(Vec<crate::kernel::device::DevresEntry>),
+    /// The RCU reader state of the whole world (plain RCU has one domain).
+    Rcu(crate::kernel::rcu::RcuState),
+    /// A `wait_queue_head_t`.
+    WaitQueue(crate::kernel::wait::WaitQueueState),
+    /// A `struct work_struct`.
+    Work(crate::kernel::workqueue::WorkState),
 }
 
 /// A primitive or memory cell, with the object it is embedded in (if any):
@@ -363,6 +370,9 @@ impl World {
             PrimState::Completion(_) => "not completed".to_string(),
             PrimState::Refcount(s) => format!("count {}", s.count),
             PrimState::PercpuRef(s) => format!("count {}", s.count),
+            PrimState::Rcu(s) => s.describe_readers(self),
+            PrimState::WaitQueue(_) => "not woken".to_string(),
+            PrimState::Work(s) => s.describe(self),
             PrimState::Cell(_) | PrimState::Devres(_) => String::new(),
         };
         if holders.is_empty() {
