@@ -85,11 +85,21 @@ fn verdict(scheme: &Scheme, explorer: &Explorer, seed: u64, budget: u64) -> Verd
     })
 }
 
+/// Bugs too deep for the baseline explorers (random, ladder PCT) to be held
+/// to within a test's time: on `srcu-single-drain` they need 10^4 to over
+/// 10^5 executions (P90 above 50,000; `unplug bench` measures them). The
+/// default explorer is held to it on every seed.
+const DEEP_FOR_BASELINES: &[&str] = &["srcu-single-drain"];
+
 /// Each scheme with a fatal SC bug, on seeds 0..10 with its budget; every
 /// scheme without one on seed 0 with compare's budget.
 fn check(explorer: Explorer) {
     let mut wrong = Vec::new();
+    let baseline = explorer != Explorer::Portfolio;
     for scheme in ALL {
+        if baseline && DEEP_FOR_BASELINES.contains(&scheme.name) {
+            continue;
+        }
         let fatal = scheme.expected.sc.is_some_and(FindingKind::is_fatal);
         let (seeds, budget) = if fatal {
             (0..10, budget_for(scheme.name, &explorer))
