@@ -13,8 +13,8 @@
 
 use crate::finding::{Finding, FindingKind};
 use crate::scheduler::{
-    BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, RandomScheduler, ReplayScheduler,
-    Scheduler,
+    BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, PosScheduler, RandomScheduler,
+    ReplayScheduler, Scheduler, SlowTaskScheduler,
 };
 use crate::trace::short_site;
 use crate::world::{self, with_world, WorldConfig};
@@ -41,26 +41,37 @@ pub enum Explorer {
         /// A fixed depth, or the ladder when absent.
         depth: Option<u32>,
     },
-    /// Random and ladder PCT, alternating execution by execution.
+    /// Partial-order sampling (basic POS): random priorities, re-drawn for
+    /// the task that ran.
+    Pos,
+    /// A random walk with one task slowed by a factor drawn per execution.
+    Slow,
+    /// Several explorers sharing the budget, one per execution, picked from
+    /// a hash of the execution seed.
     Portfolio,
 }
 
 impl Explorer {
-    /// The name used on the command line (`random`, `pct`, `pct-d3`, `portfolio`).
+    /// The name used on the command line (`random`, `pct`, `pct-d3`, `pos`,
+    /// `slow`, `portfolio`).
     pub fn name(&self) -> String {
         match self {
             Explorer::Random => "random".into(),
             Explorer::Portfolio => "portfolio".into(),
+            Explorer::Pos => "pos".into(),
+            Explorer::Slow => "slow".into(),
             Explorer::Pct { depth: None } => "pct".into(),
             Explorer::Pct { depth: Some(d) } => format!("pct-d{d}"),
         }
     }
 
-    /// Parse `random`, `pct`, `pct-dN` or `portfolio`.
+    /// Parse `random`, `pct`, `pct-dN`, `pos`, `slow` or `portfolio`.
     pub fn parse(s: &str) -> Option<Explorer> {
         match s {
             "random" => Some(Explorer::Random),
             "portfolio" => Some(Explorer::Portfolio),
+            "pos" => Some(Explorer::Pos),
+            "slow" => Some(Explorer::Slow),
             "pct" => Some(Explorer::Pct { depth: None }),
             _ => {
                 let d: u32 = s.strip_prefix("pct-d")?.parse().ok()?;
@@ -541,10 +552,10 @@ impl shuttle::scheduler::Scheduler for Adapter {
         current: Option<shuttle::scheduler::TaskId>,
         _is_yielding: bool,
     ) -> Option<shuttle::scheduler::TaskId> {
-        if world::stopped() {
-            return self.drain(runnable, current);
-        }
         let stop = with_world(|w| {
+            if w.stopped_flag() {
+                return None;
+            }
             self.enabled.clear();
             self.enabled.extend(
                 runnable
@@ -554,17 +565,25 @@ impl shuttle::scheduler::Scheduler for Adapter {
             );
             if self.enabled.is_empty() {
                 w.report_deadlock(self.steps);
-                return true;
+                return Some(true);
             }
             self.steps += 1;
             if self.steps > self.run.exec.step_budget {
                 w.report_hang(self.steps);
-                return true;
+                return Some(true);
             }
-            false
+            Some(false)
         });
-        if stop {
-            return None;
+        match stop {
+            None => {
+                let next = self.drain(runnable, current);
+                if let Some(t) = next {
+                    world::set_running(usize::from(t));
+                }
+                return next;
+            }
+            Some(true) => return None,
+            Some(false) => {}
         }
         self.enabled.sort_unstable();
         let current = current
@@ -582,6 +601,7 @@ impl shuttle::scheduler::Scheduler for Adapter {
             }
             pick
         };
+        world::set_running(pick);
         Some(shuttle::scheduler::TaskId::from(pick))
     }
 
@@ -727,6 +747,8 @@ fn make_scheduler(
                 k,
             ))
         }
+        Explorer::Pos => Box::new(PosScheduler::default()),
+        Explorer::Slow => Box::new(SlowTaskScheduler::new(calibrate_horizon(scenario, exec)?)),
         Explorer::Portfolio => {
             Box::new(PortfolioScheduler::new(calibrate_horizon(scenario, exec)?))
         }
@@ -842,7 +864,8 @@ pub fn run_single(
 /// and friends), to measure this engine against them over the same scenario
 /// code. The world is reset at the start of each execution; shuttle knows
 /// nothing of parked tasks, so a blocked task simply retries whenever it is
-/// scheduled (a spin), and a finding does not end the execution.
+/// scheduled (a spin); a fatal finding ends the execution as under the
+/// engine, by unwinding each task at its next step.
 pub fn shuttle_baseline_body(
     scenario: &ScenarioFn,
     exec: ExecConfig,
@@ -852,8 +875,12 @@ pub fn shuttle_baseline_body(
         world::reset(WorldConfig {
             race_detection: exec.race_detection,
         });
-        scenario();
-        world::scenario_completed();
+        // A fatal finding stops the world: the tasks unwind out of the
+        // scenario at their next step (see `world::unwind_if_stopped`), the
+        // body's own task included, and the execution ends normally.
+        if world::run_unless_stopped(|| scenario()) {
+            world::scenario_completed();
+        }
     }
 }
 

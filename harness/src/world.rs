@@ -33,12 +33,24 @@ use crate::runtime::{
 };
 use crate::trace::{short_site, Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::rc::Rc;
 
 thread_local! {
     static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
+    /// The task the engine's scheduler picked at its last decision, or
+    /// `NOT_CACHED` when shuttle's own schedulers run the execution: asking
+    /// shuttle who runs costs a lookup in its execution state on every step,
+    /// and the engine already knows.
+    static RUNNING: Cell<usize> = const { Cell::new(NOT_CACHED) };
+}
+
+const NOT_CACHED: usize = usize::MAX;
+
+/// Note the task the engine scheduled: it runs until the next decision.
+pub(crate) fn set_running(task: usize) {
+    RUNNING.with(|r| r.set(task));
 }
 
 /// Per-execution settings the engine gives the world.
@@ -116,8 +128,15 @@ pub(crate) enum PrimState {
     Refcount(RefcountState),
     PercpuRef(PercpuRefState),
     Spinlock(crate::kernel::spinlock::SpinlockState),
-    /// A device's devres list: the devm allocations to free on unbind.
-    Devres(Vec<ObjectId>),
+    /// A device's devres list: the devm allocations and actions to release
+    /// on unbind.
+    Devres(Vec<crate::kernel::device::DevresEntry>),
+    /// The RCU reader state of the whole world (plain RCU has one domain).
+    Rcu(crate::kernel::rcu::RcuState),
+    /// A `wait_queue_head_t`.
+    WaitQueue(crate::kernel::wait::WaitQueueState),
+    /// A `struct work_struct`.
+    Work(crate::kernel::workqueue::WorkState),
 }
 
 /// A primitive or memory cell, with the object it is embedded in (if any):
@@ -226,6 +245,11 @@ impl World {
     /// The display name of an object.
     pub fn object_name(&self, o: ObjectId) -> &str {
         &self.objects[o.0 as usize].name
+    }
+
+    /// Whether a fatal finding ended the execution.
+    pub(crate) fn stopped_flag(&self) -> bool {
+        self.stop
     }
 
     /// Whether the scenario body ran to its end.
@@ -346,6 +370,9 @@ impl World {
             PrimState::Completion(_) => "not completed".to_string(),
             PrimState::Refcount(s) => format!("count {}", s.count),
             PrimState::PercpuRef(s) => format!("count {}", s.count),
+            PrimState::Rcu(s) => s.describe_readers(self),
+            PrimState::WaitQueue(_) => "not woken".to_string(),
+            PrimState::Work(s) => s.describe(self),
             PrimState::Cell(_) | PrimState::Devres(_) => String::new(),
         };
         if holders.is_empty() {
@@ -410,6 +437,7 @@ pub fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
 /// registered.
 pub(crate) fn reset(config: WorldConfig) {
     set_backend(Backend::Shuttle);
+    set_running(NOT_CACHED);
     with_world(|w| {
         w.reset(config);
         register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
@@ -468,7 +496,10 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
 /// The index of the running task.
 pub(crate) fn current_task() -> usize {
     match backend() {
-        Backend::Shuttle => usize::from(shuttle::current::me()),
+        Backend::Shuttle => match RUNNING.with(Cell::get) {
+            NOT_CACHED => usize::from(shuttle::current::me()),
+            t => t,
+        },
         Backend::Loom => {
             let me = loom::thread::current().id();
             with_world(|w| {
@@ -641,19 +672,40 @@ pub(crate) fn step_with<R>(
 }
 
 fn step_at<R>(site: &'static Location<'static>, op: LoomOp, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    match backend() {
-        Backend::Shuttle => schedule_point(),
-        Backend::Loom => loom_prelude(op),
+    let loom = backend() == Backend::Loom;
+    if loom {
+        loom_prelude(op);
+    } else if with_world(|w| w.live > 1 || w.stop) {
+        shuttle_engine::runtime::thread::switch();
     }
     let me = current_task();
-    let r = with_world(|w| {
+    // The stop check after the switch and the step share one borrow of the
+    // world: this runs on every step. A stopped execution hands the step
+    // back to unwind.
+    let r = with_world(move |w| {
+        if !loom && w.stop {
+            return Err(f);
+        }
         w.wake_spinners(me);
-        f(&mut Op { w, me, site })
+        Ok(f(&mut Op { w, me, site }))
     });
-    if backend() == Backend::Loom {
-        stop_if_fatal();
+    match r {
+        Ok(r) => {
+            if loom {
+                stop_if_fatal();
+            }
+            r
+        }
+        Err(f) => {
+            unwind_if_stopped();
+            // A build that aborts on panic, or a task already unwinding, does
+            // not unwind: it runs the step as if nothing had stopped.
+            with_world(|w| {
+                w.wake_spinners(me);
+                f(&mut Op { w, me, site })
+            })
+        }
     }
-    r
 }
 
 /// Run a blocking model operation on primitive `prim`: `attempt` is retried,

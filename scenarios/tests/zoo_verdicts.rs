@@ -28,17 +28,17 @@ const COMPARE_BUDGET: u64 = 60_000;
 /// Executions to the first expected finding, P90 over base seeds 0..19, per
 /// scheme: (random, pct, portfolio).
 const P90: &[(&str, [u64; 3])] = &[
-    ("unsynchronized", [15, 4, 4]),
-    ("lock-cycle-before-clear", [1122, 2401, 1165]),
-    ("srcu-no-synchronize", [22, 79, 20]),
-    ("synchronize-before-clear", [1217, 1469, 1020]),
-    ("check-outside-lock", [21, 37, 38]),
-    ("srcu-single-drain", [101501, 55224, 60911]),
-    ("nested-down-read", [10, 22, 16]),
-    ("synchronize-under-mutex", [8, 21, 10]),
-    ("percpu-ref-bare-cdev", [29, 2, 7]),
-    ("bare-cdev-open-devref", [14, 3, 6]),
-    ("open-unchecked", [51, 46, 38]),
+    ("unsynchronized", [15, 4, 3]),
+    ("lock-cycle-before-clear", [1122, 2401, 748]),
+    ("srcu-no-synchronize", [22, 79, 28]),
+    ("synchronize-before-clear", [1217, 1469, 1389]),
+    ("check-outside-lock", [21, 37, 15]),
+    ("srcu-single-drain", [101501, 55224, 914]),
+    ("nested-down-read", [10, 22, 7]),
+    ("synchronize-under-mutex", [8, 21, 11]),
+    ("percpu-ref-bare-cdev", [29, 2, 2]),
+    ("bare-cdev-open-devref", [14, 3, 2]),
+    ("open-unchecked", [51, 46, 31]),
 ];
 
 /// Four times the explorer's measured P90 for `scheme`, at least 100; for a
@@ -81,11 +81,21 @@ fn verdict(scheme: &Scheme, explorer: &Explorer, seed: u64, budget: u64) -> Verd
     })
 }
 
+/// Bugs too deep for the baseline explorers (random, ladder PCT) to be held
+/// to within a test's time: on `srcu-single-drain` they need 10^4 to over
+/// 10^5 executions (P90 above 50,000; `unplug bench` measures them). The
+/// default explorer is held to it on every seed.
+const DEEP_FOR_BASELINES: &[&str] = &["srcu-single-drain"];
+
 /// Each scheme with a fatal SC bug, on seeds 0..10 with its budget; every
 /// scheme without one on seed 0 with compare's budget.
 fn check(explorer: Explorer) {
     let mut wrong = Vec::new();
+    let baseline = explorer != Explorer::Portfolio;
     for scheme in ALL {
+        if baseline && DEEP_FOR_BASELINES.contains(&scheme.name) {
+            continue;
+        }
         let fatal = scheme.expected.sc.is_some_and(FindingKind::is_fatal);
         let (seeds, budget) = if fatal {
             (0..10, budget_for(scheme.name, &explorer))

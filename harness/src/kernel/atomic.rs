@@ -6,10 +6,19 @@
 //! Documentation/atomic_t.txt: the non-value-returning RMWs and
 //! `atomic_read()`/`atomic_set()` are unordered (relaxed); a value-returning
 //! RMW without a suffix is fully ordered, as if `smp_mb()` ran before and
-//! after it.
+//! after it; `_acquire` orders its load before everything after,
+//! `_release` everything before its store, `_relaxed` nothing.
+//!
+//! The value-returning family (`atomic_add_return()`, `atomic_sub_return()`,
+//! `atomic_dec_return()`, `atomic_dec_and_test()` and their suffixed forms)
+//! is one indivisible step each. Under shuttle it has the clock effects of
+//! its ordering (a fully ordered one: a full fence's, then an acquire and a
+//! release of the counter, then a full fence's). Under loom it is one C11
+//! RMW of the matching ordering, a fully ordered one a `SeqCst` RMW between
+//! two `SeqCst` fences.
 
 use super::barrier::full_barrier;
-use super::memory::{cell_access, Action, Object, Ordering, Plain};
+use super::memory::{cell_access, Action, FetchOp, Object, Ordering, Plain, RmwOrder};
 use std::borrow::Cow;
 
 /// An `atomic_t`: a counter cell whose every access is marked and relaxed
@@ -97,4 +106,119 @@ pub fn atomic_add_unless(v: &Atomic, a: i64, u: i64) -> bool {
 #[track_caller]
 fn rmw(v: &Atomic, op: &'static str, delta: i64) {
     cell_access(v.cell.id, op, Ordering::Relaxed, Action::Add(delta as u64));
+}
+
+#[track_caller]
+fn add_return(v: &Atomic, op: &'static str, i: i64, order: RmwOrder) -> i64 {
+    let old = cell_access(
+        v.cell.id,
+        op,
+        Ordering::Relaxed,
+        Action::Fetch {
+            op: FetchOp::Add(i as u64),
+            order,
+        },
+    ) as i64;
+    old.wrapping_add(i)
+}
+
+/// `atomic_add_return(i, &v)`: the new value; fully ordered.
+#[track_caller]
+pub fn atomic_add_return(i: i64, v: &Atomic) -> i64 {
+    add_return(v, "atomic_add_return", i, RmwOrder::Full)
+}
+
+/// `atomic_add_return_relaxed(i, &v)`: the new value; unordered.
+#[track_caller]
+pub fn atomic_add_return_relaxed(i: i64, v: &Atomic) -> i64 {
+    add_return(v, "atomic_add_return_relaxed", i, RmwOrder::Relaxed)
+}
+
+/// `atomic_add_return_acquire(i, &v)`: the new value; the load half is an
+/// acquire.
+#[track_caller]
+pub fn atomic_add_return_acquire(i: i64, v: &Atomic) -> i64 {
+    add_return(v, "atomic_add_return_acquire", i, RmwOrder::Acquire)
+}
+
+/// `atomic_add_return_release(i, &v)`: the new value; the store half is a
+/// release.
+#[track_caller]
+pub fn atomic_add_return_release(i: i64, v: &Atomic) -> i64 {
+    add_return(v, "atomic_add_return_release", i, RmwOrder::Release)
+}
+
+/// `atomic_sub_return(i, &v)`: the new value; fully ordered.
+#[track_caller]
+pub fn atomic_sub_return(i: i64, v: &Atomic) -> i64 {
+    add_return(v, "atomic_sub_return", i.wrapping_neg(), RmwOrder::Full)
+}
+
+/// `atomic_sub_return_relaxed(i, &v)`: the new value; unordered.
+#[track_caller]
+pub fn atomic_sub_return_relaxed(i: i64, v: &Atomic) -> i64 {
+    add_return(
+        v,
+        "atomic_sub_return_relaxed",
+        i.wrapping_neg(),
+        RmwOrder::Relaxed,
+    )
+}
+
+/// `atomic_sub_return_acquire(i, &v)`: the new value; the load half is an
+/// acquire.
+#[track_caller]
+pub fn atomic_sub_return_acquire(i: i64, v: &Atomic) -> i64 {
+    add_return(
+        v,
+        "atomic_sub_return_acquire",
+        i.wrapping_neg(),
+        RmwOrder::Acquire,
+    )
+}
+
+/// `atomic_sub_return_release(i, &v)`: the new value; the store half is a
+/// release (the "drop my reference, publishing my work" idiom).
+#[track_caller]
+pub fn atomic_sub_return_release(i: i64, v: &Atomic) -> i64 {
+    add_return(
+        v,
+        "atomic_sub_return_release",
+        i.wrapping_neg(),
+        RmwOrder::Release,
+    )
+}
+
+/// `atomic_dec_return(&v)`: the decremented value; fully ordered.
+#[track_caller]
+pub fn atomic_dec_return(v: &Atomic) -> i64 {
+    add_return(v, "atomic_dec_return", -1, RmwOrder::Full)
+}
+
+/// `atomic_dec_return_relaxed(&v)`: the decremented value; unordered.
+#[track_caller]
+pub fn atomic_dec_return_relaxed(v: &Atomic) -> i64 {
+    add_return(v, "atomic_dec_return_relaxed", -1, RmwOrder::Relaxed)
+}
+
+/// `atomic_dec_return_acquire(&v)`: the decremented value; acquire.
+#[track_caller]
+pub fn atomic_dec_return_acquire(v: &Atomic) -> i64 {
+    add_return(v, "atomic_dec_return_acquire", -1, RmwOrder::Acquire)
+}
+
+/// `atomic_dec_return_release(&v)`: the decremented value; release.
+#[track_caller]
+pub fn atomic_dec_return_release(v: &Atomic) -> i64 {
+    add_return(v, "atomic_dec_return_release", -1, RmwOrder::Release)
+}
+
+/// `atomic_dec_and_test(&v)`: decrement; whether the result is zero. Fully
+/// ordered (include/linux/atomic/atomic-instrumented.h: it is
+/// `atomic_dec_return() == 0`), so the task that sees zero is ordered after
+/// everything every earlier decrementer did — the "last one out frees"
+/// idiom.
+#[track_caller]
+pub fn atomic_dec_and_test(v: &Atomic) -> bool {
+    add_return(v, "atomic_dec_and_test", -1, RmwOrder::Full) == 0
 }

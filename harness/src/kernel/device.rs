@@ -1,14 +1,30 @@
 //! The driver model: `struct device` with its reference count and release
 //! callback, `kobj.state_in_sysfs` (what `device_is_registered()` reads), and
-//! device-managed (devm) allocations freed when the driver is unbound.
+//! device-managed (devm) allocations and actions released when the driver is
+//! unbound, and the device lock (`device_lock()`) that
+//! `device_release_driver()` holds around the driver's `remove`.
 
 use super::cdev::DevT;
 use super::memory::{alloc_object, free_object, Object, Plain};
+use super::mutex::{mutex_lock, mutex_unlock, Mutex};
 use super::refcount::{kref_get, kref_put, Kref};
-use crate::trace::PrimId;
+use crate::trace::{ObjectId, PrimId, Target};
 use crate::world::{step, step_with, LoomOp, PrimState};
 use std::borrow::Cow;
 use std::sync::Arc;
+
+/// A devres action (`devm_add_action()`), run once at unbind.
+type DevresAction = Box<dyn FnOnce() + Send>;
+
+/// One entry of a device's devres list, released newest first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum DevresEntry {
+    /// A `devm_kzalloc()` allocation: freed.
+    Alloc(ObjectId),
+    /// A `devm_add_action()` action: the index of its closure in the
+    /// device's action table.
+    Action(usize),
+}
 
 /// A `struct device` embedded in `owner` (e.g. `cxlmd->dev`).
 #[derive(Clone)]
@@ -19,6 +35,12 @@ pub struct Device {
     /// cleared by `device_del()` (inside `cdev_device_del()`).
     pub state_in_sysfs: Plain<bool>,
     devres: PrimId,
+    /// The closures of the devres actions, by [`DevresEntry::Action`] index
+    /// (taken when run). Model bookkeeping outside the world, touched only
+    /// inside steps.
+    actions: Arc<std::sync::Mutex<Vec<Option<DevresAction>>>>,
+    /// `dev->mutex`, taken by `device_lock()`.
+    mutex: Mutex,
     release: Arc<dyn Fn() + Send + Sync>,
     /// `dev->devt`: the device number of its character device, if any.
     devt: Arc<std::sync::Mutex<Option<DevT>>>,
@@ -54,18 +76,22 @@ pub fn device_initialize(
     let kref = Kref::new(format!("{name}.kobj.kref"), Some(owner));
     let state_in_sysfs = Plain::new(format!("{name}.kobj.state_in_sysfs"), Some(owner), false);
     let devres_name = format!("{name}.devres_head");
-    let devres = step(|cx| {
-        cx.w.add_prim(
+    let mutex_name = format!("{name}.mutex");
+    let (devres, mutex) = step(|cx| {
+        let devres = cx.w.add_prim(
             devres_name.into(),
             Some(owner.id()),
             PrimState::Devres(Vec::new()),
-        )
+        );
+        (devres, Mutex::create(cx, mutex_name.into(), Some(owner)))
     });
     Device {
         name,
         kref,
         state_in_sysfs,
         devres,
+        actions: Arc::default(),
+        mutex,
         release: Arc::new(release),
         devt: Arc::default(),
     }
@@ -135,36 +161,96 @@ pub fn devm_kzalloc(dev: &Device, name: impl Into<Cow<'static, str>>) -> Object 
     step(|cx| {
         let obj = alloc_object(cx, name);
         match &mut cx.w.prim_mut(dev.devres).state {
-            PrimState::Devres(list) => list.push(obj.id()),
+            PrimState::Devres(list) => list.push(DevresEntry::Alloc(obj.id())),
             _ => unreachable!("devres handles always name devres lists"),
         }
         obj
     })
 }
 
-/// `device_release_driver(dev)`: runs the driver's `remove` callback, then
-/// releases the device-managed resources, newest first (`devres_release_all`).
+/// `device_lock(dev)`: take `dev->mutex` (include/linux/device.h), which
+/// the driver core holds across probe and remove; a mutex (acquire).
+#[track_caller]
+pub fn device_lock(dev: &Device) {
+    mutex_lock(&dev.mutex);
+}
+
+/// `device_unlock(dev)`: release `dev->mutex` (a release).
+#[track_caller]
+pub fn device_unlock(dev: &Device) {
+    mutex_unlock(&dev.mutex);
+}
+
+/// `devm_add_action_or_reset(dev, action, data)`: register `action` to run
+/// when the driver unbinds, in reverse order of registration together with
+/// the devm allocations (drivers/base/devres.c: `devm_add_action()`,
+/// `devres_release_all()`). If the devres node cannot be allocated the
+/// kernel runs the action at once and returns `-ENOMEM`; allocations never
+/// fail in the model, so it registers the action and returns 0.
+#[track_caller]
+pub fn devm_add_action_or_reset(dev: &Device, action: impl FnOnce() + Send + 'static) -> i32 {
+    let actions = Arc::clone(&dev.actions);
+    step(|cx| {
+        let e = cx.record("devm_add_action_or_reset", Target::Prim(dev.devres), None);
+        let owner = cx.w.prim(dev.devres).owner;
+        cx.check_owner(owner, e);
+        let mut table = actions.lock().unwrap_or_else(|p| p.into_inner());
+        table.push(Some(Box::new(action)));
+        let index = table.len() - 1;
+        match &mut cx.w.prim_mut(dev.devres).state {
+            PrimState::Devres(list) => list.push(DevresEntry::Action(index)),
+            _ => unreachable!("devres handles always name devres lists"),
+        }
+    });
+    0
+}
+
+/// `device_release_driver(dev)`: unbind the driver as
+/// `device_release_driver_internal()` in drivers/base/dd.c does: take
+/// `device_lock(dev)`, run the driver's `remove` callback, release the
+/// device-managed resources newest first (`devres_release_all()`: frees and
+/// actions alike), then `device_unlock(dev)`.
 #[track_caller]
 pub fn device_release_driver(dev: &Device, remove: impl FnOnce()) {
+    device_lock(dev);
     remove();
-    // devres_release_all(): one step per allocation, newest first.
+    // devres_release_all(): one step per entry, newest first.
     let mut more = true;
     while more {
         // Under loom the step is the free of the allocation it releases.
         let next = |w: &crate::world::World| match &w.prim(dev.devres).state {
-            PrimState::Devres(list) => list.last().map_or(LoomOp::None, |&id| LoomOp::Free(id)),
+            PrimState::Devres(list) => match list.last() {
+                Some(DevresEntry::Alloc(id)) => LoomOp::Free(*id),
+                _ => LoomOp::None,
+            },
             _ => unreachable!("devres handles always name devres lists"),
         };
-        more = step_with(next, |cx| {
+        let actions = Arc::clone(&dev.actions);
+        let (action, remaining) = step_with(next, |cx| {
             let PrimState::Devres(list) = &mut cx.w.prim_mut(dev.devres).state else {
                 unreachable!("devres handles always name devres lists")
             };
-            let next = list.pop();
+            let entry = list.pop();
             let remaining = !list.is_empty();
-            if let Some(id) = next {
-                free_object(cx, Object::from_id(id), "devres_release_all: kfree");
-            }
-            remaining
+            let action = match entry {
+                None => None,
+                Some(DevresEntry::Alloc(id)) => {
+                    free_object(cx, Object::from_id(id), "devres_release_all: kfree");
+                    None
+                }
+                Some(DevresEntry::Action(index)) => {
+                    cx.record_minor("devres_release_all: action", Target::Prim(dev.devres), None);
+                    let mut table = actions.lock().unwrap_or_else(|p| p.into_inner());
+                    table.get_mut(index).and_then(Option::take)
+                }
+            };
+            (action, remaining)
         });
+        // The action runs after the step, as operations of its own.
+        if let Some(action) = action {
+            action();
+        }
+        more = remaining;
     }
+    device_unlock(dev);
 }

@@ -514,6 +514,36 @@ pub(crate) enum Action {
         /// The ordering of a successful exchange.
         order: RmwOrder,
     },
+    /// A value-returning read-modify-write (`atomic_add_return()`,
+    /// `test_and_set_bit()` and friends): apply `op` indivisibly, with the
+    /// kernel ordering `order`, returning the old value.
+    Fetch {
+        /// What the RMW does to the value.
+        op: FetchOp,
+        /// The operation's ordering.
+        order: RmwOrder,
+    },
+}
+
+/// The arithmetic of a [`Action::Fetch`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum FetchOp {
+    /// `atomic_fetch_add()`: add this two's complement delta.
+    Add(u64),
+    /// `atomic_long_fetch_or()`: set these bits.
+    Or(u64),
+    /// `atomic_long_fetch_andnot()`: clear these bits.
+    AndNot(u64),
+}
+
+impl FetchOp {
+    fn apply(self, old: u64) -> u64 {
+        match self {
+            FetchOp::Add(d) => old.wrapping_add(d),
+            FetchOp::Or(m) => old | m,
+            FetchOp::AndNot(m) => old & !m,
+        }
+    }
 }
 
 /// The ordering of a successful `xchg()`/`cmpxchg()` family member
@@ -544,6 +574,10 @@ pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: A
             }
             Action::Add(d) => read_modify_write(cx, id, op, |old| old.wrapping_add(d)),
             Action::Exchange { new, expect, order } => exchange(cx, id, op, new, expect, order),
+            Action::Fetch { op: f, order } => {
+                let new = f.apply(cell(cx, id).raw);
+                exchange(cx, id, op, new, None, order)
+            }
         }),
         Backend::Loom => loom_cell_access(Location::caller(), id, op, ord, action),
     }
@@ -594,6 +628,7 @@ fn loom_cell_access(
             (old, Some(old.wrapping_add(d)))
         }
         Action::Exchange { new, expect, order } => loom_exchange(&lc, new, expect, order),
+        Action::Fetch { op, order } => loom_fetch(&lc, op, order),
     };
     let me = current_task();
     let plain = ord == Ordering::Plain;
@@ -680,6 +715,32 @@ fn loom_exchange(
         loom::sync::atomic::fence(MemOrder::SeqCst);
     }
     (old, written)
+}
+
+/// A value-returning RMW under loom: the C11 RMW of its suffix's ordering;
+/// a fully ordered one is a `SeqCst` RMW between two `SeqCst` fences (the
+/// kernel's `smp_mb()` before and after; it always succeeds, so the leading
+/// fence is unconditional, unlike a `cmpxchg()`'s).
+fn loom_fetch(lc: &LoomCell, op: FetchOp, order: RmwOrder) -> (u64, Option<u64>) {
+    let c11 = match order {
+        RmwOrder::Relaxed => MemOrder::Relaxed,
+        RmwOrder::Acquire => MemOrder::Acquire,
+        RmwOrder::Release => MemOrder::Release,
+        RmwOrder::Full => MemOrder::SeqCst,
+    };
+    let full = order == RmwOrder::Full;
+    if full {
+        loom::sync::atomic::fence(MemOrder::SeqCst);
+    }
+    let old = match op {
+        FetchOp::Add(d) => lc.value.fetch_add(d, c11),
+        FetchOp::Or(m) => lc.value.fetch_or(m, c11),
+        FetchOp::AndNot(m) => lc.value.fetch_and(!m, c11),
+    };
+    if full {
+        loom::sync::atomic::fence(MemOrder::SeqCst);
+    }
+    (old, Some(op.apply(old)))
 }
 
 fn cell<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut CellState {

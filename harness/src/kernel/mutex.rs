@@ -35,13 +35,19 @@ impl Mutex {
     #[track_caller]
     pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
         let name = name.into();
-        step(|cx| Mutex {
+        step(|cx| Self::create(cx, name, owner))
+    }
+
+    /// `mutex_init()` as part of another operation's step (e.g. the
+    /// `dev->mutex` that `device_initialize()` sets up).
+    pub(crate) fn create(cx: &mut Op<'_>, name: Cow<'static, str>, owner: Option<Object>) -> Self {
+        Mutex {
             id: cx.w.add_prim(
                 name,
                 owner.map(|o| o.id()),
                 PrimState::Mutex(MutexState::default()),
             ),
-        })
+        }
     }
 }
 
@@ -91,4 +97,31 @@ pub fn mutex_unlock(m: &Mutex) {
         state(cx, m.id).release = clock;
         cx.wake_all(m.id);
     });
+}
+
+/// `mutex_trylock(&m)`: take the mutex if it is free, without sleeping;
+/// whether it did (kernel/locking/mutex.c: `__mutex_trylock()`, an acquire
+/// cmpxchg of the owner word on success). Under loom the step is an
+/// acquire RMW of the mutex's word either way (a failed trylock acquiring
+/// is stronger than the kernel's, which orders nothing).
+#[track_caller]
+pub fn mutex_trylock(m: &Mutex) -> bool {
+    step_on(m.id, MemOrder::Acquire, |cx| {
+        let me = cx.me;
+        let s = state(cx, m.id);
+        let free = s.holder.is_none();
+        if free {
+            s.holder = Some(me);
+            let clock = s.release;
+            cx.acquire(&clock);
+        }
+        let e = cx.record(
+            "mutex_trylock",
+            Target::Prim(m.id),
+            Some(crate::trace::Value::Bool(free)),
+        );
+        let owner = cx.w.prim(m.id).owner;
+        cx.check_owner(owner, e);
+        free
+    })
 }

@@ -1,11 +1,49 @@
-//! RCU-protected pointers: `rcu_assign_pointer()` publishes with release
-//! semantics, `srcu_dereference()` reads with dependency ordering (modelled
-//! as acquire, which is what it guarantees for accesses through the pointer).
+//! RCU: protected pointers (`rcu_assign_pointer()` publishes with release
+//! semantics, `rcu_dereference()`/`srcu_dereference()` read with dependency
+//! ordering, modelled as acquire), and plain RCU's read-side critical
+//! sections, grace periods and callbacks.
+//!
+//! The grace-period guarantee (Documentation/RCU/whatisRCU.rst, and
+//! `synchronize_rcu()` in kernel/rcu/tree.c): `synchronize_rcu()` returns
+//! only after every read-side critical section that had begun when it was
+//! called has ended; a critical section that begins after it was called
+//! sees everything the updater did before calling it.
+//!
+//! The model keeps, for the one RCU domain of the world, each task's
+//! nesting depth and a count of its outermost sections. `synchronize_rcu()`
+//! is two steps: the first snapshots the tasks inside a section (which
+//! section each is in), the second waits, parked on the domain, until
+//! every one of them has left that section. It is the quiescent-state
+//! scheme of Tree RCU reduced to its guarantee: no CPUs, no callbacks
+//! batching, no expedited path.
+//!
+//! Ordering. Under shuttle, each outermost `rcu_read_unlock()` publishes the
+//! task's clock, which the grace period acquires: at the snapshot for the
+//! sections already over, at the end of the wait for the readers it waited
+//! for (their latest unlock; should such a reader have begun another section
+//! after the snapshot, that one is covered too, stronger than the kernel);
+//! the snapshot step publishes the updater's clock, which every later
+//! outermost `rcu_read_lock()` acquires. Under loom every RCU step is a
+//! relaxed RMW of the domain's word, and the ordering is that of full
+//! barriers at the places the kernel's grace-period machinery puts them
+//! (context switches, IPIs and `smp_mb()`s in kernel/rcu/tree.c), as
+//! `SeqCst` fences: after the reader's lock, before its unlock, before the
+//! updater's snapshot and after its wait ends — the same store-buffering
+//! pairs as SRCU's (see [`super::srcu`]).
+//!
+//! `call_rcu()` runs its callback in a task of its own (the model's
+//! `rcuc`/softirq context), after a grace period; `rcu_barrier()` waits
+//! for every callback queued so far, as module exit must.
 
 use super::memory::{cell_access, Action, CellValue, Object, Ordering, Plain};
+use super::rwsem::misuse;
 use super::srcu::SrcuStruct;
-use crate::trace::Target;
-use crate::world::step;
+use super::task::{spawn_task, Task};
+use crate::clock::VectorClock;
+use crate::runtime::Ordering as MemOrder;
+use crate::trace::{PrimId, Target};
+use crate::world::{step_blocking, step_on, with_world, Op, PrimState, World};
+use std::borrow::Cow;
 
 /// `rcu_assign_pointer(p, v)`.
 #[track_caller]
@@ -48,21 +86,207 @@ pub fn rcu_dereference(p: &Plain<Option<Object>>) -> Option<Object> {
     ))
 }
 
-/// `rcu_read_lock()`: enter an RCU read-side critical section. With no
-/// `synchronize_rcu()` in the model it orders nothing (in a non-preemptible
-/// kernel it compiles to `preempt_disable()`): a marker in the trace.
+/// The world's RCU reader state: per task, its nesting depth, the number
+/// of outermost sections it entered, and the clock its last outermost
+/// unlock published; the clock the last grace period's start published;
+/// the callbacks queued by `call_rcu()` and not yet waited for.
+#[derive(Debug, Default)]
+pub(crate) struct RcuState {
+    nesting: Vec<u32>,
+    sections: Vec<u64>,
+    unlock_release: Vec<VectorClock>,
+    gp_release: VectorClock,
+    callbacks: Vec<Task>,
+}
+
+impl RcuState {
+    fn task(&mut self, t: usize) {
+        if self.nesting.len() <= t {
+            self.nesting.resize(t + 1, 0);
+            self.sections.resize(t + 1, 0);
+            self.unlock_release.resize(t + 1, VectorClock::new());
+        }
+    }
+
+    /// The tasks inside a read-side critical section, for deadlock reports.
+    pub(crate) fn describe_readers(&self, w: &World) -> String {
+        let readers: Vec<&str> = (0..self.nesting.len())
+            .filter(|&t| self.nesting[t] > 0)
+            .map(|t| w.task_name(t))
+            .collect();
+        if readers.is_empty() {
+            String::new()
+        } else {
+            format!("readers: {}", readers.join(", "))
+        }
+    }
+}
+
+/// The world's RCU domain, created on first use, and at the latest before
+/// the first task is spawned ([`super::task::spawn_task`] calls this): its
+/// loom word must be created before any two tasks can reach it, or loom
+/// sees the creation racing the first access. Looking it up is no
+/// scheduling point (nor a loom branch point), so creating it does not
+/// change any schedule.
+pub(crate) fn domain() -> PrimId {
+    with_world(|w| {
+        let found = (0..w.prims.len() as u32)
+            .map(PrimId)
+            .find(|&id| matches!(w.prim(id).state, PrimState::Rcu(_)));
+        found.unwrap_or_else(|| {
+            w.add_prim(
+                Cow::Borrowed("rcu_state"),
+                None,
+                PrimState::Rcu(RcuState::default()),
+            )
+        })
+    })
+}
+
+fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut RcuState {
+    match &mut cx.w.prim_mut(id).state {
+        PrimState::Rcu(s) => s,
+        _ => unreachable!("the rcu domain is always an rcu state"),
+    }
+}
+
+/// `rcu_read_lock()`: enter an RCU read-side critical section (nestable).
+/// The outermost one is ordered after the start of every grace period that
+/// began before it (a full barrier after it under loom).
 #[track_caller]
 pub fn rcu_read_lock() {
-    step(|cx| {
+    let id = domain();
+    step_on(id, MemOrder::Relaxed, |cx| {
+        let me = cx.me;
+        let s = state(cx, id);
+        s.task(me);
+        s.nesting[me] += 1;
+        if s.nesting[me] == 1 {
+            s.sections[me] += 1;
+            let gp = s.gp_release;
+            cx.acquire(&gp);
+        }
+        cx.loom_fence(MemOrder::SeqCst);
         cx.record_minor("rcu_read_lock", Target::None, None);
     });
 }
 
-/// `rcu_read_unlock()`: leave an RCU read-side critical section (see
-/// [`rcu_read_lock`]).
+/// `rcu_read_unlock()`: leave an RCU read-side critical section; the
+/// outermost one ends it, publishing everything the section did to the
+/// grace periods waiting for it (a full barrier before it under loom).
 #[track_caller]
 pub fn rcu_read_unlock() {
-    step(|cx| {
-        cx.record_minor("rcu_read_unlock", Target::None, None);
+    let id = domain();
+    step_on(id, MemOrder::Relaxed, |cx| {
+        cx.loom_fence(MemOrder::SeqCst);
+        let e = cx.record_minor("rcu_read_unlock", Target::None, None);
+        let me = cx.me;
+        let s = state(cx, id);
+        s.task(me);
+        if s.nesting[me] == 0 {
+            return misuse(
+                cx,
+                e,
+                "rcu_read_unlock() outside an RCU read-side critical section",
+            );
+        }
+        s.nesting[me] -= 1;
+        if s.nesting[me] == 0 {
+            let mut clock = s.unlock_release[me];
+            cx.release(&mut clock);
+            state(cx, id).unlock_release[me] = clock;
+            cx.wake_all(id);
+        }
     });
+}
+
+/// `synchronize_rcu()`: wait for a grace period — until every read-side
+/// critical section that had begun has ended. Called inside one, it can
+/// never return (lockdep's "Illegal synchronize_rcu() in RCU read-side
+/// critical section"): reported as a misuse.
+#[track_caller]
+pub fn synchronize_rcu() {
+    let id = domain();
+    let waited = step_on(id, MemOrder::Relaxed, |cx| {
+        cx.loom_fence(MemOrder::SeqCst);
+        let e = cx.record("synchronize_rcu", Target::Prim(id), None);
+        let me = cx.me;
+        let mut gp = state(cx, id).gp_release;
+        cx.release(&mut gp);
+        let s = state(cx, id);
+        s.task(me);
+        s.gp_release = gp;
+        if s.nesting[me] > 0 {
+            misuse(
+                cx,
+                e,
+                "synchronize_rcu() inside an RCU read-side critical section",
+            );
+            return Vec::new();
+        }
+        let s = state(cx, id);
+        // Sections already over precede the grace period too.
+        let mut ended = VectorClock::new();
+        for t in (0..s.nesting.len()).filter(|&t| s.nesting[t] == 0) {
+            ended.join(&s.unlock_release[t]);
+        }
+        cx.acquire(&ended);
+        let s = state(cx, id);
+        (0..s.nesting.len())
+            .filter(|&t| s.nesting[t] > 0)
+            .map(|t| (t, s.sections[t]))
+            .collect::<Vec<_>>()
+    });
+    step_blocking(id, "synchronize_rcu", MemOrder::Relaxed, |cx| {
+        let s = state(cx, id);
+        if waited
+            .iter()
+            .any(|&(t, section)| s.nesting[t] > 0 && s.sections[t] == section)
+        {
+            return None;
+        }
+        let mut clock = VectorClock::new();
+        for &(t, _) in &waited {
+            clock.join(&s.unlock_release[t]);
+        }
+        cx.acquire(&clock);
+        cx.loom_fence(MemOrder::SeqCst);
+        cx.record_minor("synchronize_rcu: grace period", Target::Prim(id), None);
+        Some(())
+    });
+}
+
+/// `call_rcu(head, func)`: run `func` after a grace period, in a task of
+/// its own; the caller does not wait. Everything the caller did before
+/// happens-before `func`.
+#[track_caller]
+pub fn call_rcu(func: impl FnOnce() + Send + 'static) {
+    let id = domain();
+    let task = spawn_task("rcu_callback", move || {
+        synchronize_rcu();
+        func();
+    });
+    with_world(|w| match &mut w.prim_mut(id).state {
+        PrimState::Rcu(s) => s.callbacks.push(task),
+        _ => unreachable!("the rcu domain is always an rcu state"),
+    });
+}
+
+/// `rcu_barrier()`: wait until every callback queued by `call_rcu()` so far
+/// has run (kernel/rcu/tree.c), as a module's exit path does before the
+/// code of its callbacks goes away. What they did happens-before the
+/// return.
+#[track_caller]
+pub fn rcu_barrier() {
+    let id = domain();
+    loop {
+        let next = with_world(|w| match &mut w.prim_mut(id).state {
+            PrimState::Rcu(s) => s.callbacks.pop(),
+            _ => unreachable!("the rcu domain is always an rcu state"),
+        });
+        match next {
+            Some(task) => task.join(),
+            None => break,
+        }
+    }
 }

@@ -112,9 +112,22 @@ fn addition_on_zero(cx: &mut Op<'_>, id: crate::trace::PrimId, e: usize) {
 /// reached zero. Relaxed, like `refcount_inc_not_zero()`.
 #[track_caller]
 pub fn kref_get_unless_zero(k: &Kref) -> bool {
-    step_on(k.id, MemOrder::Relaxed, |cx| {
-        inc_not_zero(cx, k, "kref_get_unless_zero")
-    })
+    inc_unless_zero(k, "kref_get_unless_zero")
+}
+
+/// `refcount_inc_not_zero(&r)` on the count of `k`: lib/refcount.c says it
+/// provides no ordering on success (a relaxed cmpxchg loop; the caller
+/// relies on a control dependency or on the lock protecting its lookup);
+/// it fails once the count reached zero, the object then being on its way
+/// to the release.
+#[track_caller]
+pub fn refcount_inc_not_zero(k: &Kref) -> bool {
+    inc_unless_zero(k, "refcount_inc_not_zero")
+}
+
+#[track_caller]
+fn inc_unless_zero(k: &Kref, op: &'static str) -> bool {
+    step_on(k.id, MemOrder::Relaxed, |cx| inc_not_zero(cx, k, op))
 }
 
 /// `refcount_inc_not_zero()` inside a step that already holds whatever

@@ -183,3 +183,56 @@ pub(crate) fn misuse(cx: &mut Op<'_>, e: usize, message: &str) {
         },
     });
 }
+
+/// `down_read_trylock(&sem)`: take the semaphore for read if no writer
+/// holds it or waits for it, without sleeping; whether it did
+/// (kernel/locking/rwsem.c: `__down_read_trylock()` fails on
+/// `RWSEM_READ_FAILED_MASK`, which includes the waiters flag). An acquire
+/// RMW under loom either way (stronger than a failed trylock).
+#[track_caller]
+pub fn down_read_trylock(sem: &RwSemaphore) -> bool {
+    step_on(sem.id, MemOrder::Acquire, |cx| {
+        let me = cx.me;
+        let s = state(cx, sem.id);
+        let free = s.writer.is_none() && s.queued_writers.is_empty();
+        if free {
+            s.readers.push(me);
+            let clock = s.write_release;
+            cx.acquire(&clock);
+        }
+        let e = cx.record(
+            "down_read_trylock",
+            Target::Prim(sem.id),
+            Some(crate::trace::Value::Bool(free)),
+        );
+        owner_alive(cx, sem.id, e);
+        free
+    })
+}
+
+/// `down_write_trylock(&sem)`: take the semaphore for write if nobody
+/// holds it, without sleeping or queueing; whether it did
+/// (kernel/locking/rwsem.c: `rwsem_write_trylock()`, an acquire cmpxchg
+/// from the unlocked count). A queued writer does not stop it: the lock is
+/// free until the waiter is woken and takes it.
+#[track_caller]
+pub fn down_write_trylock(sem: &RwSemaphore) -> bool {
+    step_on(sem.id, MemOrder::Acquire, |cx| {
+        let me = cx.me;
+        let s = state(cx, sem.id);
+        let free = s.writer.is_none() && s.readers.is_empty();
+        if free {
+            s.writer = Some(me);
+            let mut clock = s.write_release;
+            clock.join(&s.read_release);
+            cx.acquire(&clock);
+        }
+        let e = cx.record(
+            "down_write_trylock",
+            Target::Prim(sem.id),
+            Some(crate::trace::Value::Bool(free)),
+        );
+        owner_alive(cx, sem.id, e);
+        free
+    })
+}

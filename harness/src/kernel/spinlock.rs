@@ -142,3 +142,39 @@ pub fn spin_unlock(l: &Spinlock) {
         cx.wake_all(l.id);
     });
 }
+
+/// `spin_trylock(&l)`: take the lock if it is free, without spinning;
+/// whether it did (include/asm-generic/qspinlock.h: `queued_spin_trylock()`,
+/// an acquire cmpxchg). On success it is a `spin_lock()`, fences included;
+/// under loom a failed one is still an acquire RMW of the lock's word
+/// (stronger than the kernel's failed cmpxchg, which orders nothing).
+#[track_caller]
+pub fn spin_trylock(l: &Spinlock) -> bool {
+    step_on(l.id, MemOrder::Acquire, |cx| {
+        let me = cx.me;
+        let s = state(cx, l.id);
+        let free = s.holder.is_none();
+        if free {
+            s.holder = Some(me);
+            let clock = s.release;
+            cx.acquire(&clock);
+        }
+        let e = cx.record(
+            "spin_trylock",
+            Target::Prim(l.id),
+            Some(crate::trace::Value::Bool(free)),
+        );
+        let owner = cx.w.prim(l.id).owner;
+        cx.check_owner(owner, e);
+        if free {
+            if std::mem::take(&mut cx.w.tasks[me].unlocked) {
+                cx.loom_fence(MemOrder::AcqRel);
+                acquire_fence(cx);
+            } else {
+                cx.loom_fence(MemOrder::Release);
+            }
+            release_fence(cx);
+        }
+        free
+    })
+}

@@ -27,6 +27,7 @@ enum Handle {
 /// happens-before everything `f` does.
 pub fn spawn_task(name: impl Into<Cow<'static, str>>, f: impl FnOnce() + Send + 'static) -> Task {
     let name = name.into();
+    super::rcu::domain();
     let clock = world::clock_for_spawn();
     match backend() {
         Backend::Shuttle => {

@@ -9,14 +9,18 @@
 mod bytes;
 mod pct;
 mod portfolio;
+mod pos;
 mod random;
 mod replay;
+mod slow;
 
 pub use bytes::BytesScheduler;
 pub use pct::{PctDepth, PctScheduler};
 pub use portfolio::{member as portfolio_member, Member as PortfolioMember, PortfolioScheduler};
+pub use pos::PosScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;
+pub use slow::SlowTaskScheduler;
 
 /// A scheduling policy.
 pub trait Scheduler {

@@ -43,8 +43,8 @@ enum Format {
 /// Arguments of `unplug compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Explorers to compare (comma-separated: random, pct, pct-dN, portfolio,
-    /// and loom, the bounded-exhaustive C11 backend).
+    /// Explorers to compare (comma-separated: random, pct, pct-dN, pos, slow,
+    /// portfolio, and loom, the bounded-exhaustive C11 backend).
     #[arg(
         long,
         default_value = "random,pct,pct-d2,portfolio,loom",
@@ -94,9 +94,18 @@ impl Column {
         }
     }
 
-    /// Fixed-depth PCT is in the matrix to show its blind spot: it does not
-    /// decide the exit status.
+    /// The default explorer (portfolio) and loom decide the exit status:
+    /// they are what `fuzz` and `verify` run. The other sampling explorers
+    /// are baselines the portfolio is built from, shown to compare against
+    /// (fixed-depth PCT to show its blind spot); a miss within their budget
+    /// says something about them, not about the scheme.
     fn decides_exit(&self) -> bool {
+        matches!(self, Column::Loom | Column::Shuttle(Explorer::Portfolio))
+    }
+
+    /// Whether the column can decide the exit status when no deciding
+    /// column was asked for (everything but fixed-depth PCT).
+    fn may_decide(&self) -> bool {
         !matches!(self, Column::Shuttle(Explorer::Pct { depth: Some(_) }))
     }
 }
@@ -197,10 +206,20 @@ pub fn run(args: CompareArgs) -> Result<Status> {
     bar.finish_and_clear();
     let mut cells = cells.into_inner().unwrap_or_default();
     cells.sort_by_key(|(i, _)| *i);
-    let cells = cells
+    let mut cells = cells
         .into_iter()
         .map(|(_, c)| c)
         .collect::<Result<Vec<_>>>()?;
+    // Without portfolio or loom among the columns, the baselines asked for
+    // decide the exit status themselves.
+    if !columns.iter().any(Column::decides_exit) {
+        for c in &mut cells {
+            c.decides_exit = columns
+                .iter()
+                .find(|col| col.name() == c.explorer)
+                .is_some_and(Column::may_decide);
+        }
+    }
     let rows: Vec<Row> = schemes
         .iter()
         .map(|s| row(s, cells.iter().filter(|c| c.scheme == s.name)))
@@ -534,11 +553,11 @@ fn print_table(
     let loom = has(&|c| c == "loom");
     let legend = [
         "Cells: UAR use-after-removal, race data race, dlock deadlock, then the executions to the first one (bN: at N preemptions); \"none N\": no finding in N executions; \"none ≤b\": loom explored every execution within b preemptions and found nothing. ! differs from the expectation (`unplug list`); ? cut short by a budget or time cap, never a match.".to_string(),
-        format!("random, pct (PCT, depth ladder 1-6), portfolio (both, mixed): sampling explorers, {budget}."),
+        format!("portfolio (the default explorer: slow-task walk, PCT, POS and random by shares), random, pct (PCT, depth ladder 1-6): sampling explorers, {budget}. random and pct are baselines: their misses are shown and do not fail the run."),
         "pct-dN (pct-d2 by default): PCT at a fixed depth, shown on purpose: a fixed depth is blind to deeper bugs (srcu-single-drain); its mismatches do not fail the run.".into(),
         format!("loom: bounded-exhaustive, every execution within b preemptions, b = 1, 2, ... until a finding or {} executions.", args.loom_executions),
         "SC: sequential consistency, data races by happens-before (the sampling explorers). C11: the C11 memory model, where a relaxed store may be seen late (loom).".into(),
-        "Exit status 0 when every column but pct-dN meets every expectation, else 1.".into(),
+        "Exit status 0 when portfolio and loom meet every expectation, else 1 (with neither asked for: every column but pct-dN).".into(),
     ];
     let shown = [true, sampling, fixed, loom, true, true];
     for (l, show) in legend.iter().zip(shown) {

@@ -32,8 +32,9 @@ pub const DEFAULT_ITERATIONS: u64 = 100_000;
 pub struct FuzzArgs {
     /// A scheme name (see `unplug list`), or `all`.
     scheme: String,
-    /// random, pct (depth ladder), pct-dN (fixed depth N, 1-64), or
-    /// portfolio (random and pct alternating).
+    /// random, pct (depth ladder), pct-dN (fixed depth N, 1-64), pos
+    /// (partial-order sampling), slow (random walk with one slowed task), or
+    /// portfolio (slow, pct, pos and random, picked per execution).
     #[arg(long, default_value = "portfolio")]
     explorer: String,
     /// Base seed, a u64 (decimal or 0x-hex); execution i runs with a seed

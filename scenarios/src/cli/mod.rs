@@ -16,6 +16,7 @@
 //! Exit status: 0 clean, 1 a finding, 2 bad input or an unwritable output
 //! (one line on stderr), 130 interrupted before anything was found.
 
+mod bench;
 mod compare;
 mod corpus_cmds;
 mod fuzz;
@@ -65,6 +66,9 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Bounded-exhaustive exploration under the C11 memory model (loom).
     Verify(verify::VerifyArgs),
+    /// unplug's explorers against shuttle's schedulers and loom: executions,
+    /// seconds and executions per second to the first finding.
+    Bench(bench::BenchArgs),
     /// The kernel's memory-model litmus tests under both backends, against LKMM.
     Litmus(litmus::LitmusArgs),
     /// Turn a cargo-fuzz artifact into a (minimised) corpus entry.
@@ -138,6 +142,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Replay(a) => replay::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Bench(a) => bench::run(a),
         Command::Litmus(a) => litmus::run(a),
         Command::Import(a) => corpus_cmds::import(a),
         Command::Minimize(a) => corpus_cmds::minimize_entry(a),
@@ -411,7 +416,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 pub fn explorer(name: &str) -> Result<Explorer> {
     match Explorer::parse(name) {
         Some(e) => Ok(e),
-        None => bail!("unknown explorer '{name}' (random, pct, pct-dN, portfolio)"),
+        None => bail!("unknown explorer '{name}' (random, pct, pct-dN, pos, slow, portfolio)"),
     }
 }
 
