@@ -484,3 +484,45 @@ fn a_too_small_step_budget_says_so_and_saves_no_hang() {
     assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ctrl-C during `compare`: the running cell stops at its next execution,
+/// no new cell starts, the command says how many cells completed and exits
+/// 130 (interrupted before anything failed). The single cell's budget is
+/// far beyond what runs before the signal.
+#[test]
+fn sigint_stops_compare_and_says_what_completed() {
+    let mut child = bin()
+        .args([
+            "compare",
+            "--schemes",
+            "flag-under-write-lock",
+            "--explorers",
+            "random",
+            "--iterations",
+            "1000000000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read");
+    let code = child.wait().expect("wait").code();
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.contains("compare interrupted: 0 of 1 cells complete"),
+        "{err}"
+    );
+    no_noise(&err);
+}

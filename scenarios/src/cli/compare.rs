@@ -3,7 +3,7 @@
 
 use super::fuzz::run_workers;
 use super::verify::verify_verdict;
-use super::{explorer, parse_duration, parse_seed, scheme, Status};
+use super::{catch_interrupts, explorer, interrupted, parse_duration, parse_seed, scheme, Status};
 use crate::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
 use crate::verify::DeepenConfig;
 use crate::Scheme;
@@ -157,7 +157,7 @@ pub fn run(args: CompareArgs) -> Result<Status> {
             _ => explorer(e).map(Column::Shuttle),
         })
         .collect::<Result<Vec<_>>>()?;
-    let schemes: Vec<&'static Scheme> = if args.schemes.is_empty() {
+    let mut schemes: Vec<&'static Scheme> = if args.schemes.is_empty() {
         crate::schemes::active().schemes.clone()
     } else {
         args.schemes
@@ -186,11 +186,18 @@ pub fn run(args: CompareArgs) -> Result<Status> {
         ProgressStyle::with_template("compare [{elapsed_precise}] {bar:40} {pos}/{len} cells")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // Ctrl-C: a sampling cell stops at its next execution (and says it was
+    // cut short), no new cell starts, and the rows already complete are
+    // printed.
+    catch_interrupts()?;
     let next = AtomicUsize::new(0);
     let cells: Mutex<Vec<(usize, Result<Cell>)>> = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..jobs.min(work.len()) {
             scope.spawn(|| loop {
+                if interrupted() {
+                    break;
+                }
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 let Some((i, scheme, column)) = work.get(n) else {
                     break;
@@ -210,6 +217,21 @@ pub fn run(args: CompareArgs) -> Result<Status> {
         .into_iter()
         .map(|(_, c)| c)
         .collect::<Result<Vec<_>>>()?;
+    let cells_wanted = schemes.len() * columns.len();
+    let was_interrupted = interrupted();
+    let cells_complete = cells.iter().filter(|c| !c.verdict.time_capped).count();
+    if was_interrupted {
+        // Only the schemes whose every cell ran to its end.
+        let done = |s: &&Scheme| {
+            cells
+                .iter()
+                .filter(|c| c.scheme == s.name && !c.verdict.time_capped)
+                .count()
+                == columns.len()
+        };
+        schemes.retain(done);
+        cells.retain(|c| schemes.iter().any(|s| s.name == c.scheme));
+    }
     // Without portfolio or loom among the columns, the baselines asked for
     // decide the exit status themselves.
     if !columns.iter().any(Column::decides_exit) {
@@ -229,10 +251,22 @@ pub fn run(args: CompareArgs) -> Result<Status> {
     });
     let status = if failed {
         Status::Finding
+    } else if was_interrupted {
+        Status::Interrupted
     } else {
         Status::Clean
     };
+    if was_interrupted {
+        eprintln!(
+            "unplug: compare interrupted: {} of {cells_wanted} cells complete; the table shows the {} scheme(s) whose cells all finished",
+            cells_complete,
+            schemes.len()
+        );
+    }
     let names: Vec<String> = columns.iter().map(Column::name).collect();
+    if was_interrupted && schemes.is_empty() {
+        return Ok(status);
+    }
     match args.format {
         Format::Table => print_table(&names, &schemes, &cells, &rows, &args, false),
         Format::Md => print_table(&names, &schemes, &cells, &rows, &args, true),
