@@ -447,27 +447,8 @@ fn measure(contenders: &[Contender], bench: &Bench, seeds: u64, jobs: usize) -> 
 /// The loom row: one bounded-exhaustive run (seeds do not apply).
 fn loom_row(bench: &Bench, workload: crate::workload::Workload, time: Duration) -> Row {
     let mut row = Row {
-        workload: bench.name,
-        explorer: "loom".into(),
         seeds: 1,
-        found: 0,
-        cap: 0,
-        executions: Vec::new(),
-        seconds: Vec::new(),
-        median_executions: None,
-        min_executions: None,
-        max_executions: None,
-        median_seconds: None,
-        min_seconds: None,
-        max_seconds: None,
-        rate_1_worker: None,
-        rate_2_workers: None,
-        executions_vs_shuttle_random: None,
-        seconds_vs_shuttle_random: None,
-        rate_1_vs_shuttle_random: None,
-        rate_2_vs_shuttle_random: None,
-        ratios_are_upper_bounds: false,
-        note: None,
+        ..loom_row_empty(bench, "loom")
     };
     let config = harness::exhaustive::ExhaustiveConfig {
         preemption_bound: bench.scheme.loom_bound(),
@@ -513,7 +494,7 @@ fn cargo_fuzz_row(bench: &Bench) -> Row {
         .output()
         .is_ok_and(|o| o.status.success());
     let note = if installed {
-        "cargo-fuzz is installed: `bash fuzz/bench.sh` measures it (nightly, libFuzzer, minutes per seed)"
+        "cargo-fuzz is installed: `bash fuzz/bench.sh` measures it (libFuzzer on stable with `-s none`, minutes per seed)"
     } else {
         "skipped: cargo-fuzz is not installed (`bash fuzz/bench.sh` installs and measures it)"
     };
