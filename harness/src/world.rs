@@ -712,8 +712,9 @@ fn step_at<R>(site: &'static Location<'static>, op: LoomOp, f: impl FnOnce(&mut 
 /// each time as one step, until it returns `Some`; while it returns `None`
 /// the task is parked on `prim` and not scheduled until a release of `prim`
 /// wakes it. Under loom each attempt is a read-modify-write of `prim`'s word
-/// with ordering `order`; a parked task yields to loom until it is woken,
-/// and a park that leaves every task blocked is reported as a deadlock.
+/// with ordering `order`; a parked task parks its loom thread until a
+/// release unparks it, and a park that leaves every task blocked is
+/// reported as a deadlock.
 #[track_caller]
 pub(crate) fn step_blocking<R>(
     prim: PrimId,

@@ -211,16 +211,16 @@ pub fn down_read_trylock(sem: &RwSemaphore) -> bool {
 }
 
 /// `down_write_trylock(&sem)`: take the semaphore for write if nobody
-/// holds it, without sleeping or queueing; whether it did
+/// holds it or waits for it, without sleeping or queueing; whether it did
 /// (kernel/locking/rwsem.c: `rwsem_write_trylock()`, an acquire cmpxchg
-/// from the unlocked count). A queued writer does not stop it: the lock is
-/// free until the waiter is woken and takes it.
+/// from `RWSEM_UNLOCKED_VALUE`: a queued waiter sets `RWSEM_FLAG_WAITERS`
+/// in the count, so the cmpxchg fails until the waiter has taken the lock).
 #[track_caller]
 pub fn down_write_trylock(sem: &RwSemaphore) -> bool {
     step_on(sem.id, MemOrder::Acquire, |cx| {
         let me = cx.me;
         let s = state(cx, sem.id);
-        let free = s.writer.is_none() && s.readers.is_empty();
+        let free = s.writer.is_none() && s.readers.is_empty() && s.queued_writers.is_empty();
         if free {
             s.writer = Some(me);
             let mut clock = s.write_release;
