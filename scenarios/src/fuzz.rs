@@ -175,10 +175,16 @@ pub enum FuzzError {
 /// any other entry; [`crate::minimize::minimize`] can shrink it afterwards.
 pub fn import_input(target: &FuzzTarget, bytes: &[u8]) -> Result<Option<CorpusEntry>, FuzzError> {
     let run = run_input(target, bytes).map_err(ReplayError::from)?;
-    Ok(run
-        .record
-        .worst()
-        .map(|f| entry_for(target.scheme, target.workload.clone(), "fuzz", None, &run.record, f)))
+    Ok(run.record.worst().map(|f| {
+        entry_for(
+            target.scheme,
+            target.workload.clone(),
+            "fuzz",
+            None,
+            &run.record,
+            f,
+        )
+    }))
 }
 
 /// Import a raw artifact file from `fuzz/artifacts/<target>/`.

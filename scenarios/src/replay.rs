@@ -53,7 +53,10 @@ pub fn entry_for(
 pub fn scheme_of(entry: &CorpusEntry) -> Result<&'static Scheme, ReplayError> {
     let scheme =
         find(&entry.scheme).ok_or_else(|| ReplayError::UnknownScheme(entry.scheme.clone()))?;
-    entry.workload.validate().map_err(|e| ReplayError::Workload(e.to_string()))?;
+    entry
+        .workload
+        .validate()
+        .map_err(|e| ReplayError::Workload(e.to_string()))?;
     Ok(scheme)
 }
 

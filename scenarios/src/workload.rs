@@ -26,8 +26,8 @@
 
 use harness::engine::ScenarioFn;
 use harness::kernel::{
-    __fput, chrdev_open, complete, complete_all, spawn_task, wait_for_completion, Completion,
-    DevT, File, Inode, O_RDWR,
+    __fput, chrdev_open, complete, complete_all, spawn_task, wait_for_completion, Completion, DevT,
+    File, Inode, O_RDWR,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -97,7 +97,9 @@ pub trait Driver: Send + Sync + 'static {
 pub type Probe = Arc<dyn Fn(u32, Option<&DevT>) -> Arc<dyn Driver> + Send + Sync>;
 
 /// Make a [`Probe`] from a closure.
-pub fn probe_fn(f: impl Fn(u32, Option<&DevT>) -> Arc<dyn Driver> + Send + Sync + 'static) -> Probe {
+pub fn probe_fn(
+    f: impl Fn(u32, Option<&DevT>) -> Arc<dyn Driver> + Send + Sync + 'static,
+) -> Probe {
     Arc::new(f)
 }
 
@@ -768,8 +770,12 @@ fn run(probe: fn(&Workload) -> Probe, wl: &Workload) {
             .iter()
             .filter(|r| r.ops.contains(&RemoverOp::WaitOpens))
             .count(),
-        remove_start: uses(Gate::RemoveStart)
-            .then(|| (Completion::new_scaffolding("removal_started"), Mutex::new(false))),
+        remove_start: uses(Gate::RemoveStart).then(|| {
+            (
+                Completion::new_scaffolding("removal_started"),
+                Mutex::new(false),
+            )
+        }),
         rebind: uses(Gate::Rebind).then(|| Completion::new_scaffolding("rebound")),
     });
     let waited_opens = users
@@ -833,7 +839,10 @@ fn run_user(
     let mut signalled = false;
     let pick = |files: &[Option<OpenFile>], file: Option<usize>| match file {
         Some(f) => f,
-        None => files.iter().rposition(Option::is_some).unwrap_or(files.len()),
+        None => files
+            .iter()
+            .rposition(Option::is_some)
+            .unwrap_or(files.len()),
     };
     for op in &script.ops {
         match op {

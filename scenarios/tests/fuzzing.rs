@@ -43,7 +43,14 @@ fn entry_of(scheme: &str, seed: u64) -> CorpusEntry {
     let finding = record.worst().expect("a finding");
     // No seed: entries replay by their choices, and execution seeds above
     // i64::MAX do not fit a TOML integer.
-    entry_for(s, s.default_workload.clone(), "random", None, &record, finding)
+    entry_for(
+        s,
+        s.default_workload.clone(),
+        "random",
+        None,
+        &record,
+        finding,
+    )
 }
 
 fn scratch(name: &str) -> PathBuf {

@@ -18,7 +18,8 @@ fn scheme(name: &str) -> &'static Scheme {
 }
 
 fn verify_default(s: &Scheme) -> VerifyOutcome {
-    verify(s, s.default_workload.clone(), s.loom_bound()).unwrap_or_else(|e| panic!("{}: {e}", s.name))
+    verify(s, s.default_workload.clone(), s.loom_bound())
+        .unwrap_or_else(|e| panic!("{}: {e}", s.name))
 }
 
 /// The loom budget of `unplug compare`'s loom cell.

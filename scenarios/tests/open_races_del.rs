@@ -84,7 +84,13 @@ fn a_bug_that_needs_an_open_racing_removal_is_found_on_every_seed() {
     assert!(s.default_workload.open_races_del);
     for explorer in explorers() {
         for seed in 1..=10 {
-            let stats = run(s, s.default_workload.clone(), explorer.clone(), seed, 20_000);
+            let stats = run(
+                s,
+                s.default_workload.clone(),
+                explorer.clone(),
+                seed,
+                20_000,
+            );
             assert_eq!(
                 stats.verdict(),
                 Some(FindingKind::UseAfterRemoval),
@@ -133,7 +139,13 @@ fn the_bare_cdev_variant_frees_the_memdev_on_every_seed() {
     let s = scheme("percpu-ref-bare-cdev");
     for explorer in explorers() {
         for seed in 1..=10 {
-            let stats = run(s, s.default_workload.clone(), explorer.clone(), seed, 20_000);
+            let stats = run(
+                s,
+                s.default_workload.clone(),
+                explorer.clone(),
+                seed,
+                20_000,
+            );
             let finding = stats
                 .distinct
                 .iter()

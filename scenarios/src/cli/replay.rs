@@ -56,7 +56,11 @@ pub fn run(args: ReplayArgs) -> Result<Status> {
                 explorer: explorer.clone(),
                 seed,
             };
-            let run = run_single(&scheme.scenario(workload.clone()), &drive, args.exec.config()?)?;
+            let run = run_single(
+                &scheme.scenario(workload.clone()),
+                &drive,
+                args.exec.config()?,
+            )?;
             (
                 seed_header(scheme, &workload, &explorer, seed, &args.exec),
                 run.record,

@@ -46,8 +46,8 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{probe_fn, Driver, Probe, Workload};
-use harness::kernel::{File, 
-    cdev_del, device_del, down_read, down_write, up_read, up_write, RwSemaphore,
+use harness::kernel::{
+    cdev_del, device_del, down_read, down_write, up_read, up_write, File, RwSemaphore,
 };
 use std::sync::Arc;
 

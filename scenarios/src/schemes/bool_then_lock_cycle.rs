@@ -22,9 +22,9 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, 
-    cdev_device_del, device_is_registered, down_read, down_write, up_read, up_write, RwSemaphore,
-    ENXIO,
+use harness::kernel::{
+    cdev_device_del, device_is_registered, down_read, down_write, up_read, up_write, File,
+    RwSemaphore, ENXIO,
 };
 
 struct BoolThenLockCycle {

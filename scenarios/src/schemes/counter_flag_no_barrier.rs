@@ -35,9 +35,9 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, 
+use harness::kernel::{
     atomic_dec, atomic_inc, atomic_read, cdev_device_del, cpu_relax, smp_mb, smp_mb__before_atomic,
-    Atomic, Plain, ENXIO, READ_ONCE, WRITE_ONCE,
+    Atomic, File, Plain, ENXIO, READ_ONCE, WRITE_ONCE,
 };
 
 /// The counter/flag gate, with or without the two full barriers that

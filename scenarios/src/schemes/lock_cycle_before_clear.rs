@@ -13,7 +13,9 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore};
+use harness::kernel::{
+    cdev_device_del, down_read, down_write, up_read, up_write, File, RwSemaphore,
+};
 
 struct LockCycleBeforeClear {
     md: Memdev,

@@ -31,8 +31,8 @@
 
 use super::memdev::Memdev;
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, 
-    cdev_device_del, down_read, down_write, up_read, up_write, DevT, RwSemaphore,
+use harness::kernel::{
+    cdev_device_del, down_read, down_write, up_read, up_write, DevT, File, RwSemaphore,
 };
 
 struct OpenUnchecked {

@@ -62,9 +62,9 @@
 
 use super::memdev::Memdev;
 use crate::workload::{probe_fn, Driver, Probe, Workload};
-use harness::kernel::{File, 
+use harness::kernel::{
     cdev_del, cdev_device_del, complete, device_del, percpu_ref_kill, percpu_ref_put,
-    percpu_ref_tryget_live, wait_for_completion, Completion, DevT, PercpuRef, ENXIO,
+    percpu_ref_tryget_live, wait_for_completion, Completion, DevT, File, PercpuRef, ENXIO,
 };
 use std::sync::Arc;
 
@@ -115,25 +115,25 @@ impl Driver for PercpuRefGate {
 pub(super) fn probe_gate(wl: &Workload, bare_cdev: bool) -> Probe {
     let remove_work = wl.remove_work;
     probe_fn(move |i, devt| {
-            let md = if bare_cdev {
-                Memdev::probe_bare_cdev(i, devt, remove_work)
-            } else {
-                Memdev::probe(i, devt, remove_work)
-            };
-            let ops_dead = Completion::new(format!("mem{i}.cxlmd->ops_dead"), Some(md.cxlmd));
-            // cxlmdev_ops_active_release(): complete(&cxlmd->ops_dead).
-            let ops_active = PercpuRef::new(
-                format!("mem{i}.cxlmd->ops_active"),
-                Some(md.cxlmd),
-                move || complete(&ops_dead),
-            );
-            Arc::new(PercpuRefGate {
-                md,
-                ops_active,
-                ops_dead,
-                bare_cdev,
-            })
+        let md = if bare_cdev {
+            Memdev::probe_bare_cdev(i, devt, remove_work)
+        } else {
+            Memdev::probe(i, devt, remove_work)
+        };
+        let ops_dead = Completion::new(format!("mem{i}.cxlmd->ops_dead"), Some(md.cxlmd));
+        // cxlmdev_ops_active_release(): complete(&cxlmd->ops_dead).
+        let ops_active = PercpuRef::new(
+            format!("mem{i}.cxlmd->ops_active"),
+            Some(md.cxlmd),
+            move || complete(&ops_dead),
+        );
+        Arc::new(PercpuRefGate {
+            md,
+            ops_active,
+            ops_dead,
+            bare_cdev,
         })
+    })
 }
 
 pub(super) fn probe(wl: &Workload) -> Probe {

@@ -11,7 +11,7 @@
 use super::memdev::Memdev;
 use super::srcu_pointer::{probe_with, SrcuPointer};
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, cdev_device_del, rcu_assign_pointer, SrcuStruct};
+use harness::kernel::{cdev_device_del, rcu_assign_pointer, File, SrcuStruct};
 
 struct SrcuNoSynchronize(SrcuPointer);
 

@@ -17,9 +17,9 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, 
-    cdev_device_del, srcu_read_lock, srcu_read_unlock, synchronize_srcu, Plain, SrcuStruct, ENXIO,
-    READ_ONCE, WRITE_ONCE,
+use harness::kernel::{
+    cdev_device_del, srcu_read_lock, srcu_read_unlock, synchronize_srcu, File, Plain, SrcuStruct,
+    ENXIO, READ_ONCE, WRITE_ONCE,
 };
 
 struct SrcuOnceFlag {

@@ -36,9 +36,9 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, 
+use harness::kernel::{
     cdev_device_del, device_is_registered, srcu_read_lock, srcu_read_unlock, synchronize_srcu,
-    SrcuStruct, ENXIO,
+    File, SrcuStruct, ENXIO,
 };
 
 struct SrcuPlainFlag {

@@ -18,9 +18,9 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, 
+use harness::kernel::{
     cdev_device_del, rcu_assign_pointer, srcu_dereference, srcu_read_lock, srcu_read_unlock,
-    synchronize_srcu, SrcuStruct,
+    synchronize_srcu, File, SrcuStruct,
 };
 
 /// The SRCU-pointer driver, shared with the schemes that get its removal

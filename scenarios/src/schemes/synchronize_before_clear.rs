@@ -12,7 +12,7 @@
 use super::memdev::Memdev;
 use super::srcu_pointer::{probe_with, SrcuPointer};
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, cdev_device_del, rcu_assign_pointer, synchronize_srcu, SrcuStruct};
+use harness::kernel::{cdev_device_del, rcu_assign_pointer, synchronize_srcu, File, SrcuStruct};
 
 struct SynchronizeBeforeClear(SrcuPointer);
 

@@ -22,9 +22,9 @@
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Probe, Workload};
-use harness::kernel::{File, 
+use harness::kernel::{
     cdev_device_del, mutex_lock, mutex_unlock, rcu_assign_pointer, srcu_dereference,
-    srcu_read_lock, srcu_read_unlock, synchronize_srcu, Mutex, SrcuStruct, ENXIO,
+    srcu_read_lock, srcu_read_unlock, synchronize_srcu, File, Mutex, SrcuStruct, ENXIO,
 };
 
 struct SynchronizeUnderMutex {
