@@ -41,10 +41,8 @@ mod task;
 pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use leaks::scenario_completed;
 pub use prim::{AsAny, Prim, PrimitiveState, TaskNames};
-pub(crate) use step::{
-    run_unless_stopped, schedule_point, spin_wait, step, step_at, step_blocking, step_on,
-    step_with, Op,
-};
+pub(crate) use step::{run_unless_stopped, schedule_point, spin_wait, step_at, step_with};
+pub use step::{step, step_blocking, step_on, Op};
 use task::register_task;
 pub(crate) use task::{
     clock_for_spawn, joined, joining, loom_task_started, reserve_loom_task, spawned, task_finished,
