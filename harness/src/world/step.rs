@@ -69,7 +69,7 @@ pub struct Op<'w> {
 
 /// Run one model operation as an atomic step of the current task: a
 /// scheduling point, then `f` against the world. Nothing in `f` needs loom's
-/// attention (see [`step_on`] and [`step_with`] for the steps that do).
+/// attention (see [`step_on`] for the steps that do).
 #[track_caller]
 pub fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
     step_at(Location::caller(), LoomOp::None, f)
