@@ -31,10 +31,9 @@ use crate::runtime::{
     backend, new_word, set_backend, Backend, LoomBody, LoomWord, Ordering as MemOrder,
     StopExploring,
 };
-use crate::trace::{short_site, Event, ObjectId, PrimId, Target, Value};
+use crate::trace::{short_site, Site, Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::panic::Location;
 use std::rc::Rc;
 
 thread_local! {
@@ -162,8 +161,8 @@ pub struct World {
     /// Signatures of the data races already reported in this execution.
     pub(crate) race_signatures: Vec<(
         Target,
-        &'static Location<'static>,
-        &'static Location<'static>,
+        Site,
+        Site,
     )>,
     /// A fatal finding was recorded: the scheduler ends the execution at the
     /// next scheduling point.
@@ -338,7 +337,15 @@ impl World {
             v => v.to_string(),
         });
         let is_object = matches!(ev.target, Target::Object(_));
-        crate::trace::event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked)
+        let text = crate::trace::event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked);
+        // An interpreted scheme's event shows the source expression it came
+        // from first, the model's rendering (cell, value) after it.
+        match ev.site.source {
+            Some(src) if !src.label.is_empty() && src.label != text => {
+                format!("{}  [{text}]", src.label)
+            }
+            _ => text,
+        }
     }
 
     /// Record a finding; a fatal one stops the execution at the next
@@ -563,7 +570,7 @@ pub(crate) fn run_unless_stopped(f: impl FnOnce()) -> bool {
 pub(crate) struct Op<'w> {
     pub w: &'w mut World,
     pub me: usize,
-    pub site: &'static Location<'static>,
+    pub site: Site,
 }
 
 /// What a step does to loom's memory before its world update (ignored under
@@ -646,14 +653,14 @@ pub(crate) fn stop_if_fatal() {
 /// attention (see [`step_on`] and [`step_with`] for the steps that do).
 #[track_caller]
 pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(Location::caller(), LoomOp::None, f)
+    step_at(Site::caller(), LoomOp::None, f)
 }
 
 /// [`step`] for an operation on primitive `prim` with the memory ordering
 /// `order` of the kernel operation (used by the loom backend).
 #[track_caller]
 pub(crate) fn step_on<R>(prim: PrimId, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(Location::caller(), LoomOp::Prim(prim, order), f)
+    step_at(Site::caller(), LoomOp::Prim(prim, order), f)
 }
 
 /// [`step`] whose loom operation depends on the world's state (e.g. which
@@ -663,7 +670,7 @@ pub(crate) fn step_with<R>(
     loom_op: impl FnOnce(&World) -> LoomOp,
     f: impl FnOnce(&mut Op<'_>) -> R,
 ) -> R {
-    let site = Location::caller();
+    let site = Site::caller();
     let op = match backend() {
         Backend::Shuttle => LoomOp::None,
         Backend::Loom => with_world(|w| loom_op(w)),
@@ -671,7 +678,7 @@ pub(crate) fn step_with<R>(
     step_at(site, op, f)
 }
 
-fn step_at<R>(site: &'static Location<'static>, op: LoomOp, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+fn step_at<R>(site: Site, op: LoomOp, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
     let loom = backend() == Backend::Loom;
     if loom {
         loom_prelude(op);
@@ -722,7 +729,7 @@ pub(crate) fn step_blocking<R>(
     order: MemOrder,
     mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>,
 ) -> R {
-    let site = Location::caller();
+    let site = Site::caller();
     let loom = backend() == Backend::Loom;
     loop {
         if loom {
@@ -772,7 +779,7 @@ pub(crate) fn step_blocking<R>(
 /// while a newer one exists, so the poll progresses.
 #[track_caller]
 pub(crate) fn spin_wait() {
-    let site = Location::caller();
+    let site = Site::caller();
     let me = current_task();
     let loom = backend() == Backend::Loom;
     with_world(|w| {

@@ -10,7 +10,7 @@ use crate::world::{
 };
 use std::borrow::Cow;
 use std::marker::PhantomData;
-use std::panic::Location;
+use crate::trace::Site;
 use std::rc::Rc;
 
 /// A model object: one heap allocation of the driver (`struct cxl_mem`,
@@ -579,7 +579,7 @@ pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: A
                 exchange(cx, id, op, new, None, order)
             }
         }),
-        Backend::Loom => loom_cell_access(Location::caller(), id, op, ord, action),
+        Backend::Loom => loom_cell_access(Site::caller(), id, op, ord, action),
     }
 }
 
@@ -587,7 +587,7 @@ pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: A
 /// are loom operations (branch points); loom's value is the one read; then,
 /// with no further branch point, the race check and the world update.
 fn loom_cell_access(
-    site: &'static Location<'static>,
+    site: Site,
     id: PrimId,
     op: &'static str,
     ord: Ordering,
