@@ -31,7 +31,7 @@ use crate::runtime::{
     backend, new_word, set_backend, Backend, LoomBody, LoomWord, Ordering as MemOrder,
     StopExploring,
 };
-use crate::trace::{short_site, Site, Event, ObjectId, PrimId, Target, Value};
+use crate::trace::{short_site, Event, ObjectId, PrimId, Site, Target, Value};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -159,11 +159,7 @@ pub struct World {
     pub(crate) trace: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     /// Signatures of the data races already reported in this execution.
-    pub(crate) race_signatures: Vec<(
-        Target,
-        Site,
-        Site,
-    )>,
+    pub(crate) race_signatures: Vec<(Target, Site, Site)>,
     /// A fatal finding was recorded: the scheduler ends the execution at the
     /// next scheduling point.
     pub(crate) stop: bool,
@@ -337,7 +333,8 @@ impl World {
             v => v.to_string(),
         });
         let is_object = matches!(ev.target, Target::Object(_));
-        let text = crate::trace::event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked);
+        let text =
+            crate::trace::event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked);
         // An interpreted scheme's event shows the source expression it came
         // from first, the model's rendering (cell, value) after it.
         match ev.site.source {

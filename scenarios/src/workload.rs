@@ -134,10 +134,18 @@ pub trait Driver: Send + Sync + 'static {
 /// `probe` runs in the init task and returns one driver per device, sharing
 /// whatever global lock or SRCU domain the scheme declares.
 pub fn scenario(probe: fn(&Workload) -> Vec<Arc<dyn Driver>>, workload: Workload) -> ScenarioFn {
+    Arc::new(move || run(&probe, &workload))
+}
+
+/// [`scenario`] for a probe built at run time (a kernel-C scheme).
+pub fn scenario_with(
+    probe: &'static (dyn Fn(&Workload) -> Vec<Arc<dyn Driver>> + Send + Sync),
+    workload: Workload,
+) -> ScenarioFn {
     Arc::new(move || run(probe, &workload))
 }
 
-fn run(probe: fn(&Workload) -> Vec<Arc<dyn Driver>>, wl: &Workload) {
+fn run(probe: &dyn Fn(&Workload) -> Vec<Arc<dyn Driver>>, wl: &Workload) {
     let drivers = probe(wl);
     // One device node (`/dev/memN`) per device: every user of a device
     // opens the same inode, and so shares its `i_cdev` cache.

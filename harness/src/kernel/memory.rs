@@ -4,13 +4,13 @@
 use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Detail, Finding, FindingKind};
 use crate::runtime::{backend, new_word, Backend, LoomBody, LoomCell, Ordering as MemOrder};
+use crate::trace::Site;
 use crate::trace::{ObjectId, PrimId, Target, Value};
 use crate::world::{
     current_task, step, step_with, stop_if_fatal, with_world, LoomOp, ObjectSlot, Op, PrimState,
 };
 use std::borrow::Cow;
 use std::marker::PhantomData;
-use crate::trace::Site;
 use std::rc::Rc;
 
 /// A model object: one heap allocation of the driver (`struct cxl_mem`,
