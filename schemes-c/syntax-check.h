@@ -71,6 +71,7 @@ int atomic_read(const atomic_t *v);
 void atomic_set(atomic_t *v, int i);
 bool test_and_set_bit(long nr, unsigned long *addr);
 void clear_bit(long nr, unsigned long *addr);
+void set_bit(long nr, unsigned long *addr);
 bool test_bit(long nr, const unsigned long *addr);
 void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
