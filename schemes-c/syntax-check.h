@@ -59,6 +59,7 @@ struct srcu_struct { unsigned long srcu_idx; };
 struct completion { unsigned int done; };
 struct percpu_ref { unsigned long percpu_count_ptr; };
 typedef void (percpu_ref_func_t)(struct percpu_ref *);
+struct kref { atomic_t refcount; };
 
 #define DECLARE_RWSEM(name) struct rw_semaphore name
 #define DEFINE_MUTEX(name) struct mutex name
@@ -69,6 +70,8 @@ void atomic_inc(atomic_t *v);
 void atomic_dec(atomic_t *v);
 int atomic_read(const atomic_t *v);
 void atomic_set(atomic_t *v, int i);
+bool atomic_inc_not_zero(atomic_t *v);
+bool atomic_dec_and_test(atomic_t *v);
 bool test_and_set_bit(long nr, unsigned long *addr);
 void clear_bit(long nr, unsigned long *addr);
 void set_bit(long nr, unsigned long *addr);
@@ -98,6 +101,8 @@ int percpu_ref_init(struct percpu_ref *ref, percpu_ref_func_t *release,
 bool percpu_ref_tryget_live(struct percpu_ref *ref);
 void percpu_ref_put(struct percpu_ref *ref);
 void percpu_ref_kill(struct percpu_ref *ref);
+void kref_init(struct kref *kref);
+int kref_put(struct kref *kref, void (*release)(struct kref *kref));
 
 /* include/linux/cleanup.h: guard(srcu)(&ssp), the one guard used here. */
 struct srcu_guard_t { struct srcu_struct *ssp; int idx; };
@@ -119,11 +124,16 @@ struct list_head { struct list_head *next, *prev; };
 void INIT_LIST_HEAD(struct list_head *list);
 void list_add_tail(struct list_head *new, struct list_head *head);
 void list_del(struct list_head *entry);
+void list_del_init(struct list_head *entry);
 #define list_entry(ptr, type, member) container_of(ptr, type, member)
 #define list_for_each_entry(pos, head, member) \
 	for (pos = list_entry((head)->next, __typeof__(*pos), member); \
 	     &pos->member != (head); \
 	     pos = list_entry(pos->member.next, __typeof__(*pos), member))
+
+/* Modules. */
+struct module;
+void module_put(struct module *module);
 
 /* Memory. */
 void *kzalloc(size_t size, int flags);
