@@ -81,6 +81,9 @@ pub enum PtrTy {
     Fops,
     /// `const char *`.
     Char,
+    /// A struct this file does not define (`struct module *owner`): it can
+    /// be passed and stored, not dereferenced.
+    Opaque,
 }
 
 /// The type of a value or variable.
