@@ -284,7 +284,7 @@ fn reports_name_the_c_source_line_and_expression() {
         stop: StopPolicy::FirstFatal,
         shard: (0, 1),
     };
-    let stats = explore(&s.scenario(s.default_workload), &cfg, None).expect("runs");
+    let stats = explore(&s.scenario(s.default_workload.clone()), &cfg, None).expect("runs");
     let (_, record) = stats
         .distinct
         .iter()
@@ -435,7 +435,7 @@ fn every_c_twin_reaches_its_rust_twins_sc_verdict() {
                 stop: StopPolicy::FirstFatal,
                 shard: (0, 1),
             };
-            let stats = explore(&c.scenario(c.default_workload), &cfg, None)
+            let stats = explore(&c.scenario(c.default_workload.clone()), &cfg, None)
                 .unwrap_or_else(|e| panic!("{path}: {e}"));
             let v = Verdict::from_run(&stats, "portfolio", seed, false, |s| format!("seed {s}"));
             // Held against the Rust twin's declaration (kind and object;
@@ -465,7 +465,7 @@ fn every_c_twin_reaches_its_rust_twins_c11_verdict() {
             executions: 10_000,
             ..DeepenConfig::default()
         };
-        let d = deepen(c, c.default_workload, &config, &|_, _| {})
+        let d = deepen(c, c.default_workload.clone(), &config, &|_, _| {})
             .unwrap_or_else(|e| panic!("{path}: {e}"));
         let v = Verdict::from_deepening(&d, |b| format!("bound {b}"));
         if judge(&v, &c_side(rust)) != Judgement::Match {

@@ -25,6 +25,9 @@ pub struct Program {
     pub probe: usize,
     /// The remove function.
     pub remove: usize,
+    /// The site of the driver core's unbind around `remove`
+    /// (`device_release_driver(parent)`, at the remove function's line).
+    pub unbind_site: &'static SourceSite,
 }
 
 /// A `struct NAME { … }`.

@@ -231,7 +231,15 @@ impl<'a> Lower<'a> {
                 "the workload issues ioctls but no file_operations table has `.unlocked_ioctl` (add `.unlocked_ioctl = NAME_ioctl`)",
             ));
         }
+        let r = funcs[remove].site;
+        let unbind_site = Box::leak(Box::new(SourceSite {
+            file: r.file.clone(),
+            line: r.line,
+            column: r.column,
+            label: "device_release_driver(parent)".to_string(),
+        }));
         Ok(Program {
+            unbind_site,
             file: self.file.to_string(),
             header,
             structs: std::mem::take(&mut self.structs),
