@@ -235,7 +235,6 @@ impl World {
         self.stop
     }
 
-
     /// Whether task `t` waits on a primitive (and so may not be scheduled).
     pub(crate) fn is_waiting(&self, t: usize) -> bool {
         self.tasks.get(t).is_some_and(|t| t.wait.is_some())
