@@ -143,6 +143,8 @@ pub struct Workload {
     pub source: Option<String>,
 }
 
+// serde's `skip_serializing_if` hands over the field itself.
+#[allow(clippy::ptr_arg)]
 fn is_empty<T: Clone>(s: &Cow<'static, [T]>) -> bool {
     s.is_empty()
 }

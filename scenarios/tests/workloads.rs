@@ -73,7 +73,11 @@ fn the_example_file_runs_on_the_zoo() {
     let wl = Workload::from_file(&example()).expect("the example is valid");
     for scheme in ["flag-under-write-lock", "srcu-pointer"] {
         for seed in 1..=3 {
-            assert_eq!(verdict(scheme, &wl, seed, 3_000), None, "{scheme} seed {seed}");
+            assert_eq!(
+                verdict(scheme, &wl, seed, 3_000),
+                None,
+                "{scheme} seed {seed}"
+            );
         }
     }
     for seed in 1..=10 {
@@ -135,13 +139,20 @@ fn bad_scripts_are_errors_that_say_where() {
     assert!(e.to_string().contains("file 0 is already closed"), "{e}");
 
     let e = error("[workload]\n[[workload.user]]\nops = [{ op = \"open\", device = 3 }]\n");
-    assert!(matches!(e, WorkloadError::NoSuchDevice { device: 3, .. }), "{e}");
-
-    let e = error(
-        "[workload]\n[[workload.user]]\nops = [{ op = \"open\", after = \"rebind\" }]\n",
-    );
     assert!(
-        matches!(e, WorkloadError::GateNeverOpens { gate: Gate::Rebind, .. }),
+        matches!(e, WorkloadError::NoSuchDevice { device: 3, .. }),
+        "{e}"
+    );
+
+    let e = error("[workload]\n[[workload.user]]\nops = [{ op = \"open\", after = \"rebind\" }]\n");
+    assert!(
+        matches!(
+            e,
+            WorkloadError::GateNeverOpens {
+                gate: Gate::Rebind,
+                ..
+            }
+        ),
         "{e}"
     );
 
@@ -183,12 +194,23 @@ fn the_command_line_reads_workload_files() {
     ]);
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("--workload "), "the replay command names the file: {out}");
+    assert!(
+        out.contains("--workload "),
+        "the replay command names the file: {out}"
+    );
 
     let bad = std::env::temp_dir().join(format!("unplug-bad-workload-{}.toml", std::process::id()));
-    std::fs::write(&bad, "[workload]\n[[workload.user]]\nops = [{ op = \"poll\" }]\n")
-        .expect("writes");
-    let o = unplug(&["fuzz", "unsynchronized", "--workload", bad.to_str().unwrap_or_default()]);
+    std::fs::write(
+        &bad,
+        "[workload]\n[[workload.user]]\nops = [{ op = \"poll\" }]\n",
+    )
+    .expect("writes");
+    let o = unplug(&[
+        "fuzz",
+        "unsynchronized",
+        "--workload",
+        bad.to_str().unwrap_or_default(),
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("no file is open"), "{err}");

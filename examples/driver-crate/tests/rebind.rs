@@ -65,7 +65,12 @@ fn no_generated_workload_reaches_it() {
     ];
     for wl in &generated {
         for seed in 1..=10 {
-            assert_eq!(verdict(s, wl, seed, 5_000), None, "{} seed {seed}", wl.flags());
+            assert_eq!(
+                verdict(s, wl, seed, 5_000),
+                None,
+                "{} seed {seed}",
+                wl.flags()
+            );
         }
     }
 }
@@ -76,6 +81,10 @@ fn no_generated_workload_reaches_it() {
 fn per_binding_state_survives_the_rebind() {
     let s = scheme("skel-kref");
     for seed in 1..=10 {
-        assert_eq!(verdict(s, &REBIND_WORKLOAD, seed, 5_000), None, "seed {seed}");
+        assert_eq!(
+            verdict(s, &REBIND_WORKLOAD, seed, 5_000),
+            None,
+            "seed {seed}"
+        );
     }
 }

@@ -97,7 +97,11 @@ impl SkelDev {
             kref: HostMutex::new(Some(kref)),
             io_mutex: Mutex::new(format!("{name}.dev->io_mutex"), Some(obj)),
             disconnected: Plain::new(format!("{name}.dev->disconnected"), Some(obj), false),
-            bulk_in_buffer: Plain::new(format!("{name}.dev->bulk_in_buffer"), Some(obj), Some(buffer)),
+            bulk_in_buffer: Plain::new(
+                format!("{name}.dev->bulk_in_buffer"),
+                Some(obj),
+                Some(buffer),
+            ),
         }
     }
 
