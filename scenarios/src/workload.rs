@@ -286,8 +286,9 @@ pub enum RemoverOp {
 pub const MAX_USERS: u32 = 12;
 /// The most devices a workload may have.
 pub const MAX_DEVICES: u32 = 4;
-/// The most operations one script may have.
-pub const MAX_OPS: usize = 64;
+/// The most operations one script may have (the knobs generate up to 66:
+/// an open, 64 ioctls and a close).
+pub const MAX_OPS: usize = 128;
 
 /// Why a workload cannot run.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
