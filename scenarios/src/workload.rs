@@ -704,6 +704,14 @@ fn check_length(script: &str, len: usize) -> Result<(), WorkloadError> {
 /// `probe` runs in the init task, makes the driver's global state and
 /// returns the [`Probe`] that binds each device (sharing that state).
 pub fn scenario(probe: fn(&Workload) -> Probe, workload: Workload) -> ScenarioFn {
+    Arc::new(move || run(&probe, &workload))
+}
+
+/// [`scenario`] for a probe built at run time (a kernel-C scheme).
+pub fn scenario_with(
+    probe: &'static (dyn Fn(&Workload) -> Probe + Send + Sync),
+    workload: Workload,
+) -> ScenarioFn {
     Arc::new(move || run(probe, &workload))
 }
 
@@ -797,7 +805,7 @@ impl Gates {
     }
 }
 
-fn run(probe: fn(&Workload) -> Probe, wl: &Workload) {
+fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload) {
     let users = wl.users();
     let removers = wl.removers();
     let bindings = Arc::new(Bindings {

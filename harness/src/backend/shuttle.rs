@@ -10,15 +10,14 @@ use crate::engine::{
     Hooks, RunConfig, RunStats, ScenarioFn, StopPolicy,
 };
 use crate::finding::Finding;
-use crate::kernel::memory::{self, Action, Ordering as CellOrdering};
+use crate::kernel::memory::{self, Action, CellState, Ordering as CellOrdering};
 use crate::scheduler::{BytesScheduler, Scheduler};
-use crate::trace::PrimId;
+use crate::world::Prim;
 use crate::world::{self, with_world, WorldConfig};
 use crate::world::{LoomOp, Wait, World, SPIN};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::cell::RefCell;
-use std::panic::Location;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -488,8 +487,8 @@ impl Backend for ShuttleBackend {
 
     fn cell_access(
         &self,
-        site: &'static Location<'static>,
-        id: PrimId,
+        site: crate::trace::Site,
+        id: Prim<CellState>,
         op: &'static str,
         ord: CellOrdering,
         action: Action,

@@ -111,7 +111,11 @@ pub fn main(registry: crate::Registry) -> ExitCode {
     match run(args) {
         Ok(status) => status.into(),
         Err(e) => {
-            eprintln!("unplug: error: {}", error_line(&e));
+            // A kernel-C scheme's error is already `file.c:LINE:COL: error: …`.
+            match e.downcast_ref::<crate::kc::KcError>() {
+                Some(kc) => eprintln!("{kc}"),
+                None => eprintln!("unplug: error: {}", error_line(&e)),
+            }
             ExitCode::from(Status::BadInput as u8)
         }
     }
@@ -404,6 +408,9 @@ impl ExecArgs {
 
 /// Look a scheme up, or fail with the list of names.
 pub fn scheme(name: &str) -> Result<&'static Scheme> {
+    if crate::kc::is_c_path(name) {
+        return Ok(crate::kc::load(name)?);
+    }
     match crate::find(name) {
         Some(s) => Ok(s),
         None => {
