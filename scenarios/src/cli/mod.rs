@@ -303,6 +303,19 @@ impl WorkloadArgs {
             return Ok(Workload::from_file(path)?);
         }
         let mut w = scheme.default_workload.clone();
+        let any_knob = self.users.is_some()
+            || self.ioctls.is_some()
+            || self.devices.is_some()
+            || self.remove_work.is_some()
+            || self.open_races_del;
+        if any_knob && w.is_scripted() {
+            // The knobs describe a generated workload: they replace a
+            // scheme's scripted default rather than edit it.
+            w = Workload {
+                source: None,
+                ..Workload::knobs(w.users, 1, false, w.devices, w.remove_work)
+            };
+        }
         if let Some(v) = self.users {
             w.users = v;
         }
