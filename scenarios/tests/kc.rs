@@ -171,6 +171,11 @@ fn unsupported_constructs_are_errors_with_the_fix() {
             "variadic functions are not supported",
         ),
         (
+            "static long t_size(void) { return sizeof(struct t_dev); }",
+            "t_size",
+            "sizeof is supported as an allocation size only",
+        ),
+        (
             "struct t_arr { int t_table[4]; };",
             "t_table",
             "arrays are not supported",

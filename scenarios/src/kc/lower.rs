@@ -956,7 +956,18 @@ impl<'a> Lower<'a> {
                 let v = self.expr(self.field(n, "value")?)?;
                 Ok(v)
             }
-            "sizeof_expression" => self.sizeof(n),
+            "sizeof_expression" => {
+                let in_alloc = n.parent().and_then(|p| p.parent()).is_some_and(|call| {
+                    call.kind() == "call_expression"
+                        && call.child_by_field_name("function").is_some_and(|f| {
+                            matches!(self.text(f), "kzalloc" | "kmalloc" | "devm_kzalloc")
+                        })
+                });
+                if !in_alloc {
+                    return Err(self.err(n, "sizeof is supported as an allocation size only (the model has no byte sizes)"));
+                }
+                self.sizeof(n)
+            }
             "call_expression" => self.call(n),
             "subscript_expression" => self.subscript(n),
             "comma_expression" => Err(self.err(n, "the comma operator is not supported (write two statements)")),
@@ -1180,6 +1191,17 @@ impl<'a> Lower<'a> {
                 .iter()
                 .map(|a| self.expr(*a))
                 .collect::<Result<Vec<_>>>()?;
+            // The allocation's size names the struct allocated: each of
+            // its fields becomes a cell of the model.
+            if matches!(
+                b,
+                Builtin::kzalloc | Builtin::kmalloc | Builtin::devm_kzalloc
+            ) {
+                let i = usize::from(b == Builtin::devm_kzalloc);
+                if !matches!(args[i].kind, ExprKind::SizeOf(Some(_))) {
+                    return Err(self.err(arg_nodes[i], format!("`{bname}` allocates a struct of this file (write `sizeof(*p)` or `sizeof(struct NAME)`)")));
+                }
+            }
             if builtins::takes_cell(b) {
                 let cell = args.remove(0);
                 if !matches!(
