@@ -19,7 +19,7 @@
 //! failing execution).
 
 use crate::clock::{Epoch, VectorClock, MAX_TASKS};
-use crate::finding::{Access, Detail, Finding, FindingKind};
+use crate::finding::{Access, Detail, Finding, FindingKind, Holder};
 use crate::kernel::completion::CompletionState;
 use crate::kernel::memory::{CellState, History};
 use crate::kernel::mutex::MutexState;
@@ -78,6 +78,18 @@ pub(crate) struct Wait {
     pub op: &'static str,
 }
 
+/// A lock a task holds, as lockdep's `struct held_lock` records it: which
+/// lock, and the event that took it (its operation and site).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeldLock {
+    pub prim: PrimId,
+    pub event: usize,
+    /// The task's last step before the first return (to user space, or
+    /// out of the task) that found the lock still held: where the path that
+    /// leaked it ended. A leaked lock is reported once, at that return.
+    pub returned: Option<Option<usize>>,
+}
+
 /// A task of the execution, as the model sees it.
 #[derive(Debug)]
 pub(crate) struct TaskState {
@@ -98,6 +110,9 @@ pub(crate) struct TaskState {
     pub finished: bool,
     /// Index of this task's last event, for the hang report.
     pub last_event: Option<usize>,
+    /// Locks, and SRCU/RCU read-side sections, the task holds, oldest
+    /// first (lockdep's `current->held_locks`).
+    pub held: Vec<HeldLock>,
 }
 
 /// A model object: a heap allocation with a lifetime.
@@ -388,19 +403,90 @@ impl World {
         if self.spinning > 0 {
             return self.report_hang(steps);
         }
-        let waits = self
+        let blocked: Vec<(String, Wait)> = self
             .tasks
             .iter()
             .filter(|t| !t.finished)
             .filter_map(|t| {
                 t.wait
                     .filter(|w| w.prim != JOIN)
-                    .map(|w| (t.name.to_string(), self.describe_wait(w)))
+                    .map(|w| (t.name.to_string(), w))
             })
+            .collect();
+        let waits = blocked
+            .iter()
+            .map(|(t, w)| (t.clone(), self.describe_wait(*w)))
+            .collect();
+        // Each lock waited on once, with every task holding it.
+        let mut locks: Vec<PrimId> = blocked.iter().map(|(_, w)| w.prim).collect();
+        locks.sort_unstable();
+        locks.dedup();
+        let holders = locks
+            .into_iter()
+            .filter(|&p| p != SPIN)
+            .flat_map(|p| self.holders(p))
             .collect();
         self.report(Finding {
             kind: FindingKind::Deadlock,
-            detail: Detail::Deadlock { waits },
+            detail: Detail::Deadlock { waits, holders },
+        });
+    }
+
+    /// Every task holding `prim`, with where it took it and, for a task
+    /// that has finished, its last step: the return that leaked it.
+    fn holders(&self, prim: PrimId) -> Vec<Holder> {
+        let mut out = Vec::new();
+        for t in &self.tasks {
+            for h in t.held.iter().filter(|h| h.prim == prim) {
+                // The return that leaked it if one was seen, else (for a
+                // task that finished) its last step.
+                let returned = match h.returned {
+                    Some(last) => last,
+                    None if t.finished => t.last_event,
+                    None => None,
+                };
+                out.push(Holder {
+                    lock: self.prim(prim).name.to_string(),
+                    acquired: self.access(h.event),
+                    exited: returned.map(|e| self.access(e)),
+                });
+            }
+        }
+        out
+    }
+
+    /// Report the locks task `t` holds, not reported before, as held at a
+    /// return (`context`): lockdep's check on the way back to user space
+    /// (`lockdep_sys_exit()`) and at `do_exit()`
+    /// (`debug_check_no_locks_held()`). Records no event and takes no
+    /// step, so schedules are unchanged by it.
+    pub(crate) fn check_no_locks_held(&mut self, t: usize, context: String) {
+        let Some(task) = self.tasks.get_mut(t) else {
+            return;
+        };
+        let last_event = task.last_event;
+        let fresh: Vec<usize> = task
+            .held
+            .iter_mut()
+            .filter(|h| h.returned.is_none())
+            .map(|h| {
+                h.returned = Some(last_event);
+                h.event
+            })
+            .collect();
+        if fresh.is_empty() {
+            return;
+        }
+        let last = self.tasks[t].last_event.map(|e| self.access(e));
+        let detail = Detail::LockHeldAtExit {
+            task: self.task_name(t).to_string(),
+            context,
+            held: fresh.into_iter().map(|e| self.access(e)).collect(),
+            last,
+        };
+        self.report(Finding {
+            kind: FindingKind::LockHeldAtExit,
+            detail,
         });
     }
 
@@ -477,6 +563,7 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
             wait: None,
             finished: true,
             last_event: None,
+            held: Vec::new(),
         });
     }
     // What the task's relaxed stores publish before its first fence: the
@@ -490,6 +577,7 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
     t.fence_release = spawned_with;
     t.unlocked = false;
     t.finished = false;
+    t.held.clear();
     w.live += 1;
 }
 
@@ -874,6 +962,25 @@ impl Op<'_> {
         }
     }
 
+    /// The current task now holds `prim`, taken at event `event` (lockdep's
+    /// `lock_acquire()`): named in deadlock reports and checked at exit.
+    pub(crate) fn hold(&mut self, prim: PrimId, event: usize) {
+        self.w.tasks[self.me].held.push(HeldLock {
+            prim,
+            event,
+            returned: None,
+        });
+    }
+
+    /// The current task released `prim` (lockdep's `lock_release()`): its
+    /// most recent acquisition of it is dropped.
+    pub(crate) fn unhold(&mut self, prim: PrimId) {
+        let held = &mut self.w.tasks[self.me].held;
+        if let Some(i) = held.iter().rposition(|h| h.prim == prim) {
+            held.remove(i);
+        }
+    }
+
     /// The current task's epoch (for race detection).
     pub fn epoch(&self) -> Epoch {
         self.w.tasks[self.me].clock.epoch(self.me)
@@ -966,6 +1073,7 @@ pub(crate) fn task_finished() {
     let me = current_task();
     let loom = backend() == Backend::Loom;
     with_world(|w| {
+        w.check_no_locks_held(me, "exited".to_string());
         let t = &mut w.tasks[me];
         t.finished = true;
         t.wait = None;
@@ -978,6 +1086,22 @@ pub(crate) fn task_finished() {
     if loom {
         stop_if_fatal();
     }
+}
+
+/// The current task returns to user space from `syscall`, called at `site`:
+/// every lock it still holds is reported (see [`World::check_no_locks_held`]).
+pub(crate) fn sys_exit(syscall: &str, site: &'static Location<'static>) {
+    let me = current_task();
+    with_world(|w| {
+        if w.stop {
+            return;
+        }
+        let context = format!(
+            "returned to user space from {syscall} at {}",
+            short_site(site)
+        );
+        w.check_no_locks_held(me, context);
+    });
 }
 
 /// Under loom: the current task is about to block in a join (`true`) or has
@@ -1017,6 +1141,7 @@ fn report_leaks() {
         if w.stop {
             return;
         }
+        w.check_no_locks_held(0, "exited".to_string());
         let leaked: Vec<Finding> = w
             .objects
             .iter()

@@ -16,7 +16,8 @@
 
 use harness::engine::ScenarioFn;
 use harness::kernel::{
-    __fput, chrdev_open, complete, spawn_task, wait_for_completion, Completion, DevT, Inode,
+    __fput, chrdev_open, complete, lockdep_sys_exit, spawn_task, wait_for_completion, Completion,
+    DevT, Inode,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -161,6 +162,7 @@ fn run(probe: fn(&Workload) -> Vec<Arc<dyn Driver>>, wl: &Workload) {
             if let Ok(file) = file {
                 for _ in 0..ioctls {
                     driver.ioctl();
+                    lockdep_sys_exit("ioctl");
                 }
                 __fput(file, |_| driver.release());
             }

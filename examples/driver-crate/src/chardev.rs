@@ -71,7 +71,9 @@ impl Chardev {
     }
 
     /// Register one device per device of the workload, each wrapped by
-    /// `make` into the driver under test.
+    /// `make` into the driver under test. A loop rather than an iterator, so
+    /// that the registrations are reported at the driver's line, not here.
+    #[track_caller]
     pub fn register_each<D: Driver>(
         wl: &Workload,
         class: &str,
@@ -79,9 +81,11 @@ impl Chardev {
         state: &str,
         make: impl Fn(Chardev) -> D,
     ) -> Vec<Arc<dyn Driver>> {
-        (0..wl.devices)
-            .map(|i| Arc::new(make(Chardev::register(class, i, field, state))) as Arc<dyn Driver>)
-            .collect()
+        let mut drivers: Vec<Arc<dyn Driver>> = Vec::new();
+        for i in 0..wl.devices {
+            drivers.push(Arc::new(make(Chardev::register(class, i, field, state))));
+        }
+        drivers
     }
 
     /// The open file's device reference (`tpm_open()`'s `get_device()`,

@@ -71,6 +71,7 @@ pub fn mutex_lock(m: &Mutex) {
         let clock = s.release;
         cx.acquire(&clock);
         let e = cx.record("mutex_lock", Target::Prim(m.id), None);
+        cx.hold(m.id, e);
         let owner = cx.w.prim(m.id).owner;
         cx.check_owner(owner, e);
         Some(())
@@ -92,6 +93,8 @@ pub fn mutex_unlock(m: &Mutex) {
             return misuse(cx, e, "mutex_unlock() of a mutex not held");
         }
         s.holder = None;
+        cx.unhold(m.id);
+        let s = state(cx, m.id);
         let mut clock = s.release;
         cx.release(&mut clock);
         state(cx, m.id).release = clock;
@@ -120,6 +123,9 @@ pub fn mutex_trylock(m: &Mutex) -> bool {
             Target::Prim(m.id),
             Some(crate::trace::Value::Bool(free)),
         );
+        if free {
+            cx.hold(m.id, e);
+        }
         let owner = cx.w.prim(m.id).owner;
         cx.check_owner(owner, e);
         free

@@ -167,7 +167,8 @@ pub fn rcu_read_lock() {
             cx.acquire(&gp);
         }
         cx.loom_fence(MemOrder::SeqCst);
-        cx.record_minor("rcu_read_lock", Target::None, None);
+        let e = cx.record_minor("rcu_read_lock", Target::None, None);
+        cx.hold(id, e);
     });
 }
 
@@ -191,6 +192,8 @@ pub fn rcu_read_unlock() {
             );
         }
         s.nesting[me] -= 1;
+        cx.unhold(id);
+        let s = state(cx, id);
         if s.nesting[me] == 0 {
             let mut clock = s.unlock_release[me];
             cx.release(&mut clock);

@@ -101,6 +101,7 @@ pub fn down_read(sem: &RwSemaphore) {
         let clock = s.write_release;
         cx.acquire(&clock);
         let e = cx.record("down_read", Target::Prim(sem.id), None);
+        cx.hold(sem.id, e);
         owner_alive(cx, sem.id, e);
         Some(())
     })
@@ -120,6 +121,8 @@ pub fn up_read(sem: &RwSemaphore) {
             return misuse(cx, e, "up_read() of a semaphore not held for read");
         };
         s.readers.swap_remove(pos);
+        cx.unhold(sem.id);
+        let s = state(cx, sem.id);
         let mut clock = s.read_release;
         cx.release(&mut clock);
         state(cx, sem.id).read_release = clock;
@@ -146,6 +149,7 @@ pub fn down_write(sem: &RwSemaphore) {
         clock.join(&s.read_release);
         cx.acquire(&clock);
         let e = cx.record("down_write", Target::Prim(sem.id), None);
+        cx.hold(sem.id, e);
         owner_alive(cx, sem.id, e);
         Some(())
     })
@@ -165,6 +169,8 @@ pub fn up_write(sem: &RwSemaphore) {
             return misuse(cx, e, "up_write() of a semaphore not held for write");
         }
         s.writer = None;
+        cx.unhold(sem.id);
+        let s = state(cx, sem.id);
         let mut clock = s.write_release;
         cx.release(&mut clock);
         state(cx, sem.id).write_release = clock;
@@ -205,6 +211,9 @@ pub fn down_read_trylock(sem: &RwSemaphore) -> bool {
             Target::Prim(sem.id),
             Some(crate::trace::Value::Bool(free)),
         );
+        if free {
+            cx.hold(sem.id, e);
+        }
         owner_alive(cx, sem.id, e);
         free
     })
@@ -232,6 +241,9 @@ pub fn down_write_trylock(sem: &RwSemaphore) -> bool {
             Target::Prim(sem.id),
             Some(crate::trace::Value::Bool(free)),
         );
+        if free {
+            cx.hold(sem.id, e);
+        }
         owner_alive(cx, sem.id, e);
         free
     })

@@ -107,6 +107,7 @@ pub fn spin_lock(l: &Spinlock) {
         let clock = s.release;
         cx.acquire(&clock);
         let e = cx.record("spin_lock", Target::Prim(l.id), None);
+        cx.hold(l.id, e);
         let owner = cx.w.prim(l.id).owner;
         cx.check_owner(owner, e);
         if std::mem::take(&mut cx.w.tasks[me].unlocked) {
@@ -135,6 +136,8 @@ pub fn spin_unlock(l: &Spinlock) {
             return misuse(cx, e, "spin_unlock() of a spinlock not held");
         }
         s.holder = None;
+        cx.unhold(l.id);
+        let s = state(cx, l.id);
         let mut clock = s.release;
         cx.release(&mut clock);
         state(cx, l.id).release = clock;
@@ -164,6 +167,9 @@ pub fn spin_trylock(l: &Spinlock) -> bool {
             Target::Prim(l.id),
             Some(crate::trace::Value::Bool(free)),
         );
+        if free {
+            cx.hold(l.id, e);
+        }
         let owner = cx.w.prim(l.id).owner;
         cx.check_owner(owner, e);
         if free {

@@ -124,13 +124,20 @@ impl Memdev {
 
     /// Probe every device of the workload, wrapping each in a scheme's driver
     /// (`make` gets the device index and its memdev).
+    ///
+    /// A loop, not an iterator: a closure would not carry the caller's
+    /// location, and the allocations would be reported at this file's line
+    /// rather than the scheme's.
+    #[track_caller]
     pub fn probe_each<D: Driver>(
         wl: &Workload,
         make: impl Fn(u32, Memdev) -> D,
     ) -> Vec<Arc<dyn Driver>> {
-        (0..wl.devices)
-            .map(|i| Arc::new(make(i, Memdev::probe(i, wl))) as Arc<dyn Driver>)
-            .collect()
+        let mut drivers: Vec<Arc<dyn Driver>> = Vec::new();
+        for i in 0..wl.devices {
+            drivers.push(Arc::new(make(i, Memdev::probe(i, wl))));
+        }
+        drivers
     }
 
     /// The ioctl on whatever driver data pointer it read: `-ENXIO` on NULL.
