@@ -72,39 +72,53 @@ fn site(line: u32) -> String {
     format!("held_locks.rs:{line}")
 }
 
+/// The line of this file carrying the comment `// @marker` (rustfmt moves
+/// lines; the markers move with them).
+fn line_of(marker: &str) -> u32 {
+    let tag = format!("// @{marker}");
+    let lines: Vec<usize> = include_str!("held_locks.rs")
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_end().ends_with(&tag))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(lines.len(), 1, "one line marked {tag}");
+    lines[0] as u32
+}
+
 /// Each primitive's acquisition, leaked by a task that exits: reported on
 /// both backends, at the line that took it.
 #[test]
 fn every_lock_kind_held_at_task_exit_is_reported_on_both_backends() {
-    let cases: [(fn(), &str, u32); 6] = [
+    let cases: [(fn(), &str, &str); 6] = [
         (
-            || down_read(&RwSemaphore::new("sem")),
+            || down_read(&RwSemaphore::new("sem")), // @exit-down-read
             "down_read(&sem)",
-            line!() - 2,
+            "exit-down-read",
         ),
         (
-            || down_write(&RwSemaphore::new("sem")),
+            || down_write(&RwSemaphore::new("sem")), // @exit-down-write
             "down_write(&sem)",
-            line!() - 2,
+            "exit-down-write",
         ),
         (
-            || mutex_lock(&Mutex::new("m", None)),
+            || mutex_lock(&Mutex::new("m", None)), // @exit-mutex
             "mutex_lock(&m)",
-            line!() - 2,
+            "exit-mutex",
         ),
         (
-            || spin_lock(&Spinlock::new("l", None)),
+            || spin_lock(&Spinlock::new("l", None)), // @exit-spin
             "spin_lock(&l)",
-            line!() - 2,
+            "exit-spin",
         ),
         (
             || {
-                srcu_read_lock(&SrcuStruct::new("ss"));
+                srcu_read_lock(&SrcuStruct::new("ss")); // @exit-srcu
             },
             "srcu_read_lock(&ss)",
-            line!() - 3,
+            "exit-srcu",
         ),
-        (rcu_read_lock, "rcu_read_lock()", 0),
+        (rcu_read_lock, "rcu_read_lock()", ""),
     ];
     for (body, op, line) in cases {
         let (verdict, found) = both(&leaker(body), FindingKind::LockHeldAtExit);
@@ -124,8 +138,8 @@ fn every_lock_kind_held_at_task_exit_is_reported_on_both_backends() {
             assert_eq!(context, "exited");
             assert_eq!(held.len(), 1, "{op}");
             assert!(held[0].op.starts_with(op), "{op}: {}", held[0].op);
-            if line != 0 {
-                assert_eq!(held[0].site, site(line), "{op}");
+            if !line.is_empty() {
+                assert_eq!(held[0].site, site(line_of(line)), "{op}");
             }
         }
     }
@@ -174,8 +188,9 @@ fn a_lock_leaked_by_a_system_call_is_reported_at_its_return_once() {
         let sem = RwSemaphore::new("sem");
         let flag = Plain::new("flag", None, 0i64);
         spawn_task("user", move || {
-            down_read(&sem);
-            if READ_ONCE(&flag) == 0 {
+            down_read(&sem); // @sys-take
+            let busy = READ_ONCE(&flag) == 0; // @sys-last
+            if busy {
                 return lockdep_sys_exit("ioctl");
             }
             up_read(&sem);
@@ -199,14 +214,13 @@ fn a_lock_leaked_by_a_system_call_is_reported_at_its_return_once() {
     else {
         panic!("not a held lock")
     };
-    let call = line!() - 20;
     assert!(
         context.starts_with("returned to user space from ioctl at held_locks.rs:"),
         "{context}"
     );
-    assert_eq!(held[0].site, site(call - 2));
+    assert_eq!(held[0].site, site(line_of("sys-take")));
     let last = last.as_ref().expect("the call's last step");
-    assert_eq!(last.site, site(call - 1));
+    assert_eq!(last.site, site(line_of("sys-last")));
     assert!(last.op.contains("READ_ONCE(flag)"), "{}", last.op);
 }
 
@@ -218,8 +232,8 @@ fn a_deadlock_names_a_holder_that_exited_and_where_it_returned() {
     let scenario: ScenarioFn = Arc::new(|| {
         let sem = RwSemaphore::new("sem");
         let reader = spawn_task("reader", move || {
-            down_read(&sem);
-            cond_resched();
+            down_read(&sem); // @exited-take
+            cond_resched(); // @exited-last
         });
         reader.join();
         let writer = spawn_task("writer", move || {
@@ -228,7 +242,7 @@ fn a_deadlock_names_a_holder_that_exited_and_where_it_returned() {
         });
         writer.join();
     });
-    let taken = line!() - 10;
+    let taken = line_of("exited-take");
     let (verdict, found) = both(&scenario, FindingKind::Deadlock);
     assert_eq!(verdict, Some(FindingKind::Deadlock));
     assert_eq!(found.len(), 11);
@@ -244,7 +258,7 @@ fn a_deadlock_names_a_holder_that_exited_and_where_it_returned() {
         assert_eq!(h.acquired.task, "reader");
         assert_eq!(h.acquired.site, site(taken));
         let exited = h.exited.as_ref().expect("the holder exited");
-        assert_eq!(exited.site, site(taken + 1), "its last step");
+        assert_eq!(exited.site, site(line_of("exited-last")), "its last step");
     }
     // The report says so, in the summary and on the diagram.
     let stats = shuttle(&scenario, 1);
@@ -282,13 +296,13 @@ fn an_abba_deadlock_names_both_holders() {
         let a = Mutex::new("a", None);
         let b = Mutex::new("b", None);
         let t1 = spawn_task("t1", move || {
-            mutex_lock(&a);
+            mutex_lock(&a); // @abba-t1-a
             mutex_lock(&b);
             mutex_unlock(&b);
             mutex_unlock(&a);
         });
         let t2 = spawn_task("t2", move || {
-            mutex_lock(&b);
+            mutex_lock(&b); // @abba-t2-b
             mutex_lock(&a);
             mutex_unlock(&a);
             mutex_unlock(&b);
@@ -296,8 +310,8 @@ fn an_abba_deadlock_names_both_holders() {
         t1.join();
         t2.join();
     });
-    let t1_a = line!() - 14;
-    let t2_b = line!() - 9;
+    let t1_a = line_of("abba-t1-a");
+    let t2_b = line_of("abba-t2-b");
     let (verdict, found) = both(&scenario, FindingKind::Deadlock);
     assert_eq!(verdict, Some(FindingKind::Deadlock));
     assert!(!found.is_empty());
@@ -341,14 +355,14 @@ fn header() -> Header {
 #[test]
 fn a_second_kfree_is_a_double_free() {
     let scenario: ScenarioFn = Arc::new(|| {
-        let obj = kzalloc("obj");
+        let obj = kzalloc("obj"); // @df-alloc
         spawn_task("remove", move || {
-            kfree(obj);
-            kfree(obj);
+            kfree(obj); // @df-first
+            kfree(obj); // @df-second
         })
         .join();
     });
-    let first = line!() - 5;
+    let (first, second) = (line_of("df-first"), line_of("df-second"));
     let (verdict, found) = both(&scenario, FindingKind::DoubleFree);
     assert_eq!(verdict, Some(FindingKind::DoubleFree));
     assert_eq!(found.len(), 11);
@@ -364,14 +378,14 @@ fn a_second_kfree_is_a_double_free() {
         };
         assert_eq!(object, "obj");
         assert_eq!(first_free.site, site(first));
-        assert_eq!(free.site, site(first + 1));
-        assert_eq!(alloc.site, site(first - 2));
+        assert_eq!(free.site, site(second));
+        assert_eq!(alloc.site, site(line_of("df-alloc")));
     }
     let stats = shuttle(&scenario, 1);
     let record = &stats.distinct[0].1;
     let text = render(&header(), record, &record.findings[0], Detailing::Full);
     assert!(
-        text.contains(&format!("BUG: KASAN: double-free in {}", site(first + 1))),
+        text.contains(&format!("BUG: KASAN: double-free in {}", site(second))),
         "{text}"
     );
     assert!(text.contains("<-- first freed here"), "{text}");
@@ -385,12 +399,12 @@ fn a_put_past_zero_is_a_double_free_of_the_owner() {
         let obj = kzalloc("obj");
         let kref = Kref::new("obj.kref", Some(obj));
         spawn_task("user", move || {
-            kref_put(&kref, || kfree(obj));
-            kref_put(&kref, || kfree(obj));
+            kref_put(&kref, || kfree(obj)); // @put-first
+            kref_put(&kref, || kfree(obj)); // @put-second
         })
         .join();
     });
-    let first = line!() - 5;
+    let (first, second) = (line_of("put-first"), line_of("put-second"));
     let (verdict, found) = both(&scenario, FindingKind::DoubleFree);
     assert_eq!(verdict, Some(FindingKind::DoubleFree));
     for f in &found {
@@ -405,7 +419,7 @@ fn a_put_past_zero_is_a_double_free_of_the_owner() {
         };
         assert_eq!(object, "obj");
         assert!(free.op.starts_with("kref_put"), "{}", free.op);
-        assert_eq!(free.site, site(first + 1));
+        assert_eq!(free.site, site(second));
         assert!(first_free.op.starts_with("kfree"), "{}", first_free.op);
         assert_eq!(first_free.site, site(first));
     }
