@@ -118,6 +118,11 @@ pub struct Access {
     pub op: String,
     /// Short `file:line` of the call site.
     pub site: String,
+    /// When the access is made by a callback (a release run by the last
+    /// put, a devm action run by the driver core): the operations that ran
+    /// it, innermost first, each as `op at file:line`. The site alone would
+    /// name the callback's own line, not the scheme's call that ran it.
+    pub called_from: Vec<String>,
 }
 
 /// A task holding a lock that a deadlocked task waits on (lockdep's list

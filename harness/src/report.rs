@@ -512,7 +512,11 @@ fn cut(s: &str, max: usize) -> String {
 }
 
 fn access_line(a: &Access) -> String {
-    format!("  {} by task {} at {}", a.op, a.task, a.site)
+    let mut line = format!("  {} by task {} at {}", a.op, a.task, a.site);
+    for c in &a.called_from {
+        line.push_str(&format!("\n    called from {c}"));
+    }
+    line
 }
 
 fn summary(header: &Header, finding: &Finding) -> String {

@@ -194,15 +194,15 @@ pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
         let e = cx.record("kref_put", Target::Prim(k.id), Some(Value::Int(count)));
         if let Some(zero) = state(cx, k.id).zero_event {
             put_past_zero(cx, k.id, e, zero);
-            return false;
+            return None;
         }
         let owner = cx.w.prim(k.id).owner;
         if !cx.check_owner(owner, e) {
-            return false;
+            return None;
         }
         if count < 0 {
             misuse(cx, e, "kref_put() underflow");
-            return false;
+            return None;
         }
         let mut clock = state(cx, k.id).release;
         cx.release(&mut clock);
@@ -214,10 +214,12 @@ pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
             cx.acquire(&clock);
             cx.loom_fence(MemOrder::Acquire);
         }
-        count == 0
+        (count == 0).then_some(e)
     });
-    if last {
-        release();
+    // The release runs as operations of its own, each naming this put as
+    // the one that ran it.
+    if let Some(e) = last {
+        crate::world::callback(e, release);
     }
-    last
+    last.is_some()
 }

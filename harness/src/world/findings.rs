@@ -15,7 +15,24 @@ impl World {
             task: self.task_name(ev.task).to_string(),
             op: self.event_text(ev),
             site: short_site(ev.site),
+            called_from: self.call_chain(ev.caller),
         }
+    }
+
+    /// The operations that ran the callback an event belongs to, innermost
+    /// first: `kref_put(&mem0.kobj.kref) -> 0 at scheme.rs:60`.
+    fn call_chain(&self, mut caller: Option<usize>) -> Vec<String> {
+        let mut chain = Vec::new();
+        while let Some(c) = caller {
+            let ev = &self.trace[c];
+            chain.push(format!(
+                "{} at {}",
+                self.event_text(ev),
+                short_site(ev.site)
+            ));
+            caller = ev.caller;
+        }
+        chain
     }
 
     /// Record a finding; a fatal one stops the execution at the next

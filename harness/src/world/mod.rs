@@ -49,7 +49,8 @@ pub(crate) use step::{
 };
 use task::register_task;
 pub(crate) use task::{
-    clock_for_spawn, joined, joining, loom_task_started, reserve_loom_task, spawned, task_finished,
+    callback, clock_for_spawn, joined, joining, loom_task_started, reserve_loom_task, spawned,
+    task_finished,
 };
 
 use crate::clock::VectorClock;
@@ -132,6 +133,9 @@ pub(crate) struct TaskState {
     /// Locks, and SRCU/RCU read-side sections, the task holds, oldest
     /// first (lockdep's `current->held_locks`).
     pub held: Vec<HeldLock>,
+    /// The events whose operations are running callbacks on this task,
+    /// innermost last (see [`Event::caller`]).
+    pub callers: Vec<usize>,
 }
 
 /// A model object: a heap allocation with a lifetime.

@@ -108,6 +108,7 @@ pub(super) fn register_task(
             finished: true,
             last_event: None,
             held: Vec::new(),
+            callers: Vec::new(),
         });
     }
     // What the task's relaxed stores publish before its first fence: the
@@ -122,5 +123,20 @@ pub(super) fn register_task(
     t.unlocked = false;
     t.finished = false;
     t.held.clear();
+    t.callers.clear();
     w.live += 1;
+}
+
+/// Run `f`, a callback the operation at event `caller` invokes (a release,
+/// a devm action), on the current task: every event `f` records names
+/// `caller` as the operation that ran it, so a report can show a free in a
+/// release callback together with the put that ran it.
+pub(crate) fn callback<R>(caller: usize, f: impl FnOnce() -> R) -> R {
+    let me = current_task();
+    with_world(|w| w.tasks[me].callers.push(caller));
+    let r = f();
+    with_world(|w| {
+        w.tasks[me].callers.pop();
+    });
+    r
 }
