@@ -596,6 +596,16 @@ fn summary(header: &Header, finding: &Finding) -> String {
                     "  {} by task {}: {} at {}",
                     h.lock, h.acquired.task, h.acquired.op, h.acquired.site
                 );
+                let recursive = waits.iter().any(|(t, what)| {
+                    *t == h.acquired.task && what.contains(&format!("(&{})", h.lock))
+                });
+                if recursive {
+                    let _ = writeln!(
+                        out,
+                        "    task {} waits for it itself: recursive locking",
+                        h.acquired.task
+                    );
+                }
                 if let Some(last) = &h.exited {
                     let _ = writeln!(
                         out,
