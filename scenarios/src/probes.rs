@@ -15,14 +15,13 @@
 use crate::memdev_file_ops;
 use crate::schemes::memdev::Memdev;
 use crate::schemes::{Body, Expected, Scheme, DEFAULT_WORKLOAD};
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::finding::FindingKind;
 use harness::kernel::{
     cdev_device_del, cpu_relax, down_read, down_write, kfree, kzalloc, smp_load_acquire,
-    smp_store_release, spawn_task, up_read, up_write, Plain, RwSemaphore, ENXIO, READ_ONCE,
+    smp_store_release, spawn_task, up_read, up_write, File, Plain, RwSemaphore, ENXIO, READ_ONCE,
     WRITE_ONCE,
 };
-use std::sync::Arc;
 
 const RACE: Expected = Expected {
     sc: Some(FindingKind::DataRace),
@@ -60,7 +59,7 @@ const fn driver_probe(
     name: &'static str,
     summary: &'static str,
     kind: FindingKind,
-    probe: fn(&Workload) -> Vec<Arc<dyn Driver>>,
+    probe: fn(&Workload) -> Probe,
 ) -> Scheme {
     Scheme {
         name,
@@ -282,18 +281,18 @@ struct ReadLockLeak {
 }
 
 impl ReadLockLeak {
-    fn probe_busy(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+    fn probe_busy(wl: &Workload) -> Probe {
         let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-        Memdev::probe_each(wl, |_, md| ReadLockLeak {
+        Memdev::probe_each(wl, move |_, md| ReadLockLeak {
             md,
             rwsem,
             busy: true,
         })
     }
 
-    fn probe_enxio(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+    fn probe_enxio(wl: &Workload) -> Probe {
         let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-        Memdev::probe_each(wl, |_, md| ReadLockLeak {
+        Memdev::probe_each(wl, move |_, md| ReadLockLeak {
             md,
             rwsem,
             busy: false,
@@ -304,7 +303,7 @@ impl ReadLockLeak {
 impl Driver for ReadLockLeak {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         down_read(&self.rwsem);
         let Some(cxlm) = self.md.cxlm_ptr.read() else {
             return -ENXIO;
@@ -345,16 +344,16 @@ struct KfreeDevm {
 }
 
 impl KfreeDevm {
-    fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+    fn probe(wl: &Workload) -> Probe {
         let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-        Memdev::probe_each(wl, |_, md| KfreeDevm { md, rwsem })
+        Memdev::probe_each(wl, move |_, md| KfreeDevm { md, rwsem })
     }
 }
 
 impl Driver for KfreeDevm {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         down_read(&self.rwsem);
         let rc = Memdev::send_cmd_if(self.md.cxlm_ptr.read());
         up_read(&self.rwsem);

@@ -41,7 +41,7 @@ pub use bitops::{
 pub use bug::{litmus_exists, BUG_ON, WARN_ON};
 pub use cdev::{
     __fput, alloc_chrdev_region, cdev_add, cdev_del, cdev_device_add, cdev_device_del,
-    cdev_set_parent, chrdev_open, Cdev, DevT, File, Inode, ENXIO,
+    cdev_set_parent, chrdev_open, Cdev, DevT, File, Inode, ENXIO, O_RDWR,
 };
 pub use cmpxchg::{
     cmpxchg, cmpxchg_acquire, cmpxchg_relaxed, cmpxchg_release, xchg, xchg_acquire, xchg_relaxed,
@@ -67,6 +67,6 @@ pub use rwsem::{
 };
 pub use spinlock::{spin_lock, spin_trylock, spin_unlock, Spinlock};
 pub use srcu::{srcu_read_lock, srcu_read_unlock, synchronize_srcu, SrcuStruct};
-pub use task::{cond_resched, cpu_relax, lockdep_sys_exit, spawn_task, Task};
+pub use task::{called_at, cond_resched, cpu_relax, lockdep_sys_exit, spawn_task, Task};
 pub use wait::{wait_event, wake_up, WaitQueueHead};
 pub use workqueue::{cancel_work_sync, flush_work, schedule_work, WorkStruct, INIT_WORK};

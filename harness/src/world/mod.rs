@@ -10,7 +10,7 @@
 //! further interleaving. That is the sequentially consistent memory model the
 //! shuttle explorers check; weak memory is the loom backend's business.
 //!
-//! Under loom ([`Backend::Loom`]) the same steps run as loom threads (also
+//! Under loom ([`crate::backend::loom`]) the same steps run as loom threads (also
 //! coroutines on one OS thread): a step first performs the loom operations
 //! that make it visible to loom's C11 model and partial-order reduction (see
 //! [`crate::runtime`]), then its world update, with no branch point in
@@ -45,14 +45,18 @@ pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use held::{sys_exit, HeldLock};
 pub(crate) use leaks::scenario_completed;
 pub(crate) use step::{
-    run_unless_stopped, spin_wait, step, step_blocking, step_on, step_with, stop_if_fatal, Op,
+    run_unless_stopped, schedule_point, spin_wait, step, step_at, step_blocking, step_on,
+    step_with, Op,
 };
 use task::register_task;
 pub(crate) use task::{
-    callback, clock_for_spawn, joined, joining, loom_task_started, reserve_loom_task, spawned,
-    task_finished,
+    callback, clock_for_spawn, joined, joining, loom_task_started, record_call, reserve_loom_task,
+    spawned, task_finished,
 };
 
+use crate::backend::loom::{LoomBody, LoomWord, LOOM};
+use crate::backend::shuttle::{forget_running, SHUTTLE};
+use crate::backend::{backend, set_backend};
 use crate::clock::VectorClock;
 use crate::finding::Finding;
 use crate::kernel::completion::CompletionState;
@@ -62,27 +66,14 @@ use crate::kernel::percpu_ref::PercpuRefState;
 use crate::kernel::refcount::RefcountState;
 use crate::kernel::rwsem::RwSemState;
 use crate::kernel::srcu::SrcuState;
-use crate::runtime::{backend, new_word, set_backend, Backend, LoomBody, LoomWord};
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::panic::Location;
 use std::rc::Rc;
 
 thread_local! {
     static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
-    /// The task the engine's scheduler picked at its last decision, or
-    /// `NOT_CACHED` when shuttle's own schedulers run the execution: asking
-    /// shuttle who runs costs a lookup in its execution state on every step,
-    /// and the engine already knows.
-    static RUNNING: Cell<usize> = const { Cell::new(NOT_CACHED) };
-}
-
-const NOT_CACHED: usize = usize::MAX;
-
-/// Note the task the engine scheduled: it runs until the next decision.
-pub(crate) fn set_running(task: usize) {
-    RUNNING.with(|r| r.set(task));
 }
 
 /// Per-execution settings the engine gives the world.
@@ -213,7 +204,7 @@ pub struct World {
     /// Tasks parked in `cpu_relax()`.
     pub(crate) spinning: usize,
     /// Under loom: each task's loom thread, by task index.
-    loom_threads: Vec<Option<loom::thread::Thread>>,
+    pub(crate) loom_threads: Vec<Option<loom::thread::Thread>>,
 }
 
 impl World {
@@ -331,7 +322,7 @@ impl World {
         let id = PrimId(self.prims.len() as u32);
         // Creating a loom atomic is not a branch point, so it may happen
         // while the world is borrowed.
-        let word = (backend() == Backend::Loom).then(new_word);
+        let word = backend().new_word();
         self.prims.push(PrimSlot {
             name,
             owner,
@@ -379,8 +370,8 @@ pub fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
 /// Start a fresh shuttle execution on this thread with the main task
 /// registered.
 pub(crate) fn reset(config: WorldConfig) {
-    set_backend(Backend::Shuttle);
-    set_running(NOT_CACHED);
+    set_backend(&SHUTTLE);
+    forget_running();
     with_world(|w| {
         w.reset(config);
         register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
@@ -394,7 +385,7 @@ pub(crate) fn reset(config: WorldConfig) {
 /// find (its happens-before includes the C11 orderings the world's clocks
 /// only approximate).
 pub(crate) fn reset_loom() {
-    set_backend(Backend::Loom);
+    set_backend(&LOOM);
     let me = loom::thread::current();
     with_world(|w| {
         w.reset(WorldConfig {
@@ -407,19 +398,5 @@ pub(crate) fn reset_loom() {
 
 /// The index of the running task.
 pub(crate) fn current_task() -> usize {
-    match backend() {
-        Backend::Shuttle => match RUNNING.with(Cell::get) {
-            NOT_CACHED => usize::from(shuttle::current::me()),
-            t => t,
-        },
-        Backend::Loom => {
-            let me = loom::thread::current().id();
-            with_world(|w| {
-                w.loom_threads
-                    .iter()
-                    .position(|t| t.as_ref().is_some_and(|t| t.id() == me))
-            })
-            .expect("every loom thread of a model registers as a task before its first step")
-        }
-    }
+    backend().current_task()
 }

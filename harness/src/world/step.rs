@@ -3,11 +3,12 @@
 //! with no further interleaving.
 
 use super::PrimState;
-use super::{current_task, with_world, Wait, World, SPIN};
-use crate::backend::loom::{loom_prelude, LoomOp};
+use super::{with_world, Wait, World};
+use crate::backend::loom::LoomOp;
+use crate::backend::Ordering as MemOrder;
+use crate::backend::{backend, StopExploring};
 use crate::clock::{Epoch, VectorClock};
 use crate::finding::{Detail, Finding, FindingKind};
-use crate::runtime::{backend, Backend, Ordering as MemOrder, StopExploring};
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::panic::Location;
 
@@ -16,11 +17,8 @@ use std::panic::Location;
 ///
 /// Skipped while only one task is live, where there is nothing to choose.
 pub(crate) fn schedule_point() {
-    let must_switch = with_world(|w| w.live > 1 || w.stop);
-    if must_switch {
-        shuttle_engine::runtime::thread::switch();
-        unwind_if_stopped();
-    }
+    backend().before_step(LoomOp::None);
+    unwind_if_stopped();
 }
 
 /// Whether a fatal finding ended the execution.
@@ -65,13 +63,6 @@ pub(crate) struct Op<'w> {
     pub site: &'static Location<'static>,
 }
 
-/// Under loom, end the model run if the step just recorded a fatal finding.
-pub(crate) fn stop_if_fatal() {
-    if with_world(|w| w.stop) {
-        std::panic::panic_any(StopExploring);
-    }
-}
-
 /// Run one model operation as an atomic step of the current task: a
 /// scheduling point, then `f` against the world. Nothing in `f` needs loom's
 /// attention (see [`step_on`] and [`step_with`] for the steps that do).
@@ -95,26 +86,29 @@ pub(crate) fn step_with<R>(
     f: impl FnOnce(&mut Op<'_>) -> R,
 ) -> R {
     let site = Location::caller();
-    let op = match backend() {
-        Backend::Shuttle => LoomOp::None,
-        Backend::Loom => with_world(|w| loom_op(w)),
+    let op = if backend().orders_steps() {
+        with_world(|w| loom_op(w))
+    } else {
+        LoomOp::None
     };
     step_at(site, op, f)
 }
 
-fn step_at<R>(site: &'static Location<'static>, op: LoomOp, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    let loom = backend() == Backend::Loom;
-    if loom {
-        loom_prelude(op);
-    } else if with_world(|w| w.live > 1 || w.stop) {
-        shuttle_engine::runtime::thread::switch();
-    }
-    let me = current_task();
+/// [`step`] at an explicit call site with an explicit loom operation.
+pub(crate) fn step_at<R>(
+    site: &'static Location<'static>,
+    op: LoomOp,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
+    let b = backend();
+    b.before_step(op);
+    let unwinds = b.unwinds_when_stopped();
+    let me = b.current_task();
     // The stop check after the switch and the step share one borrow of the
     // world: this runs on every step. A stopped execution hands the step
     // back to unwind.
     let r = with_world(move |w| {
-        if !loom && w.stop {
+        if unwinds && w.stop {
             return Err(f);
         }
         w.wake_spinners(me);
@@ -122,9 +116,7 @@ fn step_at<R>(site: &'static Location<'static>, op: LoomOp, f: impl FnOnce(&mut 
     });
     match r {
         Ok(r) => {
-            if loom {
-                stop_if_fatal();
-            }
+            b.after_step();
             r
         }
         Err(f) => {
@@ -154,42 +146,27 @@ pub(crate) fn step_blocking<R>(
     mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>,
 ) -> R {
     let site = Location::caller();
-    let loom = backend() == Backend::Loom;
+    let b = backend();
     loop {
-        if loom {
-            loom_prelude(LoomOp::Prim(prim, order));
-        } else {
-            schedule_point();
+        b.before_step(LoomOp::Prim(prim, order));
+        if b.unwinds_when_stopped() {
+            unwind_if_stopped();
         }
-        let me = current_task();
+        let me = b.current_task();
         let done = with_world(|w| {
             w.wake_spinners(me);
             let mut cx = Op { w, me, site };
             let r = attempt(&mut cx);
             if r.is_none() {
                 cx.block(prim, op);
-                if loom && cx.w.all_blocked() {
-                    let steps = cx.w.trace.len() as u64;
-                    cx.w.report_deadlock(steps);
-                }
+                b.parked(cx.w);
             }
             r
         });
         if let Some(r) = done {
             return r;
         }
-        if loom {
-            stop_if_fatal();
-            // Only another task's step can wake this one: park until it
-            // does (`Op::wake_all` unparks). Parking, not yielding: two
-            // waiters yielding to each other would make loom explore their
-            // alternation until its branch limit, a false hang. No branch
-            // point lies between the check and the park, and an unpark that
-            // came first is kept by loom for the park to consume.
-            while with_world(|w| w.is_waiting(me)) {
-                loom::thread::park();
-            }
-        }
+        b.wait_until_woken(me);
     }
 }
 
@@ -204,24 +181,13 @@ pub(crate) fn step_blocking<R>(
 #[track_caller]
 pub(crate) fn spin_wait() {
     let site = Location::caller();
-    let me = current_task();
-    let loom = backend() == Backend::Loom;
+    let b = backend();
+    let me = b.current_task();
     with_world(|w| {
         let mut cx = Op { w, me, site };
         cx.record_minor("cpu_relax", Target::None, None);
-        if !loom && cx.w.live > 1 {
-            cx.w.tasks[me].wait = Some(Wait {
-                prim: SPIN,
-                op: "cpu_relax",
-            });
-            cx.w.spinning += 1;
-        }
     });
-    if loom {
-        loom::thread::yield_now();
-    } else {
-        schedule_point();
-    }
+    b.cpu_relax(me);
 }
 
 impl Op<'_> {
@@ -268,9 +234,7 @@ impl Op<'_> {
     /// inside the step. Under shuttle the step's clock operations model the
     /// same ordering, and this does nothing.
     pub fn loom_fence(&mut self, order: MemOrder) {
-        if backend() == Backend::Loom {
-            loom::sync::atomic::fence(order);
-        }
+        backend().fence(order);
     }
 
     /// Park the current task on `prim`. The attempt is recorded once, not at
@@ -296,12 +260,10 @@ impl Op<'_> {
     /// model lacks: every wake-up follows a release of `prim` by the waker,
     /// and the woken task's retry acquires `prim` anyway.
     pub fn wake_all(&mut self, prim: PrimId) {
-        for (i, t) in self.w.tasks.iter_mut().enumerate() {
-            if t.wait.is_some_and(|w| w.prim == prim) {
-                t.wait = None;
-                if let Some(Some(thread)) = self.w.loom_threads.get(i) {
-                    thread.unpark();
-                }
+        for i in 0..self.w.tasks.len() {
+            if self.w.tasks[i].wait.is_some_and(|w| w.prim == prim) {
+                self.w.tasks[i].wait = None;
+                backend().wake(self.w, i);
             }
         }
     }

@@ -1,9 +1,9 @@
 //! The task lifecycle: registering a task at spawn, binding a loom thread to
 //! its task, finishing, joining.
 
-use super::{current_task, stop_if_fatal, with_world, TaskState, Wait, World, JOIN};
+use super::{current_task, with_world, TaskState, Wait, World, JOIN};
+use crate::backend::backend;
 use crate::clock::{VectorClock, MAX_TASKS};
-use crate::runtime::{backend, Backend};
 use std::borrow::Cow;
 
 /// Register a task spawned by the current task: it starts with the parent's
@@ -47,22 +47,17 @@ pub(crate) fn loom_task_started(child: usize) {
 /// whoever joins it. Under loom, a task ending while every other live task
 /// is blocked leaves a deadlock behind, which the world reports.
 pub(crate) fn task_finished() {
-    let me = current_task();
-    let loom = backend() == Backend::Loom;
+    let b = backend();
+    let me = b.current_task();
     with_world(|w| {
         w.check_no_locks_held(me, "exited".to_string());
         let t = &mut w.tasks[me];
         t.finished = true;
         t.wait = None;
         w.live -= 1;
-        if loom && w.all_blocked() {
-            let steps = w.trace.len() as u64;
-            w.report_deadlock(steps);
-        }
+        b.task_ended(w);
     });
-    if loom {
-        stop_if_fatal();
-    }
+    b.after_step();
 }
 
 /// Under loom: the current task is about to block in a join (`true`) or has
@@ -125,6 +120,17 @@ pub(super) fn register_task(
     t.held.clear();
     t.callers.clear();
     w.live += 1;
+}
+
+/// Record, as a bookkeeping event of the current task at `site`, a call
+/// named `op` whose operations [`callback`] will attribute to it. Takes no
+/// step (no scheduling point, no loom branch), so schedules are unchanged.
+pub(crate) fn record_call(site: &'static std::panic::Location<'static>, op: &'static str) -> usize {
+    let me = current_task();
+    with_world(|w| {
+        let mut cx = super::Op { w, me, site };
+        cx.record_minor(op, crate::trace::Target::None, None)
+    })
 }
 
 /// Run `f`, a callback the operation at event `caller` invokes (a release,
