@@ -118,22 +118,19 @@ fn marked_events(finding: &Finding) -> Vec<(usize, &'static str)> {
         Detail::Leak { alloc, .. } => vec![(alloc.event, "<-- never freed")],
         Detail::LockHeldAtExit { held, last, .. } => held
             .iter()
-            .map(|a| (a.event, "<-- taken, never released"))
-            .chain(last.iter().map(|l| (l.event, "<-- returned holding it")))
+            .map(|a| (a.event, "<-- never released"))
+            .chain(last.iter().map(|l| (l.event, "<-- returned")))
             .collect(),
         Detail::Deadlock { holders, .. } => holders
             .iter()
             .flat_map(|h| {
                 let taken = if h.exited.is_some() {
-                    "<-- taken, never released"
+                    "<-- never released"
                 } else {
-                    "<-- holder took it here"
+                    "<-- holder"
                 };
-                std::iter::once((h.acquired.event, taken)).chain(
-                    h.exited
-                        .iter()
-                        .map(|l| (l.event, "<-- returned holding it")),
-                )
+                std::iter::once((h.acquired.event, taken))
+                    .chain(h.exited.iter().map(|l| (l.event, "<-- returned")))
             })
             .collect(),
         Detail::Invariant { at, .. } => vec![(at.event, "<-- invariant")],
