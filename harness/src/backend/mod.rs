@@ -2,7 +2,7 @@
 //!
 //! The kernel model is written once. Every model operation is a *step*
 //! against the thread-local world (see [`crate::world`]); only the few places
-//! where a step meets the runtime depend on the [`Backend`] trait: the scheduling
+//! where a step meets the runtime depend on the `Backend` trait: the scheduling
 //! point before a step, the running task's id, spawn and join, blocking, and
 //! — under loom only — the memory that loom's C11 model must see.
 //!
@@ -16,8 +16,8 @@ pub mod loom;
 pub mod shuttle;
 
 use crate::clock::VectorClock;
-use crate::kernel::memory::{Action, Ordering as CellOrdering};
-use crate::trace::PrimId;
+use crate::kernel::memory::{Action, CellState, Ordering as CellOrdering};
+use crate::world::Prim;
 use crate::world::{LoomOp, World};
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -134,7 +134,7 @@ pub(crate) trait Backend: Sync {
     fn cell_access(
         &self,
         site: &'static Location<'static>,
-        id: PrimId,
+        id: Prim<CellState>,
         op: &'static str,
         ord: CellOrdering,
         action: Action,

@@ -82,9 +82,9 @@ impl World {
 impl Op<'_> {
     /// The current task now holds `prim`, taken at event `event` (lockdep's
     /// `lock_acquire()`): named in deadlock reports and checked at exit.
-    pub(crate) fn hold(&mut self, prim: PrimId, event: usize) {
+    pub(crate) fn hold(&mut self, prim: impl Into<PrimId>, event: usize) {
         self.w.tasks[self.me].held.push(HeldLock {
-            prim,
+            prim: prim.into(),
             event,
             returned: None,
         });
@@ -92,7 +92,8 @@ impl Op<'_> {
 
     /// The current task released `prim` (lockdep's `lock_release()`): its
     /// most recent acquisition of it is dropped.
-    pub(crate) fn unhold(&mut self, prim: PrimId) {
+    pub(crate) fn unhold(&mut self, prim: impl Into<PrimId>) {
+        let prim = prim.into();
         let held = &mut self.w.tasks[self.me].held;
         if let Some(i) = held.iter().rposition(|h| h.prim == prim) {
             held.remove(i);

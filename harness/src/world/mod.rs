@@ -20,16 +20,19 @@
 //!
 //! Where things are:
 //!
-//! * this file: the world's state ([`World`], tasks, objects, primitives)
-//!   and the thread-local it lives in;
-//! * [`step`]: the step protocol — what a model operation is, its scheduling
-//!   point, acquire/release, blocking and waking;
-//! * [`task`]: the task lifecycle (spawn, finish, join);
-//! * [`findings`]: raising findings, deadlock and hang reports;
-//! * [`leaks`]: the end-of-scenario leak check;
-//! * [`held`]: the locks each task holds (lockdep's held-lock stack): who
+//! * `mod.rs`: the world's state (`World`, tasks, objects, primitives) and
+//!   the thread-local it lives in;
+//! * `prim.rs`: primitive states ([`PrimitiveState`]) and their typed
+//!   handles ([`Prim`]);
+//! * `step.rs`: the step protocol — what a model operation is, its
+//!   scheduling point, acquire/release, blocking and waking (documented for
+//!   primitive authors in [`crate::protocol`]);
+//! * `task.rs`: the task lifecycle (spawn, finish, join);
+//! * `findings.rs`: raising findings, deadlock and hang reports;
+//! * `leaks.rs`: the end-of-scenario leak check;
+//! * `held.rs`: the locks each task holds (lockdep's held-lock stack): who
 //!   holds what a deadlocked task waits on, and locks held at a return to
-//!   user space or at exit;
+//!   user space or at exit.
 //!
 //! The loom half of a step (what it does to loom's memory before its world
 //! update) is in [`crate::backend::loom`], the shuttle scheduler adapter in
@@ -38,16 +41,16 @@
 mod findings;
 mod held;
 mod leaks;
+mod prim;
 mod step;
 mod task;
 
 pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use held::{sys_exit, HeldLock};
 pub(crate) use leaks::scenario_completed;
-pub(crate) use step::{
-    run_unless_stopped, schedule_point, spin_wait, step, step_at, step_blocking, step_on,
-    step_with, Op,
-};
+pub use prim::{AsAny, Prim, PrimitiveState, TaskNames};
+pub(crate) use step::{run_unless_stopped, schedule_point, spin_wait, step_at, step_with};
+pub use step::{step, step_blocking, step_on, Op};
 use task::register_task;
 pub(crate) use task::{
     callback, clock_for_spawn, joined, joining, loom_task_started, record_call, reserve_loom_task,
@@ -59,13 +62,7 @@ use crate::backend::shuttle::{forget_running, SHUTTLE};
 use crate::backend::{backend, set_backend};
 use crate::clock::VectorClock;
 use crate::finding::Finding;
-use crate::kernel::completion::CompletionState;
-use crate::kernel::memory::{CellState, History};
-use crate::kernel::mutex::MutexState;
-use crate::kernel::percpu_ref::PercpuRefState;
-use crate::kernel::refcount::RefcountState;
-use crate::kernel::rwsem::RwSemState;
-use crate::kernel::srcu::SrcuState;
+use crate::kernel::memory::History;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -146,42 +143,20 @@ pub(crate) struct ObjectSlot {
     pub raced: bool,
 }
 
-/// The state of one primitive, by kind.
-#[derive(Debug)]
-pub(crate) enum PrimState {
-    Cell(CellState),
-    RwSem(RwSemState),
-    Srcu(SrcuState),
-    Mutex(MutexState),
-    Completion(CompletionState),
-    Refcount(RefcountState),
-    PercpuRef(PercpuRefState),
-    Spinlock(crate::kernel::spinlock::SpinlockState),
-    /// A device's devres list: the devm allocations and actions to release
-    /// on unbind.
-    Devres(Vec<crate::kernel::device::DevresEntry>),
-    /// The RCU reader state of the whole world (plain RCU has one domain).
-    Rcu(crate::kernel::rcu::RcuState),
-    /// A `wait_queue_head_t`.
-    WaitQueue(crate::kernel::wait::WaitQueueState),
-    /// A `struct work_struct`.
-    Work(crate::kernel::workqueue::WorkState),
-}
-
 /// A primitive or memory cell, with the object it is embedded in (if any):
 /// touching a primitive of a freed object is itself a use-after-removal.
 #[derive(Debug)]
 pub(crate) struct PrimSlot {
     pub name: Cow<'static, str>,
     pub owner: Option<ObjectId>,
-    pub state: PrimState,
+    pub state: Box<dyn PrimitiveState>,
     /// Under loom: the word every step on the primitive read-modify-writes.
     pub word: Option<LoomWord>,
 }
 
 /// One execution's model state.
 #[derive(Debug)]
-pub struct World {
+pub(crate) struct World {
     pub(crate) config: WorldConfig,
     pub(crate) tasks: Vec<TaskState>,
     pub(crate) objects: Vec<ObjectSlot>,
@@ -199,8 +174,6 @@ pub struct World {
     pub(crate) stop: bool,
     /// Tasks registered and not finished.
     pub(crate) live: usize,
-    /// Whether the scenario body returned (as opposed to being cut off).
-    pub(crate) completed: bool,
     /// Tasks parked in `cpu_relax()`.
     pub(crate) spinning: usize,
     /// Under loom: each task's loom thread, by task index.
@@ -221,7 +194,6 @@ impl World {
             race_signatures: Vec::new(),
             stop: false,
             live: 0,
-            completed: false,
             spinning: 0,
             loom_threads: Vec::new(),
         }
@@ -237,7 +209,6 @@ impl World {
         self.race_signatures.clear();
         self.stop = false;
         self.live = 0;
-        self.completed = false;
         self.spinning = 0;
         self.loom_threads.clear();
     }
@@ -281,11 +252,6 @@ impl World {
         self.stop
     }
 
-    /// Whether the scenario body ran to its end.
-    pub fn completed(&self) -> bool {
-        self.completed
-    }
-
     /// Whether task `t` waits on a primitive (and so may not be scheduled).
     pub(crate) fn is_waiting(&self, t: usize) -> bool {
         self.tasks.get(t).is_some_and(|t| t.wait.is_some())
@@ -305,20 +271,16 @@ impl World {
         }
     }
 
-    pub(crate) fn prim(&self, id: PrimId) -> &PrimSlot {
-        &self.prims[id.0 as usize]
+    pub(crate) fn prim(&self, id: impl Into<PrimId>) -> &PrimSlot {
+        &self.prims[id.into().0 as usize]
     }
 
-    pub(crate) fn prim_mut(&mut self, id: PrimId) -> &mut PrimSlot {
-        &mut self.prims[id.0 as usize]
-    }
-
-    pub(crate) fn add_prim(
+    pub(crate) fn add_prim<S: PrimitiveState>(
         &mut self,
         name: Cow<'static, str>,
         owner: Option<ObjectId>,
-        state: PrimState,
-    ) -> PrimId {
+        state: S,
+    ) -> Prim<S> {
         let id = PrimId(self.prims.len() as u32);
         // Creating a loom atomic is not a branch point, so it may happen
         // while the world is borrowed.
@@ -326,10 +288,10 @@ impl World {
         self.prims.push(PrimSlot {
             name,
             owner,
-            state,
+            state: Box::new(state),
             word,
         });
-        id
+        Prim::new(id)
     }
 
     /// Whether every live task is blocked, at least one of them on a model
@@ -363,7 +325,7 @@ impl World {
 /// Borrow the current thread's world for the length of `f`.
 ///
 /// `f` must not reach a scheduling point: the world is borrowed mutably.
-pub fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
+pub(crate) fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
     WORLD.with(|w| f(&mut w.borrow_mut()))
 }
 

@@ -2,14 +2,14 @@
 //! running task — a scheduling point, then the operation against the world
 //! with no further interleaving.
 
-use super::PrimState;
-use super::{with_world, Wait, World};
+use super::{with_world, Prim, PrimitiveState, Wait, World};
 use crate::backend::loom::LoomOp;
 use crate::backend::Ordering as MemOrder;
 use crate::backend::{backend, StopExploring};
 use crate::clock::{Epoch, VectorClock};
-use crate::finding::{Detail, Finding, FindingKind};
+use crate::finding::{Access, Detail, Finding, FindingKind};
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
+use std::borrow::Cow;
 use std::panic::Location;
 
 /// A scheduling point: let the scheduler run another task (or stop the
@@ -57,25 +57,29 @@ pub(crate) fn run_unless_stopped(f: impl FnOnce()) -> bool {
 
 /// The context of one model operation: the world, the running task and the
 /// scenario source line that called the operation.
-pub(crate) struct Op<'w> {
-    pub w: &'w mut World,
-    pub me: usize,
-    pub site: &'static Location<'static>,
+///
+/// A primitive's operation receives one inside [`step`], [`step_on`] or
+/// [`step_blocking`] and must not reach a scheduling point while holding it
+/// (nothing it offers can).
+pub struct Op<'w> {
+    pub(crate) w: &'w mut World,
+    pub(crate) me: usize,
+    pub(crate) site: &'static Location<'static>,
 }
 
 /// Run one model operation as an atomic step of the current task: a
 /// scheduling point, then `f` against the world. Nothing in `f` needs loom's
-/// attention (see [`step_on`] and [`step_with`] for the steps that do).
+/// attention (see [`step_on`] for the steps that do).
 #[track_caller]
-pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+pub fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
     step_at(Location::caller(), LoomOp::None, f)
 }
 
 /// [`step`] for an operation on primitive `prim` with the memory ordering
 /// `order` of the kernel operation (used by the loom backend).
 #[track_caller]
-pub(crate) fn step_on<R>(prim: PrimId, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(Location::caller(), LoomOp::Prim(prim, order), f)
+pub fn step_on<R>(prim: impl Into<PrimId>, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    step_at(Location::caller(), LoomOp::Prim(prim.into(), order), f)
 }
 
 /// [`step`] whose loom operation depends on the world's state (e.g. which
@@ -139,13 +143,14 @@ pub(crate) fn step_at<R>(
 /// release unparks it, and a park that leaves every task blocked is
 /// reported as a deadlock.
 #[track_caller]
-pub(crate) fn step_blocking<R>(
-    prim: PrimId,
+pub fn step_blocking<R>(
+    prim: impl Into<PrimId>,
     op: &'static str,
     order: MemOrder,
     mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>,
 ) -> R {
     let site = Location::caller();
+    let prim = prim.into();
     let b = backend();
     loop {
         b.before_step(LoomOp::Prim(prim, order));
@@ -245,7 +250,7 @@ impl Op<'_> {
             .map(|e| &self.w.trace[e])
             .is_some_and(|ev| ev.blocked && ev.target == Target::Prim(prim) && ev.op == op);
         if !already {
-            let quiet = matches!(&self.w.prim(prim).state, PrimState::Completion(c) if c.quiet());
+            let quiet = self.w.prim(prim).state.quiet_wait();
             let e = self.record_event(op, Target::Prim(prim), None, quiet);
             self.w.trace[e].blocked = true;
         }
@@ -259,13 +264,56 @@ impl Op<'_> {
     /// waker's causality into the woken thread, which adds no ordering the
     /// model lacks: every wake-up follows a release of `prim` by the waker,
     /// and the woken task's retry acquires `prim` anyway.
-    pub fn wake_all(&mut self, prim: PrimId) {
+    pub fn wake_all(&mut self, prim: impl Into<PrimId>) {
+        let prim = prim.into();
         for i in 0..self.w.tasks.len() {
             if self.w.tasks[i].wait.is_some_and(|w| w.prim == prim) {
                 self.w.tasks[i].wait = None;
                 backend().wake(self.w, i);
             }
         }
+    }
+
+    /// The running task's index (0 is the scenario's own task, `init`).
+    pub fn me(&self) -> usize {
+        self.me
+    }
+
+    /// The owner of primitive `p`: the object it is embedded in, if any
+    /// (for [`Op::check_owner`]).
+    pub fn owner(&self, p: impl Into<PrimId>) -> Option<ObjectId> {
+        self.w.prim(p).owner
+    }
+
+    /// Raise a finding (a value, never a panic). A fatal one ends the
+    /// execution at the next scheduling point: under shuttle the other tasks
+    /// unwind out of the scenario there, under loom the model run ends.
+    /// Only the first fatal finding of an execution is kept.
+    pub fn report(&mut self, finding: Finding) {
+        self.w.report(finding);
+    }
+
+    /// An [`Access`] naming trace event `e` (task, operation, source line),
+    /// for the detail of a finding.
+    pub fn access(&self, e: usize) -> Access {
+        self.w.access(e)
+    }
+
+    /// The state of primitive `p`.
+    pub fn state<S: PrimitiveState>(&mut self, p: Prim<S>) -> &mut S {
+        self.w.state_mut(p)
+    }
+
+    /// Create a primitive named `name` with initial state `state`, embedded
+    /// in `owner` (if any): a step on it once `owner` is freed is a
+    /// use-after-removal.
+    pub fn add_prim<S: PrimitiveState>(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        owner: Option<ObjectId>,
+        state: S,
+    ) -> Prim<S> {
+        self.w.add_prim(name.into(), owner, state)
     }
 
     /// The current task's epoch (for race detection).
