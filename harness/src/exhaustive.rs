@@ -100,7 +100,9 @@ pub struct ExhaustiveRun {
     pub capped: Option<Cap>,
     /// The execution that ended the run with a fatal finding.
     pub fatal: Option<ExecutionRecord>,
-    /// The first execution of each distinct data race, in the order found.
+    /// The first execution of each distinct non-fatal finding (a data race,
+    /// a lock held at exit), in the order found: they do not end a loom
+    /// run, so they are collected across its executions.
     pub races: Vec<ExecutionRecord>,
 }
 
@@ -284,17 +286,13 @@ pub fn explore_exhaustive(
     Ok(run)
 }
 
-/// Keep the first execution of every data race signature the execution
-/// just found.
+/// Keep the first execution of every non-fatal finding signature (data
+/// races, locks held at exit) the execution just found.
 fn harvest_races(index: u64) {
     with_world(|w| {
         HARVEST.with(|h| {
             let mut h = h.borrow_mut();
-            for f in w
-                .findings()
-                .iter()
-                .filter(|f| f.kind == FindingKind::DataRace)
-            {
+            for f in w.findings().iter().filter(|f| !f.kind.is_fatal()) {
                 let sig = f.signature();
                 if !h.races.iter().any(|(s, _)| *s == sig) {
                     let mut rec = record(w, index);

@@ -13,6 +13,20 @@ use std::fmt;
 pub enum FindingKind {
     /// An access to an object after removal freed it (KASAN's use-after-free).
     UseAfterRemoval,
+    /// A second `kfree()` of an object already freed, or a put of a
+    /// reference count whose last put already ran the release (KASAN's
+    /// "double-free", refcount_t's "underflow; use-after-free").
+    ///
+    /// Ranked just below [`FindingKind::UseAfterRemoval`]: both corrupt the
+    /// same freed object, and either is fatal, but a double free in these
+    /// models is the removal path's own bookkeeping going wrong (a release
+    /// run twice, an extra put), found without any racing file operation,
+    /// while a use-after-removal is the race the schemes exist to close: a
+    /// file operation reaching what removal freed. An execution ends at its
+    /// first fatal finding, so the rank only orders verdicts across
+    /// executions: a scheme showing both is reported by the file operation
+    /// that outran removal.
+    DoubleFree,
     /// Two conflicting plain accesses, at least one a write, unordered by
     /// happens-before.
     DataRace,
@@ -22,6 +36,19 @@ pub enum FindingKind {
     Hang,
     /// The scenario ended with an object never freed.
     Leak,
+    /// A task returned to user space from a file operation, or exited,
+    /// holding a lock or inside an SRCU/RCU read-side critical section
+    /// (lockdep's "lock held when returning to user space!" from
+    /// `lockdep_sys_exit()`, and "still has locks held!" from
+    /// `debug_check_no_locks_held()` in `do_exit()`).
+    ///
+    /// Its own kind, not a deadlock: a leaked lock is a bug whether or not
+    /// anyone waits for it, and it is found at the return that leaked it,
+    /// before (often long before) the wait that never ends. Like lockdep's
+    /// warning it does not end the execution: the execution runs on, so the
+    /// deadlock the leaked lock causes is found too, naming the exited
+    /// holder.
+    LockHeldAtExit,
     /// A scenario-defined invariant failed.
     Invariant,
     /// A scenario's own assertion fired: `BUG_ON()`, `WARN_ON()`, or a
@@ -31,12 +58,14 @@ pub enum FindingKind {
 
 impl FindingKind {
     /// All kinds, in report order.
-    pub const ALL: [FindingKind; 7] = [
+    pub const ALL: [FindingKind; 9] = [
         FindingKind::UseAfterRemoval,
+        FindingKind::DoubleFree,
         FindingKind::DataRace,
         FindingKind::Deadlock,
         FindingKind::Hang,
         FindingKind::Leak,
+        FindingKind::LockHeldAtExit,
         FindingKind::Invariant,
         FindingKind::Assertion,
     ];
@@ -45,10 +74,12 @@ impl FindingKind {
     pub fn name(self) -> &'static str {
         match self {
             FindingKind::UseAfterRemoval => "use-after-removal",
+            FindingKind::DoubleFree => "double-free",
             FindingKind::DataRace => "data-race",
             FindingKind::Deadlock => "deadlock",
             FindingKind::Hang => "hang",
             FindingKind::Leak => "leak",
+            FindingKind::LockHeldAtExit => "lock-held-at-exit",
             FindingKind::Invariant => "invariant",
             FindingKind::Assertion => "assertion",
         }
@@ -62,8 +93,11 @@ impl FindingKind {
     /// Whether a finding of this kind ends its execution. A data race does
     /// not: like KCSAN, the model reports it and runs on, so that a scheme
     /// whose verdict is "data race only" is also shown free of removal bugs.
+    /// Nor does a lock held at exit: lockdep warns and the kernel carries
+    /// on, and what the leaked lock does next (a deadlock naming the exited
+    /// holder) is part of the story.
     pub fn is_fatal(self) -> bool {
-        !matches!(self, FindingKind::DataRace)
+        !matches!(self, FindingKind::DataRace | FindingKind::LockHeldAtExit)
     }
 }
 
@@ -84,6 +118,25 @@ pub struct Access {
     pub op: String,
     /// Short `file:line` of the call site.
     pub site: String,
+    /// When the access is made by a callback (a release run by the last
+    /// put, a devm action run by the driver core): the operations that ran
+    /// it, innermost first, each as `op at file:line`. The site alone would
+    /// name the callback's own line, not the scheme's call that ran it.
+    pub called_from: Vec<String>,
+}
+
+/// A task holding a lock that a deadlocked task waits on (lockdep's list
+/// of held locks, per lock).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    /// The lock's name (`cxl_memdev_rwsem`).
+    pub lock: String,
+    /// Where the holder took it: its task, operation and site.
+    pub acquired: Access,
+    /// If the holder returned (to user space from a file operation, or out
+    /// of the task) still holding the lock: its last step before that
+    /// return, where the path that leaked the lock ended.
+    pub exited: Option<Access>,
 }
 
 /// Which kind of scenario assertion fired.
@@ -115,6 +168,17 @@ pub enum Detail {
         /// Where it was allocated.
         alloc: Access,
     },
+    /// `object`, already freed by `first_free`, freed again by `free`.
+    DoubleFree {
+        /// The object's name (for a reference count, the count's name).
+        object: String,
+        /// The second free (or the put past zero).
+        free: Access,
+        /// The free (or the last put) that came first.
+        first_free: Access,
+        /// Where it was allocated (or its count initialised).
+        alloc: Access,
+    },
     /// `first` and `second` conflict on `cell` without happens-before.
     DataRace {
         /// The cell's name, e.g. `kobj.state_in_sysfs`.
@@ -128,6 +192,8 @@ pub enum Detail {
     Deadlock {
         /// `(task, "down_read(&cxl_memdev_rwsem) held for write by remove")`.
         waits: Vec<(String, String)>,
+        /// Who holds what the blocked tasks wait on, and where they took it.
+        holders: Vec<Holder>,
     },
     /// The budget of scheduling steps that ran out.
     Hang {
@@ -142,6 +208,19 @@ pub enum Detail {
         object: String,
         /// Where it was allocated.
         alloc: Access,
+    },
+    /// Locks `task` still held when it returned to user space or exited.
+    LockHeldAtExit {
+        /// The task.
+        task: String,
+        /// Where it returned: `returning to user space from ioctl at
+        /// workload.rs:163`, or `exiting`.
+        context: String,
+        /// The acquisition of each lock still held, oldest first.
+        held: Vec<Access>,
+        /// The task's last step before it returned: where the path that
+        /// leaked the lock ended.
+        last: Option<Access>,
     },
     /// A scenario-defined invariant failed.
     Invariant {
@@ -186,6 +265,12 @@ impl Finding {
                 free,
                 ..
             } => format!("{}:{object}:{}:{}", self.kind, access.site, free.site),
+            Detail::DoubleFree {
+                object,
+                free,
+                first_free,
+                ..
+            } => format!("{}:{object}:{}:{}", self.kind, free.site, first_free.site),
             Detail::DataRace {
                 cell,
                 first,
@@ -198,7 +283,7 @@ impl Finding {
                 };
                 format!("{}:{cell}:{a}:{b}", self.kind)
             }
-            Detail::Deadlock { waits } => {
+            Detail::Deadlock { waits, .. } => {
                 // What each task waits in, without who holds it: the same
                 // deadlock reached by other tasks is the same bug.
                 let mut w: Vec<&str> = waits
@@ -211,6 +296,15 @@ impl Finding {
             }
             Detail::Hang { .. } => self.kind.to_string(),
             Detail::Leak { object, alloc } => format!("{}:{object}:{}", self.kind, alloc.site),
+            Detail::LockHeldAtExit { held, .. } => {
+                // Where the leaked locks were taken: the same leak reached
+                // by another task, or returned from elsewhere, is the same
+                // bug.
+                let mut sites: Vec<&str> = held.iter().map(|a| a.site.as_str()).collect();
+                sites.sort_unstable();
+                sites.dedup();
+                format!("{}:{}", self.kind, sites.join("|"))
+            }
             Detail::Invariant { message, at } => format!("{}:{message}:{}", self.kind, at.site),
             Detail::Assertion { condition, at, .. } => {
                 format!("{}:{condition}:{}", self.kind, at.site)
@@ -245,7 +339,16 @@ impl Finding {
                 "data race on {cell}: {} by {} at {} vs {} by {} at {}",
                 first.op, first.task, first.site, second.op, second.task, second.site
             ),
-            Detail::Deadlock { waits } => {
+            Detail::DoubleFree {
+                object,
+                free,
+                first_free,
+                ..
+            } => format!(
+                "double-free of {object}: {} by {} at {} after {} by {} at {}",
+                free.op, free.task, free.site, first_free.op, first_free.task, first_free.site
+            ),
+            Detail::Deadlock { waits, .. } => {
                 let w: Vec<String> = waits
                     .iter()
                     .map(|(t, what)| format!("{t} in {what}"))
@@ -259,6 +362,21 @@ impl Finding {
                 format!(
                     "leak: {object} allocated by {} at {} was never freed",
                     alloc.task, alloc.site
+                )
+            }
+            Detail::LockHeldAtExit {
+                task,
+                context,
+                held,
+                ..
+            } => {
+                let locks: Vec<String> = held
+                    .iter()
+                    .map(|a| format!("{} at {}", a.op, a.site))
+                    .collect();
+                format!(
+                    "lock held at exit: {task} {context} holding {}",
+                    locks.join(", ")
                 )
             }
             Detail::Invariant { message, at } => {

@@ -106,13 +106,36 @@ fn marked_events(finding: &Finding) -> Vec<(usize, &'static str)> {
                 (free.event, "<-- freed here"),
             ]
         }
+        Detail::DoubleFree {
+            free, first_free, ..
+        } => vec![
+            (free.event, "<-- double-free"),
+            (first_free.event, "<-- first freed here"),
+        ],
         Detail::DataRace { first, second, .. } => {
             vec![(first.event, "<-- race"), (second.event, "<-- race")]
         }
         Detail::Leak { alloc, .. } => vec![(alloc.event, "<-- never freed")],
+        Detail::LockHeldAtExit { held, last, .. } => held
+            .iter()
+            .map(|a| (a.event, "<-- never released"))
+            .chain(last.iter().map(|l| (l.event, "<-- returned")))
+            .collect(),
+        Detail::Deadlock { holders, .. } => holders
+            .iter()
+            .flat_map(|h| {
+                let taken = if h.exited.is_some() {
+                    "<-- never released"
+                } else {
+                    "<-- holder"
+                };
+                std::iter::once((h.acquired.event, taken))
+                    .chain(h.exited.iter().map(|l| (l.event, "<-- returned")))
+            })
+            .collect(),
         Detail::Invariant { at, .. } => vec![(at.event, "<-- invariant")],
         Detail::Assertion { at, .. } => vec![(at.event, "<-- assertion")],
-        Detail::Deadlock { .. } | Detail::Hang { .. } => Vec::new(),
+        Detail::Hang { .. } => Vec::new(),
     }
 }
 
@@ -121,8 +144,16 @@ fn involved_tasks(record: &ExecutionRecord, finding: &Finding) -> BTreeSet<usize
     let by_name = |name: &str| record.tasks.iter().position(|t| t == name);
     let names: Vec<&str> = match &finding.detail {
         Detail::UseAfterRemoval { access, free, .. } => vec![&access.task, &free.task],
+        Detail::DoubleFree {
+            free, first_free, ..
+        } => vec![&free.task, &first_free.task],
         Detail::DataRace { first, second, .. } => vec![&first.task, &second.task],
-        Detail::Deadlock { waits } => waits.iter().map(|(t, _)| t.as_str()).collect(),
+        Detail::Deadlock { waits, holders } => waits
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .chain(holders.iter().map(|h| h.acquired.task.as_str()))
+            .collect(),
+        Detail::LockHeldAtExit { task, .. } => vec![task.as_str()],
         Detail::Hang { live, .. } => live.iter().map(|(t, _)| t.as_str()).collect(),
         Detail::Leak { alloc, .. } => vec![&alloc.task],
         Detail::Invariant { at, .. } => vec![&at.task],
@@ -225,11 +256,23 @@ fn diagram(record: &ExecutionRecord, finding: &Finding, detailing: Detailing) ->
         at += run.max(1);
     }
     // A deadlock or hang is about how the tasks ended: of a long history,
-    // its last rows.
-    if width.is_some() && marks.is_empty() && rows.len() > MAX_ROWS {
-        let n = rows.len() - MAX_ROWS;
+    // its last rows, and the rows it marks (where a holder took its lock).
+    let ends = matches!(
+        finding.detail,
+        Detail::Deadlock { .. } | Detail::Hang { .. }
+    );
+    if width.is_some() && ends && rows.len() > MAX_ROWS {
+        let mut n = 0;
+        let mut excess = rows.len() - MAX_ROWS;
+        rows.retain(|r| {
+            let drop = excess > 0 && r.mark.is_none();
+            if drop {
+                excess -= 1;
+                n += 1;
+            }
+            !drop
+        });
         elided += n;
-        rows.drain(..n);
         rows.insert(
             0,
             Row {
@@ -432,14 +475,16 @@ fn fit_lines(text: &str, width: usize) -> String {
             let _ = writeln!(out, "{line}");
             continue;
         }
-        let indent = line.len() - line.trim_start().len() + 4;
-        let mut current = String::new();
-        for word in line.split(' ') {
+        let lead = line.len() - line.trim_start().len();
+        let indent = lead + 4;
+        // The line's own indentation is kept: only its words are wrapped.
+        let mut current = line[..lead].to_string();
+        for word in line[lead..].split(' ') {
             let next = current.chars().count() + 1 + word.chars().count();
             if !current.trim().is_empty() && next > width {
                 let _ = writeln!(out, "{}", current.trim_end());
                 current = " ".repeat(indent);
-            } else if !current.is_empty() {
+            } else if !current.trim().is_empty() {
                 current.push(' ');
             }
             current.push_str(word);
@@ -464,7 +509,11 @@ fn cut(s: &str, max: usize) -> String {
 }
 
 fn access_line(a: &Access) -> String {
-    format!("  {} by task {} at {}", a.op, a.task, a.site)
+    let mut line = format!("  {} by task {} at {}", a.op, a.task, a.site);
+    for c in &a.called_from {
+        line.push_str(&format!("\n    called from {c}"));
+    }
+    line
 }
 
 fn summary(header: &Header, finding: &Finding) -> String {
@@ -513,10 +562,83 @@ fn summary(header: &Header, finding: &Finding) -> String {
             };
             let _ = writeln!(out, "{advice}");
         }
-        Detail::Deadlock { waits } => {
+        Detail::DoubleFree {
+            object,
+            free,
+            first_free,
+            alloc,
+        } => {
+            let _ = writeln!(out, "BUG: KASAN: double-free in {}", free.site);
+            let _ = writeln!(out, "Free of {object} by task {}:", free.task);
+            let _ = writeln!(out, "{}", access_line(free));
+            let _ = writeln!(out);
+            let _ = writeln!(out, "Allocated by task {}:", alloc.task);
+            let _ = writeln!(out, "{}", access_line(alloc));
+            let _ = writeln!(out);
+            let _ = writeln!(out, "Freed by task {}:", first_free.task);
+            let _ = writeln!(out, "{}", access_line(first_free));
+        }
+        Detail::Deadlock { waits, holders } => {
             let _ = writeln!(out, "INFO: deadlock: every live task is blocked");
             for (task, what) in waits {
                 let _ = writeln!(out, "  task {task} blocked in {what}");
+            }
+            if !holders.is_empty() {
+                let _ = writeln!(out);
+                let _ = writeln!(out, "Locks waited on are held by:");
+            }
+            for h in holders {
+                let _ = writeln!(
+                    out,
+                    "  {} by task {}: {} at {}",
+                    h.lock, h.acquired.task, h.acquired.op, h.acquired.site
+                );
+                let recursive = waits.iter().any(|(t, what)| {
+                    *t == h.acquired.task && what.contains(&format!("(&{})", h.lock))
+                });
+                if recursive {
+                    let _ = writeln!(
+                        out,
+                        "    task {} waits for it itself: recursive locking",
+                        h.acquired.task
+                    );
+                }
+                if let Some(last) = &h.exited {
+                    let _ = writeln!(
+                        out,
+                        "    task {} returned without releasing it after {} at {}",
+                        h.acquired.task, last.op, last.site
+                    );
+                }
+            }
+        }
+        Detail::LockHeldAtExit {
+            task,
+            context,
+            held,
+            last,
+        } => {
+            // lockdep: "WARNING: lock held when returning to user space!"
+            // from lockdep_sys_exit(), "BUG: task still has locks held!"
+            // from debug_check_no_locks_held() at do_exit().
+            if context == "exited" {
+                let _ = writeln!(out, "BUG: {task} still has locks held!");
+            } else {
+                let _ = writeln!(out, "WARNING: lock held when returning to user space!");
+                let _ = writeln!(
+                    out,
+                    "{task} is leaving the kernel with locks still held ({context})"
+                );
+            }
+            let plural = if held.len() == 1 { "lock" } else { "locks" };
+            let _ = writeln!(out, "{} {plural} held by {task}:", held.len());
+            for (i, a) in held.iter().enumerate() {
+                let _ = writeln!(out, " #{i}: {} at {}", a.op, a.site);
+            }
+            if let Some(last) = last {
+                let _ = writeln!(out);
+                let _ = writeln!(out, "Last step before the return:");
+                let _ = writeln!(out, "{}", access_line(last));
             }
         }
         Detail::Hang { steps, live } => {

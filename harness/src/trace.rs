@@ -52,6 +52,11 @@ pub struct Event {
     pub minor: bool,
     /// Whether the operation blocked (the task parked, to retry when woken).
     pub blocked: bool,
+    /// The event whose operation ran the callback this operation belongs to
+    /// (the `kref_put()` whose last reference ran the release, the devres
+    /// release running a devm action): the call chain above a callback's own
+    /// site, as the stack of a KASAN report would show it.
+    pub caller: Option<usize>,
 }
 
 impl fmt::Display for Value {

@@ -55,7 +55,7 @@ fn a_queued_writer_blocks_new_readers_so_a_nested_down_read_deadlocks() {
     );
     assert_eq!(kinds(&stats), vec![FindingKind::Deadlock]);
     let (_, record) = &stats.distinct[0];
-    let Detail::Deadlock { waits } = &record.findings[0].detail else {
+    let Detail::Deadlock { waits, .. } = &record.findings[0].detail else {
         panic!("not a deadlock")
     };
     let text = format!("{waits:?}");

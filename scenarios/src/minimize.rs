@@ -46,13 +46,15 @@ impl Candidate {
     }
 }
 
-struct Search<'a> {
+struct Search {
     scenario: ScenarioFn,
-    signature: &'a str,
+    /// The finding's signature without line numbers: an entry recorded
+    /// before its scheme file's lines moved still names the same bug.
+    signature: String,
     runs: usize,
 }
 
-impl Search<'_> {
+impl Search {
     /// Replay `choices`; the schedule actually taken if it gives the finding.
     fn attempt(&mut self, choices: &[u8]) -> Result<Option<Candidate>, ReplayError> {
         self.runs += 1;
@@ -62,13 +64,10 @@ impl Search<'_> {
             ExecConfig::default(),
         )?;
         let record = run.record;
-        // Line numbers aside, as replay judges an entry: a scheme edited
-        // above the bad access still minimizes.
-        let expected = strip_line_numbers(self.signature);
         if !record
             .findings
             .iter()
-            .any(|f| f.stable_signature() == expected)
+            .any(|f| f.stable_signature() == self.signature)
         {
             return Ok(None);
         }
@@ -216,7 +215,7 @@ pub fn minimize(entry: &CorpusEntry) -> Result<CorpusEntry, ReplayError> {
     let scheme = scheme_of(entry)?;
     let mut search = Search {
         scenario: scheme.scenario(entry.workload.clone()),
-        signature: &entry.signature,
+        signature: strip_line_numbers(&entry.signature),
         runs: 0,
     };
     let not_reproduced = || ReplayError::DoesNotReproduce(entry.signature.clone());

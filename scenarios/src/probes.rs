@@ -1,7 +1,9 @@
-//! Race-detector probes: small self-contained scenarios, outside the zoo,
-//! whose verdict pins down one rule of the data-race detector (a plain
-//! access racing a marked one, a free racing a read, …). They run under
-//! every command that takes a scheme name; `all` does not include them.
+//! Probes: small scenarios, outside the zoo, whose verdict pins down one
+//! rule of the model — of the data-race detector (a plain access racing a
+//! marked one, a free racing a read, …), of lockdep's held-lock checks (a
+//! file operation returning with a lock held) and of KASAN's double-free.
+//! They run under every command that takes a scheme name; `all` does not
+//! include them.
 //!
 //! The rule is the kernel's (tools/memory-model/Documentation/explanation.txt,
 //! "PLAIN ACCESSES AND DATA RACES"; KCSAN reports the same pairs): two
@@ -10,10 +12,14 @@
 //! a `WRITE_ONCE()` set orders nothing; an `smp_load_acquire()` reading an
 //! `smp_store_release()` does.
 
+use crate::memdev_file_ops;
+use crate::schemes::memdev::Memdev;
 use crate::schemes::{Body, Expected, Scheme, DEFAULT_WORKLOAD};
+use crate::workload::{Driver, Probe, Workload};
 use harness::finding::FindingKind;
 use harness::kernel::{
-    cpu_relax, kfree, kzalloc, smp_load_acquire, smp_store_release, spawn_task, Plain, READ_ONCE,
+    cdev_device_del, cpu_relax, down_read, down_write, kfree, kzalloc, smp_load_acquire,
+    smp_store_release, spawn_task, up_read, up_write, File, Plain, RwSemaphore, ENXIO, READ_ONCE,
     WRITE_ONCE,
 };
 
@@ -48,8 +54,48 @@ const fn probe(
     }
 }
 
+/// A memdev driver probe with the same expected verdict on both models.
+const fn driver_probe(
+    name: &'static str,
+    summary: &'static str,
+    kind: FindingKind,
+    probe: fn(&Workload) -> Probe,
+) -> Scheme {
+    Scheme {
+        name,
+        summary,
+        expected: Expected {
+            sc: Some(kind),
+            c11: Some(kind),
+            object: None,
+            site: None,
+        },
+        default_workload: DEFAULT_WORKLOAD,
+        body: Body::Driver(probe),
+        loom_bound: None,
+    }
+}
+
 /// Every probe.
 pub static ALL: &[Scheme] = &[
+    driver_probe(
+        "probe-ioctl-returns-holding-read-lock",
+        "ioctl returns -EBUSY between down_read() and up_read(); removal's down_write() waits forever",
+        FindingKind::Deadlock,
+        ReadLockLeak::probe_busy,
+    ),
+    driver_probe(
+        "probe-ioctl-leaks-read-lock-on-enxio",
+        "ioctl returns -ENXIO on a NULL pointer without up_read(): a lock held when returning to user space",
+        FindingKind::LockHeldAtExit,
+        ReadLockLeak::probe_enxio,
+    ),
+    driver_probe(
+        "probe-kfree-devm-data",
+        "removal kfree()s the devm-allocated driver data, which devres frees again",
+        FindingKind::DoubleFree,
+        KfreeDevm::probe,
+    ),
     probe(
         "probe-marked-write-keeps-read",
         "READ_ONCE(x); WRITE_ONCE(ready, 1) || READ_ONCE(ready); WRITE_ONCE(x, 1); x = 2",
@@ -208,4 +254,120 @@ fn release_acquire_write() {
             x.write(2);
         },
     );
+}
+
+/// The merged fix's locking with an early return that skips `up_read()`:
+///
+/// ```c
+/// down_read(&cxl_memdev_rwsem);
+/// cxlm = cxlmd->cxlm;
+/// if (!cxlm)
+///         return -ENXIO;                  /* probe-ioctl-leaks-read-lock-on-enxio */
+/// if (!cxl_mbox_ready(cxlm))
+///         return -EBUSY;                  /* probe-ioctl-returns-holding-read-lock */
+/// rc = cxl_send_cmd(cxlm, ...);
+/// up_read(&cxl_memdev_rwsem);
+/// ```
+///
+/// With `busy`, every ioctl on a live device leaks the read lock, and a
+/// removal that comes later waits in `down_write()` for a reader that has
+/// returned to user space: a deadlock whose holder has exited. Without it,
+/// only an ioctl that finds the pointer cleared leaks it, after removal
+/// is done with the lock: lockdep's warning, and nothing waits.
+struct ReadLockLeak {
+    md: Memdev,
+    rwsem: RwSemaphore,
+    busy: bool,
+}
+
+impl ReadLockLeak {
+    fn probe_busy(wl: &Workload) -> Probe {
+        let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
+        Memdev::probe_each(wl, move |_, md| ReadLockLeak {
+            md,
+            rwsem,
+            busy: true,
+        })
+    }
+
+    fn probe_enxio(wl: &Workload) -> Probe {
+        let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
+        Memdev::probe_each(wl, move |_, md| ReadLockLeak {
+            md,
+            rwsem,
+            busy: false,
+        })
+    }
+}
+
+impl Driver for ReadLockLeak {
+    memdev_file_ops!(md);
+
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
+        down_read(&self.rwsem);
+        let Some(cxlm) = self.md.cxlm_ptr.read() else {
+            return -ENXIO;
+        };
+        if self.busy {
+            return -16; // -EBUSY
+        }
+        let rc = Memdev::send_cmd(cxlm);
+        up_read(&self.rwsem);
+        rc
+    }
+
+    fn remove(&self) {
+        let md = &self.md;
+        md.unbind(|| {
+            cdev_device_del(&md.cdev, &md.dev);
+            down_write(&self.rwsem);
+            md.cxlm_ptr.write(None);
+            up_write(&self.rwsem);
+        });
+    }
+}
+
+/// The merged fix, whose removal also `kfree()`s the driver data that
+/// `devm_kzalloc()` allocated: `devres_release_all()` frees it again when
+/// the driver unbinds, a double free in every execution.
+///
+/// ```c
+/// cdev_device_del(&cxlmd->cdev, &cxlmd->dev);
+/// down_write(&cxl_memdev_rwsem);
+/// cxlmd->cxlm = NULL;
+/// up_write(&cxl_memdev_rwsem);
+/// kfree(cxlm);                            /* devm-managed: freed again */
+/// ```
+struct KfreeDevm {
+    md: Memdev,
+    rwsem: RwSemaphore,
+}
+
+impl KfreeDevm {
+    fn probe(wl: &Workload) -> Probe {
+        let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
+        Memdev::probe_each(wl, move |_, md| KfreeDevm { md, rwsem })
+    }
+}
+
+impl Driver for KfreeDevm {
+    memdev_file_ops!(md);
+
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
+        down_read(&self.rwsem);
+        let rc = Memdev::send_cmd_if(self.md.cxlm_ptr.read());
+        up_read(&self.rwsem);
+        rc
+    }
+
+    fn remove(&self) {
+        let md = &self.md;
+        md.unbind(|| {
+            cdev_device_del(&md.cdev, &md.dev);
+            down_write(&self.rwsem);
+            md.cxlm_ptr.write(None);
+            up_write(&self.rwsem);
+            kfree(md.cxlm);
+        });
+    }
 }

@@ -82,8 +82,16 @@ impl Found {
 fn object_and_site(f: &Finding) -> (String, String) {
     match &f.detail {
         Detail::UseAfterRemoval { object, access, .. } => (object.clone(), access.site.clone()),
+        Detail::DoubleFree { object, free, .. } => (object.clone(), free.site.clone()),
         Detail::DataRace { cell, second, .. } => (cell.clone(), second.site.clone()),
-        Detail::Deadlock { waits } => (
+        Detail::LockHeldAtExit { held, .. } => (
+            held.iter()
+                .map(|a| a.op.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+            held.first().map(|a| a.site.clone()).unwrap_or_default(),
+        ),
+        Detail::Deadlock { waits, .. } => (
             waits
                 .iter()
                 .map(|(t, w)| format!("{t} in {w}"))
@@ -422,6 +430,8 @@ pub fn thousands(n: u64) -> String {
 pub fn abbreviation(kind: FindingKind) -> &'static str {
     match kind {
         FindingKind::UseAfterRemoval => "UAR",
+        FindingKind::DoubleFree => "dfree",
+        FindingKind::LockHeldAtExit => "held",
         FindingKind::DataRace => "race",
         FindingKind::Deadlock => "dlock",
         FindingKind::Hang => "hang",

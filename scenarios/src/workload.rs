@@ -26,8 +26,8 @@
 
 use harness::engine::ScenarioFn;
 use harness::kernel::{
-    __fput, chrdev_open, complete, complete_all, spawn_task, wait_for_completion, Completion, DevT,
-    File, Inode, O_RDWR,
+    __fput, chrdev_open, complete, complete_all, lockdep_sys_exit, spawn_task, wait_for_completion,
+    Completion, DevT, File, Inode, O_RDWR,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -947,21 +947,25 @@ fn run_user(
             UserOp::Ioctl { cmd, arg, file } => {
                 if let Some(Some((f, d))) = files.get(pick(&files, *file)) {
                     d.ioctl(f, *cmd, *arg);
+                    lockdep_sys_exit("ioctl");
                 }
             }
             UserOp::Read { count, file } => {
                 if let Some(Some((f, d))) = files.get(pick(&files, *file)) {
                     d.read(f, *count);
+                    lockdep_sys_exit("read");
                 }
             }
             UserOp::Write { count, file } => {
                 if let Some(Some((f, d))) = files.get(pick(&files, *file)) {
                     d.write(f, *count);
+                    lockdep_sys_exit("write");
                 }
             }
             UserOp::Poll { file } => {
                 if let Some(Some((f, d))) = files.get(pick(&files, *file)) {
                     d.poll(f);
+                    lockdep_sys_exit("poll");
                 }
             }
             UserOp::Wait { until } => gates.wait(*until),

@@ -13,8 +13,8 @@
 //! ```
 
 use harness::kernel::{
-    alloc_chrdev_region, cdev_device_add, device_initialize, device_release_driver, devm_kzalloc,
-    get_device, kfree, kzalloc, put_device, Cdev, DevT, Device, Object, Plain,
+    alloc_chrdev_region, called_at, cdev_device_add, device_initialize, device_release_driver,
+    devm_kzalloc, get_device, kfree, kzalloc, put_device, Cdev, DevT, Device, Object, Plain,
 };
 use scenarios::workload::{probe_fn, Driver, Probe, Workload};
 use std::sync::Arc;
@@ -82,7 +82,10 @@ impl Chardev {
     }
 
     /// The probe that registers each device of the workload, wrapped by
-    /// `make` into the driver under test.
+    /// `make` into the driver under test. The registration runs later, in
+    /// a closure: it is reported as called from the driver's call of
+    /// `register_each()`.
+    #[track_caller]
     pub fn register_each<D: Driver>(
         _wl: &Workload,
         class: &'static str,
@@ -90,7 +93,12 @@ impl Chardev {
         state: &'static str,
         make: impl Fn(Chardev) -> D + Send + Sync + 'static,
     ) -> Probe {
-        probe_fn(move |i, devt| Arc::new(make(Chardev::register(class, i, field, state, devt))))
+        let site = std::panic::Location::caller();
+        probe_fn(move |i, devt| {
+            called_at(site, "probe", || {
+                Arc::new(make(Chardev::register(class, i, field, state, devt))) as Arc<dyn Driver>
+            })
+        })
     }
 
     /// The open file's device reference (`tpm_open()`'s `get_device()`,

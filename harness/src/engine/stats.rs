@@ -58,16 +58,23 @@ impl ExecutionRecord {
     }
 }
 
-/// Rank of a finding kind for verdicts: lower is more severe.
+/// Rank of a finding kind for verdicts: lower is more severe. A double free
+/// ranks just below a use-after-removal (see [`FindingKind::DoubleFree`]);
+/// a lock held at exit below every fatal finding but a leak: it is what a
+/// deadlock it causes starts from, so the deadlock (found in the same
+/// execution) is the verdict, and a lock leaked stops more of the system
+/// than memory leaked.
 pub fn severity(kind: FindingKind) -> u8 {
     match kind {
         FindingKind::UseAfterRemoval => 0,
-        FindingKind::Deadlock => 1,
-        FindingKind::Hang => 2,
-        FindingKind::Assertion => 3,
-        FindingKind::Invariant => 4,
-        FindingKind::Leak => 5,
-        FindingKind::DataRace => 6,
+        FindingKind::DoubleFree => 1,
+        FindingKind::Deadlock => 2,
+        FindingKind::Hang => 3,
+        FindingKind::Assertion => 4,
+        FindingKind::Invariant => 5,
+        FindingKind::LockHeldAtExit => 6,
+        FindingKind::Leak => 7,
+        FindingKind::DataRace => 8,
     }
 }
 

@@ -487,7 +487,10 @@ pub fn chrdev_open(
         user,
         private_data: Mutex::new(None),
     };
-    if let Err(rc) = fops_open(&file) {
+    let opened = fops_open(&file);
+    // The driver's open is done: nothing it took may outlive the syscall.
+    crate::world::sys_exit("open", std::panic::Location::caller());
+    if let Err(rc) = opened {
         cdev_put(&p);
         return Err(rc);
     }
@@ -508,6 +511,9 @@ fn cdev_get_in(cx: &mut Op<'_>, p: &Cdev) -> bool {
 #[track_caller]
 pub fn __fput(file: File, fops_release: impl FnOnce(&File)) {
     fops_release(&file);
+    // __fput() runs as task work on the way back to user space from
+    // close(): the driver's release must not leave a lock held.
+    crate::world::sys_exit("close", std::panic::Location::caller());
     if let Some(p) = file.inode.i_cdev() {
         cdev_put(&p);
     }

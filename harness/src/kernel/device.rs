@@ -232,20 +232,21 @@ pub fn device_release_driver(dev: &Device, remove: impl FnOnce()) {
                     None
                 }
                 Some(DevresEntry::Action(index)) => {
-                    cx.record_minor(
+                    let e = cx.record_minor(
                         "devres_release_all: action",
                         Target::Prim(dev.devres.into()),
                         None,
                     );
                     let mut table = actions.lock().unwrap_or_else(|p| p.into_inner());
-                    table.get_mut(index).and_then(Option::take)
+                    table.get_mut(index).and_then(Option::take).map(|a| (a, e))
                 }
             };
             (action, remaining)
         });
-        // The action runs after the step, as operations of its own.
-        if let Some(action) = action {
-            action();
+        // The action runs after the step, as operations of its own, each
+        // naming the devres release that ran it.
+        if let Some((action, e)) = action {
+            crate::world::callback(e, action);
         }
         more = remaining;
     }

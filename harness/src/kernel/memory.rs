@@ -117,7 +117,9 @@ pub(crate) fn alloc_object(cx: &mut Op<'_>, name: Cow<'static, str>) -> Object {
     Object { id }
 }
 
-/// Free an object (`kfree()`); a second free is reported as a use-after-removal.
+/// Free an object (`kfree()`); a second free is a double free (KASAN's
+/// "double-free" report from `kasan_slab_free()`: the object is already in
+/// quarantine), naming both frees.
 ///
 /// The free is a plain write over the whole object, as KCSAN treats a slab
 /// free (`slab_free_hook()` in mm/slub.c checks the object as written): any
@@ -130,7 +132,18 @@ pub fn kfree(obj: Object) {
 
 pub(crate) fn free_object(cx: &mut Op<'_>, obj: Object, op: &'static str) {
     let e = cx.record(op, Target::Object(obj.id), None);
-    if !cx.check_owner(Some(obj.id), e) {
+    let slot = &cx.w.objects[obj.id.0 as usize];
+    if let Some(first) = slot.free_event {
+        let detail = Detail::DoubleFree {
+            object: slot.name.to_string(),
+            free: cx.w.access(e),
+            first_free: cx.w.access(first),
+            alloc: cx.w.access(slot.alloc_event),
+        };
+        cx.w.report(Finding {
+            kind: FindingKind::DoubleFree,
+            detail,
+        });
         return;
     }
     cx.w.objects[obj.id.0 as usize].free_event = Some(e);

@@ -67,6 +67,6 @@ pub use rwsem::{
 };
 pub use spinlock::{spin_lock, spin_trylock, spin_unlock, Spinlock};
 pub use srcu::{srcu_read_lock, srcu_read_unlock, synchronize_srcu, SrcuStruct};
-pub use task::{cond_resched, cpu_relax, spawn_task, Task};
+pub use task::{called_at, cond_resched, cpu_relax, lockdep_sys_exit, spawn_task, Task};
 pub use wait::{wait_event, wake_up, WaitQueueHead};
 pub use workqueue::{cancel_work_sync, flush_work, schedule_work, WorkStruct, INIT_WORK};

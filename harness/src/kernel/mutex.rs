@@ -60,6 +60,7 @@ pub fn mutex_lock(m: &Mutex) {
         let clock = s.release;
         cx.acquire(&clock);
         let e = cx.record("mutex_lock", Target::Prim(m.id.into()), None);
+        cx.hold(m.id, e);
         let owner = cx.w.prim(m.id).owner;
         cx.check_owner(owner, e);
         Some(())
@@ -81,6 +82,8 @@ pub fn mutex_unlock(m: &Mutex) {
             return misuse(cx, e, "mutex_unlock() of a mutex not held");
         }
         s.holder = None;
+        cx.unhold(m.id);
+        let s = cx.state(m.id);
         let mut clock = s.release;
         cx.release(&mut clock);
         cx.state(m.id).release = clock;
@@ -109,6 +112,9 @@ pub fn mutex_trylock(m: &Mutex) -> bool {
             Target::Prim(m.id.into()),
             Some(crate::trace::Value::Bool(free)),
         );
+        if free {
+            cx.hold(m.id, e);
+        }
         let owner = cx.w.prim(m.id).owner;
         cx.check_owner(owner, e);
         free

@@ -158,7 +158,8 @@ pub fn rcu_read_lock() {
             cx.acquire(&gp);
         }
         cx.loom_fence(MemOrder::SeqCst);
-        cx.record_minor("rcu_read_lock", Target::None, None);
+        let e = cx.record_minor("rcu_read_lock", Target::None, None);
+        cx.hold(id, e);
     });
 }
 
@@ -182,6 +183,8 @@ pub fn rcu_read_unlock() {
             );
         }
         s.nesting[me] -= 1;
+        cx.unhold(id);
+        let s = cx.state(id);
         if s.nesting[me] == 0 {
             let mut clock = s.unlock_release[me];
             cx.release(&mut clock);

@@ -111,6 +111,43 @@ fn addition_on_zero(cx: &mut Op<'_>, id: Prim<RefcountState>, e: usize) {
     });
 }
 
+/// A put (event `e`) of a count the put at event `zero` already took to
+/// zero: the release ran, so this is a second release of what the count
+/// guards — a double free. `refcount_dec_and_test()` on zero saturates and
+/// warns "refcount_t: underflow; use-after-free" (`REFCOUNT_SUB_UAF` in
+/// lib/refcount.c); with KASAN, the release it would run again frees the
+/// object twice. Named after the object the count is embedded in (and its
+/// free) when there is one, else after the count.
+fn put_past_zero(cx: &mut Op<'_>, id: Prim<RefcountState>, e: usize, zero: usize) {
+    let init = cx.state(id).init_event;
+    let slot = cx.w.prim(id);
+    let (object, first, alloc) = match slot.owner {
+        Some(o) => {
+            let obj = &cx.w.objects[o.0 as usize];
+            (
+                obj.name.to_string(),
+                obj.free_event.unwrap_or(zero),
+                obj.alloc_event,
+            )
+        }
+        None => (
+            format!("{} (refcount_t: underflow; use-after-free)", slot.name),
+            zero,
+            init,
+        ),
+    };
+    let detail = Detail::DoubleFree {
+        object,
+        free: cx.w.access(e),
+        first_free: cx.w.access(first),
+        alloc: cx.w.access(alloc),
+    };
+    cx.w.report(Finding {
+        kind: FindingKind::DoubleFree,
+        detail,
+    });
+}
+
 /// `kref_get_unless_zero(&k)`: takes a reference unless the count already
 /// reached zero. Relaxed, like `refcount_inc_not_zero()`.
 #[track_caller]
@@ -162,13 +199,17 @@ pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
             Target::Prim(k.id.into()),
             Some(Value::Int(count)),
         );
+        if let Some(zero) = cx.state(k.id).zero_event {
+            put_past_zero(cx, k.id, e, zero);
+            return None;
+        }
         let owner = cx.w.prim(k.id).owner;
         if !cx.check_owner(owner, e) {
-            return false;
+            return None;
         }
         if count < 0 {
             misuse(cx, e, "kref_put() underflow");
-            return false;
+            return None;
         }
         let mut clock = cx.state(k.id).release;
         cx.release(&mut clock);
@@ -180,10 +221,12 @@ pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
             cx.acquire(&clock);
             cx.loom_fence(MemOrder::Acquire);
         }
-        count == 0
+        (count == 0).then_some(e)
     });
-    if last {
-        release();
+    // The release runs as operations of its own, each naming this put as
+    // the one that ran it.
+    if let Some(e) = last {
+        crate::world::callback(e, release);
     }
-    last
+    last.is_some()
 }

@@ -86,6 +86,7 @@ pub fn down_read(sem: &RwSemaphore) {
         let clock = s.write_release;
         cx.acquire(&clock);
         let e = cx.record("down_read", Target::Prim(sem.id.into()), None);
+        cx.hold(sem.id, e);
         owner_alive(cx, sem.id, e);
         Some(())
     })
@@ -105,6 +106,8 @@ pub fn up_read(sem: &RwSemaphore) {
             return misuse(cx, e, "up_read() of a semaphore not held for read");
         };
         s.readers.swap_remove(pos);
+        cx.unhold(sem.id);
+        let s = cx.state(sem.id);
         let mut clock = s.read_release;
         cx.release(&mut clock);
         cx.state(sem.id).read_release = clock;
@@ -131,6 +134,7 @@ pub fn down_write(sem: &RwSemaphore) {
         clock.join(&s.read_release);
         cx.acquire(&clock);
         let e = cx.record("down_write", Target::Prim(sem.id.into()), None);
+        cx.hold(sem.id, e);
         owner_alive(cx, sem.id, e);
         Some(())
     })
@@ -150,6 +154,8 @@ pub fn up_write(sem: &RwSemaphore) {
             return misuse(cx, e, "up_write() of a semaphore not held for write");
         }
         s.writer = None;
+        cx.unhold(sem.id);
+        let s = cx.state(sem.id);
         let mut clock = s.write_release;
         cx.release(&mut clock);
         cx.state(sem.id).write_release = clock;
@@ -190,6 +196,9 @@ pub fn down_read_trylock(sem: &RwSemaphore) -> bool {
             Target::Prim(sem.id.into()),
             Some(crate::trace::Value::Bool(free)),
         );
+        if free {
+            cx.hold(sem.id, e);
+        }
         owner_alive(cx, sem.id, e);
         free
     })
@@ -217,6 +226,9 @@ pub fn down_write_trylock(sem: &RwSemaphore) -> bool {
             Target::Prim(sem.id.into()),
             Some(crate::trace::Value::Bool(free)),
         );
+        if free {
+            cx.hold(sem.id, e);
+        }
         owner_alive(cx, sem.id, e);
         free
     })

@@ -96,6 +96,7 @@ pub fn spin_lock(l: &Spinlock) {
         let clock = s.release;
         cx.acquire(&clock);
         let e = cx.record("spin_lock", Target::Prim(l.id.into()), None);
+        cx.hold(l.id, e);
         let owner = cx.w.prim(l.id).owner;
         cx.check_owner(owner, e);
         if std::mem::take(&mut cx.w.tasks[me].unlocked) {
@@ -124,6 +125,8 @@ pub fn spin_unlock(l: &Spinlock) {
             return misuse(cx, e, "spin_unlock() of a spinlock not held");
         }
         s.holder = None;
+        cx.unhold(l.id);
+        let s = cx.state(l.id);
         let mut clock = s.release;
         cx.release(&mut clock);
         cx.state(l.id).release = clock;
@@ -153,6 +156,9 @@ pub fn spin_trylock(l: &Spinlock) -> bool {
             Target::Prim(l.id.into()),
             Some(crate::trace::Value::Bool(free)),
         );
+        if free {
+            cx.hold(l.id, e);
+        }
         let owner = cx.w.prim(l.id).owner;
         cx.check_owner(owner, e);
         if free {

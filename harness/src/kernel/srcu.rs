@@ -138,11 +138,12 @@ pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
         let checks = s.check_release[idx];
         cx.acquire(&checks);
         cx.loom_fence(MemOrder::SeqCst); // B
-        cx.record(
+        let e = cx.record(
             "srcu_read_lock",
             Target::Prim(ss.id.into()),
             Some(Value::Int(idx as i64)),
         );
+        cx.hold(ss.id, e);
     });
     idx
 }
@@ -162,6 +163,7 @@ pub fn srcu_read_unlock(ss: &SrcuStruct, idx: usize) {
             Target::Prim(ss.id.into()),
             Some(Value::Int(idx as i64)),
         );
+        cx.unhold(ss.id);
         cx.wake_all(ss.id);
     });
 }

@@ -41,6 +41,35 @@ impl Task {
     }
 }
 
+/// `lockdep_sys_exit()`: the check `exit_to_user_mode_prepare()` makes as a
+/// system call returns to user space — a task may hold no lock, and be in
+/// no SRCU/RCU read-side critical section, once the file operation it ran
+/// (`syscall`, e.g. `"ioctl"`) has returned. Each lock still held (and not
+/// reported before) is a [`crate::finding::FindingKind::LockHeldAtExit`]
+/// finding naming where it was taken and the operation's last step. It
+/// takes no step, so it changes no schedule; `chrdev_open()` and `__fput()`
+/// make the same check after the driver's `open` and `release`.
+#[track_caller]
+pub fn lockdep_sys_exit(syscall: &str) {
+    world::sys_exit(syscall, std::panic::Location::caller());
+}
+
+/// Run `f` as a call named `op` made at `site`: every operation `f`
+/// performs is reported as called from `op() at site`. For a helper that
+/// runs a scheme's work later, in a closure, where `#[track_caller]` cannot
+/// carry the scheme's line: the helper takes `Location::caller()` when the
+/// scheme calls it and hands it here when the closure runs (the memdev
+/// helpers' `probe_each()`). Records a bookkeeping event and takes no step,
+/// so schedules are unchanged.
+pub fn called_at<R>(
+    site: &'static std::panic::Location<'static>,
+    op: &'static str,
+    f: impl FnOnce() -> R,
+) -> R {
+    let e = world::record_call(site, op);
+    world::callback(e, f)
+}
+
 /// `cpu_relax()`: the body of a polling loop. The task does not run again
 /// until another task has performed an operation, so a poll that cannot
 /// succeed becomes a `Hang` rather than a scheduler spinning forever.

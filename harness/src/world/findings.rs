@@ -2,7 +2,7 @@
 //! report, a fatal finding stopping the execution, and the deadlock and hang
 //! reports that describe what each task waits for.
 
-use super::{TaskNames, Wait, World, JOIN, SPIN};
+use super::{PrimId, TaskNames, Wait, World, JOIN, SPIN};
 use crate::finding::{Access, Detail, Finding, FindingKind};
 use crate::trace::short_site;
 
@@ -15,7 +15,24 @@ impl World {
             task: self.task_name(ev.task).to_string(),
             op: self.event_text(ev),
             site: short_site(ev.site),
+            called_from: self.call_chain(ev.caller),
         }
+    }
+
+    /// The operations that ran the callback an event belongs to, innermost
+    /// first: `kref_put(&mem0.kobj.kref) -> 0 at scheme.rs:60`.
+    fn call_chain(&self, mut caller: Option<usize>) -> Vec<String> {
+        let mut chain = Vec::new();
+        while let Some(c) = caller {
+            let ev = &self.trace[c];
+            chain.push(format!(
+                "{} at {}",
+                self.event_text(ev),
+                short_site(ev.site)
+            ));
+            caller = ev.caller;
+        }
+        chain
     }
 
     /// Record a finding; a fatal one stops the execution at the next
@@ -53,19 +70,32 @@ impl World {
         if self.spinning > 0 {
             return self.report_hang(steps);
         }
-        let waits = self
+        let blocked: Vec<(String, Wait)> = self
             .tasks
             .iter()
             .filter(|t| !t.finished)
             .filter_map(|t| {
                 t.wait
                     .filter(|w| w.prim != JOIN)
-                    .map(|w| (t.name.to_string(), self.describe_wait(w)))
+                    .map(|w| (t.name.to_string(), w))
             })
+            .collect();
+        let waits = blocked
+            .iter()
+            .map(|(t, w)| (t.clone(), self.describe_wait(*w)))
+            .collect();
+        // Each lock waited on once, with every task holding it.
+        let mut locks: Vec<PrimId> = blocked.iter().map(|(_, w)| w.prim).collect();
+        locks.sort_unstable();
+        locks.dedup();
+        let holders = locks
+            .into_iter()
+            .filter(|&p| p != SPIN)
+            .flat_map(|p| self.holders(p))
             .collect();
         self.report(Finding {
             kind: FindingKind::Deadlock,
-            detail: Detail::Deadlock { waits },
+            detail: Detail::Deadlock { waits, holders },
         });
     }
 

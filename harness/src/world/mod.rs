@@ -29,26 +29,32 @@
 //!   primitive authors in [`crate::protocol`]);
 //! * `task.rs`: the task lifecycle (spawn, finish, join);
 //! * `findings.rs`: raising findings, deadlock and hang reports;
-//! * `leaks.rs`: the end-of-scenario leak check.
+//! * `leaks.rs`: the end-of-scenario leak check;
+//! * `held.rs`: the locks each task holds (lockdep's held-lock stack): who
+//!   holds what a deadlocked task waits on, and locks held at a return to
+//!   user space or at exit.
 //!
 //! The loom half of a step (what it does to loom's memory before its world
 //! update) is in [`crate::backend::loom`], the shuttle scheduler adapter in
 //! [`crate::backend::shuttle`].
 
 mod findings;
+mod held;
 mod leaks;
 mod prim;
 mod step;
 mod task;
 
 pub(crate) use crate::backend::loom::LoomOp;
+pub(crate) use held::{sys_exit, HeldLock};
 pub(crate) use leaks::scenario_completed;
 pub use prim::{AsAny, Prim, PrimitiveState, TaskNames};
 pub(crate) use step::{run_unless_stopped, schedule_point, spin_wait, step_at, step_with};
 pub use step::{step, step_blocking, step_on, Op};
 use task::register_task;
 pub(crate) use task::{
-    clock_for_spawn, joined, joining, loom_task_started, reserve_loom_task, spawned, task_finished,
+    callback, clock_for_spawn, joined, joining, loom_task_started, record_call, reserve_loom_task,
+    spawned, task_finished,
 };
 
 use crate::backend::loom::{LoomBody, LoomWord, LOOM};
@@ -111,6 +117,12 @@ pub(crate) struct TaskState {
     pub finished: bool,
     /// Index of this task's last event, for the hang report.
     pub last_event: Option<usize>,
+    /// Locks, and SRCU/RCU read-side sections, the task holds, oldest
+    /// first (lockdep's `current->held_locks`).
+    pub held: Vec<HeldLock>,
+    /// The events whose operations are running callbacks on this task,
+    /// innermost last (see [`Event::caller`]).
+    pub callers: Vec<usize>,
 }
 
 /// A model object: a heap allocation with a lifetime.

@@ -231,6 +231,7 @@ impl Op<'_> {
             site: self.site,
             minor,
             blocked: false,
+            caller: self.w.tasks[self.me].callers.last().copied(),
         });
         self.w.tasks[self.me].last_event = Some(e);
         e

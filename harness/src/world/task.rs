@@ -50,6 +50,7 @@ pub(crate) fn task_finished() {
     let b = backend();
     let me = b.current_task();
     with_world(|w| {
+        w.check_no_locks_held(me, "exited".to_string());
         let t = &mut w.tasks[me];
         t.finished = true;
         t.wait = None;
@@ -101,6 +102,8 @@ pub(super) fn register_task(
             wait: None,
             finished: true,
             last_event: None,
+            held: Vec::new(),
+            callers: Vec::new(),
         });
     }
     // What the task's relaxed stores publish before its first fence: the
@@ -114,5 +117,32 @@ pub(super) fn register_task(
     t.fence_release = spawned_with;
     t.unlocked = false;
     t.finished = false;
+    t.held.clear();
+    t.callers.clear();
     w.live += 1;
+}
+
+/// Record, as a bookkeeping event of the current task at `site`, a call
+/// named `op` whose operations [`callback`] will attribute to it. Takes no
+/// step (no scheduling point, no loom branch), so schedules are unchanged.
+pub(crate) fn record_call(site: &'static std::panic::Location<'static>, op: &'static str) -> usize {
+    let me = current_task();
+    with_world(|w| {
+        let mut cx = super::Op { w, me, site };
+        cx.record_minor(op, crate::trace::Target::None, None)
+    })
+}
+
+/// Run `f`, a callback the operation at event `caller` invokes (a release,
+/// a devm action), on the current task: every event `f` records names
+/// `caller` as the operation that ran it, so a report can show a free in a
+/// release callback together with the put that ran it.
+pub(crate) fn callback<R>(caller: usize, f: impl FnOnce() -> R) -> R {
+    let me = current_task();
+    with_world(|w| w.tasks[me].callers.push(caller));
+    let r = f();
+    with_world(|w| {
+        w.tasks[me].callers.pop();
+    });
+    r
 }

@@ -586,7 +586,7 @@ fn print_table(
     let fixed = has(&|c| c.starts_with("pct-d"));
     let loom = has(&|c| c == "loom");
     let legend = [
-        "Cells: UAR use-after-removal, race data race, dlock deadlock, then the executions to the first one (bN: at N preemptions); \"none N\": no finding in N executions; \"none ≤b\": loom explored every execution within b preemptions and found nothing. ! differs from the expectation (`unplug list`); ? cut short by a budget or time cap, never a match.".to_string(),
+        "Cells: UAR use-after-removal, race data race, dlock deadlock (dfree double-free, held lock held at exit), then the executions to the first one (bN: at N preemptions); \"none N\": no finding in N executions; \"none ≤b\": loom explored every execution within b preemptions and found nothing. ! differs from the expectation (`unplug list`); ? cut short by a budget or time cap, never a match.".to_string(),
         format!("portfolio (the default explorer: slow-task walk, PCT, POS and random by shares), random, pct (PCT, depth ladder 1-6): sampling explorers, {budget}. random and pct are baselines: their misses are shown and do not fail the run."),
         "pct-dN (pct-d2 by default): PCT at a fixed depth, shown on purpose: a fixed depth is blind to deeper bugs (srcu-single-drain); its mismatches do not fail the run.".into(),
         format!("loom: bounded-exhaustive, every execution within b preemptions, b = 1, 2, ... until a finding or {} executions.", args.loom_executions),

@@ -12,9 +12,9 @@
 
 use crate::workload::{probe_fn, Driver, Probe, Workload};
 use harness::kernel::{
-    alloc_chrdev_region, cdev_add, cdev_device_add, cond_resched, device_add, device_initialize,
-    device_release_driver, devm_kzalloc, get_device, kfree, kzalloc, put_device, Cdev, DevT,
-    Device, Object, Plain, ENXIO,
+    alloc_chrdev_region, called_at, cdev_add, cdev_device_add, cond_resched, device_add,
+    device_initialize, device_release_driver, devm_kzalloc, get_device, kfree, kzalloc, put_device,
+    Cdev, DevT, Device, Object, Plain, ENXIO,
 };
 use std::sync::Arc;
 
@@ -130,12 +130,22 @@ impl Memdev {
     /// The probe of a scheme's driver: each device gets a memdev added with
     /// `cdev_device_add()`, wrapped by `make` (given the device index and
     /// the memdev) into the scheme's driver.
+    ///
+    /// The probe runs later, in a closure, which `#[track_caller]` cannot
+    /// reach: what it allocates is reported at this file's lines, called
+    /// from `cxl_mem_probe()` at the scheme's call of `probe_each()`.
+    #[track_caller]
     pub fn probe_each<D: Driver>(
         wl: &Workload,
         make: impl Fn(u32, Memdev) -> D + Send + Sync + 'static,
     ) -> Probe {
         let remove_work = wl.remove_work;
-        probe_fn(move |i, devt| Arc::new(make(i, Memdev::probe(i, devt, remove_work))))
+        let site = std::panic::Location::caller();
+        probe_fn(move |i, devt| {
+            called_at(site, "cxl_mem_probe", || {
+                Arc::new(make(i, Memdev::probe(i, devt, remove_work)))
+            })
+        })
     }
 
     /// The ioctl on whatever driver data pointer it read: `-ENXIO` on NULL.
