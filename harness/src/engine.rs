@@ -11,10 +11,12 @@
 //! leak their stacks, a few hundred bytes per failing execution. Findings
 //! themselves are values, never panics.
 
+use crate::feedback;
 use crate::finding::{Finding, FindingKind};
 use crate::scheduler::{
-    BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, PosScheduler, RandomScheduler,
-    ReplayScheduler, Scheduler, SlowTaskScheduler,
+    BytesScheduler, ConflictPosScheduler, GuidedScheduler, Outcome, PctDepth, PctScheduler,
+    Pending, PortfolioScheduler, PosScheduler, RandomScheduler, ReplayScheduler, Scheduler,
+    SlowTaskScheduler, SurwScheduler,
 };
 use crate::trace::short_site;
 use crate::world::{self, with_world, WorldConfig};
@@ -46,6 +48,15 @@ pub enum Explorer {
     Pos,
     /// A random walk with one task slowed by a factor drawn per execution.
     Slow,
+    /// Partial-order sampling that also re-draws the priorities of the
+    /// pending steps that conflict with the step just run.
+    Cpos,
+    /// The selectively uniform random walk: tasks weighted by their
+    /// remaining steps on shared state.
+    Surw,
+    /// Feedback-guided schedule fuzzing: byte schedules mutated from a
+    /// corpus of those that showed new interleaving features.
+    Guided,
     /// Several explorers sharing the budget, one per execution, picked from
     /// a hash of the execution seed.
     Portfolio,
@@ -53,21 +64,35 @@ pub enum Explorer {
 
 impl Explorer {
     /// The name used on the command line (`random`, `pct`, `pct-d3`, `pos`,
-    /// `slow`, `portfolio`).
+    /// `cpos`, `surw`, `slow`, `guided`, `portfolio`).
     pub fn name(&self) -> String {
         match self {
             Explorer::Random => "random".into(),
             Explorer::Portfolio => "portfolio".into(),
             Explorer::Pos => "pos".into(),
             Explorer::Slow => "slow".into(),
+            Explorer::Cpos => "cpos".into(),
+            Explorer::Surw => "surw".into(),
+            Explorer::Guided => "guided".into(),
             Explorer::Pct { depth: None } => "pct".into(),
             Explorer::Pct { depth: Some(d) } => format!("pct-d{d}"),
         }
     }
 
-    /// Parse `random`, `pct`, `pct-dN`, `pos`, `slow` or `portfolio`.
+    /// Whether an execution replays from its seed alone (`replay --seed`).
+    /// The guided fuzzer's executions depend on every execution before them
+    /// in the run: they replay from their recorded schedules.
+    pub fn replays_from_seed(&self) -> bool {
+        *self != Explorer::Guided
+    }
+
+    /// Parse `random`, `pct`, `pct-dN`, `pos`, `cpos`, `surw`, `slow`,
+    /// `guided` or `portfolio`.
     pub fn parse(s: &str) -> Option<Explorer> {
         match s {
+            "cpos" => Some(Explorer::Cpos),
+            "surw" => Some(Explorer::Surw),
+            "guided" => Some(Explorer::Guided),
             "random" => Some(Explorer::Random),
             "portfolio" => Some(Explorer::Portfolio),
             "pos" => Some(Explorer::Pos),
@@ -364,6 +389,10 @@ struct Adapter {
     schedule: Vec<u8>,
     byte_schedule: Vec<u8>,
     enabled: Vec<usize>,
+    /// The pending operations of `enabled`, for schedulers that ask.
+    pending: Vec<Option<Pending>>,
+    /// The features of the last execution, for schedulers that ask.
+    features: Vec<u64>,
     hooks: Hooks,
     /// Record every execution in full (single runs), not only those that
     /// found something.
@@ -444,6 +473,17 @@ impl Adapter {
             if executions.is_multiple_of(256) {
                 p(executions, sh.stats.distinct.len());
             }
+        }
+        drop(sh);
+        if self.inner.wants_feedback() {
+            self.features.clear();
+            let features = &mut self.features;
+            with_world(|w| feedback::world_features(w, self.preemptions, features));
+            self.inner.finish(&Outcome {
+                features: &self.features,
+                fatal,
+                schedule: &self.schedule,
+            });
         }
     }
 }
@@ -592,6 +632,12 @@ impl shuttle::scheduler::Scheduler for Adapter {
         let pick = if self.enabled.len() == 1 {
             self.enabled[0]
         } else {
+            if self.inner.wants_pending() {
+                self.pending.clear();
+                let (enabled, pending) = (&self.enabled, &mut self.pending);
+                with_world(|w| pending.extend(enabled.iter().map(|&t| w.pending(t))));
+                self.inner.pending(&self.pending);
+            }
             let pick = self.inner.choose(&self.enabled, current);
             self.schedule.push(pick as u8);
             let at = self.enabled.iter().position(|&t| t == pick).unwrap_or(0);
@@ -658,6 +704,8 @@ fn run_fed(
         schedule: Vec::new(),
         byte_schedule: Vec::new(),
         enabled: Vec::new(),
+        pending: Vec::new(),
+        features: Vec::new(),
         hooks,
         keep_last,
         feed,
@@ -732,6 +780,66 @@ pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64,
     Ok(k.max(1))
 }
 
+/// Estimate, per task, the decisions at which it runs a step on shared
+/// state (a step that declares its target, see [`Pending`]): the mean over
+/// eight executions of a uniform walk with a fixed seed, rounded up, so the
+/// estimate is a function of the scenario alone. What SURW weights tasks by.
+pub fn calibrate_surw(scenario: &ScenarioFn, exec: ExecConfig) -> Result<Vec<u64>, EngineError> {
+    const EXECUTIONS: u64 = 8;
+    let run = RunConfig {
+        explorer: Explorer::Random,
+        seed: 0x5EED_5A4F,
+        budget: Budget {
+            iterations: Some(EXECUTIONS),
+            time: None,
+        },
+        exec: ExecConfig {
+            race_detection: false,
+            ..exec
+        },
+        stop: StopPolicy::Never,
+        shard: (0, 1),
+    };
+    struct Counting {
+        inner: RandomScheduler,
+        pending: Vec<Option<Pending>>,
+        counts: Rc<RefCell<Vec<u64>>>,
+    }
+    impl Scheduler for Counting {
+        fn begin(&mut self, seed: u64) {
+            self.inner.begin(seed);
+        }
+        fn wants_pending(&self) -> bool {
+            true
+        }
+        fn pending(&mut self, pending: &[Option<Pending>]) {
+            self.pending.clear();
+            self.pending.extend_from_slice(pending);
+        }
+        fn choose(&mut self, enabled: &[usize], current: Option<usize>) -> usize {
+            let t = self.inner.choose(enabled, current);
+            let i = enabled.iter().position(|&e| e == t).unwrap_or(0);
+            if self.pending.get(i).copied().flatten().is_some() {
+                let mut counts = self.counts.borrow_mut();
+                if counts.len() <= t {
+                    counts.resize(t + 1, 0);
+                }
+                counts[t] += 1;
+            }
+            t
+        }
+    }
+    let counts = Rc::new(RefCell::new(Vec::new()));
+    let counting = Counting {
+        inner: RandomScheduler::default(),
+        pending: Vec::new(),
+        counts: Rc::clone(&counts),
+    };
+    run_with(scenario, Box::new(counting), &run, Hooks::default(), false)?;
+    let totals = counts.borrow();
+    Ok(totals.iter().map(|c| c.div_ceil(EXECUTIONS)).collect())
+}
+
 /// The scheduler an explorer runs with on `scenario`.
 fn make_scheduler(
     explorer: &Explorer,
@@ -749,6 +857,9 @@ fn make_scheduler(
         }
         Explorer::Pos => Box::new(PosScheduler::default()),
         Explorer::Slow => Box::new(SlowTaskScheduler::new(calibrate_horizon(scenario, exec)?)),
+        Explorer::Cpos => Box::new(ConflictPosScheduler::default()),
+        Explorer::Surw => Box::new(SurwScheduler::new(calibrate_surw(scenario, exec)?)),
+        Explorer::Guided => Box::new(GuidedScheduler::new(calibrate_horizon(scenario, exec)?)),
         Explorer::Portfolio => {
             Box::new(PortfolioScheduler::new(calibrate_horizon(scenario, exec)?))
         }

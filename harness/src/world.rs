@@ -31,6 +31,7 @@ use crate::runtime::{
     backend, new_word, set_backend, Backend, LoomBody, LoomWord, Ordering as MemOrder,
     StopExploring,
 };
+use crate::scheduler::Pending;
 use crate::trace::{short_site, Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -98,6 +99,10 @@ pub(crate) struct TaskState {
     pub finished: bool,
     /// Index of this task's last event, for the hang report.
     pub last_event: Option<usize>,
+    /// What the task's next step acts on, noted at its scheduling point for
+    /// the schedulers that order conflicting steps (see
+    /// [`crate::scheduler::Pending`]).
+    pub pending: Option<Pending>,
 }
 
 /// A model object: a heap allocation with a lifetime.
@@ -255,6 +260,11 @@ impl World {
     /// Whether the scenario body ran to its end.
     pub fn completed(&self) -> bool {
         self.completed
+    }
+
+    /// What task `t`'s next step acts on, if it declared it.
+    pub(crate) fn pending(&self, t: usize) -> Option<Pending> {
+        self.tasks.get(t).and_then(|t| t.pending)
     }
 
     /// Whether task `t` waits on a primitive (and so may not be scheduled).
@@ -477,6 +487,7 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
             wait: None,
             finished: true,
             last_event: None,
+            pending: None,
         });
     }
     // What the task's relaxed stores publish before its first fence: the
@@ -490,6 +501,7 @@ fn register_task(w: &mut World, id: usize, name: Cow<'static, str>, mut clock: V
     t.fence_release = spawned_with;
     t.unlocked = false;
     t.finished = false;
+    t.pending = None;
     w.live += 1;
 }
 
@@ -646,14 +658,26 @@ pub(crate) fn stop_if_fatal() {
 /// attention (see [`step_on`] and [`step_with`] for the steps that do).
 #[track_caller]
 pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(Location::caller(), LoomOp::None, f)
+    step_at(Location::caller(), LoomOp::None, None, f)
+}
+
+/// [`step`] for an access to cell `prim` (`write`: a store or
+/// read-modify-write), declared at the scheduling point so that schedulers
+/// can tell which pending steps conflict.
+#[track_caller]
+pub(crate) fn step_access<R>(prim: PrimId, write: bool, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    let pending = Pending {
+        target: Target::Prim(prim),
+        write,
+    };
+    step_at(Location::caller(), LoomOp::None, Some(pending), f)
 }
 
 /// [`step`] for an operation on primitive `prim` with the memory ordering
 /// `order` of the kernel operation (used by the loom backend).
 #[track_caller]
 pub(crate) fn step_on<R>(prim: PrimId, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(Location::caller(), LoomOp::Prim(prim, order), f)
+    step_at(Location::caller(), LoomOp::Prim(prim, order), None, f)
 }
 
 /// [`step`] whose loom operation depends on the world's state (e.g. which
@@ -664,21 +688,47 @@ pub(crate) fn step_with<R>(
     f: impl FnOnce(&mut Op<'_>) -> R,
 ) -> R {
     let site = Location::caller();
-    let op = match backend() {
-        Backend::Shuttle => LoomOp::None,
-        Backend::Loom => with_world(|w| loom_op(w)),
-    };
-    step_at(site, op, f)
+    // Under shuttle the loom operation is not performed, only read for what
+    // the step will act on.
+    let op = with_world(|w| loom_op(w));
+    step_at(site, op, None, f)
 }
 
-fn step_at<R>(site: &'static Location<'static>, op: LoomOp, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+/// What a step's loom operation says it acts on: a primitive's word is
+/// changed by a read-modify-write, an object's liveness word is only loaded
+/// by an access and stored by the free.
+fn pending_of(op: LoomOp) -> Option<Pending> {
+    let (target, write) = match op {
+        LoomOp::None => return None,
+        LoomOp::Prim(p, _) | LoomOp::PrimPair(p, _, _) => (Target::Prim(p), true),
+        LoomOp::Touch(o) => (Target::Object(o), false),
+        LoomOp::Free(o) => (Target::Object(o), true),
+    };
+    Some(Pending { target, write })
+}
+
+fn step_at<R>(
+    site: &'static Location<'static>,
+    op: LoomOp,
+    pending: Option<Pending>,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
     let loom = backend() == Backend::Loom;
+    let me = current_task();
     if loom {
         loom_prelude(op);
-    } else if with_world(|w| w.live > 1 || w.stop) {
-        shuttle_engine::runtime::thread::switch();
+    } else {
+        let pending = pending.or_else(|| pending_of(op));
+        let switch = with_world(|w| {
+            if let Some(t) = w.tasks.get_mut(me) {
+                t.pending = pending;
+            }
+            w.live > 1 || w.stop
+        });
+        if switch {
+            shuttle_engine::runtime::thread::switch();
+        }
     }
-    let me = current_task();
     // The stop check after the switch and the step share one borrow of the
     // world: this runs on every step. A stopped execution hands the step
     // back to unwind.
@@ -725,12 +775,17 @@ pub(crate) fn step_blocking<R>(
     let site = Location::caller();
     let loom = backend() == Backend::Loom;
     loop {
+        let me = current_task();
         if loom {
             loom_prelude(LoomOp::Prim(prim, order));
         } else {
+            with_world(|w| {
+                if let Some(t) = w.tasks.get_mut(me) {
+                    t.pending = pending_of(LoomOp::Prim(prim, order));
+                }
+            });
             schedule_point();
         }
-        let me = current_task();
         let done = with_world(|w| {
             w.wake_spinners(me);
             let mut cx = Op { w, me, site };

@@ -6,7 +6,8 @@ use crate::finding::{Detail, Finding, FindingKind};
 use crate::runtime::{backend, new_word, Backend, LoomBody, LoomCell, Ordering as MemOrder};
 use crate::trace::{ObjectId, PrimId, Target, Value};
 use crate::world::{
-    current_task, step, step_with, stop_if_fatal, with_world, LoomOp, ObjectSlot, Op, PrimState,
+    current_task, step, step_access, step_with, stop_if_fatal, with_world, LoomOp, ObjectSlot, Op,
+    PrimState,
 };
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -566,7 +567,7 @@ pub(crate) enum RmwOrder {
 #[track_caller]
 pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: Action) -> u64 {
     match backend() {
-        Backend::Shuttle => step(|cx| match action {
+        Backend::Shuttle => step_access(id, !matches!(action, Action::Load), |cx| match action {
             Action::Load => load(cx, id, op, ord),
             Action::Store(v) => {
                 store(cx, id, op, v, ord);

@@ -7,20 +7,61 @@
 //! enabled tasks); blocked tasks are never offered.
 
 mod bytes;
+mod cpos;
+mod guided;
 mod pct;
 mod portfolio;
 mod pos;
 mod random;
 mod replay;
 mod slow;
+mod surw;
 
 pub use bytes::BytesScheduler;
+pub use cpos::ConflictPosScheduler;
+pub use guided::GuidedScheduler;
 pub use pct::{PctDepth, PctScheduler};
 pub use portfolio::{member as portfolio_member, Member as PortfolioMember, PortfolioScheduler};
 pub use pos::PosScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;
 pub use slow::SlowTaskScheduler;
+pub use surw::SurwScheduler;
+
+use crate::trace::Target;
+
+/// What a runnable task does at its next step, as far as the step declared
+/// it at its scheduling point: the primitive, cell or object it acts on and
+/// whether it may change it. Steps that name nothing (creating a primitive,
+/// a fence, a task's first step) have no pending operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// What the step acts on.
+    pub target: Target,
+    /// Whether the step may write it (a store, a read-modify-write, a lock
+    /// operation, a free).
+    pub write: bool,
+}
+
+impl Pending {
+    /// Whether the two steps do not commute: the same target, at least one
+    /// of them a write.
+    pub fn conflicts(&self, other: &Pending) -> bool {
+        self.target == other.target && (self.write || other.write)
+    }
+}
+
+/// What a scheduler that learns across executions is told when one ends.
+#[derive(Debug)]
+pub struct Outcome<'a> {
+    /// The execution's interleaving features (see [`crate::feedback`]).
+    pub features: &'a [u64],
+    /// Whether it recorded a fatal finding.
+    pub fatal: bool,
+    /// The task chosen at each of its decisions (see
+    /// [`crate::engine::ExecutionRecord::schedule`]).
+    pub schedule: &'a [u8],
+}
 
 /// A scheduling policy.
 pub trait Scheduler {
@@ -30,6 +71,29 @@ pub trait Scheduler {
     /// Pick the next task from `enabled` (ascending task ids, at least two).
     /// `current` is the task that ran last, if it is still enabled.
     fn choose(&mut self, enabled: &[usize], current: Option<usize>) -> usize;
+
+    /// Whether [`Scheduler::pending`] should be called before each
+    /// decision (collecting the pending operations costs a little on every
+    /// decision, so only the schedulers that read them ask).
+    fn wants_pending(&self) -> bool {
+        false
+    }
+
+    /// The pending operation of each task of the next decision's `enabled`
+    /// (same order), given just before [`Scheduler::choose`].
+    fn pending(&mut self, _pending: &[Option<Pending>]) {}
+
+    /// Whether [`Scheduler::finish`] should be called after each execution
+    /// (computing the features costs a pass over the trace).
+    fn wants_feedback(&self) -> bool {
+        false
+    }
+
+    /// The execution started by the last [`Scheduler::begin`] ended. A
+    /// scheduler that learns from this is no longer a function of the
+    /// execution seed alone: its executions replay from their recorded
+    /// schedules, not from their seeds.
+    fn finish(&mut self, _outcome: &Outcome<'_>) {}
 }
 
 /// What a scheduler does when its script (bytes, recorded choices) runs out:
