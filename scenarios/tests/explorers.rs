@@ -1,12 +1,13 @@
-//! The conflict-aware POS, SURW and guided explorers: each finds the
+//! The conflict-aware POS, SURW, guided and adaptive explorers: each finds the
 //! use-after-removal of `unsynchronized` on every one of ten base seeds, is
 //! deterministic for a base seed, and what it finds replays — from the
 //! execution seed for the explorers whose executions are functions of it,
-//! from the recorded schedule for the guided fuzzer.
+//! from the recorded schedule for the guided fuzzer and the adaptive
+//! portfolio.
 
 use harness::engine::{
-    explore, run_single, Budget, Drive, ExecConfig, ExecutionRecord, Explorer, RunConfig,
-    RunStats, StopPolicy,
+    explore, run_single, Budget, Drive, ExecConfig, ExecutionRecord, Explorer, RunConfig, RunStats,
+    StopPolicy,
 };
 use harness::finding::FindingKind;
 
@@ -18,7 +19,12 @@ const BUDGET: u64 = 2_000;
 /// The expected finding, declared here, not derived from the run.
 const EXPECTED: FindingKind = FindingKind::UseAfterRemoval;
 
-const EXPLORERS: [Explorer; 3] = [Explorer::Cpos, Explorer::Surw, Explorer::Guided];
+const EXPLORERS: [Explorer; 4] = [
+    Explorer::Cpos,
+    Explorer::Surw,
+    Explorer::Guided,
+    Explorer::Adaptive,
+];
 
 fn run(explorer: &Explorer, seed: u64) -> RunStats {
     let s = scenarios::find("unsynchronized").expect("in the zoo");
@@ -106,8 +112,8 @@ fn what_each_new_explorer_finds_replays() {
 }
 
 #[test]
-fn the_guided_fuzzer_does_not_claim_to_replay_from_a_seed() {
-    assert!(!Explorer::Guided.replays_from_seed());
+fn the_learning_explorers_do_not_claim_to_replay_from_a_seed() {
+    assert!(!Explorer::Guided.replays_from_seed() && !Explorer::Adaptive.replays_from_seed());
     assert!(Explorer::Cpos.replays_from_seed() && Explorer::Surw.replays_from_seed());
     for e in &EXPLORERS {
         assert_eq!(Explorer::parse(&e.name()).as_ref(), Some(e));

@@ -32,8 +32,8 @@ pub use stats::{severity, ExecutionRecord, FirstHit, RenderedEvent, RunStats};
 
 use crate::backend::shuttle::run_with;
 use crate::scheduler::{
-    BytesScheduler, ConflictPosScheduler, GuidedScheduler, PctDepth, PctScheduler,
-    PortfolioScheduler, PosScheduler, RandomScheduler, ReplayScheduler, Scheduler,
+    AdaptiveScheduler, BytesScheduler, ConflictPosScheduler, GuidedScheduler, PctDepth,
+    PctScheduler, PortfolioScheduler, PosScheduler, RandomScheduler, ReplayScheduler, Scheduler,
     SlowTaskScheduler, SurwScheduler,
 };
 use std::cell::RefCell;
@@ -72,6 +72,7 @@ fn make_scheduler(
         Explorer::Cpos => Box::new(ConflictPosScheduler::default()),
         Explorer::Surw => Box::new(SurwScheduler::new(calibrate_surw(scenario, exec)?)),
         Explorer::Guided => Box::new(GuidedScheduler::new(calibrate_horizon(scenario, exec)?)),
+        Explorer::Adaptive => Box::new(AdaptiveScheduler::new(calibrate_horizon(scenario, exec)?)),
         Explorer::Portfolio => {
             Box::new(PortfolioScheduler::new(calibrate_horizon(scenario, exec)?))
         }

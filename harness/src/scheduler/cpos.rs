@@ -111,3 +111,43 @@ impl Scheduler for ConflictPosScheduler {
         enabled[best]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{PrimId, Target};
+
+    /// After task 0's write to a cell runs, the task whose pending step
+    /// reads that cell draws a new priority; the task whose step names
+    /// nothing keeps its own.
+    #[test]
+    fn only_the_pending_steps_that_conflict_are_redrawn() {
+        let write = Pending {
+            target: Target::Prim(PrimId(0)),
+            write: true,
+        };
+        let read = Pending {
+            write: false,
+            ..write
+        };
+        let mut checked = 0;
+        for seed in 0..50 {
+            let mut s = ConflictPosScheduler::default();
+            s.begin(seed);
+            s.pending(&[Some(write), Some(read), None]);
+            if s.choose(&[0, 1, 2], None) != 0 {
+                continue;
+            }
+            let (p1, p2) = (s.priorities[1], s.priorities[2]);
+            s.pending(&[Some(read), None]);
+            s.choose(&[1, 2], None);
+            assert_ne!(s.priorities[1], p1, "seed {seed}: the read is re-drawn");
+            assert_eq!(s.priorities[2], p2, "seed {seed}: the other step is not");
+            checked += 1;
+        }
+        assert!(
+            checked > 5,
+            "task 0 ran first in only {checked} of 50 seeds"
+        );
+    }
+}

@@ -74,6 +74,25 @@ impl GuidedScheduler {
         }
     }
 
+    /// Take in a finished execution, whichever scheduler ran it: its
+    /// schedule joins the corpus if it showed a feature new to the run.
+    /// Returns whether it did.
+    pub fn observe(&mut self, outcome: &Outcome<'_>) -> bool {
+        let mut new = false;
+        for &f in outcome.features {
+            new |= self.seen.insert(f);
+        }
+        if new {
+            if self.corpus.len() < CORPUS_MAX {
+                self.corpus.push(outcome.schedule.to_vec());
+            } else {
+                let at = self.below(CORPUS_MAX);
+                self.corpus[at] = outcome.schedule.to_vec();
+            }
+        }
+        new
+    }
+
     /// How many schedules the corpus holds.
     pub fn corpus_len(&self) -> usize {
         self.corpus.len()
@@ -171,18 +190,6 @@ impl Scheduler for GuidedScheduler {
     }
 
     fn finish(&mut self, outcome: &Outcome<'_>) {
-        let mut new = false;
-        for &f in outcome.features {
-            new |= self.seen.insert(f);
-        }
-        if !new {
-            return;
-        }
-        if self.corpus.len() < CORPUS_MAX {
-            self.corpus.push(outcome.schedule.to_vec());
-        } else {
-            let at = self.below(CORPUS_MAX);
-            self.corpus[at] = outcome.schedule.to_vec();
-        }
+        self.observe(outcome);
     }
 }

@@ -6,6 +6,7 @@
 //! The engine only asks a scheduler when there is a real choice (two or more
 //! enabled tasks); blocked tasks are never offered.
 
+mod adaptive;
 mod bytes;
 mod cpos;
 mod guided;
@@ -17,6 +18,7 @@ mod replay;
 mod slow;
 mod surw;
 
+pub use adaptive::AdaptiveScheduler;
 pub use bytes::BytesScheduler;
 pub use cpos::ConflictPosScheduler;
 pub use guided::GuidedScheduler;
@@ -101,4 +103,34 @@ pub trait Scheduler {
 /// and preemption-free, so a short script means a short interleaving.
 pub(crate) fn run_to_completion(enabled: &[usize], current: Option<usize>) -> usize {
     current.unwrap_or(enabled[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{ObjectId, PrimId};
+
+    fn on(target: Target, write: bool) -> Pending {
+        Pending { target, write }
+    }
+
+    #[test]
+    fn steps_conflict_on_one_target_with_a_write() {
+        let cell = Target::Prim(PrimId(3));
+        let obj = Target::Object(ObjectId(3));
+        assert!(on(cell, true).conflicts(&on(cell, false)));
+        assert!(on(cell, false).conflicts(&on(cell, true)));
+        assert!(
+            !on(cell, false).conflicts(&on(cell, false)),
+            "two reads commute"
+        );
+        assert!(
+            !on(cell, true).conflicts(&on(obj, true)),
+            "a cell is not an object"
+        );
+        assert!(
+            on(obj, false).conflicts(&on(obj, true)),
+            "an access and the free"
+        );
+    }
 }

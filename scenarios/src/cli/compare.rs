@@ -43,7 +43,7 @@ enum Format {
 /// Arguments of `unplug compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Explorers to compare (comma-separated: random, pct, pct-dN, pos, cpos, surw, slow, guided,
+    /// Explorers to compare (comma-separated: random, pct, pct-dN, pos, cpos, surw, slow, guided, adaptive,
     /// portfolio, and loom, the bounded-exhaustive C11 backend).
     #[arg(
         long,

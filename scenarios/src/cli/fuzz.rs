@@ -35,9 +35,11 @@ pub struct FuzzArgs {
     /// random, pct (depth ladder), pct-dN (fixed depth N, 1-64), pos
     /// (partial-order sampling), cpos (POS re-drawing conflicting steps),
     /// surw (selectively uniform random walk), slow (random walk with one
-    /// slowed task), guided (feedback-guided schedule fuzzing; replays from
-    /// the printed schedule), or portfolio (slow, pct, pos and random,
-    /// picked per execution).
+    /// slowed task), guided (feedback-guided schedule fuzzing), adaptive
+    /// (the portfolio's members with cpos and guided, shares adapting to new
+    /// features; guided and adaptive findings replay from the printed
+    /// schedule), or portfolio (slow, pct, pos and random, picked per
+    /// execution).
     #[arg(long, default_value = "portfolio")]
     explorer: String,
     /// Base seed, a u64 (decimal or 0x-hex); execution i runs with a seed

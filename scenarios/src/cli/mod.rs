@@ -17,6 +17,7 @@
 //! (one line on stderr), 130 interrupted before anything was found.
 
 mod bench;
+mod bench_fuzz;
 mod compare;
 mod corpus_cmds;
 mod fuzz;
@@ -417,7 +418,7 @@ pub fn explorer(name: &str) -> Result<Explorer> {
     match Explorer::parse(name) {
         Some(e) => Ok(e),
         None => bail!(
-            "unknown explorer '{name}' (random, pct, pct-dN, pos, cpos, surw, slow, guided, portfolio)"
+            "unknown explorer '{name}' (random, pct, pct-dN, pos, cpos, surw, slow, guided, adaptive, portfolio)"
         ),
     }
 }
