@@ -136,9 +136,9 @@ fn run_in(work: &Path, bin: &Path, target: &FuzzTarget, seed: u64, time: Duratio
     let log = String::from_utf8_lossy(&output.stderr);
     let executions = log
         .lines()
+        .rev()
         .filter_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
-        .filter_map(|v| v.trim().parse::<u64>().ok())
-        .last();
+        .find_map(|v| v.trim().parse::<u64>().ok());
     let crash = std::fs::read_dir(&artifacts).ok().and_then(|entries| {
         entries.flatten().map(|e| e.path()).find(|p| {
             p.file_name()
