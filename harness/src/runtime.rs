@@ -3,6 +3,5 @@
 //! what the loom runtime needs from the model.
 
 pub use crate::backend::loom::MAX_LOOM_TASKS;
-pub(crate) use crate::backend::loom::{new_word, LoomBody, LoomCell, LoomWord};
-pub use crate::backend::{backend, Backend, Ordering};
-pub(crate) use crate::backend::{panic_message, quietly, set_backend, StopExploring};
+pub use crate::backend::{backend_kind, BackendKind, Ordering};
+pub(crate) use crate::backend::{panic_message, quietly, StopExploring};

@@ -26,14 +26,20 @@
 //!   loom reports an access that came before the free without being ordered
 //!   before it as a data race.
 
-use super::{quietly, Ordering as MemOrder};
-use crate::clock::MAX_TASKS;
+use super::{quietly, Backend, BackendKind, Ordering as MemOrder, Spawned, StopExploring};
+use crate::clock::{VectorClock, MAX_TASKS};
+use crate::kernel::memory::{self, Action, CellState, Ordering as CellOrdering};
 use crate::trace::{ObjectId, PrimId};
-use crate::world::with_world;
+use crate::world::Prim;
+use crate::world::{self, with_world, World};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicU64;
+use std::borrow::Cow;
+use std::panic::Location;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 
 /// The most tasks an execution may have under loom: loom's own thread limit,
 /// the main (init) task included.
@@ -225,5 +231,146 @@ pub(crate) fn loom_prelude(op: LoomOp) {
     // any) takes exactly the releases loom executed before it.
     for (word, order) in words.into_iter().flatten() {
         word.fetch_add(1, order);
+    }
+}
+
+/// Under loom, end the model run if the step just recorded a fatal finding
+/// (loom has no other way to stop exploring).
+pub(crate) fn stop_if_fatal() {
+    if with_world(|w| w.stop) {
+        std::panic::panic_any(StopExploring);
+    }
+}
+
+/// The loom runtime: tasks are loom threads, a step's scheduling point is
+/// its loom operations, a parked task parks its loom thread.
+pub(crate) struct LoomBackend;
+
+/// The one loom backend.
+pub(crate) static LOOM: LoomBackend = LoomBackend;
+
+impl Backend for LoomBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Loom
+    }
+
+    fn current_task(&self) -> usize {
+        // Loom's thread ids are not indices the world can use: each task
+        // registered its loom thread when it started.
+        let me = loom::thread::current().id();
+        with_world(|w| {
+            w.loom_threads
+                .iter()
+                .position(|t| t.as_ref().is_some_and(|t| t.id() == me))
+        })
+        .expect("every loom thread of a model registers as a task before its first step")
+    }
+
+    fn before_step(&self, op: LoomOp) {
+        loom_prelude(op);
+    }
+
+    fn orders_steps(&self) -> bool {
+        true
+    }
+
+    fn unwinds_when_stopped(&self) -> bool {
+        false
+    }
+
+    fn after_step(&self) {
+        stop_if_fatal();
+    }
+
+    fn parked(&self, w: &mut World) {
+        if w.all_blocked() {
+            let steps = w.trace.len() as u64;
+            w.report_deadlock(steps);
+        }
+    }
+
+    fn wait_until_woken(&self, me: usize) {
+        stop_if_fatal();
+        // Only another task's step can wake this one: park until it does
+        // (`Op::wake_all` unparks). Parking, not yielding: two waiters
+        // yielding to each other would make loom explore their alternation
+        // until its branch limit, a false hang. No branch point lies between
+        // the check and the park, and an unpark that came first is kept by
+        // loom for the park to consume.
+        while with_world(|w| w.is_waiting(me)) {
+            loom::thread::park();
+        }
+    }
+
+    fn wake(&self, w: &World, task: usize) {
+        // Loom's unpark is not a branch point, so it may run while the world
+        // is borrowed; it joins the waker's causality into the woken thread,
+        // which adds no ordering the model lacks: every wake-up follows a
+        // release by the waker, and the woken task's retry acquires anyway.
+        if let Some(Some(thread)) = w.loom_threads.get(task) {
+            thread.unpark();
+        }
+    }
+
+    fn cpu_relax(&self, _me: usize) {
+        // Loom runs another thread first, and a load the poller repeats
+        // after a yield does not return a value it already saw while a newer
+        // one exists, so the poll progresses.
+        loom::thread::yield_now();
+    }
+
+    fn fence(&self, order: MemOrder) {
+        loom::sync::atomic::fence(order);
+    }
+
+    fn new_word(&self) -> Option<LoomWord> {
+        Some(new_word())
+    }
+
+    fn new_body(&self) -> Option<Rc<LoomBody>> {
+        Some(LoomBody::new())
+    }
+
+    fn new_cell(&self, raw: u64) -> Option<Rc<LoomCell>> {
+        Some(LoomCell::new(raw))
+    }
+
+    fn spawn(
+        &self,
+        name: Cow<'static, str>,
+        clock: VectorClock,
+        f: Box<dyn FnOnce() + Send>,
+    ) -> Spawned {
+        let child = world::reserve_loom_task(name, clock);
+        let handle = loom::thread::spawn(move || {
+            world::loom_task_started(child);
+            f();
+            world::task_finished();
+        });
+        Spawned {
+            id: Arc::new(AtomicUsize::new(child)),
+            // A fatal finding ends the loom run by unwinding out of the task
+            // that found it, so a join only ever sees a task that returned.
+            join: Box::new(move || {
+                world::joining(true);
+                let _ = handle.join();
+                world::joining(false);
+            }),
+        }
+    }
+
+    fn task_ended(&self, w: &mut World) {
+        self.parked(w);
+    }
+
+    fn cell_access(
+        &self,
+        site: &'static Location<'static>,
+        id: Prim<CellState>,
+        op: &'static str,
+        ord: CellOrdering,
+        action: Action,
+    ) -> u64 {
+        memory::loom_cell_access(site, id, op, ord, action)
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! The kernel model is written once. Every model operation is a *step*
 //! against the thread-local world (see [`crate::world`]); only the few places
-//! where a step meets the runtime depend on the [`Backend`]: the scheduling
+//! where a step meets the runtime depend on the [`Backend`] trait: the scheduling
 //! point before a step, the running task's id, spawn and join, blocking, and
 //! — under loom only — the memory that loom's C11 model must see.
 //!
@@ -15,15 +15,22 @@
 pub mod loom;
 pub mod shuttle;
 
+use crate::clock::VectorClock;
+use crate::kernel::memory::{Action, CellState, Ordering as CellOrdering};
+use crate::world::Prim;
+use crate::world::{LoomOp, World};
+use std::borrow::Cow;
 use std::cell::Cell;
-use std::panic;
-use std::sync::Once;
+use std::panic::{self, Location};
+use std::rc::Rc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Once};
 
 pub use std::sync::atomic::Ordering;
 
-/// The runtime an execution runs on.
+/// Which runtime an execution runs on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Backend {
+pub enum BackendKind {
     /// Shuttle coroutines under the engine's schedulers; sequential
     /// consistency, happens-before from the world's vector clocks.
     #[default]
@@ -32,17 +39,124 @@ pub enum Backend {
     Loom,
 }
 
+/// A task a backend started: its index in the world (filled in by the task
+/// itself under shuttle, where the index is its scheduler id) and how to
+/// wait for it.
+pub(crate) struct Spawned {
+    /// The task's index in the world.
+    pub id: Arc<AtomicUsize>,
+    /// Block until the task has ended.
+    pub join: Box<dyn FnOnce()>,
+}
+
+/// What the step protocol (see [`crate::world`]) needs from the runtime
+/// under it. Every place where a model operation meets the runtime is one
+/// method here; the world and the kernel model never ask which runtime runs.
+///
+/// One instance per runtime is cached per thread for the execution
+/// ([`backend`]): the hot path is a thread-local load and a virtual call.
+pub(crate) trait Backend: Sync {
+    /// Which runtime this is.
+    fn kind(&self) -> BackendKind;
+
+    /// The index of the running task.
+    fn current_task(&self) -> usize;
+
+    /// The scheduling point that starts a step: under shuttle a switch to
+    /// the scheduler (skipped while only one task is live and nothing has
+    /// stopped); under loom the step's loom operations `op`, each one of
+    /// loom's branch points.
+    fn before_step(&self, op: LoomOp);
+
+    /// Whether a step's scheduling point performs loom operations, so that a
+    /// step must name the loom memory it touches ([`LoomOp`]).
+    fn orders_steps(&self) -> bool;
+
+    /// Whether a step that finds the execution stopped by a fatal finding
+    /// unwinds its task (shuttle) instead of running (loom ends the whole
+    /// model run in [`Backend::after_step`] instead).
+    fn unwinds_when_stopped(&self) -> bool;
+
+    /// After a step's world update: under loom, end the model run if the
+    /// step recorded a fatal finding.
+    fn after_step(&self);
+
+    /// The current task has just parked on a primitive (the world is
+    /// borrowed): under loom, where a parked task stays runnable for loom,
+    /// a park that leaves every task blocked is a deadlock the world must
+    /// report itself. Under shuttle the scheduler adapter notices.
+    fn parked(&self, w: &mut World);
+
+    /// Wait, outside any world borrow, until task `me`, parked, is woken.
+    /// Under shuttle the scheduler does not run a parked task, so there is
+    /// nothing to wait for here.
+    fn wait_until_woken(&self, me: usize);
+
+    /// Task `task` was woken (the world is borrowed): under loom, unpark
+    /// its thread.
+    fn wake(&self, w: &World, task: usize);
+
+    /// `cpu_relax()`: let another task run before the poller polls again.
+    /// `me` has recorded the relax; under shuttle it is parked until
+    /// another task acts.
+    fn cpu_relax(&self, me: usize);
+
+    /// A barrier inside a step: a loom fence (not a branch point), nothing
+    /// under shuttle, where the world's clocks model it.
+    fn fence(&self, order: Ordering);
+
+    /// The loom word a new primitive or object gets, if this runtime
+    /// orders steps through loom memory.
+    fn new_word(&self) -> Option<loom::LoomWord>;
+
+    /// The loom memory of a new object's body, if any.
+    fn new_body(&self) -> Option<Rc<loom::LoomBody>>;
+
+    /// The loom memory of a new cell holding `raw`, if any.
+    fn new_cell(&self, raw: u64) -> Option<Rc<loom::LoomCell>>;
+
+    /// Start a task running `f`, registered under `name` with the parent's
+    /// `clock`.
+    fn spawn(
+        &self,
+        name: Cow<'static, str>,
+        clock: VectorClock,
+        f: Box<dyn FnOnce() + Send>,
+    ) -> Spawned;
+
+    /// A task just ended (the world is borrowed): under loom, a task ending
+    /// while every other live task is blocked leaves a deadlock behind.
+    fn task_ended(&self, w: &mut World);
+
+    /// One access to memory cell `id` as one step (see
+    /// [`crate::kernel::memory`]): under loom, the value comes from loom's
+    /// C11 model.
+    fn cell_access(
+        &self,
+        site: &'static Location<'static>,
+        id: Prim<CellState>,
+        op: &'static str,
+        ord: CellOrdering,
+        action: Action,
+    ) -> u64;
+}
+
 thread_local! {
-    static BACKEND: Cell<Backend> = const { Cell::new(Backend::Shuttle) };
+    static BACKEND: Cell<&'static dyn Backend> = const { Cell::new(&shuttle::SHUTTLE) };
     static QUIET: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The backend of the execution running on this thread.
-pub fn backend() -> Backend {
+/// The runtime of the execution running on this thread.
+pub(crate) fn backend() -> &'static dyn Backend {
     BACKEND.with(Cell::get)
 }
 
-pub(crate) fn set_backend(b: Backend) {
+/// Which runtime runs the execution on this thread.
+pub fn backend_kind() -> BackendKind {
+    backend().kind()
+}
+
+pub(crate) fn set_backend(b: &'static dyn Backend) {
     BACKEND.with(|c| c.set(b));
 }
 

@@ -2,17 +2,27 @@
 //! and ours, and the runner that drives a scenario's executions on shuttle's
 //! coroutines.
 
+use super::{Backend, BackendKind, Ordering as MemOrder, Spawned};
+use crate::backend::loom::{LoomBody, LoomCell, LoomWord};
+use crate::clock::VectorClock;
 use crate::engine::{
     execution_seed, record_of, shard_index, EngineError, ExecConfig, ExecutionRecord, FirstHit,
     Hooks, RunConfig, RunStats, ScenarioFn, StopPolicy,
 };
 use crate::feedback;
 use crate::finding::Finding;
+use crate::kernel::memory::{self, Action, CellState, Ordering as CellOrdering};
 use crate::scheduler::{BytesScheduler, Outcome, Pending, Scheduler};
+use crate::world::Prim;
 use crate::world::{self, with_world, WorldConfig};
+use crate::world::{LoomOp, Wait, World, SPIN};
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::cell::RefCell;
+use std::panic::Location;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -238,7 +248,7 @@ impl shuttle::scheduler::Scheduler for Adapter {
             None => {
                 let next = self.drain(runnable, current);
                 if let Some(t) = next {
-                    world::set_running(usize::from(t));
+                    set_running(usize::from(t));
                 }
                 return next;
             }
@@ -267,7 +277,7 @@ impl shuttle::scheduler::Scheduler for Adapter {
             }
             pick
         };
-        world::set_running(pick);
+        set_running(pick);
         Some(shuttle::scheduler::TaskId::from(pick))
     }
 
@@ -374,5 +384,140 @@ pub fn shuttle_baseline_body(
         if world::run_unless_stopped(|| scenario()) {
             world::scenario_completed();
         }
+    }
+}
+
+thread_local! {
+    /// The task the engine's scheduler picked at its last decision, or
+    /// `NOT_CACHED` when shuttle's own schedulers run the execution: asking
+    /// shuttle who runs costs a lookup in its execution state on every step,
+    /// and the engine already knows.
+    static RUNNING: Cell<usize> = const { Cell::new(NOT_CACHED) };
+}
+
+const NOT_CACHED: usize = usize::MAX;
+
+/// Note the task the engine scheduled: it runs until the next decision.
+fn set_running(task: usize) {
+    RUNNING.with(|r| r.set(task));
+}
+
+/// Forget the running task: a new execution starts (under the engine's
+/// adapter, or under shuttle's own schedulers, which do not say).
+pub(crate) fn forget_running() {
+    set_running(NOT_CACHED);
+}
+
+/// The shuttle runtime: tasks are shuttle coroutines, a step's scheduling
+/// point is a switch to the adapter above, and a parked task is simply not
+/// offered to the scheduler.
+pub(crate) struct ShuttleBackend;
+
+/// The one shuttle backend.
+pub(crate) static SHUTTLE: ShuttleBackend = ShuttleBackend;
+
+impl Backend for ShuttleBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Shuttle
+    }
+
+    fn current_task(&self) -> usize {
+        match RUNNING.with(Cell::get) {
+            NOT_CACHED => usize::from(shuttle::current::me()),
+            t => t,
+        }
+    }
+
+    fn before_step(&self, _op: LoomOp) {
+        if with_world(|w| w.live > 1 || w.stop) {
+            shuttle_engine::runtime::thread::switch();
+        }
+    }
+
+    fn orders_steps(&self) -> bool {
+        false
+    }
+
+    fn unwinds_when_stopped(&self) -> bool {
+        true
+    }
+
+    fn after_step(&self) {}
+
+    fn parked(&self, _w: &mut World) {}
+
+    fn wait_until_woken(&self, _me: usize) {}
+
+    fn wake(&self, _w: &World, _task: usize) {}
+
+    fn cpu_relax(&self, me: usize) {
+        // Parked on the pseudo-primitive `SPIN` until any other task's next
+        // step (`World::wake_spinners`): nothing the poller reads can change
+        // before then. Alone, it must run on.
+        with_world(|w| {
+            if w.live > 1 {
+                w.tasks[me].wait = Some(Wait {
+                    prim: SPIN,
+                    op: "cpu_relax",
+                });
+                w.spinning += 1;
+            }
+        });
+        world::schedule_point();
+    }
+
+    fn fence(&self, _order: MemOrder) {}
+
+    fn new_word(&self) -> Option<LoomWord> {
+        None
+    }
+
+    fn new_body(&self) -> Option<Rc<LoomBody>> {
+        None
+    }
+
+    fn new_cell(&self, _raw: u64) -> Option<Rc<LoomCell>> {
+        None
+    }
+
+    fn spawn(
+        &self,
+        name: Cow<'static, str>,
+        clock: VectorClock,
+        f: Box<dyn FnOnce() + Send>,
+    ) -> Spawned {
+        let id = Arc::new(AtomicUsize::new(usize::MAX));
+        let child_id = Arc::clone(&id);
+        let handle = shuttle::thread::spawn(move || {
+            let me = SHUTTLE.current_task();
+            // The whole execution runs on one OS thread: no ordering is needed.
+            child_id.store(me, AtomicOrdering::Relaxed);
+            world::spawned(me, name, clock);
+            if world::run_unless_stopped(f) {
+                world::task_finished();
+            }
+        });
+        Spawned {
+            id,
+            // A task cut off by a finding never returns; the execution stops
+            // at the join's scheduling point instead, so the result is never
+            // seen.
+            join: Box::new(move || {
+                let _ = handle.join();
+            }),
+        }
+    }
+
+    fn task_ended(&self, _w: &mut World) {}
+
+    fn cell_access(
+        &self,
+        site: &'static Location<'static>,
+        id: Prim<CellState>,
+        op: &'static str,
+        ord: CellOrdering,
+        action: Action,
+    ) -> u64 {
+        memory::world_cell_access(site, id, op, ord, action)
     }
 }

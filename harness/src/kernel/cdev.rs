@@ -34,8 +34,9 @@ use super::device::{self, Device};
 use super::memory::{CellState, Object};
 use super::refcount::{inc_not_zero, kref_put, Kref};
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, step_with, LoomOp, Op, PrimState};
+use crate::trace::{Target, Value};
+use crate::world::{step, step_with, LoomOp, Op, Prim};
+use std::any::Any;
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -55,10 +56,21 @@ fn host<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Clone)]
 pub struct DevT {
     /// The `cdev_map` entry, guarded by `chrdevs_lock`.
-    map: PrimId,
+    map: Prim<CellState>,
     /// The cdev mapped at this number, if any (`kobj_map()` holds no
     /// reference on it: `cdev_del()` must unmap before dropping its own).
     mapped: Arc<Mutex<Option<Weak<CdevInner>>>>,
+}
+
+impl DevT {
+    /// The cdev `cdev_map` has at this number now, if any (host-side, for
+    /// a workload to tell which binding of a device a file was opened on).
+    pub fn mapped_cdev(&self) -> Option<Cdev> {
+        host(&self.mapped)
+            .as_ref()
+            .and_then(Weak::upgrade)
+            .map(|inner| Cdev { inner })
+    }
 }
 
 /// `alloc_chrdev_region(&devt, 0, 1, name)`: a free device number, mapped to
@@ -67,10 +79,10 @@ pub struct DevT {
 pub fn alloc_chrdev_region(name: impl Into<Cow<'static, str>>) -> DevT {
     let name = name.into();
     let map = step(|cx| {
-        cx.w.add_prim(
-            format!("cdev_map[{name}]").into(),
+        cx.add_prim(
+            format!("cdev_map[{name}]"),
             None,
-            PrimState::Cell(CellState::new_bool(false)),
+            CellState::new_bool(false),
         )
     });
     DevT {
@@ -134,33 +146,26 @@ pub fn cdev_set_parent(cdev: &Cdev, dev: &Device) {
 
 /// A critical section of a spinlock modelled by cell `lock`, as one step:
 /// acquire the lock's clock, run `f`, release into it.
-fn locked<R>(cx: &mut Op<'_>, lock: PrimId, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    let mut clock = match &cx.w.prim(lock).state {
-        PrimState::Cell(c) => c.clock,
-        _ => unreachable!("cdev lock handles always name cells"),
-    };
+fn locked<R>(cx: &mut Op<'_>, lock: Prim<CellState>, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    let mut clock = cx.state(lock).clock;
     cx.acquire(&clock);
     let r = f(cx);
     cx.release(&mut clock);
-    if let PrimState::Cell(c) = &mut cx.w.prim_mut(lock).state {
-        c.clock = clock;
-    }
+    cx.state(lock).clock = clock;
     r
 }
 
 /// Set the display value of a model-internal cell (what traces show).
-fn set_cell(cx: &mut Op<'_>, id: PrimId, v: bool) {
-    if let PrimState::Cell(c) = &mut cx.w.prim_mut(id).state {
-        c.raw = v as u64;
-    }
+fn set_cell(cx: &mut Op<'_>, id: Prim<CellState>, v: bool) {
+    cx.state(id).raw = v as u64;
 }
 
 /// The loom operation of a section under `lock` that may also take a
 /// reference on `cdev`'s kobject.
-fn lock_op(lock: PrimId, cdev: Option<&Cdev>) -> LoomOp {
+fn lock_op(lock: Prim<CellState>, cdev: Option<&Cdev>) -> LoomOp {
     match cdev {
-        Some(c) => LoomOp::PrimPair(lock, c.kobj().id(), MemOrder::AcqRel),
-        None => LoomOp::Prim(lock, MemOrder::AcqRel),
+        Some(c) => LoomOp::PrimPair(lock.into(), c.kobj().id().into(), MemOrder::AcqRel),
+        None => LoomOp::Prim(lock.into(), MemOrder::AcqRel),
     }
 }
 
@@ -170,9 +175,9 @@ fn lock_op(lock: PrimId, cdev: Option<&Cdev>) -> LoomOp {
 pub fn cdev_add(cdev: &Cdev, devt: &DevT) {
     *host(&cdev.inner.devt) = Some(devt.clone());
     step_with(
-        |_| LoomOp::Prim(devt.map, MemOrder::AcqRel),
+        |_| LoomOp::Prim(devt.map.into(), MemOrder::AcqRel),
         |cx| {
-            cx.record("cdev_add", Target::Prim(devt.map), None);
+            cx.record("cdev_add", Target::Prim(devt.map.into()), None);
             locked(cx, devt.map, |cx| set_cell(cx, devt.map, true));
             *host(&devt.mapped) = Some(Arc::downgrade(&cdev.inner));
         },
@@ -190,9 +195,9 @@ pub fn cdev_del(cdev: &Cdev) {
     let devt = host(&cdev.inner.devt).clone();
     if let Some(devt) = devt {
         step_with(
-            |_| LoomOp::Prim(devt.map, MemOrder::AcqRel),
+            |_| LoomOp::Prim(devt.map.into(), MemOrder::AcqRel),
             |cx| {
-                cx.record("cdev_del: cdev_unmap", Target::Prim(devt.map), None);
+                cx.record("cdev_del: cdev_unmap", Target::Prim(devt.map.into()), None);
                 locked(cx, devt.map, |cx| set_cell(cx, devt.map, false));
                 *host(&devt.mapped) = None;
             },
@@ -223,7 +228,7 @@ fn cdev_default_release(cdev: &Cdev) {
             |cx| {
                 let e = cx.record(
                     "cdev_purge: inode->i_cdev = NULL",
-                    Target::Prim(inode.inner.lock),
+                    Target::Prim(inode.inner.lock.into()),
                     None,
                 );
                 // cdev->list lives in the cdev.
@@ -277,7 +282,7 @@ pub struct Inode {
 
 struct InodeInner {
     /// `cdev_lock` for this node's `i_cdev` (see the module comment).
-    lock: PrimId,
+    lock: Prim<CellState>,
     /// `inode->i_rdev`.
     i_rdev: DevT,
     /// `inode->i_cdev` (holds no reference by itself: `cdev_purge()` clears
@@ -291,13 +296,8 @@ impl Inode {
     #[track_caller]
     pub fn new(name: impl Into<Cow<'static, str>>, devt: &DevT) -> Self {
         let name = name.into();
-        let lock = step(|cx| {
-            cx.w.add_prim(
-                format!("{name}->i_cdev").into(),
-                None,
-                PrimState::Cell(CellState::new_bool(false)),
-            )
-        });
+        let lock =
+            step(|cx| cx.add_prim(format!("{name}->i_cdev"), None, CellState::new_bool(false)));
         Inode {
             inner: Arc::new(InodeInner {
                 lock,
@@ -314,16 +314,72 @@ impl Inode {
     }
 }
 
+/// `O_RDWR`: the access mode of an `open(2)` that may read and write.
+pub const O_RDWR: u32 = 2;
+
 /// An open `struct file` on a character device: it holds a reference on
 /// the cdev until [`__fput`].
+///
+/// Like the kernel's, it carries the driver's per-file context:
+/// `file->private_data`, which the driver's `open` usually sets (to the
+/// device state it took a reference on, or to a per-open context) and
+/// every later file operation of this file reads back. One task owns an
+/// open file in the model, so the field needs no ordering of its own: it is
+/// the file's, not shared memory.
 pub struct File {
     inode: Inode,
+    /// The cdev `chrdev_open()` took its reference on (`inode->i_cdev` at
+    /// open time; it cannot change while this file holds it).
+    cdev: Cdev,
+    /// `file->f_flags`: the flags `open(2)` was given.
+    f_flags: u32,
+    /// The index of the user task that opened the file.
+    user: u32,
+    /// `file->private_data`.
+    private_data: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl File {
     /// `file_inode(file)`.
     pub fn inode(&self) -> &Inode {
         &self.inode
+    }
+
+    /// `file->f_flags`.
+    pub fn f_flags(&self) -> u32 {
+        self.f_flags
+    }
+
+    /// The index of the user task that opened this file (the workload's
+    /// `userN`).
+    pub fn user(&self) -> u32 {
+        self.user
+    }
+
+    /// Whether this file was opened on `cdev` (what `container_of(inode->i_cdev, …)`
+    /// in the driver's `open` resolves to).
+    pub fn is_on(&self, cdev: &Cdev) -> bool {
+        Arc::ptr_eq(&self.cdev.inner, &cdev.inner)
+    }
+
+    /// `file->private_data = data`.
+    pub fn set_private_data<T: Any + Send + Sync>(&self, data: Arc<T>) {
+        *host(&self.private_data) = Some(data);
+    }
+
+    /// `file->private_data`, if it was set to a `T` (`None` if it was never
+    /// set or holds another type: the kernel's `void *` would be a bad cast).
+    pub fn private_data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        host(&self.private_data)
+            .clone()
+            .and_then(|d| d.downcast::<T>().ok())
+    }
+
+    /// `file->private_data = NULL`, handing back what it held.
+    pub fn take_private_data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        host(&self.private_data)
+            .take()
+            .and_then(|d| d.downcast::<T>().ok())
     }
 }
 
@@ -336,6 +392,8 @@ impl File {
 #[track_caller]
 pub fn chrdev_open(
     inode: &Inode,
+    f_flags: u32,
+    user: u32,
     fops_open: impl FnOnce(&File) -> Result<(), i64>,
 ) -> Result<File, i64> {
     let lock = inode.inner.lock;
@@ -346,7 +404,7 @@ pub fn chrdev_open(
             let p = host(&inode.inner.i_cdev).clone();
             cx.record(
                 "chrdev_open: inode->i_cdev",
-                Target::Prim(lock),
+                Target::Prim(lock.into()),
                 Some(Value::Bool(p.is_some())),
             );
             locked(cx, lock, |cx| {
@@ -374,7 +432,7 @@ pub fn chrdev_open(
                     let mapped = host(&devt.mapped).as_ref().and_then(Weak::upgrade);
                     cx.record(
                         "chrdev_open: kobj_lookup",
-                        Target::Prim(devt.map),
+                        Target::Prim(devt.map.into()),
                         Some(Value::Bool(mapped.is_some())),
                     );
                     locked(cx, devt.map, |cx| {
@@ -391,7 +449,11 @@ pub fn chrdev_open(
             let (p, ok, drop_new) = step_with(
                 |_| lock_op(lock, Some(&new)),
                 |cx| {
-                    cx.record("chrdev_open: inode->i_cdev = new", Target::Prim(lock), None);
+                    cx.record(
+                        "chrdev_open: inode->i_cdev = new",
+                        Target::Prim(lock.into()),
+                        None,
+                    );
                     locked(cx, lock, |cx| {
                         let cached = host(&inode.inner.i_cdev).clone();
                         match cached {
@@ -420,6 +482,10 @@ pub fn chrdev_open(
     };
     let file = File {
         inode: inode.clone(),
+        cdev: p.clone(),
+        f_flags,
+        user,
+        private_data: Mutex::new(None),
     };
     if let Err(rc) = fops_open(&file) {
         cdev_put(&p);

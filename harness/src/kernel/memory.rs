@@ -1,13 +1,14 @@
 //! Memory with lifetimes: objects that removal frees (KASAN-checked), and the
 //! [`Plain`] cells embedded in them whose accesses are checked for data races.
 
+use crate::backend::loom::{stop_if_fatal, LoomCell};
+use crate::backend::{backend, Ordering as MemOrder};
 use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Detail, Finding, FindingKind};
-use crate::runtime::{backend, new_word, Backend, LoomBody, LoomCell, Ordering as MemOrder};
 use crate::trace::{ObjectId, PrimId, Target, Value};
 use crate::world::{
-    current_task, step, step_access, step_with, stop_if_fatal, with_world, LoomOp, ObjectSlot, Op,
-    PrimState,
+    current_task, step, step_access_at, step_with, with_world, LoomOp, ObjectSlot, Op, Prim,
+    PrimitiveState,
 };
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -79,12 +80,13 @@ fn object_access(cx: &mut Op<'_>, id: ObjectId, e: usize, write: bool) {
     let slot = &mut cx.w.objects[id.0 as usize];
     // Under loom, loom's happens-before decides (the world's own detector is
     // off there); the world's history only names the partner.
-    let racing = match (backend(), slot.body.clone()) {
-        (Backend::Loom, Some(body)) if !slot.raced && !body.check(write) => {
+    // Only objects of a loom execution have a loom body.
+    let racing = match slot.body.clone() {
+        Some(body) if !slot.raced && !body.check(write) => {
             slot.raced = true;
             Some(slot.history.latest_conflict(me, false, write).unwrap_or(e))
         }
-        (Backend::Shuttle, _) if detect => slot.history.racing(&now, me, false, write),
+        None if detect => slot.history.racing(&now, me, false, write),
         _ => None,
     };
     slot.history.record(&now, stamp, write);
@@ -107,9 +109,9 @@ pub(crate) fn alloc_object(cx: &mut Op<'_>, name: Cow<'static, str>) -> Object {
         name,
         alloc_event: e,
         free_event: None,
-        alive: (backend() == Backend::Loom).then(new_word),
+        alive: backend().new_word(),
         history: History::default(),
-        body: (backend() == Backend::Loom).then(LoomBody::new),
+        body: backend().new_body(),
         raced: false,
     });
     cx.w.trace[e].target = Target::Object(id);
@@ -134,11 +136,11 @@ pub(crate) fn free_object(cx: &mut Op<'_>, obj: Object, op: &'static str) {
     }
     cx.w.objects[obj.id.0 as usize].free_event = Some(e);
     object_access(cx, obj.id, e, true);
-    let embedded: Vec<PrimId> = (0..cx.w.prims.len() as u32)
-        .map(PrimId)
+    let embedded: Vec<Prim<CellState>> = (0..cx.w.prims.len() as u32)
+        .map(|i| Prim::new(PrimId(i)))
         .filter(|&p| {
             let slot = cx.w.prim(p);
-            slot.owner == Some(obj.id) && matches!(slot.state, PrimState::Cell(_))
+            slot.owner == Some(obj.id) && slot.is::<CellState>()
         })
         .collect();
     for id in embedded {
@@ -147,7 +149,7 @@ pub(crate) fn free_object(cx: &mut Op<'_>, obj: Object, op: &'static str) {
 }
 
 /// The free (event `e`) as a plain write to cell `id` embedded in the object.
-fn free_cell(cx: &mut Op<'_>, id: PrimId, e: usize) {
+fn free_cell(cx: &mut Op<'_>, id: Prim<CellState>, e: usize) {
     let me = cx.me;
     let now = *cx.clock();
     let stamp = AccessStamp {
@@ -158,17 +160,18 @@ fn free_cell(cx: &mut Op<'_>, id: PrimId, e: usize) {
     };
     let detect = cx.w.config.race_detection;
     let c = cell(cx, id);
-    let racing = match (backend(), c.loom.clone()) {
-        (Backend::Loom, Some(lc)) if !c.raced && !lc.check(me, true, true) => {
+    // Only cells of a loom execution have a loom cell.
+    let racing = match c.loom.clone() {
+        Some(lc) if !c.raced && !lc.check(me, true, true) => {
             c.raced = true;
             Some(c.history.latest_conflict(me, false, true).unwrap_or(e))
         }
-        (Backend::Shuttle, _) if detect => c.history.racing(&now, me, false, true),
+        None if detect => c.history.racing(&now, me, false, true),
         _ => None,
     };
     c.history.record(&now, stamp, true);
     if let Some(first) = racing {
-        report_race(cx, Target::Prim(id), first, e);
+        report_race(cx, Target::Prim(id.into()), first, e);
     }
 }
 
@@ -400,6 +403,9 @@ pub(crate) struct CellState {
     pub raced: bool,
 }
 
+/// Cells are primitives without holders: nothing to describe.
+impl PrimitiveState for CellState {}
+
 impl CellState {
     /// A cell's initial state.
     pub(crate) fn new(raw: u64, display: fn(u64) -> Value) -> Self {
@@ -408,7 +414,7 @@ impl CellState {
             display,
             clock: VectorClock::new(),
             history: History::default(),
-            loom: (backend() == Backend::Loom).then(|| LoomCell::new(raw)),
+            loom: backend().new_cell(raw),
             raced: false,
         }
     }
@@ -431,7 +437,7 @@ pub(crate) enum Ordering {
 /// what the kernel memory model calls plain C accesses; the marked accessors
 /// (`READ_ONCE`, `WRITE_ONCE`, …) take the same cell, as in C.
 pub struct Plain<T: CellValue> {
-    pub(crate) id: PrimId,
+    pub(crate) id: Prim<CellState>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -457,10 +463,10 @@ impl<T: CellValue> Plain<T> {
         owner: Option<Object>,
         init: T,
     ) -> Self {
-        let id = cx.w.add_prim(
+        let id = cx.add_prim(
             name,
             owner.map(|o| o.id),
-            PrimState::Cell(CellState::new(init.encode(), T::display)),
+            CellState::new(init.encode(), T::display),
         );
         Plain {
             id,
@@ -565,31 +571,46 @@ pub(crate) enum RmwOrder {
 /// One access to cell `id` as one step: the load's value, the value stored,
 /// or the value an `Add` replaced.
 #[track_caller]
-pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: Action) -> u64 {
-    match backend() {
-        Backend::Shuttle => step_access(id, !matches!(action, Action::Load), |cx| match action {
-            Action::Load => load(cx, id, op, ord),
-            Action::Store(v) => {
-                store(cx, id, op, v, ord);
-                v
-            }
-            Action::Add(d) => read_modify_write(cx, id, op, |old| old.wrapping_add(d)),
-            Action::Exchange { new, expect, order } => exchange(cx, id, op, new, expect, order),
-            Action::Fetch { op: f, order } => {
-                let new = f.apply(cell(cx, id).raw);
-                exchange(cx, id, op, new, None, order)
-            }
-        }),
-        Backend::Loom => loom_cell_access(Location::caller(), id, op, ord, action),
-    }
+pub(crate) fn cell_access(
+    id: Prim<CellState>,
+    op: &'static str,
+    ord: Ordering,
+    action: Action,
+) -> u64 {
+    backend().cell_access(Location::caller(), id, op, ord, action)
+}
+
+/// A cell access under shuttle: one step against the world, whose value the
+/// world holds.
+pub(crate) fn world_cell_access(
+    site: &'static Location<'static>,
+    id: Prim<CellState>,
+    op: &'static str,
+    ord: Ordering,
+    action: Action,
+) -> u64 {
+    let write = !matches!(action, Action::Load);
+    step_access_at(site, id.into(), write, |cx| match action {
+        Action::Load => load(cx, id, op, ord),
+        Action::Store(v) => {
+            store(cx, id, op, v, ord);
+            v
+        }
+        Action::Add(d) => read_modify_write(cx, id, op, |old| old.wrapping_add(d)),
+        Action::Exchange { new, expect, order } => exchange(cx, id, op, new, expect, order),
+        Action::Fetch { op: f, order } => {
+            let new = f.apply(cell(cx, id).raw);
+            exchange(cx, id, op, new, None, order)
+        }
+    })
 }
 
 /// A cell access under loom: the owner's liveness load and the access itself
 /// are loom operations (branch points); loom's value is the one read; then,
 /// with no further branch point, the race check and the world update.
-fn loom_cell_access(
+pub(crate) fn loom_cell_access(
     site: &'static Location<'static>,
-    id: PrimId,
+    id: Prim<CellState>,
     op: &'static str,
     ord: Ordering,
     action: Action,
@@ -599,9 +620,7 @@ fn loom_cell_access(
         let alive = slot
             .owner
             .and_then(|o| w.objects[o.0 as usize].alive.clone());
-        let PrimState::Cell(c) = &slot.state else {
-            unreachable!("cell handles always name cells")
-        };
+        let c = w.state(id);
         (alive, c.loom.clone())
     });
     let Some(lc) = lc else {
@@ -633,17 +652,14 @@ fn loom_cell_access(
     };
     let me = current_task();
     let plain = ord == Ordering::Plain;
-    let already = with_world(|w| match &w.prim(id).state {
-        PrimState::Cell(c) => c.raced,
-        _ => unreachable!("cell handles always name cells"),
-    });
+    let already = with_world(|w| w.state(id).raced);
     let race_free = already || lc.check(me, plain, written.is_some());
     with_world(|w| {
         let mut cx = Op { w, me, site };
         let display = cell(&mut cx, id).display;
         let e = cx.record(
             op,
-            Target::Prim(id),
+            Target::Prim(id.into()),
             Some(display(written.unwrap_or(result))),
         );
         let owner = cx.w.prim(id).owner;
@@ -663,7 +679,7 @@ fn loom_cell_access(
                 .latest_conflict(me, !plain, write)
                 .unwrap_or(e);
             cell(&mut cx, id).raced = true;
-            report_race(&mut cx, Target::Prim(id), first, e);
+            report_race(&mut cx, Target::Prim(id.into()), first, e);
         }
         let now = *cx.clock();
         let c = cell(&mut cx, id);
@@ -744,23 +760,26 @@ fn loom_fetch(lc: &LoomCell, op: FetchOp, order: RmwOrder) -> (u64, Option<u64>)
     (old, Some(op.apply(old)))
 }
 
-fn cell<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut CellState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::Cell(c) => c,
-        _ => unreachable!("cell handles always name cells"),
-    }
+fn cell<'a>(cx: &'a mut Op<'_>, id: Prim<CellState>) -> &'a mut CellState {
+    cx.state(id)
 }
 
 /// Load a cell within an operation: check its owner, record the event, check
 /// for a race with the last write, apply the ordering's happens-before.
-pub(crate) fn load(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering) -> u64 {
+pub(crate) fn load(cx: &mut Op<'_>, id: Prim<CellState>, op: &'static str, ord: Ordering) -> u64 {
     let raw = cell(cx, id).raw;
     access(cx, id, op, ord, raw, false);
     raw
 }
 
 /// Store to a cell within an operation (see [`load`]).
-pub(crate) fn store(cx: &mut Op<'_>, id: PrimId, op: &'static str, raw: u64, ord: Ordering) {
+pub(crate) fn store(
+    cx: &mut Op<'_>,
+    id: Prim<CellState>,
+    op: &'static str,
+    raw: u64,
+    ord: Ordering,
+) {
     access(cx, id, op, ord, raw, true);
 }
 
@@ -768,7 +787,7 @@ pub(crate) fn store(cx: &mut Op<'_>, id: PrimId, op: &'static str, raw: u64, ord
 /// checked as a write, returning the old value.
 pub(crate) fn read_modify_write(
     cx: &mut Op<'_>,
-    id: PrimId,
+    id: Prim<CellState>,
     op: &'static str,
     f: impl FnOnce(u64) -> u64,
 ) -> u64 {
@@ -796,7 +815,7 @@ pub(crate) fn read_modify_write(
 /// also acquires what that store published.
 pub(crate) fn exchange(
     cx: &mut Op<'_>,
-    id: PrimId,
+    id: Prim<CellState>,
     op: &'static str,
     new: u64,
     expect: Option<u64>,
@@ -832,9 +851,16 @@ pub(crate) fn exchange(
     old
 }
 
-fn access(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering, raw: u64, is_write: bool) {
+fn access(
+    cx: &mut Op<'_>,
+    id: Prim<CellState>,
+    op: &'static str,
+    ord: Ordering,
+    raw: u64,
+    is_write: bool,
+) {
     let display = cell(cx, id).display;
-    let e = cx.record(op, Target::Prim(id), Some(display(raw)));
+    let e = cx.record(op, Target::Prim(id.into()), Some(display(raw)));
     let owner = cx.w.prim(id).owner;
     if !cx.check_owner(owner, e) {
         return;
@@ -853,7 +879,7 @@ fn access(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering, raw: u64
         let racing = c.history.racing(&now, me, marked, is_write);
         c.history.record(&now, stamp, is_write);
         if let Some(first) = racing {
-            report_race(cx, Target::Prim(id), first, e);
+            report_race(cx, Target::Prim(id.into()), first, e);
         }
     }
     let published = cell(cx, id).clock;

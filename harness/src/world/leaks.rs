@@ -1,17 +1,15 @@
 //! The end of a scenario: every object still allocated when the scenario
 //! body returns is a leak.
 
-use super::{stop_if_fatal, with_world};
+use super::with_world;
+use crate::backend::backend;
 use crate::finding::{Detail, Finding, FindingKind};
-use crate::runtime::{backend, Backend};
 
 /// The scenario body returned: report every object never freed. Under loom
 /// a leak ends the model run like any fatal finding.
 pub(crate) fn scenario_completed() {
     report_leaks();
-    if backend() == Backend::Loom {
-        stop_if_fatal();
-    }
+    backend().after_step();
 }
 
 fn report_leaks() {

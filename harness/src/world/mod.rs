@@ -10,7 +10,7 @@
 //! further interleaving. That is the sequentially consistent memory model the
 //! shuttle explorers check; weak memory is the loom backend's business.
 //!
-//! Under loom ([`Backend::Loom`]) the same steps run as loom threads (also
+//! Under loom ([`crate::backend::loom`]) the same steps run as loom threads (also
 //! coroutines on one OS thread): a step first performs the loom operations
 //! that make it visible to loom's C11 model and partial-order reduction (see
 //! [`crate::runtime`]), then its world update, with no branch point in
@@ -34,51 +34,37 @@
 
 mod findings;
 mod leaks;
+mod prim;
 mod step;
 mod task;
 
 pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use leaks::scenario_completed;
+pub use prim::{AsAny, Prim, PrimitiveState, TaskNames};
 pub(crate) use step::{
-    run_unless_stopped, spin_wait, step, step_access, step_blocking, step_on, step_with,
-    stop_if_fatal, Op,
+    run_unless_stopped, schedule_point, spin_wait, step, step_access_at, step_blocking, step_on,
+    step_with, Op,
 };
 use task::register_task;
 pub(crate) use task::{
     clock_for_spawn, joined, joining, loom_task_started, reserve_loom_task, spawned, task_finished,
 };
 
+use crate::backend::loom::{LoomBody, LoomWord, LOOM};
+use crate::backend::shuttle::{forget_running, SHUTTLE};
+use crate::backend::{backend, set_backend};
 use crate::clock::VectorClock;
 use crate::finding::Finding;
-use crate::kernel::completion::CompletionState;
-use crate::kernel::memory::{CellState, History};
-use crate::kernel::mutex::MutexState;
-use crate::kernel::percpu_ref::PercpuRefState;
-use crate::kernel::refcount::RefcountState;
-use crate::kernel::rwsem::RwSemState;
-use crate::kernel::srcu::SrcuState;
-use crate::runtime::{backend, new_word, set_backend, Backend, LoomBody, LoomWord};
+use crate::kernel::memory::History;
 use crate::scheduler::Pending;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::panic::Location;
 use std::rc::Rc;
 
 thread_local! {
     static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
-    /// The task the engine's scheduler picked at its last decision, or
-    /// `NOT_CACHED` when shuttle's own schedulers run the execution: asking
-    /// shuttle who runs costs a lookup in its execution state on every step,
-    /// and the engine already knows.
-    static RUNNING: Cell<usize> = const { Cell::new(NOT_CACHED) };
-}
-
-const NOT_CACHED: usize = usize::MAX;
-
-/// Note the task the engine scheduled: it runs until the next decision.
-pub(crate) fn set_running(task: usize) {
-    RUNNING.with(|r| r.set(task));
 }
 
 /// Per-execution settings the engine gives the world.
@@ -149,35 +135,13 @@ pub(crate) struct ObjectSlot {
     pub raced: bool,
 }
 
-/// The state of one primitive, by kind.
-#[derive(Debug)]
-pub(crate) enum PrimState {
-    Cell(CellState),
-    RwSem(RwSemState),
-    Srcu(SrcuState),
-    Mutex(MutexState),
-    Completion(CompletionState),
-    Refcount(RefcountState),
-    PercpuRef(PercpuRefState),
-    Spinlock(crate::kernel::spinlock::SpinlockState),
-    /// A device's devres list: the devm allocations and actions to release
-    /// on unbind.
-    Devres(Vec<crate::kernel::device::DevresEntry>),
-    /// The RCU reader state of the whole world (plain RCU has one domain).
-    Rcu(crate::kernel::rcu::RcuState),
-    /// A `wait_queue_head_t`.
-    WaitQueue(crate::kernel::wait::WaitQueueState),
-    /// A `struct work_struct`.
-    Work(crate::kernel::workqueue::WorkState),
-}
-
 /// A primitive or memory cell, with the object it is embedded in (if any):
 /// touching a primitive of a freed object is itself a use-after-removal.
 #[derive(Debug)]
 pub(crate) struct PrimSlot {
     pub name: Cow<'static, str>,
     pub owner: Option<ObjectId>,
-    pub state: PrimState,
+    pub state: Box<dyn PrimitiveState>,
     /// Under loom: the word every step on the primitive read-modify-writes.
     pub word: Option<LoomWord>,
 }
@@ -207,7 +171,7 @@ pub struct World {
     /// Tasks parked in `cpu_relax()`.
     pub(crate) spinning: usize,
     /// Under loom: each task's loom thread, by task index.
-    loom_threads: Vec<Option<loom::thread::Thread>>,
+    pub(crate) loom_threads: Vec<Option<loom::thread::Thread>>,
 }
 
 impl World {
@@ -313,31 +277,27 @@ impl World {
         }
     }
 
-    pub(crate) fn prim(&self, id: PrimId) -> &PrimSlot {
-        &self.prims[id.0 as usize]
+    pub(crate) fn prim(&self, id: impl Into<PrimId>) -> &PrimSlot {
+        &self.prims[id.into().0 as usize]
     }
 
-    pub(crate) fn prim_mut(&mut self, id: PrimId) -> &mut PrimSlot {
-        &mut self.prims[id.0 as usize]
-    }
-
-    pub(crate) fn add_prim(
+    pub(crate) fn add_prim<S: PrimitiveState>(
         &mut self,
         name: Cow<'static, str>,
         owner: Option<ObjectId>,
-        state: PrimState,
-    ) -> PrimId {
+        state: S,
+    ) -> Prim<S> {
         let id = PrimId(self.prims.len() as u32);
         // Creating a loom atomic is not a branch point, so it may happen
         // while the world is borrowed.
-        let word = (backend() == Backend::Loom).then(new_word);
+        let word = backend().new_word();
         self.prims.push(PrimSlot {
             name,
             owner,
-            state,
+            state: Box::new(state),
             word,
         });
-        id
+        Prim::new(id)
     }
 
     /// Whether every live task is blocked, at least one of them on a model
@@ -378,8 +338,8 @@ pub fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
 /// Start a fresh shuttle execution on this thread with the main task
 /// registered.
 pub(crate) fn reset(config: WorldConfig) {
-    set_backend(Backend::Shuttle);
-    set_running(NOT_CACHED);
+    set_backend(&SHUTTLE);
+    forget_running();
     with_world(|w| {
         w.reset(config);
         register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
@@ -393,7 +353,7 @@ pub(crate) fn reset(config: WorldConfig) {
 /// find (its happens-before includes the C11 orderings the world's clocks
 /// only approximate).
 pub(crate) fn reset_loom() {
-    set_backend(Backend::Loom);
+    set_backend(&LOOM);
     let me = loom::thread::current();
     with_world(|w| {
         w.reset(WorldConfig {
@@ -406,19 +366,5 @@ pub(crate) fn reset_loom() {
 
 /// The index of the running task.
 pub(crate) fn current_task() -> usize {
-    match backend() {
-        Backend::Shuttle => match RUNNING.with(Cell::get) {
-            NOT_CACHED => usize::from(shuttle::current::me()),
-            t => t,
-        },
-        Backend::Loom => {
-            let me = loom::thread::current().id();
-            with_world(|w| {
-                w.loom_threads
-                    .iter()
-                    .position(|t| t.as_ref().is_some_and(|t| t.id() == me))
-            })
-            .expect("every loom thread of a model registers as a task before its first step")
-        }
-    }
+    backend().current_task()
 }

@@ -2,14 +2,15 @@
 //! running task — a scheduling point, then the operation against the world
 //! with no further interleaving.
 
-use super::PrimState;
-use super::{current_task, with_world, Wait, World, SPIN};
-use crate::backend::loom::{loom_prelude, LoomOp};
+use super::{with_world, Prim, PrimitiveState, Wait, World};
+use crate::backend::loom::LoomOp;
+use crate::backend::Ordering as MemOrder;
+use crate::backend::{backend, Backend, StopExploring};
 use crate::clock::{Epoch, VectorClock};
 use crate::finding::{Detail, Finding, FindingKind};
-use crate::runtime::{backend, Backend, Ordering as MemOrder, StopExploring};
 use crate::scheduler::Pending;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
+use std::borrow::Cow;
 use std::panic::Location;
 
 /// A scheduling point: let the scheduler run another task (or stop the
@@ -17,11 +18,8 @@ use std::panic::Location;
 ///
 /// Skipped while only one task is live, where there is nothing to choose.
 pub(crate) fn schedule_point() {
-    let must_switch = with_world(|w| w.live > 1 || w.stop);
-    if must_switch {
-        shuttle_engine::runtime::thread::switch();
-        unwind_if_stopped();
-    }
+    backend().before_step(LoomOp::None);
+    unwind_if_stopped();
 }
 
 /// Whether a fatal finding ended the execution.
@@ -66,38 +64,23 @@ pub(crate) struct Op<'w> {
     pub site: &'static Location<'static>,
 }
 
-/// Under loom, end the model run if the step just recorded a fatal finding.
-pub(crate) fn stop_if_fatal() {
-    if with_world(|w| w.stop) {
-        std::panic::panic_any(StopExploring);
-    }
-}
-
 /// Run one model operation as an atomic step of the current task: a
 /// scheduling point, then `f` against the world. Nothing in `f` needs loom's
 /// attention (see [`step_on`] and [`step_with`] for the steps that do).
 #[track_caller]
 pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(Location::caller(), LoomOp::None, None, f)
-}
-
-/// [`step`] for an access to cell `prim` (`write`: a store or
-/// read-modify-write), declared at the scheduling point so that schedulers
-/// can tell which pending steps conflict.
-#[track_caller]
-pub(crate) fn step_access<R>(prim: PrimId, write: bool, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    let pending = Pending {
-        target: Target::Prim(prim),
-        write,
-    };
-    step_at(Location::caller(), LoomOp::None, Some(pending), f)
+    step_at(Location::caller(), LoomOp::None, f)
 }
 
 /// [`step`] for an operation on primitive `prim` with the memory ordering
 /// `order` of the kernel operation (used by the loom backend).
 #[track_caller]
-pub(crate) fn step_on<R>(prim: PrimId, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(Location::caller(), LoomOp::Prim(prim, order), None, f)
+pub(crate) fn step_on<R>(
+    prim: impl Into<PrimId>,
+    order: MemOrder,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
+    step_at(Location::caller(), LoomOp::Prim(prim.into(), order), f)
 }
 
 /// [`step`] whose loom operation depends on the world's state (e.g. which
@@ -108,10 +91,10 @@ pub(crate) fn step_with<R>(
     f: impl FnOnce(&mut Op<'_>) -> R,
 ) -> R {
     let site = Location::caller();
-    // Under shuttle the loom operation is not performed, only read for what
-    // the step will act on.
+    // Where the backend does not perform the loom operation it is still read
+    // for what the step will act on (see `note_pending`).
     let op = with_world(|w| loom_op(w));
-    step_at(site, op, None, f)
+    step_at(site, op, f)
 }
 
 /// What a step's loom operation says it acts on: a primitive's word is
@@ -127,33 +110,63 @@ fn pending_of(op: LoomOp) -> Option<Pending> {
     Some(Pending { target, write })
 }
 
-fn step_at<R>(
+/// Note, at the running task's scheduling point, what its next step acts
+/// on, for the engine's schedulers that order conflicting steps (a backend
+/// that orders steps itself, loom, has no use for it).
+fn note_pending(b: &dyn Backend, pending: Option<Pending>) {
+    if b.orders_steps() {
+        return;
+    }
+    let me = b.current_task();
+    with_world(|w| {
+        if let Some(t) = w.tasks.get_mut(me) {
+            t.pending = pending;
+        }
+    });
+}
+
+/// [`step_at`] for an access to cell `prim` (`write`: a store or
+/// read-modify-write), declared at the scheduling point so that schedulers
+/// can tell which pending steps conflict.
+pub(crate) fn step_access_at<R>(
+    site: &'static Location<'static>,
+    prim: PrimId,
+    write: bool,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
+    let pending = Pending {
+        target: Target::Prim(prim),
+        write,
+    };
+    step_declared(site, LoomOp::None, Some(pending), f)
+}
+
+/// [`step`] at an explicit call site with an explicit loom operation.
+pub(crate) fn step_at<R>(
+    site: &'static Location<'static>,
+    op: LoomOp,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
+    step_declared(site, op, pending_of(op), f)
+}
+
+/// [`step_at`] with the pending operation declared.
+fn step_declared<R>(
     site: &'static Location<'static>,
     op: LoomOp,
     pending: Option<Pending>,
     f: impl FnOnce(&mut Op<'_>) -> R,
 ) -> R {
-    let loom = backend() == Backend::Loom;
-    let me = current_task();
-    if loom {
-        loom_prelude(op);
-    } else {
-        let pending = pending.or_else(|| pending_of(op));
-        let switch = with_world(|w| {
-            if let Some(t) = w.tasks.get_mut(me) {
-                t.pending = pending;
-            }
-            w.live > 1 || w.stop
-        });
-        if switch {
-            shuttle_engine::runtime::thread::switch();
-        }
-    }
+    let b = backend();
+    note_pending(b, pending);
+    b.before_step(op);
+    let unwinds = b.unwinds_when_stopped();
+    let me = b.current_task();
     // The stop check after the switch and the step share one borrow of the
     // world: this runs on every step. A stopped execution hands the step
     // back to unwind.
     let r = with_world(move |w| {
-        if !loom && w.stop {
+        if unwinds && w.stop {
             return Err(f);
         }
         w.wake_spinners(me);
@@ -161,9 +174,7 @@ fn step_at<R>(
     });
     match r {
         Ok(r) => {
-            if loom {
-                stop_if_fatal();
-            }
+            b.after_step();
             r
         }
         Err(f) => {
@@ -187,53 +198,35 @@ fn step_at<R>(
 /// reported as a deadlock.
 #[track_caller]
 pub(crate) fn step_blocking<R>(
-    prim: PrimId,
+    prim: impl Into<PrimId>,
     op: &'static str,
     order: MemOrder,
     mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>,
 ) -> R {
     let site = Location::caller();
-    let loom = backend() == Backend::Loom;
+    let prim = prim.into();
+    let b = backend();
     loop {
-        let me = current_task();
-        if loom {
-            loom_prelude(LoomOp::Prim(prim, order));
-        } else {
-            with_world(|w| {
-                if let Some(t) = w.tasks.get_mut(me) {
-                    t.pending = pending_of(LoomOp::Prim(prim, order));
-                }
-            });
-            schedule_point();
+        note_pending(b, pending_of(LoomOp::Prim(prim, order)));
+        b.before_step(LoomOp::Prim(prim, order));
+        if b.unwinds_when_stopped() {
+            unwind_if_stopped();
         }
+        let me = b.current_task();
         let done = with_world(|w| {
             w.wake_spinners(me);
             let mut cx = Op { w, me, site };
             let r = attempt(&mut cx);
             if r.is_none() {
                 cx.block(prim, op);
-                if loom && cx.w.all_blocked() {
-                    let steps = cx.w.trace.len() as u64;
-                    cx.w.report_deadlock(steps);
-                }
+                b.parked(cx.w);
             }
             r
         });
         if let Some(r) = done {
             return r;
         }
-        if loom {
-            stop_if_fatal();
-            // Only another task's step can wake this one: park until it
-            // does (`Op::wake_all` unparks). Parking, not yielding: two
-            // waiters yielding to each other would make loom explore their
-            // alternation until its branch limit, a false hang. No branch
-            // point lies between the check and the park, and an unpark that
-            // came first is kept by loom for the park to consume.
-            while with_world(|w| w.is_waiting(me)) {
-                loom::thread::park();
-            }
-        }
+        b.wait_until_woken(me);
     }
 }
 
@@ -248,24 +241,13 @@ pub(crate) fn step_blocking<R>(
 #[track_caller]
 pub(crate) fn spin_wait() {
     let site = Location::caller();
-    let me = current_task();
-    let loom = backend() == Backend::Loom;
+    let b = backend();
+    let me = b.current_task();
     with_world(|w| {
         let mut cx = Op { w, me, site };
         cx.record_minor("cpu_relax", Target::None, None);
-        if !loom && cx.w.live > 1 {
-            cx.w.tasks[me].wait = Some(Wait {
-                prim: SPIN,
-                op: "cpu_relax",
-            });
-            cx.w.spinning += 1;
-        }
     });
-    if loom {
-        loom::thread::yield_now();
-    } else {
-        schedule_point();
-    }
+    b.cpu_relax(me);
 }
 
 impl Op<'_> {
@@ -311,9 +293,7 @@ impl Op<'_> {
     /// inside the step. Under shuttle the step's clock operations model the
     /// same ordering, and this does nothing.
     pub fn loom_fence(&mut self, order: MemOrder) {
-        if backend() == Backend::Loom {
-            loom::sync::atomic::fence(order);
-        }
+        backend().fence(order);
     }
 
     /// Park the current task on `prim`. The attempt is recorded once, not at
@@ -324,7 +304,7 @@ impl Op<'_> {
             .map(|e| &self.w.trace[e])
             .is_some_and(|ev| ev.blocked && ev.target == Target::Prim(prim) && ev.op == op);
         if !already {
-            let quiet = matches!(&self.w.prim(prim).state, PrimState::Completion(c) if c.quiet());
+            let quiet = self.w.prim(prim).state.quiet_wait();
             let e = self.record_event(op, Target::Prim(prim), None, quiet);
             self.w.trace[e].blocked = true;
         }
@@ -338,15 +318,31 @@ impl Op<'_> {
     /// waker's causality into the woken thread, which adds no ordering the
     /// model lacks: every wake-up follows a release of `prim` by the waker,
     /// and the woken task's retry acquires `prim` anyway.
-    pub fn wake_all(&mut self, prim: PrimId) {
-        for (i, t) in self.w.tasks.iter_mut().enumerate() {
-            if t.wait.is_some_and(|w| w.prim == prim) {
-                t.wait = None;
-                if let Some(Some(thread)) = self.w.loom_threads.get(i) {
-                    thread.unpark();
-                }
+    pub fn wake_all(&mut self, prim: impl Into<PrimId>) {
+        let prim = prim.into();
+        for i in 0..self.w.tasks.len() {
+            if self.w.tasks[i].wait.is_some_and(|w| w.prim == prim) {
+                self.w.tasks[i].wait = None;
+                backend().wake(self.w, i);
             }
         }
+    }
+
+    /// The state of primitive `p`.
+    pub fn state<S: PrimitiveState>(&mut self, p: Prim<S>) -> &mut S {
+        self.w.state_mut(p)
+    }
+
+    /// Create a primitive named `name` with initial state `state`, embedded
+    /// in `owner` (if any): a step on it once `owner` is freed is a
+    /// use-after-removal.
+    pub fn add_prim<S: PrimitiveState>(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        owner: Option<ObjectId>,
+        state: S,
+    ) -> Prim<S> {
+        self.w.add_prim(name.into(), owner, state)
     }
 
     /// The current task's epoch (for race detection).

@@ -1,9 +1,9 @@
 //! The task lifecycle: registering a task at spawn, binding a loom thread to
 //! its task, finishing, joining.
 
-use super::{current_task, stop_if_fatal, with_world, TaskState, Wait, World, JOIN};
+use super::{current_task, with_world, TaskState, Wait, World, JOIN};
+use crate::backend::backend;
 use crate::clock::{VectorClock, MAX_TASKS};
-use crate::runtime::{backend, Backend};
 use std::borrow::Cow;
 
 /// Register a task spawned by the current task: it starts with the parent's
@@ -47,21 +47,16 @@ pub(crate) fn loom_task_started(child: usize) {
 /// whoever joins it. Under loom, a task ending while every other live task
 /// is blocked leaves a deadlock behind, which the world reports.
 pub(crate) fn task_finished() {
-    let me = current_task();
-    let loom = backend() == Backend::Loom;
+    let b = backend();
+    let me = b.current_task();
     with_world(|w| {
         let t = &mut w.tasks[me];
         t.finished = true;
         t.wait = None;
         w.live -= 1;
-        if loom && w.all_blocked() {
-            let steps = w.trace.len() as u64;
-            w.report_deadlock(steps);
-        }
+        b.task_ended(w);
     });
-    if loom {
-        stop_if_fatal();
-    }
+    b.after_step();
 }
 
 /// Under loom: the current task is about to block in a join (`true`) or has

@@ -319,7 +319,7 @@ impl Reporter {
             }
             let entry = entry_for(
                 self.scheme,
-                self.workload,
+                self.workload.clone(),
                 &self.explorer.name(),
                 self.explorer.replays_from_seed().then_some(record.seed),
                 record,
@@ -351,7 +351,7 @@ impl Reporter {
             ..self.exec.config().unwrap_or_default()
         };
         run_single(
-            &self.scheme.scenario(self.workload),
+            &self.scheme.scenario(self.workload.clone()),
             &Drive::Choices(record.schedule.clone()),
             exec,
         )
@@ -400,7 +400,7 @@ fn fuzz_scheme(
     let stop = Arc::new(AtomicBool::new(false));
     let reporter = Arc::new(Mutex::new(Reporter {
         scheme,
-        workload,
+        workload: workload.clone(),
         explorer: explorer.clone(),
         exec: args.exec.clone(),
         detailing: args.report.detailing(),

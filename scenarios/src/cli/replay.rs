@@ -58,7 +58,11 @@ pub fn run(args: ReplayArgs) -> Result<Status> {
             let scheme = scheme(name)?;
             let workload = args.workload.apply(scheme)?;
             let drive = Drive::Choices(choices);
-            let run = run_single(&scheme.scenario(workload), &drive, args.exec.config()?)?;
+            let run = run_single(
+                &scheme.scenario(workload.clone()),
+                &drive,
+                args.exec.config()?,
+            )?;
             if let Some(at) = run.diverged_at {
                 bail!("the schedule diverges at decision {at}: it was recorded by another version of the scheme or another workload");
             }
@@ -94,7 +98,11 @@ pub fn run(args: ReplayArgs) -> Result<Status> {
                 explorer: explorer.clone(),
                 seed,
             };
-            let run = run_single(&scheme.scenario(workload), &drive, args.exec.config()?)?;
+            let run = run_single(
+                &scheme.scenario(workload.clone()),
+                &drive,
+                args.exec.config()?,
+            )?;
             (
                 seed_header(scheme, &workload, &explorer, seed, &args.exec),
                 run.record,
@@ -123,7 +131,7 @@ fn replay_entry(path: &Path, exec: &ExecArgs) -> Result<(Header, ExecutionRecord
     let entry = CorpusEntry::load(path)?;
     let scheme = scheme_of(&entry)?;
     let run = run_single(
-        &scheme.scenario(entry.workload),
+        &scheme.scenario(entry.workload.clone()),
         &Drive::Choices(entry.choices.clone()),
         exec.config()?,
     )?;
