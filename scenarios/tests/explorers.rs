@@ -39,7 +39,8 @@ fn run(explorer: &Explorer, seed: u64) -> RunStats {
         stop: StopPolicy::FirstFatal,
         shard: (0, 1),
     };
-    explore(&s.scenario(s.default_workload), &cfg, None).expect("the zoo's scenarios never panic")
+    explore(&s.scenario(s.default_workload.clone()), &cfg, None)
+        .expect("the zoo's scenarios never panic")
 }
 
 fn finding_record(stats: &RunStats) -> Option<&ExecutionRecord> {
@@ -83,7 +84,7 @@ fn each_new_explorer_is_deterministic_for_a_seed() {
 #[test]
 fn what_each_new_explorer_finds_replays() {
     let s = scenarios::find("unsynchronized").expect("in the zoo");
-    let scenario = s.scenario(s.default_workload);
+    let scenario = s.scenario(s.default_workload.clone());
     for explorer in &EXPLORERS {
         let stats = run(explorer, 1);
         let record = finding_record(&stats).expect("found (see the ten-seed test)");
