@@ -10,9 +10,8 @@
 //! findings when the scenario returns and ends the run at the first fatal
 //! one.
 
-use harness::engine::{shuttle_baseline_body, ExecConfig};
+use harness::engine::{last_execution_found, shuttle_baseline_body, ExecConfig};
 use harness::finding::FindingKind;
-use harness::world::with_world;
 use scenarios::fuzz_target;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -37,11 +36,7 @@ fn executions_to_first(target: &str, seed: u64, cap: u64) -> Option<u64> {
         runner.run(move || {
             body();
             EXECUTIONS.with(|c| c.set(c.get() + 1));
-            let found = with_world(|w| {
-                w.findings()
-                    .iter()
-                    .any(|f| f.kind == FindingKind::UseAfterRemoval)
-            });
+            let found = last_execution_found(FindingKind::UseAfterRemoval);
             if found {
                 std::panic::panic_any(Found);
             }

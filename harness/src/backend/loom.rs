@@ -7,7 +7,7 @@
 //!
 //! * a primitive's step is one read-modify-write, with the ordering of that
 //!   kernel operation (`down_read` acquires, `up_read` releases, `kref_get`
-//!   is relaxed, …), on one loom word the primitive owns ([`LoomWord`]).
+//!   is relaxed, …), on one loom word the primitive owns (`LoomWord`).
 //!   Being an RMW, it reads the latest value, so the hand-over it models is
 //!   exact: an acquire at that point acquires every release the world's
 //!   order put before it, and nothing later. Steps on one primitive are
@@ -16,7 +16,7 @@
 //! * a memory cell owns a loom atomic whose loads return the value the
 //!   execution reads — that is how store buffering becomes visible — and
 //!   loom `UnsafeCell`s on which plain accesses are checked for races
-//!   ([`LoomCell`]).
+//!   (`LoomCell`).
 //! * an object owns a loom word that accesses load and `kfree` stores, so
 //!   loom orders every access against the free both ways whenever they are
 //!   not ordered by happens-before; the world then reports the access that

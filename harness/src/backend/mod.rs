@@ -2,7 +2,7 @@
 //!
 //! The kernel model is written once. Every model operation is a *step*
 //! against the thread-local world (see [`crate::world`]); only the few places
-//! where a step meets the runtime depend on the [`Backend`] trait: the scheduling
+//! where a step meets the runtime depend on the `Backend` trait: the scheduling
 //! point before a step, the running task's id, spawn and join, blocking, and
 //! — under loom only — the memory that loom's C11 model must see.
 //!

@@ -181,7 +181,7 @@ pub type Progress = Arc<dyn Fn(u64, usize) + Send + Sync>;
 pub type OnFinding = Arc<dyn Fn(&ExecutionRecord, &[String]) + Send + Sync>;
 
 /// What a long campaign shares with the engine, beyond its [`RunConfig`].
-/// Every field is optional; [`explore`] runs with none.
+/// Every field is optional; [`explore`](super::explore) runs with none.
 #[derive(Clone, Default)]
 pub struct Hooks {
     /// Called every 256 executions.
@@ -196,7 +196,7 @@ pub struct Hooks {
     /// finding any of them makes.
     pub stop: Option<Arc<AtomicBool>>,
     /// Shared by the workers of one run: executions of every worker, so
-    /// that [`FirstHit::executions`] counts all of them.
+    /// that [`FirstHit::executions`](super::FirstHit::executions) counts all of them.
     pub executions: Option<Arc<AtomicU64>>,
 }
 

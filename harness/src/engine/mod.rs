@@ -31,6 +31,7 @@ pub(crate) use stats::record_of;
 pub use stats::{severity, ExecutionRecord, FirstHit, RenderedEvent, RunStats};
 
 use crate::backend::shuttle::run_with;
+use crate::finding::FindingKind;
 use crate::scheduler::{
     AdaptiveScheduler, BytesScheduler, ConflictPosScheduler, GuidedScheduler, PctDepth,
     PctScheduler, PortfolioScheduler, PosScheduler, RandomScheduler, ReplayScheduler, Scheduler,
@@ -39,6 +40,13 @@ use crate::scheduler::{
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+
+/// Whether the execution that last ran on this thread found a finding of
+/// `kind`: for a caller driving [`shuttle_baseline_body`] under shuttle's
+/// own schedulers, which report nothing back.
+pub fn last_execution_found(kind: FindingKind) -> bool {
+    crate::world::with_world(|w| w.findings().iter().any(|f| f.kind == kind))
+}
 
 /// A scenario body: builds the driver model, spawns its tasks, joins them.
 pub type ScenarioFn = Arc<dyn Fn() + Send + Sync>;

@@ -75,7 +75,7 @@ pub fn severity(kind: FindingKind) -> u8 {
 #[derive(Clone, Copy, Debug)]
 pub struct FirstHit {
     /// Executions run (of this shard, or of every worker sharing
-    /// [`Hooks::executions`]) up to and including the one that found it.
+    /// [`Hooks::executions`](super::Hooks::executions)) up to and including the one that found it.
     pub executions: u64,
     /// Wall time from the start of the run.
     pub elapsed: Duration,

@@ -20,13 +20,16 @@
 //!
 //! Where things are:
 //!
-//! * this file: the world's state ([`World`], tasks, objects, primitives)
-//!   and the thread-local it lives in;
-//! * [`step`]: the step protocol — what a model operation is, its scheduling
-//!   point, acquire/release, blocking and waking;
-//! * [`task`]: the task lifecycle (spawn, finish, join);
-//! * [`findings`]: raising findings, deadlock and hang reports;
-//! * [`leaks`]: the end-of-scenario leak check;
+//! * `mod.rs`: the world's state (`World`, tasks, objects, primitives) and
+//!   the thread-local it lives in;
+//! * `prim.rs`: primitive states ([`PrimitiveState`]) and their typed
+//!   handles ([`Prim`]);
+//! * `step.rs`: the step protocol — what a model operation is, its
+//!   scheduling point, acquire/release, blocking and waking (documented for
+//!   primitive authors in [`crate::protocol`]);
+//! * `task.rs`: the task lifecycle (spawn, finish, join);
+//! * `findings.rs`: raising findings, deadlock and hang reports;
+//! * `leaks.rs`: the end-of-scenario leak check.
 //!
 //! The loom half of a step (what it does to loom's memory before its world
 //! update) is in [`crate::backend::loom`], the shuttle scheduler adapter in
@@ -41,10 +44,8 @@ mod task;
 pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use leaks::scenario_completed;
 pub use prim::{AsAny, Prim, PrimitiveState, TaskNames};
-pub(crate) use step::{
-    run_unless_stopped, schedule_point, spin_wait, step, step_access_at, step_blocking, step_on,
-    step_with, Op,
-};
+pub(crate) use step::{run_unless_stopped, schedule_point, spin_wait, step_access_at, step_with};
+pub use step::{step, step_blocking, step_on, Op};
 use task::register_task;
 pub(crate) use task::{
     clock_for_spawn, joined, joining, loom_task_started, reserve_loom_task, spawned, task_finished,
@@ -148,7 +149,7 @@ pub(crate) struct PrimSlot {
 
 /// One execution's model state.
 #[derive(Debug)]
-pub struct World {
+pub(crate) struct World {
     pub(crate) config: WorldConfig,
     pub(crate) tasks: Vec<TaskState>,
     pub(crate) objects: Vec<ObjectSlot>,
@@ -166,8 +167,6 @@ pub struct World {
     pub(crate) stop: bool,
     /// Tasks registered and not finished.
     pub(crate) live: usize,
-    /// Whether the scenario body returned (as opposed to being cut off).
-    pub(crate) completed: bool,
     /// Tasks parked in `cpu_relax()`.
     pub(crate) spinning: usize,
     /// Under loom: each task's loom thread, by task index.
@@ -188,7 +187,6 @@ impl World {
             race_signatures: Vec::new(),
             stop: false,
             live: 0,
-            completed: false,
             spinning: 0,
             loom_threads: Vec::new(),
         }
@@ -204,7 +202,6 @@ impl World {
         self.race_signatures.clear();
         self.stop = false;
         self.live = 0;
-        self.completed = false;
         self.spinning = 0;
         self.loom_threads.clear();
     }
@@ -246,11 +243,6 @@ impl World {
     /// Whether a fatal finding ended the execution.
     pub(crate) fn stopped_flag(&self) -> bool {
         self.stop
-    }
-
-    /// Whether the scenario body ran to its end.
-    pub fn completed(&self) -> bool {
-        self.completed
     }
 
     /// What task `t`'s next step acts on, if it declared it.
@@ -331,7 +323,7 @@ impl World {
 /// Borrow the current thread's world for the length of `f`.
 ///
 /// `f` must not reach a scheduling point: the world is borrowed mutably.
-pub fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
+pub(crate) fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
     WORLD.with(|w| f(&mut w.borrow_mut()))
 }
 

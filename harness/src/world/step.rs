@@ -7,7 +7,7 @@ use crate::backend::loom::LoomOp;
 use crate::backend::Ordering as MemOrder;
 use crate::backend::{backend, Backend, StopExploring};
 use crate::clock::{Epoch, VectorClock};
-use crate::finding::{Detail, Finding, FindingKind};
+use crate::finding::{Access, Detail, Finding, FindingKind};
 use crate::scheduler::Pending;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
@@ -58,28 +58,28 @@ pub(crate) fn run_unless_stopped(f: impl FnOnce()) -> bool {
 
 /// The context of one model operation: the world, the running task and the
 /// scenario source line that called the operation.
-pub(crate) struct Op<'w> {
-    pub w: &'w mut World,
-    pub me: usize,
-    pub site: &'static Location<'static>,
+///
+/// A primitive's operation receives one inside [`step`], [`step_on`] or
+/// [`step_blocking`] and must not reach a scheduling point while holding it
+/// (nothing it offers can).
+pub struct Op<'w> {
+    pub(crate) w: &'w mut World,
+    pub(crate) me: usize,
+    pub(crate) site: &'static Location<'static>,
 }
 
 /// Run one model operation as an atomic step of the current task: a
 /// scheduling point, then `f` against the world. Nothing in `f` needs loom's
-/// attention (see [`step_on`] and [`step_with`] for the steps that do).
+/// attention (see [`step_on`] for the steps that do).
 #[track_caller]
-pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+pub fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
     step_at(Location::caller(), LoomOp::None, f)
 }
 
 /// [`step`] for an operation on primitive `prim` with the memory ordering
 /// `order` of the kernel operation (used by the loom backend).
 #[track_caller]
-pub(crate) fn step_on<R>(
-    prim: impl Into<PrimId>,
-    order: MemOrder,
-    f: impl FnOnce(&mut Op<'_>) -> R,
-) -> R {
+pub fn step_on<R>(prim: impl Into<PrimId>, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
     step_at(Location::caller(), LoomOp::Prim(prim.into(), order), f)
 }
 
@@ -197,7 +197,7 @@ fn step_declared<R>(
 /// release unparks it, and a park that leaves every task blocked is
 /// reported as a deadlock.
 #[track_caller]
-pub(crate) fn step_blocking<R>(
+pub fn step_blocking<R>(
     prim: impl Into<PrimId>,
     op: &'static str,
     order: MemOrder,
@@ -326,6 +326,31 @@ impl Op<'_> {
                 backend().wake(self.w, i);
             }
         }
+    }
+
+    /// The running task's index (0 is the scenario's own task, `init`).
+    pub fn me(&self) -> usize {
+        self.me
+    }
+
+    /// The owner of primitive `p`: the object it is embedded in, if any
+    /// (for [`Op::check_owner`]).
+    pub fn owner(&self, p: impl Into<PrimId>) -> Option<ObjectId> {
+        self.w.prim(p).owner
+    }
+
+    /// Raise a finding (a value, never a panic). A fatal one ends the
+    /// execution at the next scheduling point: under shuttle the other tasks
+    /// unwind out of the scenario there, under loom the model run ends.
+    /// Only the first fatal finding of an execution is kept.
+    pub fn report(&mut self, finding: Finding) {
+        self.w.report(finding);
+    }
+
+    /// An [`Access`] naming trace event `e` (task, operation, source line),
+    /// for the detail of a finding.
+    pub fn access(&self, e: usize) -> Access {
+        self.w.access(e)
     }
 
     /// The state of primitive `p`.

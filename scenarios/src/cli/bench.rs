@@ -16,10 +16,10 @@ use crate::{fuzz_target, FuzzTarget, Scheme};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use harness::engine::{
-    explore, shuttle_baseline_body, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy,
+    explore, last_execution_found, shuttle_baseline_body, Budget, ExecConfig, Explorer, RunConfig,
+    ScenarioFn, StopPolicy,
 };
 use harness::finding::FindingKind;
-use harness::world::with_world;
 use plotters::prelude::*;
 use serde::Serialize;
 use std::cell::Cell;
@@ -175,11 +175,7 @@ where
             body();
             EXECUTIONS.with(|c| c.set(c.get() + 1));
             if stop_at_finding {
-                let found = with_world(|w| {
-                    w.findings()
-                        .iter()
-                        .any(|f| f.kind == FindingKind::UseAfterRemoval)
-                });
+                let found = last_execution_found(FindingKind::UseAfterRemoval);
                 if found {
                     std::panic::panic_any(Found);
                 }
