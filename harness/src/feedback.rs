@@ -23,6 +23,8 @@
 //! build of the same source.
 
 use crate::engine::ExecutionRecord;
+use crate::trace::{Site, Target};
+use crate::world::World;
 
 /// The kinds of interleaving features, mixed into their hashes so that the
 /// families never collide by construction.
@@ -106,6 +108,56 @@ pub fn for_each_feature(record: &ExecutionRecord, mut feature: impl FnMut(Featur
     }
     let h = Fnv::new(FeatureKind::Preemptions).str(&record.preemptions.to_string());
     feature(FeatureKind::Preemptions, h.0);
+}
+
+/// The features of the execution the world holds, as
+/// [`for_each_feature`] computes them from its record but straight from the
+/// raw trace, without rendering it: the engine computes them after every
+/// execution for the schedulers that learn from them. Sites are hashed as
+/// their full file path and line (not the short form a record keeps), so
+/// the hashes differ from [`for_each_feature`]'s; they are the same in every
+/// run of the same build.
+pub(crate) fn world_features(w: &World, preemptions: u32, out: &mut Vec<u64>) {
+    // An interpreted scheme's steps all run at the interpreter's Rust lines:
+    // its own source position is what tells its sites apart.
+    let site = |h: Fnv, s: Site| {
+        let (file, line) = match s.source {
+            Some(src) => (src.file.as_str(), src.line),
+            None => (s.location.file(), s.location.line()),
+        };
+        line.to_le_bytes().into_iter().fold(h.str(file), Fnv::byte)
+    };
+    let role_of = |task: usize| role(w.task_name(task));
+    let mut last: Vec<(Target, usize, Site)> = Vec::new();
+    let mut previous: Option<(usize, Site)> = None;
+    for ev in w.trace() {
+        if let Some((task, s)) = previous {
+            if task != ev.task {
+                let h = Fnv::new(FeatureKind::Switch).str(role_of(task));
+                let h = site(h, s).str(role_of(ev.task));
+                out.push(site(h, ev.site).0);
+            }
+        }
+        previous = Some((ev.task, ev.site));
+        if ev.target == Target::None {
+            continue;
+        }
+        match last.iter_mut().find(|(t, _, _)| *t == ev.target) {
+            Some(slot) => {
+                if slot.1 != ev.task {
+                    let h = Fnv::new(FeatureKind::Communication)
+                        .str(&w.target_name(ev.target))
+                        .str(role_of(slot.1));
+                    let h = site(h, slot.2).str(role_of(ev.task));
+                    out.push(site(h, ev.site).0);
+                }
+                *slot = (ev.target, ev.task, ev.site);
+            }
+            None => last.push((ev.target, ev.task, ev.site)),
+        }
+    }
+    let h = Fnv::new(FeatureKind::Preemptions).str(&preemptions.to_string());
+    out.push(h.0);
 }
 
 #[cfg(test)]

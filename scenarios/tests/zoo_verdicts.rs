@@ -29,16 +29,16 @@ const COMPARE_BUDGET: u64 = 60_000;
 /// scheme: (random, pct, portfolio).
 const P90: &[(&str, [u64; 3])] = &[
     ("unsynchronized", [15, 4, 3]),
-    ("lock-cycle-before-clear", [1122, 2401, 748]),
-    ("srcu-no-synchronize", [22, 79, 28]),
-    ("synchronize-before-clear", [1217, 1469, 1389]),
+    ("lock-cycle-before-clear", [1122, 2401, 356]),
+    ("srcu-no-synchronize", [22, 79, 18]),
+    ("synchronize-before-clear", [1217, 1469, 568]),
     ("check-outside-lock", [21, 37, 15]),
-    ("srcu-single-drain", [101501, 55224, 914]),
-    ("nested-down-read", [10, 22, 7]),
-    ("synchronize-under-mutex", [8, 21, 11]),
-    ("percpu-ref-bare-cdev", [29, 2, 2]),
-    ("bare-cdev-open-devref", [14, 3, 2]),
-    ("open-unchecked", [51, 46, 31]),
+    ("srcu-single-drain", [101501, 55224, 940]),
+    ("nested-down-read", [10, 22, 8]),
+    ("synchronize-under-mutex", [8, 21, 8]),
+    ("percpu-ref-bare-cdev", [29, 2, 3]),
+    ("bare-cdev-open-devref", [14, 3, 3]),
+    ("open-unchecked", [51, 46, 45]),
 ];
 
 /// Four times the explorer's measured P90 for `scheme`, at least 100; for a

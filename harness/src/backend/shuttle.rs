@@ -9,9 +9,10 @@ use crate::engine::{
     execution_seed, record_of, shard_index, EngineError, ExecConfig, ExecutionRecord, FirstHit,
     Hooks, RunConfig, RunStats, ScenarioFn, StopPolicy,
 };
+use crate::feedback;
 use crate::finding::Finding;
 use crate::kernel::memory::{self, Action, CellState, Ordering as CellOrdering};
-use crate::scheduler::{BytesScheduler, Scheduler};
+use crate::scheduler::{BytesScheduler, Outcome, Pending, Scheduler};
 use crate::world::Prim;
 use crate::world::{self, with_world, WorldConfig};
 use crate::world::{LoomOp, Wait, World, SPIN};
@@ -48,6 +49,10 @@ struct Adapter {
     schedule: Vec<u8>,
     byte_schedule: Vec<u8>,
     enabled: Vec<usize>,
+    /// The pending operations of `enabled`, for schedulers that ask.
+    pending: Vec<Option<Pending>>,
+    /// The features of the last execution, for schedulers that ask.
+    features: Vec<u64>,
     hooks: Hooks,
     /// Record every execution in full (single runs), not only those that
     /// found something.
@@ -128,6 +133,17 @@ impl Adapter {
             if executions.is_multiple_of(256) {
                 p(executions, sh.stats.distinct.len());
             }
+        }
+        drop(sh);
+        if self.inner.wants_feedback() {
+            self.features.clear();
+            let features = &mut self.features;
+            with_world(|w| feedback::world_features(w, self.preemptions, features));
+            self.inner.finish(&Outcome {
+                features: &self.features,
+                fatal,
+                schedule: &self.schedule,
+            });
         }
     }
 }
@@ -245,6 +261,12 @@ impl shuttle::scheduler::Scheduler for Adapter {
         let pick = if self.enabled.len() == 1 {
             self.enabled[0]
         } else {
+            if self.inner.wants_pending() {
+                self.pending.clear();
+                let (enabled, pending) = (&self.enabled, &mut self.pending);
+                with_world(|w| pending.extend(enabled.iter().map(|&t| w.pending(t))));
+                self.inner.pending(&self.pending);
+            }
             let pick = self.inner.choose(&self.enabled, current);
             self.schedule.push(pick as u8);
             let at = self.enabled.iter().position(|&t| t == pick).unwrap_or(0);
@@ -311,6 +333,8 @@ pub(crate) fn run_fed(
         schedule: Vec::new(),
         byte_schedule: Vec::new(),
         enabled: Vec::new(),
+        pending: Vec::new(),
+        features: Vec::new(),
         hooks,
         keep_last,
         feed,

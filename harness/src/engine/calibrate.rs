@@ -1,9 +1,10 @@
 //! PCT's horizon: how many scheduling decisions an execution of a scenario
-//! takes, measured once before a run.
+//! takes, measured once before a run; SURW's estimates of each task's steps
+//! on shared state.
 
 use super::{Budget, EngineError, ExecConfig, Explorer, Hooks, RunConfig, ScenarioFn, StopPolicy};
 use crate::backend::shuttle::run_with;
-use crate::scheduler::{RandomScheduler, Scheduler};
+use crate::scheduler::{Pending, RandomScheduler, Scheduler};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -52,4 +53,64 @@ pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64,
     run_with(scenario, Box::new(counting), &run, Hooks::default(), false)?;
     let k = *shared_max.borrow();
     Ok(k.max(1))
+}
+
+/// Estimate, per task, the decisions at which it runs a step on shared
+/// state (a step that declares its target, see [`Pending`]): the mean over
+/// eight executions of a uniform walk with a fixed seed, rounded up, so the
+/// estimate is a function of the scenario alone. What SURW weights tasks by.
+pub fn calibrate_surw(scenario: &ScenarioFn, exec: ExecConfig) -> Result<Vec<u64>, EngineError> {
+    const EXECUTIONS: u64 = 8;
+    let run = RunConfig {
+        explorer: Explorer::Random,
+        seed: 0x5EED_5A4F,
+        budget: Budget {
+            iterations: Some(EXECUTIONS),
+            time: None,
+        },
+        exec: ExecConfig {
+            race_detection: false,
+            ..exec
+        },
+        stop: StopPolicy::Never,
+        shard: (0, 1),
+    };
+    struct Counting {
+        inner: RandomScheduler,
+        pending: Vec<Option<Pending>>,
+        counts: Rc<RefCell<Vec<u64>>>,
+    }
+    impl Scheduler for Counting {
+        fn begin(&mut self, seed: u64) {
+            self.inner.begin(seed);
+        }
+        fn wants_pending(&self) -> bool {
+            true
+        }
+        fn pending(&mut self, pending: &[Option<Pending>]) {
+            self.pending.clear();
+            self.pending.extend_from_slice(pending);
+        }
+        fn choose(&mut self, enabled: &[usize], current: Option<usize>) -> usize {
+            let t = self.inner.choose(enabled, current);
+            let i = enabled.iter().position(|&e| e == t).unwrap_or(0);
+            if self.pending.get(i).copied().flatten().is_some() {
+                let mut counts = self.counts.borrow_mut();
+                if counts.len() <= t {
+                    counts.resize(t + 1, 0);
+                }
+                counts[t] += 1;
+            }
+            t
+        }
+    }
+    let counts = Rc::new(RefCell::new(Vec::new()));
+    let counting = Counting {
+        inner: RandomScheduler::default(),
+        pending: Vec::new(),
+        counts: Rc::clone(&counts),
+    };
+    run_with(scenario, Box::new(counting), &run, Hooks::default(), false)?;
+    let totals = counts.borrow();
+    Ok(totals.iter().map(|c| c.div_ceil(EXECUTIONS)).collect())
 }

@@ -24,6 +24,18 @@ pub enum Explorer {
     Pos,
     /// A random walk with one task slowed by a factor drawn per execution.
     Slow,
+    /// Partial-order sampling that also re-draws the priorities of the
+    /// pending steps that conflict with the step just run.
+    Cpos,
+    /// The selectively uniform random walk: tasks weighted by their
+    /// remaining steps on shared state.
+    Surw,
+    /// Feedback-guided schedule fuzzing: schedules mutated from a corpus of
+    /// those that showed new interleaving features.
+    Guided,
+    /// The portfolio's members with conflict-aware POS and the guided
+    /// fuzzer, shares adapting to which member recently found new features.
+    Adaptive,
     /// Several explorers sharing the budget, one per execution, picked from
     /// a hash of the execution seed.
     Portfolio,
@@ -31,21 +43,38 @@ pub enum Explorer {
 
 impl Explorer {
     /// The name used on the command line (`random`, `pct`, `pct-d3`, `pos`,
-    /// `slow`, `portfolio`).
+    /// `cpos`, `surw`, `slow`, `guided`, `adaptive`, `portfolio`).
     pub fn name(&self) -> String {
         match self {
             Explorer::Random => "random".into(),
             Explorer::Portfolio => "portfolio".into(),
             Explorer::Pos => "pos".into(),
             Explorer::Slow => "slow".into(),
+            Explorer::Cpos => "cpos".into(),
+            Explorer::Surw => "surw".into(),
+            Explorer::Guided => "guided".into(),
+            Explorer::Adaptive => "adaptive".into(),
             Explorer::Pct { depth: None } => "pct".into(),
             Explorer::Pct { depth: Some(d) } => format!("pct-d{d}"),
         }
     }
 
-    /// Parse `random`, `pct`, `pct-dN`, `pos`, `slow` or `portfolio`.
+    /// Whether an execution replays from its seed alone (`replay --seed`).
+    /// The guided fuzzer's executions (and the adaptive portfolio's) depend
+    /// on every execution before them in the run: they replay from their
+    /// recorded schedules.
+    pub fn replays_from_seed(&self) -> bool {
+        !matches!(self, Explorer::Guided | Explorer::Adaptive)
+    }
+
+    /// Parse `random`, `pct`, `pct-dN`, `pos`, `cpos`, `surw`, `slow`,
+    /// `guided`, `adaptive` or `portfolio`.
     pub fn parse(s: &str) -> Option<Explorer> {
         match s {
+            "cpos" => Some(Explorer::Cpos),
+            "surw" => Some(Explorer::Surw),
+            "guided" => Some(Explorer::Guided),
+            "adaptive" => Some(Explorer::Adaptive),
             "random" => Some(Explorer::Random),
             "portfolio" => Some(Explorer::Portfolio),
             "pos" => Some(Explorer::Pos),

@@ -22,7 +22,7 @@ pub mod stats;
 
 pub use crate::backend::shuttle::shuttle_baseline_body;
 pub use bytes_session::BytesSession;
-pub use calibrate::calibrate_horizon;
+pub use calibrate::{calibrate_horizon, calibrate_surw};
 pub use config::{
     execution_seed, shard_index, Budget, ExecConfig, Explorer, Hooks, OnFinding, Progress,
     RunConfig, StopPolicy, DEFAULT_STEP_BUDGET,
@@ -33,8 +33,9 @@ pub use stats::{severity, ExecutionRecord, FirstHit, RenderedEvent, RunStats};
 use crate::backend::shuttle::run_with;
 use crate::finding::FindingKind;
 use crate::scheduler::{
-    BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, PosScheduler, RandomScheduler,
-    ReplayScheduler, Scheduler, SlowTaskScheduler,
+    AdaptiveScheduler, BytesScheduler, ConflictPosScheduler, GuidedScheduler, PctDepth,
+    PctScheduler, PortfolioScheduler, PosScheduler, RandomScheduler, ReplayScheduler, Scheduler,
+    SlowTaskScheduler, SurwScheduler,
 };
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -76,6 +77,10 @@ fn make_scheduler(
         }
         Explorer::Pos => Box::new(PosScheduler::default()),
         Explorer::Slow => Box::new(SlowTaskScheduler::new(calibrate_horizon(scenario, exec)?)),
+        Explorer::Cpos => Box::new(ConflictPosScheduler::default()),
+        Explorer::Surw => Box::new(SurwScheduler::new(calibrate_surw(scenario, exec)?)),
+        Explorer::Guided => Box::new(GuidedScheduler::new(calibrate_horizon(scenario, exec)?)),
+        Explorer::Adaptive => Box::new(AdaptiveScheduler::new(calibrate_horizon(scenario, exec)?)),
         Explorer::Portfolio => {
             Box::new(PortfolioScheduler::new(calibrate_horizon(scenario, exec)?))
         }

@@ -7,7 +7,7 @@ use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Detail, Finding, FindingKind};
 use crate::trace::{ObjectId, PrimId, Target, Value};
 use crate::world::{
-    current_task, step, step_at, step_with, with_world, LoomOp, ObjectSlot, Op, Prim,
+    current_task, step, step_access_at, step_with, with_world, LoomOp, ObjectSlot, Op, Prim,
     PrimitiveState,
 };
 use std::borrow::Cow;
@@ -601,7 +601,8 @@ pub(crate) fn world_cell_access(
     ord: Ordering,
     action: Action,
 ) -> u64 {
-    step_at(site, LoomOp::None, |cx| match action {
+    let write = !matches!(action, Action::Load);
+    step_access_at(site, id.into(), write, |cx| match action {
         Action::Load => load(cx, id, op, ord),
         Action::Store(v) => {
             store(cx, id, op, v, ord);

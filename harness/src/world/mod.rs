@@ -49,7 +49,7 @@ pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use held::{sys_exit, HeldLock};
 pub(crate) use leaks::scenario_completed;
 pub use prim::{AsAny, Prim, PrimitiveState, TaskNames};
-pub(crate) use step::{run_unless_stopped, schedule_point, spin_wait, step_at, step_with};
+pub(crate) use step::{run_unless_stopped, schedule_point, spin_wait, step_access_at, step_with};
 pub use step::{step, step_blocking, step_on, Op};
 use task::register_task;
 pub(crate) use task::{
@@ -63,6 +63,7 @@ use crate::backend::{backend, set_backend};
 use crate::clock::VectorClock;
 use crate::finding::Finding;
 use crate::kernel::memory::History;
+use crate::scheduler::Pending;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -123,6 +124,10 @@ pub(crate) struct TaskState {
     /// The events whose operations are running callbacks on this task,
     /// innermost last (see [`Event::caller`]).
     pub callers: Vec<usize>,
+    /// What the task's next step acts on, noted at its scheduling point for
+    /// the schedulers that order conflicting steps (see
+    /// [`crate::scheduler::Pending`]).
+    pub pending: Option<Pending>,
 }
 
 /// A model object: a heap allocation with a lifetime.
@@ -245,6 +250,11 @@ impl World {
     /// Whether a fatal finding ended the execution.
     pub(crate) fn stopped_flag(&self) -> bool {
         self.stop
+    }
+
+    /// What task `t`'s next step acts on, if it declared it.
+    pub(crate) fn pending(&self, t: usize) -> Option<Pending> {
+        self.tasks.get(t).and_then(|t| t.pending)
     }
 
     /// Whether task `t` waits on a primitive (and so may not be scheduled).

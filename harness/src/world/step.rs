@@ -5,9 +5,10 @@
 use super::{with_world, Prim, PrimitiveState, Wait, World};
 use crate::backend::loom::LoomOp;
 use crate::backend::Ordering as MemOrder;
-use crate::backend::{backend, StopExploring};
+use crate::backend::{backend, Backend, StopExploring};
 use crate::clock::{Epoch, VectorClock};
 use crate::finding::{Access, Detail, Finding, FindingKind};
+use crate::scheduler::Pending;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 
@@ -93,12 +94,54 @@ pub(crate) fn step_with<R>(
     f: impl FnOnce(&mut Op<'_>) -> R,
 ) -> R {
     let site = crate::trace::Site::caller();
-    let op = if backend().orders_steps() {
-        with_world(|w| loom_op(w))
-    } else {
-        LoomOp::None
-    };
+    // Where the backend does not perform the loom operation it is still read
+    // for what the step will act on (see `note_pending`).
+    let op = with_world(|w| loom_op(w));
     step_at(site, op, f)
+}
+
+/// What a step's loom operation says it acts on: a primitive's word is
+/// changed by a read-modify-write, an object's liveness word is only loaded
+/// by an access and stored by the free.
+fn pending_of(op: LoomOp) -> Option<Pending> {
+    let (target, write) = match op {
+        LoomOp::None => return None,
+        LoomOp::Prim(p, _) | LoomOp::PrimPair(p, _, _) => (Target::Prim(p), true),
+        LoomOp::Touch(o) => (Target::Object(o), false),
+        LoomOp::Free(o) => (Target::Object(o), true),
+    };
+    Some(Pending { target, write })
+}
+
+/// Note, at the running task's scheduling point, what its next step acts
+/// on, for the engine's schedulers that order conflicting steps (a backend
+/// that orders steps itself, loom, has no use for it).
+fn note_pending(b: &dyn Backend, pending: Option<Pending>) {
+    if b.orders_steps() {
+        return;
+    }
+    let me = b.current_task();
+    with_world(|w| {
+        if let Some(t) = w.tasks.get_mut(me) {
+            t.pending = pending;
+        }
+    });
+}
+
+/// [`step_at`] for an access to cell `prim` (`write`: a store or
+/// read-modify-write), declared at the scheduling point so that schedulers
+/// can tell which pending steps conflict.
+pub(crate) fn step_access_at<R>(
+    site: crate::trace::Site,
+    prim: PrimId,
+    write: bool,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
+    let pending = Pending {
+        target: Target::Prim(prim),
+        write,
+    };
+    step_declared(site, LoomOp::None, Some(pending), f)
 }
 
 /// [`step`] at an explicit call site with an explicit loom operation.
@@ -107,7 +150,18 @@ pub(crate) fn step_at<R>(
     op: LoomOp,
     f: impl FnOnce(&mut Op<'_>) -> R,
 ) -> R {
+    step_declared(site, op, pending_of(op), f)
+}
+
+/// [`step_at`] with the pending operation declared.
+fn step_declared<R>(
+    site: crate::trace::Site,
+    op: LoomOp,
+    pending: Option<Pending>,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
     let b = backend();
+    note_pending(b, pending);
     b.before_step(op);
     let unwinds = b.unwinds_when_stopped();
     let me = b.current_task();
@@ -156,6 +210,7 @@ pub fn step_blocking<R>(
     let prim = prim.into();
     let b = backend();
     loop {
+        note_pending(b, pending_of(LoomOp::Prim(prim, order)));
         b.before_step(LoomOp::Prim(prim, order));
         if b.unwinds_when_stopped() {
             unwind_if_stopped();

@@ -104,6 +104,7 @@ pub(super) fn register_task(
             last_event: None,
             held: Vec::new(),
             callers: Vec::new(),
+            pending: None,
         });
     }
     // What the task's relaxed stores publish before its first fence: the
@@ -119,6 +120,7 @@ pub(super) fn register_task(
     t.finished = false;
     t.held.clear();
     t.callers.clear();
+    t.pending = None;
     w.live += 1;
 }
 
@@ -128,6 +130,10 @@ pub(super) fn register_task(
 pub(crate) fn record_call(site: &'static std::panic::Location<'static>, op: &'static str) -> usize {
     let me = current_task();
     with_world(|w| {
+        let site = crate::trace::Site {
+            location: site,
+            source: None,
+        };
         let mut cx = super::Op { w, me, site };
         cx.record_minor(op, crate::trace::Target::None, None)
     })

@@ -11,8 +11,8 @@
 //! parked task spins (a deadlock runs into shuttle's step bound), which is
 //! how a shuttle user would run this model.
 
-use super::{explorer, Status};
-use crate::{fuzz_target, Scheme};
+use super::{bench_fuzz, explorer, Status};
+use crate::{fuzz_target, FuzzTarget, Scheme};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use harness::engine::{
@@ -52,7 +52,7 @@ pub struct BenchArgs {
     /// unplug explorers to run (comma-separated).
     #[arg(
         long,
-        default_value = "portfolio,slow,pos,pct,random",
+        default_value = "portfolio,slow,pos,cpos,surw,guided,pct,random",
         value_delimiter = ','
     )]
     explorers: Vec<String>,
@@ -483,19 +483,92 @@ fn loom_row(bench: &Bench, workload: crate::workload::Workload, time: Duration) 
     row
 }
 
-/// The cargo fuzz row: libFuzzer runs out of process (`fuzz/bench.sh`).
-fn cargo_fuzz_row(bench: &Bench) -> Row {
-    let installed = std::process::Command::new("cargo")
-        .args(["fuzz", "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let note = if installed {
-        "cargo-fuzz is installed: `bash fuzz/bench.sh` measures it (libFuzzer on stable with `-s none`, minutes per seed)"
-    } else {
-        "skipped: cargo-fuzz is not installed (`bash fuzz/bench.sh` installs and measures it)"
-    };
+/// The cargo fuzz row: libFuzzer runs out of process, `jobs` seeds at a
+/// time, each for at most `time` (see [`bench_fuzz`]); skipped with a note
+/// when cargo-fuzz is not installed.
+fn cargo_fuzz_row(
+    bench: &Bench,
+    target: &FuzzTarget,
+    bin: &std::result::Result<PathBuf, bench_fuzz::Skipped>,
+    seeds: u64,
+    jobs: usize,
+    time: Duration,
+    prebuilt: bool,
+) -> Row {
     let mut row = loom_row_empty(bench, "cargo fuzz");
-    row.note = Some(note.into());
+    let bin = match bin {
+        Ok(bin) => bin,
+        Err(e) => {
+            row.note = Some(format!("skipped: {e}"));
+            return row;
+        }
+    };
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(vec![None; seeds as usize]);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= seeds as usize {
+                    return;
+                }
+                let r = bench_fuzz::run(bin, target, i as u64 + 1, time);
+                if let Ok(mut all) = results.lock() {
+                    all[i] = Some(r);
+                }
+            });
+        }
+    });
+    let runs: Vec<Option<bench_fuzz::FuzzRun>> = results.into_inner().unwrap_or_default();
+    let hit = |r: &Option<bench_fuzz::FuzzRun>| match r {
+        Some(bench_fuzz::FuzzRun::Hit(n, s)) => Some((*n, *s)),
+        _ => None,
+    };
+    let executions: Vec<Option<u64>> = runs.iter().map(|r| hit(r).map(|(n, _)| n)).collect();
+    let seconds: Vec<Option<f64>> = runs.iter().map(|r| hit(r).map(|(_, s)| s)).collect();
+    let (me, mine, maxe) = stats(
+        &executions
+            .iter()
+            .map(|x| x.map(|n| n as f64))
+            .collect::<Vec<_>>(),
+    );
+    let (ms, mins, maxs) = stats(&seconds);
+    let mut other_kinds: Vec<String> = Vec::new();
+    let mut other = 0;
+    for r in runs.iter().flatten() {
+        if let bench_fuzz::FuzzRun::Other(kind) = r {
+            other += 1;
+            if !other_kinds.contains(&kind.to_string()) {
+                other_kinds.push(kind.to_string());
+            }
+        }
+    }
+    row.seeds = seeds;
+    row.found = executions.iter().flatten().count();
+    row.executions = executions;
+    row.seconds = seconds;
+    row.median_executions = me;
+    row.min_executions = mine;
+    row.max_executions = maxe;
+    row.median_seconds = ms;
+    row.min_seconds = mins;
+    row.max_seconds = maxs;
+    let mut note = format!(
+        "libFuzzer, stable (`-s none`), {} s per seed, out of process{}",
+        time.as_secs(),
+        if prebuilt {
+            "; the fuzz binaries as last built (--quick does not rebuild them)"
+        } else {
+            ""
+        }
+    );
+    if other > 0 {
+        note.push_str(&format!(
+            "; {other} seed(s) stopped first at another finding ({}: a fuzz target stops at its first), counted as misses",
+            other_kinds.join(", ")
+        ));
+    }
+    row.note = Some(note);
     row
 }
 
@@ -752,6 +825,10 @@ pub fn run(args: BenchArgs) -> Result<Status> {
             Duration::from_secs(60),
         )
     };
+    // libFuzzer's seconds per seed: it starts a process and grows a corpus,
+    // so it gets more than the in-process explorers' per-seed time.
+    let fuzz_time = Duration::from_secs(if args.quick { 2 } else { 60 });
+    let fuzz_bin = bench_fuzz::build(args.quick);
     // Shuttle's runs end by panicking with a private payload, and the panic
     // hook would print each; `UNPLUG_BENCH_DEBUG` keeps the hook, to see a
     // scenario's own panic.
@@ -790,7 +867,9 @@ pub fn run(args: BenchArgs) -> Result<Status> {
             }
         };
         rows.extend(measured);
-        rows.push(cargo_fuzz_row(&bench));
+        rows.push(cargo_fuzz_row(
+            &bench, t, &fuzz_bin, args.seeds, jobs, fuzz_time, args.quick,
+        ));
         if name == "default" {
             rows.push(loom_row(&bench, t.workload.clone(), loom_time));
         } else {

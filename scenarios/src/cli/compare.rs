@@ -43,7 +43,7 @@ enum Format {
 /// Arguments of `unplug compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Explorers to compare (comma-separated: random, pct, pct-dN, pos, slow,
+    /// Explorers to compare (comma-separated: random, pct, pct-dN, pos, cpos, surw, slow, guided, adaptive,
     /// portfolio, and loom, the bounded-exhaustive C11 backend).
     #[arg(
         long,
@@ -307,13 +307,21 @@ fn run_cell(scheme: &'static Scheme, column: &Column, args: &CompareArgs) -> Res
             let stopped_at_fatal = stats.first.keys().any(|k| k.is_fatal());
             let time_capped = stats.executions < args.iterations && !stopped_at_fatal;
             Verdict::from_run(&stats, &explorer.name(), args.seed, time_capped, |seed| {
-                format!(
-                    "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}",
-                    super::program(),
-                    scheme.name,
-                    explorer.name(),
-                    workload.flags()
-                )
+                let record = stats
+                    .distinct
+                    .iter()
+                    .map(|(_, r)| r)
+                    .find(|r| r.seed == seed);
+                match record {
+                    Some(r) => super::replay_command(scheme, &workload, explorer, r, ""),
+                    None => format!(
+                        "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}",
+                        super::program(),
+                        scheme.name,
+                        explorer.name(),
+                        workload.flags()
+                    ),
+                }
                 .trim_end()
                 .to_string()
             })

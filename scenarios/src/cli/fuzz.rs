@@ -3,7 +3,7 @@
 
 use super::{
     catch_interrupts, emit, error_line, explorer, interrupt_flag, interrupted, parse_duration,
-    parse_seed, scheme, seed_header, ExecArgs, ReportArgs, Status, WorkloadArgs,
+    parse_seed, record_header, scheme, ExecArgs, ReportArgs, Status, WorkloadArgs,
 };
 use crate::replay::entry_for;
 use crate::shard::parse_shard;
@@ -33,8 +33,13 @@ pub struct FuzzArgs {
     /// A scheme name (see `unplug list`), or `all`.
     scheme: String,
     /// random, pct (depth ladder), pct-dN (fixed depth N, 1-64), pos
-    /// (partial-order sampling), slow (random walk with one slowed task), or
-    /// portfolio (slow, pct, pos and random, picked per execution).
+    /// (partial-order sampling), cpos (POS re-drawing conflicting steps),
+    /// surw (selectively uniform random walk), slow (random walk with one
+    /// slowed task), guided (feedback-guided schedule fuzzing), adaptive
+    /// (the portfolio's members with cpos and guided, shares adapting to new
+    /// features; guided and adaptive findings replay from the printed
+    /// schedule), or portfolio (slow, pct, pos and random, picked per
+    /// execution).
     #[arg(long, default_value = "portfolio")]
     explorer: String,
     /// Base seed, a u64 (decimal or 0x-hex); execution i runs with a seed
@@ -271,11 +276,11 @@ impl Reporter {
     }
 
     fn report(&mut self, record: &ExecutionRecord, new: &[&String]) -> Result<()> {
-        let header = seed_header(
+        let header = record_header(
             self.scheme,
             &self.workload,
             &self.explorer,
-            record.seed,
+            record,
             &self.exec,
         );
         let text = render_execution(&header, record, self.detailing);
@@ -316,7 +321,7 @@ impl Reporter {
                 self.scheme,
                 self.workload.clone(),
                 &self.explorer.name(),
-                Some(record.seed),
+                self.explorer.replays_from_seed().then_some(record.seed),
                 record,
                 f,
             );

@@ -17,6 +17,7 @@
 //! (one line on stderr), 130 interrupted before anything was found.
 
 mod bench;
+mod bench_fuzz;
 mod compare;
 mod corpus_cmds;
 mod fuzz;
@@ -28,7 +29,7 @@ mod verify;
 use crate::{Scheme, Workload};
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
-use harness::engine::{ExecConfig, Explorer, DEFAULT_STEP_BUDGET};
+use harness::engine::{ExecConfig, ExecutionRecord, Explorer, DEFAULT_STEP_BUDGET};
 use harness::report::Header;
 use std::io::Write;
 use std::process::ExitCode;
@@ -449,7 +450,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 pub fn explorer(name: &str) -> Result<Explorer> {
     match Explorer::parse(name) {
         Some(e) => Ok(e),
-        None => bail!("unknown explorer '{name}' (random, pct, pct-dN, pos, slow, portfolio)"),
+        None => bail!(
+            "unknown explorer '{name}' (random, pct, pct-dN, pos, cpos, surw, slow, guided, adaptive, portfolio)"
+        ),
     }
 }
 
@@ -490,6 +493,72 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// The memory model the shuttle explorers' verdicts hold under.
 pub const SC_MODEL: &str =
     "sequential consistency, data races by happens-before (shuttle explorers)";
+
+/// A schedule (task ids, one per decision) as `replay --schedule` takes it:
+/// two hex digits per decision.
+pub fn schedule_hex(schedule: &[u8]) -> String {
+    schedule.iter().map(|t| format!("{t:02x}")).collect()
+}
+
+/// Parse `replay --schedule`: two hex digits per decision.
+pub fn parse_schedule(s: &str) -> Result<Vec<u8>, String> {
+    let bad = || format!("'{s}' is not a schedule (two hex digits per decision)");
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+        return Err(bad());
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).map_err(|_| bad()))
+        .collect()
+}
+
+/// The command that replays `record`, found by `explorer`: by its seed, or,
+/// for an explorer whose executions depend on the run before them (see
+/// [`Explorer::replays_from_seed`]), by its recorded schedule.
+pub fn replay_command(
+    scheme: &Scheme,
+    workload: &Workload,
+    explorer: &Explorer,
+    record: &ExecutionRecord,
+    exec: &str,
+) -> String {
+    if explorer.replays_from_seed() {
+        format!(
+            "{} replay --scheme {} --explorer {} --seed {:#018x} {}{}",
+            program(),
+            scheme.name,
+            explorer.name(),
+            record.seed,
+            workload.flags(),
+            exec
+        )
+    } else {
+        format!(
+            "{} replay --scheme {} --schedule {} {}{}",
+            program(),
+            scheme.name,
+            schedule_hex(&record.schedule),
+            workload.flags(),
+            exec
+        )
+    }
+}
+
+/// The report header of an execution found by `explorer`.
+pub fn record_header(
+    scheme: &Scheme,
+    workload: &Workload,
+    explorer: &Explorer,
+    record: &ExecutionRecord,
+    exec: &ExecArgs,
+) -> Header {
+    Header {
+        scheme: scheme.name.to_string(),
+        workload: workload.flags(),
+        replay: replay_command(scheme, workload, explorer, record, &exec.flags()),
+        model: SC_MODEL.to_string(),
+    }
+}
 
 /// The report header of an execution found (or replayed) by seed.
 pub fn seed_header(

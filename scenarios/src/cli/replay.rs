@@ -1,15 +1,15 @@
 //! `unplug replay`: a corpus entry, a fuzz artifact, or scheme + explorer + seed.
 
 use super::{
-    emit, explorer, parse_seed, scheme, seed_header, ExecArgs, ReportArgs, Status, WorkloadArgs,
-    SC_MODEL,
+    emit, explorer, parse_schedule, parse_seed, replay_command, scheme, seed_header, ExecArgs,
+    ReportArgs, Status, WorkloadArgs, SC_MODEL,
 };
 use crate::fuzz::{artifact_target, run_input};
 use crate::replay::{reproduces, scheme_of, CorpusEntry};
 use crate::FuzzTarget;
 use anyhow::{bail, Result};
 use clap::Args;
-use harness::engine::{run_single, Drive, ExecutionRecord};
+use harness::engine::{run_single, Drive, ExecutionRecord, Explorer};
 use harness::finding::Detail;
 use harness::report::{render_execution, Header};
 use std::path::{Path, PathBuf};
@@ -27,8 +27,13 @@ pub struct ReplayArgs {
     #[arg(long, default_value = "portfolio")]
     explorer: String,
     /// The execution seed to replay.
-    #[arg(long, value_parser = parse_seed)]
+    #[arg(long, value_parser = parse_seed, conflicts_with = "schedule")]
     seed: Option<u64>,
+    /// The schedule to replay (with --scheme): the task chosen at each
+    /// decision, two hex digits each, as `fuzz` prints it for an explorer
+    /// whose executions do not replay from their seeds (guided).
+    #[arg(long)]
+    schedule: Option<String>,
     #[command(flatten)]
     report: ReportArgs,
     #[command(flatten)]
@@ -45,13 +50,50 @@ pub fn run(args: ReplayArgs) -> Result<Status> {
             replay_entry(path, &args.exec)?
         }
         Some(path) => replay_artifact(path, &args)?,
+        None if args.schedule.is_some() => {
+            let (Some(name), Some(hex)) = (&args.scheme, &args.schedule) else {
+                bail!("give --scheme with --schedule");
+            };
+            let choices = parse_schedule(hex).map_err(anyhow::Error::msg)?;
+            let scheme = scheme(name)?;
+            let workload = args.workload.apply(scheme)?;
+            let drive = Drive::Choices(choices);
+            let run = run_single(
+                &scheme.scenario(workload.clone()),
+                &drive,
+                args.exec.config()?,
+            )?;
+            if let Some(at) = run.diverged_at {
+                bail!("the schedule diverges at decision {at}: it was recorded by another version of the scheme or another workload");
+            }
+            let replay = replay_command(
+                scheme,
+                &workload,
+                &Explorer::Guided,
+                &run.record,
+                &args.exec.flags(),
+            );
+            let header = Header {
+                scheme: scheme.name.to_string(),
+                workload: workload.flags(),
+                replay,
+                model: SC_MODEL.to_string(),
+            };
+            (header, run.record)
+        }
         None => {
             let (Some(name), Some(seed)) = (&args.scheme, args.seed) else {
-                bail!("give a corpus entry or artifact, or --scheme and --seed");
+                bail!("give a corpus entry or artifact, or --scheme and --seed (or --schedule)");
             };
             let scheme = scheme(name)?;
             let workload = args.workload.apply(scheme)?;
             let explorer = explorer(&args.explorer)?;
+            if !explorer.replays_from_seed() {
+                bail!(
+                    "{} executions depend on the run before them and do not replay from a seed: replay the --schedule its report printed, or its corpus entry",
+                    explorer.name()
+                );
+            }
             let drive = Drive::Seed {
                 explorer: explorer.clone(),
                 seed,
@@ -109,7 +151,7 @@ fn replay_entry(path: &Path, exec: &ExecArgs) -> Result<(Header, ExecutionRecord
     }
     let header = match (
         entry.seed,
-        harness::engine::Explorer::parse(&entry.explorer),
+        Explorer::parse(&entry.explorer).filter(Explorer::replays_from_seed),
     ) {
         (Some(seed), Some(explorer)) => seed_header(scheme, &entry.workload, &explorer, seed, exec),
         _ => Header {
