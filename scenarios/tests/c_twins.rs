@@ -598,3 +598,48 @@ fn the_dialect_covers_what_schemes_c_uses() {
         refused.join("\n")
     );
 }
+
+/// Every accepted file whose declared C11 verdict is a fatal finding
+/// reaches it under the loom backend, deepening from bound 1 within
+/// `unplug compare`'s loom budget of 10,000 executions, kind and object
+/// (measured with `unplug verify`: every one at bound 1, within 11
+/// executions). The store-buffering bug of `counter-flag-no-barrier.c` is
+/// the one the SC explorers cannot see: the SC test above holds that file
+/// clean.
+#[test]
+fn every_accepted_file_with_a_fatal_c11_verdict_reaches_it_under_loom() {
+    use scenarios::verdict::{expected_words, judge, Judgement, Model, Verdict};
+    use scenarios::verify::{deepen, DeepenConfig};
+    let mut checked = Vec::new();
+    for (path, _) in c_files() {
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if KNOWN_GAPS.iter().any(|(f, _)| *f == file) {
+            continue;
+        }
+        let s = scenarios::kc::load(&c_path(&file)).unwrap_or_else(|e| panic!("{e}"));
+        if !s.expected.c11.is_some_and(FindingKind::is_fatal) {
+            continue;
+        }
+        let config = DeepenConfig {
+            executions: 10_000,
+            ..DeepenConfig::default()
+        };
+        let d = deepen(s, s.default_workload, &config, &|_, _| {})
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let verdict = Verdict::from_deepening(&d, |b| format!("--preemptions {b}"));
+        assert_eq!(
+            judge(&verdict, s),
+            Judgement::Match,
+            "{file}: loom says {verdict}; expected {}",
+            expected_words(&s.expected, Model::C11)
+        );
+        checked.push(file);
+    }
+    assert!(
+        checked.contains(&"counter-flag-no-barrier.c".to_string()),
+        "the C11-only bug is among the files checked: {checked:?}"
+    );
+}
