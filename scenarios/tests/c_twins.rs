@@ -259,6 +259,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     // `struct module *owner` in `struct ib_device_ops`: an opaque struct.
     ("uverbs-disassociate-srcu.c", "unknown struct `module`"),
     ("uverbs-no-synchronize.c", "unknown struct `module`"),
+    ("uverbs-wait-clients.c", "unknown struct `module`"),
 ];
 
 /// `schemes-c/<file>` as a path string, the scheme's name on the command
