@@ -2,7 +2,7 @@
 //! every execution within a preemption bound, under the C11 memory model.
 //!
 //! Loom re-runs the scenario once per execution; each run starts a fresh
-//! world in loom mode ([`crate::runtime::Backend::Loom`]). What an execution
+//! world in loom mode ([`crate::backend::loom`]). What an execution
 //! finds is recorded in the world, as under shuttle:
 //!
 //! * a data race (loom's causality check on a plain access, see

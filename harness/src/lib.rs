@@ -7,11 +7,14 @@
 //! [`finding`]s — use-after-removal, data races, deadlocks, hangs, leaks —
 //! as kernel-style [`report`]s whose schedules are saved to the [`corpus`].
 //! The [`exhaustive`] backend runs the same scenarios under `loom::model`
-//! (bounded-exhaustive, C11 memory model); [`runtime`] is what the two
-//! backends share.
+//! (bounded-exhaustive, C11 memory model); [`backend`] holds the two
+//! runtimes (the shuttle scheduler adapter and the loom glue), and
+//! [`world`] the model state and the step protocol every primitive is
+//! written against.
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod clock;
 pub mod corpus;
 pub mod engine;

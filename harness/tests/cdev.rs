@@ -68,7 +68,7 @@ fn open_across_removal(with_parent: bool) -> ScenarioFn {
         let opened = Completion::new("opened", None);
         let removed = Completion::new("removed", None);
         let user = spawn_task("user", move || {
-            let file = chrdev_open(&inode, |_| Ok(()));
+            let file = chrdev_open(&inode, 0, 0, |_| Ok(()));
             complete(&opened);
             wait_for_completion(&removed);
             if let Ok(file) = file {
@@ -144,17 +144,17 @@ fn reopen_after_del() -> ScenarioFn {
         let cdev = Cdev::new("mem0.cdev", memdev);
         cdev_device_add(&cdev, &dev);
         let inode = Inode::new("/dev/mem0", &devt);
-        let first = chrdev_open(&inode, |_| Ok(())).expect("a mapped cdev opens");
+        let first = chrdev_open(&inode, 0, 0, |_| Ok(())).expect("a mapped cdev opens");
         cdev_device_del(&cdev, &dev);
         put_device(&dev);
         assert!(!device_is_registered(&dev));
-        let second = chrdev_open(&inode, |_| Ok(())).expect("the cached cdev still opens");
+        let second = chrdev_open(&inode, 0, 0, |_| Ok(())).expect("the cached cdev still opens");
         __fput(first, |_| {});
         __fput(second, |_| {});
         assert!(inode.i_cdev().is_none(), "cdev_purge() cleared i_cdev");
         // The last cdev_put() dropped the parent: the memdev is freed, and
         // the open fails in cdev_map without touching it.
-        assert_eq!(chrdev_open(&inode, |_| Ok(())).err(), Some(-ENXIO));
+        assert_eq!(chrdev_open(&inode, 0, 0, |_| Ok(())).err(), Some(-ENXIO));
     })
 }
 
@@ -183,7 +183,10 @@ fn a_failed_driver_open_drops_the_cdev_reference() {
         let cdev = Cdev::new("mem0.cdev", memdev);
         cdev_device_add(&cdev, &dev);
         let inode = Inode::new("/dev/mem0", &devt);
-        assert_eq!(chrdev_open(&inode, |_| Err(-ENXIO)).err(), Some(-ENXIO));
+        assert_eq!(
+            chrdev_open(&inode, 0, 0, |_| Err(-ENXIO)).err(),
+            Some(-ENXIO)
+        );
         cdev_device_del(&cdev, &dev);
         // Had the failed open kept its reference, the memdev would leak.
         put_device(&dev);

@@ -27,7 +27,7 @@ fn main() {
         if !kind.is_fatal() || (!names.is_empty() && !names.iter().any(|n| n == scheme.name)) {
             continue;
         }
-        let scenario = scheme.scenario(scheme.default_workload);
+        let scenario = scheme.scenario(scheme.default_workload.clone());
         let mut hits: Vec<Option<u64>> = Vec::new();
         for seed in 0..seeds {
             let run = RunConfig {

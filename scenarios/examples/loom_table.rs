@@ -91,7 +91,7 @@ fn main() -> ExitCode {
         for (bound, users) in configs {
             let wl = Workload {
                 users,
-                ..s.default_workload
+                ..s.default_workload.clone()
             };
             let config = ExhaustiveConfig {
                 preemption_bound: bound,

@@ -107,7 +107,11 @@ pub fn verdict_mismatches<'a>(
                 stop: StopPolicy::FirstFatal,
                 shard: (0, 1),
             };
-            let stats = match explore(&scheme.scenario(scheme.default_workload), &cfg, None) {
+            let stats = match explore(
+                &scheme.scenario(scheme.default_workload.clone()),
+                &cfg,
+                None,
+            ) {
                 Ok(stats) => stats,
                 Err(e) => {
                     wrong.push(format!("{} seed {seed}: {e}", scheme.name));

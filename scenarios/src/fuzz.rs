@@ -53,13 +53,7 @@ impl std::fmt::Debug for FuzzTarget {
 pub const EXTRA_TARGETS: &[(&str, &str, Workload)] = &[(
     "srcu_single_drain_hard",
     "srcu-single-drain",
-    Workload {
-        users: 6,
-        ioctls: 8,
-        open_races_del: false,
-        devices: 2,
-        remove_work: 8,
-    },
+    Workload::knobs(6, 8, false, 2, 8),
 )];
 
 /// The name of the default-workload target of a scheme: its name with `-`
@@ -76,16 +70,16 @@ pub fn fuzz_targets() -> Vec<FuzzTarget> {
     let per_scheme = registry.schemes.iter().map(|&s| FuzzTarget {
         name: target_name(s.name),
         scheme: s,
-        workload: s.default_workload,
+        workload: s.default_workload.clone(),
     });
     let extra = registry
         .extra_targets
         .iter()
-        .filter_map(|&(name, scheme, workload)| {
+        .filter_map(|&(name, scheme, ref workload)| {
             Some(FuzzTarget {
                 name: name.to_string(),
                 scheme: registry.find(scheme)?,
-                workload,
+                workload: workload.clone(),
             })
         });
     per_scheme.chain(extra).collect()
@@ -133,7 +127,7 @@ pub fn artifact_target(path: &Path) -> Option<FuzzTarget> {
 /// Run one fuzz input on a target: exactly what the fuzz binary does, so an
 /// artifact replays here with the same trace.
 pub fn run_input(target: &FuzzTarget, bytes: &[u8]) -> Result<SingleRun, EngineError> {
-    let scenario = target.scheme.scenario(target.workload);
+    let scenario = target.scheme.scenario(target.workload.clone());
     run_single(
         &scenario,
         &Drive::Bytes(bytes.to_vec()),
@@ -146,7 +140,7 @@ pub fn run_input(target: &FuzzTarget, bytes: &[u8]) -> Result<SingleRun, EngineE
 /// fraction of the cost per input.
 pub fn session(target: &FuzzTarget) -> BytesSession {
     BytesSession::new(
-        target.scheme.scenario(target.workload),
+        target.scheme.scenario(target.workload.clone()),
         ExecConfig::default(),
     )
 }
@@ -181,10 +175,16 @@ pub enum FuzzError {
 /// any other entry; [`crate::minimize::minimize`] can shrink it afterwards.
 pub fn import_input(target: &FuzzTarget, bytes: &[u8]) -> Result<Option<CorpusEntry>, FuzzError> {
     let run = run_input(target, bytes).map_err(ReplayError::from)?;
-    Ok(run
-        .record
-        .worst()
-        .map(|f| entry_for(target.scheme, target.workload, "fuzz", None, &run.record, f)))
+    Ok(run.record.worst().map(|f| {
+        entry_for(
+            target.scheme,
+            target.workload.clone(),
+            "fuzz",
+            None,
+            &run.record,
+            f,
+        )
+    }))
 }
 
 /// Import a raw artifact file from `fuzz/artifacts/<target>/`.

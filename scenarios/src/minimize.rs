@@ -212,7 +212,7 @@ impl Search<'_> {
 pub fn minimize(entry: &CorpusEntry) -> Result<CorpusEntry, ReplayError> {
     let scheme = scheme_of(entry)?;
     let mut search = Search {
-        scenario: scheme.scenario(entry.workload),
+        scenario: scheme.scenario(entry.workload.clone()),
         signature: &entry.signature,
         runs: 0,
     };

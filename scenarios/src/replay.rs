@@ -53,14 +53,17 @@ pub fn entry_for(
 pub fn scheme_of(entry: &CorpusEntry) -> Result<&'static Scheme, ReplayError> {
     let scheme =
         find(&entry.scheme).ok_or_else(|| ReplayError::UnknownScheme(entry.scheme.clone()))?;
-    entry.workload.validate().map_err(ReplayError::Workload)?;
+    entry
+        .workload
+        .validate()
+        .map_err(|e| ReplayError::Workload(e.to_string()))?;
     Ok(scheme)
 }
 
 /// Replay an entry's recorded choices.
 pub fn replay_entry(entry: &CorpusEntry) -> Result<SingleRun, ReplayError> {
     let scheme = scheme_of(entry)?;
-    let scenario = scheme.scenario(entry.workload);
+    let scenario = scheme.scenario(entry.workload.clone());
     Ok(run_single(
         &scenario,
         &Drive::Choices(entry.choices.clone()),

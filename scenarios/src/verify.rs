@@ -86,7 +86,9 @@ pub fn verify_with(
     workload: Workload,
     config: &ExhaustiveConfig,
 ) -> Result<VerifyOutcome, VerifyError> {
-    workload.validate().map_err(VerifyError::Workload)?;
+    workload
+        .validate()
+        .map_err(|e| VerifyError::Workload(e.to_string()))?;
     if scheme.uses_workload() && workload.users > MAX_LOOM_USERS {
         return Err(VerifyError::TooManyUsers {
             got: workload.users,
@@ -226,7 +228,7 @@ pub fn deepen(
         };
         let out = verify_with(
             scheme,
-            workload,
+            workload.clone(),
             &ExhaustiveConfig {
                 preemption_bound: bound,
                 time,

@@ -163,7 +163,7 @@ fn every_zoo_scheme_has_a_twin_declaring_what_it_declares() {
         );
         assert_eq!(
             header.workload(),
-            Ok(scheme.default_workload),
+            Ok(scheme.default_workload.clone()),
             "{}",
             at("[workload]")
         );

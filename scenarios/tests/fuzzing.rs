@@ -28,7 +28,7 @@ fn first_failure(scheme: &str, seed: u64) -> ExecutionRecord {
         stop: StopPolicy::FirstFatal,
         shard: (0, 1),
     };
-    let stats = explore(&s.scenario(s.default_workload), &run, None).expect("explore");
+    let stats = explore(&s.scenario(s.default_workload.clone()), &run, None).expect("explore");
     stats
         .distinct
         .into_iter()
@@ -43,7 +43,14 @@ fn entry_of(scheme: &str, seed: u64) -> CorpusEntry {
     let finding = record.worst().expect("a finding");
     // No seed: entries replay by their choices, and execution seeds above
     // i64::MAX do not fit a TOML integer.
-    entry_for(s, s.default_workload, "random", None, &record, finding)
+    entry_for(
+        s,
+        s.default_workload.clone(),
+        "random",
+        None,
+        &record,
+        finding,
+    )
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -64,7 +71,7 @@ fn one_target_per_scheme_plus_the_hard_workload() {
     for s in ALL {
         let t = fuzz_target(&target_name(s.name)).expect("a target per scheme");
         assert_eq!(t.scheme.name, s.name);
-        assert_eq!(t.workload, s.default_workload);
+        assert_eq!(t.workload, s.default_workload.clone());
     }
     let hard = fuzz_target("srcu_single_drain_hard").expect("hard target");
     assert_eq!(hard.scheme.name, "srcu-single-drain");
@@ -133,7 +140,7 @@ fn a_byte_schedule_replays_its_execution() {
         ("srcu-single-drain", 7),
     ] {
         let s = find(scheme).expect("scheme");
-        let scenario = s.scenario(s.default_workload);
+        let scenario = s.scenario(s.default_workload.clone());
         let by_seed = run_single(
             &scenario,
             &Drive::Seed {
@@ -259,7 +266,7 @@ fn corpus_entries_become_seeds_that_reproduce() {
     let mut odd = entry_of("unsynchronized", 3);
     odd.workload = Workload {
         users: 3,
-        ..odd.workload
+        ..odd.workload.clone()
     };
     for e in [&a, &b, &odd] {
         e.save(&e.default_path(&corpus)).expect("save");
@@ -372,7 +379,7 @@ fn shards_never_share_an_execution_seed() {
             stop: StopPolicy::Never,
             shard: (k, 2),
         };
-        let stats = explore(&s.scenario(s.default_workload), &run, None).expect("explore");
+        let stats = explore(&s.scenario(s.default_workload.clone()), &run, None).expect("explore");
         assert_eq!(stats.executions, 300);
         assert!(!stats.distinct.is_empty());
         for (_, r) in &stats.distinct {

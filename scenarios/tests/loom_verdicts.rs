@@ -18,7 +18,8 @@ fn scheme(name: &str) -> &'static Scheme {
 }
 
 fn verify_default(s: &Scheme) -> VerifyOutcome {
-    verify(s, s.default_workload, s.loom_bound()).unwrap_or_else(|e| panic!("{}: {e}", s.name))
+    verify(s, s.default_workload.clone(), s.loom_bound())
+        .unwrap_or_else(|e| panic!("{}: {e}", s.name))
 }
 
 /// The loom budget of `unplug compare`'s loom cell.
@@ -32,7 +33,7 @@ fn reaches_declared_verdict(name: &str) {
         executions: LOOM_EXECUTIONS,
         ..DeepenConfig::default()
     };
-    let d = deepen(s, s.default_workload, &config, &|_, _| {})
+    let d = deepen(s, s.default_workload.clone(), &config, &|_, _| {})
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     let verdict =
         Verdict::from_deepening(&d, |b| format!("unplug verify {name} --preemptions {b}"));
@@ -93,7 +94,7 @@ fn srcu_single_drain_at_bound_two_is_complete_and_a_mismatch() {
         executions: LOOM_EXECUTIONS,
         ..DeepenConfig::default()
     };
-    let d = deepen(s, s.default_workload, &config, &|_, _| {}).expect("runs");
+    let d = deepen(s, s.default_workload.clone(), &config, &|_, _| {}).expect("runs");
     assert_eq!(d.end, DeepenEnd::LastBound);
     let verdict = Verdict::from_deepening(&d, |_| String::new());
     assert!(
@@ -113,7 +114,7 @@ fn a_run_cut_short_is_never_a_match() {
             executions: 5,
             ..DeepenConfig::default()
         };
-        let d = deepen(s, s.default_workload, &config, &|_, _| {}).expect("runs");
+        let d = deepen(s, s.default_workload.clone(), &config, &|_, _| {}).expect("runs");
         let verdict = Verdict::from_deepening(&d, |_| String::new());
         assert!(
             matches!(verdict.outcome, Outcome::Incomplete { .. }),
@@ -243,7 +244,7 @@ fn more_users_than_loom_threads_is_an_error() {
     let s = scheme("flag-under-write-lock");
     let wl = Workload {
         users: MAX_LOOM_USERS + 1,
-        ..s.default_workload
+        ..s.default_workload.clone()
     };
     assert!(
         matches!(verify(s, wl, 1), Err(VerifyError::TooManyUsers { got, .. }) if got == MAX_LOOM_USERS + 1)
@@ -255,7 +256,7 @@ fn invalid_workload_is_an_error() {
     let s = scheme("flag-under-write-lock");
     let wl = Workload {
         users: 0,
-        ..s.default_workload
+        ..s.default_workload.clone()
     };
     assert!(matches!(verify(s, wl, 1), Err(VerifyError::Workload(_))));
 }
@@ -267,7 +268,7 @@ fn invalid_workload_is_an_error() {
 #[test]
 fn the_store_buffering_bug_needs_a_preemption() {
     let s = scheme("counter-flag-no-barrier");
-    let out = verify(s, s.default_workload, 0).expect("verify runs");
+    let out = verify(s, s.default_workload.clone(), 0).expect("verify runs");
     assert_eq!(out.verdict, None);
     assert!(out.complete);
 }

@@ -32,7 +32,7 @@ fn run(s: &Scheme, wl: Workload, explorer: Explorer, seed: u64, iterations: u64)
 fn racing(s: &Scheme) -> Workload {
     Workload {
         open_races_del: true,
-        ..s.default_workload
+        ..s.default_workload.clone()
     }
 }
 
@@ -84,7 +84,13 @@ fn a_bug_that_needs_an_open_racing_removal_is_found_on_every_seed() {
     assert!(s.default_workload.open_races_del);
     for explorer in explorers() {
         for seed in 1..=10 {
-            let stats = run(s, s.default_workload, explorer.clone(), seed, 20_000);
+            let stats = run(
+                s,
+                s.default_workload.clone(),
+                explorer.clone(),
+                seed,
+                20_000,
+            );
             assert_eq!(
                 stats.verdict(),
                 Some(FindingKind::UseAfterRemoval),
@@ -115,11 +121,11 @@ fn the_same_bug_is_out_of_reach_when_opens_complete_first() {
     let s = scheme("open-unchecked");
     let wl = Workload {
         open_races_del: false,
-        ..s.default_workload
+        ..s.default_workload.clone()
     };
     for explorer in explorers() {
         for seed in 1..=3 {
-            let stats = run(s, wl, explorer.clone(), seed, 10_000);
+            let stats = run(s, wl.clone(), explorer.clone(), seed, 10_000);
             assert_eq!(stats.verdict(), None, "{} seed {seed}", explorer.name());
         }
     }
@@ -133,7 +139,13 @@ fn the_bare_cdev_variant_frees_the_memdev_on_every_seed() {
     let s = scheme("percpu-ref-bare-cdev");
     for explorer in explorers() {
         for seed in 1..=10 {
-            let stats = run(s, s.default_workload, explorer.clone(), seed, 20_000);
+            let stats = run(
+                s,
+                s.default_workload.clone(),
+                explorer.clone(),
+                seed,
+                20_000,
+            );
             let finding = stats
                 .distinct
                 .iter()

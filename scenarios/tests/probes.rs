@@ -26,7 +26,7 @@ fn sc_verdict(p: &Scheme, explorer: Explorer, seed: u64) -> Option<FindingKind> 
         stop: StopPolicy::FirstFatal,
         shard: (0, 1),
     };
-    explore(&p.scenario(p.default_workload), &cfg, None)
+    explore(&p.scenario(p.default_workload.clone()), &cfg, None)
         .expect("the probes never panic")
         .verdict()
 }
@@ -59,7 +59,7 @@ fn every_probe_reaches_its_sc_verdict_on_every_explorer_and_seed() {
 #[test]
 fn every_probe_reaches_its_c11_verdict_under_loom() {
     for p in ALL {
-        let out = verify(p, p.default_workload, p.loom_bound())
+        let out = verify(p, p.default_workload.clone(), p.loom_bound())
             .unwrap_or_else(|e| panic!("{}: {e}", p.name));
         assert_eq!(out.verdict, p.expected.c11, "{}", p.name);
         if out.verdict.is_none() {
@@ -94,7 +94,7 @@ fn loom_names_the_racing_accesses() {
     ];
     for (name, location, first_op, second_op) in cases {
         let p = scenarios::find(name).expect("a registered probe");
-        let out = verify(p, p.default_workload, p.loom_bound()).expect("verifies");
+        let out = verify(p, p.default_workload.clone(), p.loom_bound()).expect("verifies");
         let finding = out.finding.expect("a race");
         let Detail::DataRace {
             cell,

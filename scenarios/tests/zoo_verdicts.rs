@@ -70,8 +70,12 @@ fn run(scheme: &Scheme, explorer: &Explorer, seed: u64, budget: u64) -> RunStats
         stop: StopPolicy::FirstFatal,
         shard: (0, 1),
     };
-    explore(&scheme.scenario(scheme.default_workload), &cfg, None)
-        .expect("the zoo's scenarios never panic")
+    explore(
+        &scheme.scenario(scheme.default_workload.clone()),
+        &cfg,
+        None,
+    )
+    .expect("the zoo's scenarios never panic")
 }
 
 fn verdict(scheme: &Scheme, explorer: &Explorer, seed: u64, budget: u64) -> Verdict {

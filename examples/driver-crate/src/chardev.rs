@@ -16,7 +16,7 @@ use harness::kernel::{
     alloc_chrdev_region, cdev_device_add, device_initialize, device_release_driver, devm_kzalloc,
     get_device, kfree, kzalloc, put_device, Cdev, DevT, Device, Object, Plain,
 };
-use scenarios::workload::{Driver, Workload};
+use scenarios::workload::{probe_fn, Driver, Probe, Workload};
 use std::sync::Arc;
 
 /// `ENODEV` from include/uapi/asm-generic/errno-base.h.
@@ -45,11 +45,22 @@ impl Chardev {
     /// Allocate device `index` of class `class`, whose pointer is named
     /// `field` and whose driver state is named `state`, and add it with
     /// `cdev_device_add()` (what `tpm_add_char_device()`,
-    /// `__iio_device_register()` and `ib_uverbs_add_one()` all do).
+    /// `__iio_device_register()` and `ib_uverbs_add_one()` all do). A
+    /// rebind passes the number the previous binding had (the class's ida
+    /// hands the freed minor out again).
     #[track_caller]
-    pub fn register(class: &str, index: u32, field: &str, state: &str) -> Chardev {
+    pub fn register(
+        class: &str,
+        index: u32,
+        field: &str,
+        state: &str,
+        devt: Option<&DevT>,
+    ) -> Chardev {
         let name = format!("{class}{index}");
-        let devt = alloc_chrdev_region(name.clone());
+        let devt = match devt {
+            Some(devt) => devt.clone(),
+            None => alloc_chrdev_region(name.clone()),
+        };
         let chip = kzalloc(format!("{name}.chip"));
         // The class's release callback (tpm_dev_release(), iio_dev_release(),
         // ib_uverbs_release_dev()) frees the chip once the last reference
@@ -70,18 +81,16 @@ impl Chardev {
         }
     }
 
-    /// Register one device per device of the workload, each wrapped by
+    /// The probe that registers each device of the workload, wrapped by
     /// `make` into the driver under test.
     pub fn register_each<D: Driver>(
-        wl: &Workload,
-        class: &str,
-        field: &str,
-        state: &str,
-        make: impl Fn(Chardev) -> D,
-    ) -> Vec<Arc<dyn Driver>> {
-        (0..wl.devices)
-            .map(|i| Arc::new(make(Chardev::register(class, i, field, state))) as Arc<dyn Driver>)
-            .collect()
+        _wl: &Workload,
+        class: &'static str,
+        field: &'static str,
+        state: &'static str,
+        make: impl Fn(Chardev) -> D + Send + Sync + 'static,
+    ) -> Probe {
+        probe_fn(move |i, devt| Arc::new(make(Chardev::register(class, i, field, state, devt))))
     }
 
     /// The open file's device reference (`tpm_open()`'s `get_device()`,

@@ -36,6 +36,7 @@ use super::refcount::{inc_not_zero, kref_put, Kref};
 use crate::runtime::Ordering as MemOrder;
 use crate::trace::{PrimId, Target, Value};
 use crate::world::{step, step_with, LoomOp, Op, PrimState};
+use std::any::Any;
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -59,6 +60,17 @@ pub struct DevT {
     /// The cdev mapped at this number, if any (`kobj_map()` holds no
     /// reference on it: `cdev_del()` must unmap before dropping its own).
     mapped: Arc<Mutex<Option<Weak<CdevInner>>>>,
+}
+
+impl DevT {
+    /// The cdev `cdev_map` has at this number now, if any (host-side, for
+    /// a workload to tell which binding of a device a file was opened on).
+    pub fn mapped_cdev(&self) -> Option<Cdev> {
+        host(&self.mapped)
+            .as_ref()
+            .and_then(Weak::upgrade)
+            .map(|inner| Cdev { inner })
+    }
 }
 
 /// `alloc_chrdev_region(&devt, 0, 1, name)`: a free device number, mapped to
@@ -314,16 +326,72 @@ impl Inode {
     }
 }
 
+/// `O_RDWR`: the access mode of an `open(2)` that may read and write.
+pub const O_RDWR: u32 = 2;
+
 /// An open `struct file` on a character device: it holds a reference on
 /// the cdev until [`__fput`].
+///
+/// Like the kernel's, it carries the driver's per-file context:
+/// `file->private_data`, which the driver's `open` usually sets (to the
+/// device state it took a reference on, or to a per-open context) and
+/// every later file operation of this file reads back. One task owns an
+/// open file in the model, so the field needs no ordering of its own: it is
+/// the file's, not shared memory.
 pub struct File {
     inode: Inode,
+    /// The cdev `chrdev_open()` took its reference on (`inode->i_cdev` at
+    /// open time; it cannot change while this file holds it).
+    cdev: Cdev,
+    /// `file->f_flags`: the flags `open(2)` was given.
+    f_flags: u32,
+    /// The index of the user task that opened the file.
+    user: u32,
+    /// `file->private_data`.
+    private_data: Mutex<Option<Arc<dyn Any + Send + Sync>>>,
 }
 
 impl File {
     /// `file_inode(file)`.
     pub fn inode(&self) -> &Inode {
         &self.inode
+    }
+
+    /// `file->f_flags`.
+    pub fn f_flags(&self) -> u32 {
+        self.f_flags
+    }
+
+    /// The index of the user task that opened this file (the workload's
+    /// `userN`).
+    pub fn user(&self) -> u32 {
+        self.user
+    }
+
+    /// Whether this file was opened on `cdev` (what `container_of(inode->i_cdev, …)`
+    /// in the driver's `open` resolves to).
+    pub fn is_on(&self, cdev: &Cdev) -> bool {
+        Arc::ptr_eq(&self.cdev.inner, &cdev.inner)
+    }
+
+    /// `file->private_data = data`.
+    pub fn set_private_data<T: Any + Send + Sync>(&self, data: Arc<T>) {
+        *host(&self.private_data) = Some(data);
+    }
+
+    /// `file->private_data`, if it was set to a `T` (`None` if it was never
+    /// set or holds another type: the kernel's `void *` would be a bad cast).
+    pub fn private_data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        host(&self.private_data)
+            .clone()
+            .and_then(|d| d.downcast::<T>().ok())
+    }
+
+    /// `file->private_data = NULL`, handing back what it held.
+    pub fn take_private_data<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        host(&self.private_data)
+            .take()
+            .and_then(|d| d.downcast::<T>().ok())
     }
 }
 
@@ -336,6 +404,8 @@ impl File {
 #[track_caller]
 pub fn chrdev_open(
     inode: &Inode,
+    f_flags: u32,
+    user: u32,
     fops_open: impl FnOnce(&File) -> Result<(), i64>,
 ) -> Result<File, i64> {
     let lock = inode.inner.lock;
@@ -420,6 +490,10 @@ pub fn chrdev_open(
     };
     let file = File {
         inode: inode.clone(),
+        cdev: p.clone(),
+        f_flags,
+        user,
+        private_data: Mutex::new(None),
     };
     if let Err(rc) = fops_open(&file) {
         cdev_put(&p);

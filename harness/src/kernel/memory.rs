@@ -1,13 +1,13 @@
 //! Memory with lifetimes: objects that removal frees (KASAN-checked), and the
 //! [`Plain`] cells embedded in them whose accesses are checked for data races.
 
+use crate::backend::loom::{stop_if_fatal, LoomCell};
+use crate::backend::{backend, Ordering as MemOrder};
 use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Detail, Finding, FindingKind};
-use crate::runtime::{backend, new_word, Backend, LoomBody, LoomCell, Ordering as MemOrder};
-use crate::trace::Site;
 use crate::trace::{ObjectId, PrimId, Target, Value};
 use crate::world::{
-    current_task, step, step_with, stop_if_fatal, with_world, LoomOp, ObjectSlot, Op, PrimState,
+    current_task, step, step_at, step_with, with_world, LoomOp, ObjectSlot, Op, PrimState,
 };
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -78,12 +78,13 @@ fn object_access(cx: &mut Op<'_>, id: ObjectId, e: usize, write: bool) {
     let slot = &mut cx.w.objects[id.0 as usize];
     // Under loom, loom's happens-before decides (the world's own detector is
     // off there); the world's history only names the partner.
-    let racing = match (backend(), slot.body.clone()) {
-        (Backend::Loom, Some(body)) if !slot.raced && !body.check(write) => {
+    // Only objects of a loom execution have a loom body.
+    let racing = match slot.body.clone() {
+        Some(body) if !slot.raced && !body.check(write) => {
             slot.raced = true;
             Some(slot.history.latest_conflict(me, false, write).unwrap_or(e))
         }
-        (Backend::Shuttle, _) if detect => slot.history.racing(&now, me, false, write),
+        None if detect => slot.history.racing(&now, me, false, write),
         _ => None,
     };
     slot.history.record(&now, stamp, write);
@@ -106,9 +107,9 @@ pub(crate) fn alloc_object(cx: &mut Op<'_>, name: Cow<'static, str>) -> Object {
         name,
         alloc_event: e,
         free_event: None,
-        alive: (backend() == Backend::Loom).then(new_word),
+        alive: backend().new_word(),
         history: History::default(),
-        body: (backend() == Backend::Loom).then(LoomBody::new),
+        body: backend().new_body(),
         raced: false,
     });
     cx.w.trace[e].target = Target::Object(id);
@@ -157,12 +158,13 @@ fn free_cell(cx: &mut Op<'_>, id: PrimId, e: usize) {
     };
     let detect = cx.w.config.race_detection;
     let c = cell(cx, id);
-    let racing = match (backend(), c.loom.clone()) {
-        (Backend::Loom, Some(lc)) if !c.raced && !lc.check(me, true, true) => {
+    // Only cells of a loom execution have a loom cell.
+    let racing = match c.loom.clone() {
+        Some(lc) if !c.raced && !lc.check(me, true, true) => {
             c.raced = true;
             Some(c.history.latest_conflict(me, false, true).unwrap_or(e))
         }
-        (Backend::Shuttle, _) if detect => c.history.racing(&now, me, false, true),
+        None if detect => c.history.racing(&now, me, false, true),
         _ => None,
     };
     c.history.record(&now, stamp, true);
@@ -407,7 +409,7 @@ impl CellState {
             display,
             clock: VectorClock::new(),
             history: History::default(),
-            loom: (backend() == Backend::Loom).then(|| LoomCell::new(raw)),
+            loom: backend().new_cell(raw),
             raced: false,
         }
     }
@@ -565,29 +567,38 @@ pub(crate) enum RmwOrder {
 /// or the value an `Add` replaced.
 #[track_caller]
 pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: Action) -> u64 {
-    match backend() {
-        Backend::Shuttle => step(|cx| match action {
-            Action::Load => load(cx, id, op, ord),
-            Action::Store(v) => {
-                store(cx, id, op, v, ord);
-                v
-            }
-            Action::Add(d) => read_modify_write(cx, id, op, |old| old.wrapping_add(d)),
-            Action::Exchange { new, expect, order } => exchange(cx, id, op, new, expect, order),
-            Action::Fetch { op: f, order } => {
-                let new = f.apply(cell(cx, id).raw);
-                exchange(cx, id, op, new, None, order)
-            }
-        }),
-        Backend::Loom => loom_cell_access(Site::caller(), id, op, ord, action),
-    }
+    backend().cell_access(crate::trace::Site::caller(), id, op, ord, action)
+}
+
+/// A cell access under shuttle: one step against the world, whose value the
+/// world holds.
+pub(crate) fn world_cell_access(
+    site: crate::trace::Site,
+    id: PrimId,
+    op: &'static str,
+    ord: Ordering,
+    action: Action,
+) -> u64 {
+    step_at(site, LoomOp::None, |cx| match action {
+        Action::Load => load(cx, id, op, ord),
+        Action::Store(v) => {
+            store(cx, id, op, v, ord);
+            v
+        }
+        Action::Add(d) => read_modify_write(cx, id, op, |old| old.wrapping_add(d)),
+        Action::Exchange { new, expect, order } => exchange(cx, id, op, new, expect, order),
+        Action::Fetch { op: f, order } => {
+            let new = f.apply(cell(cx, id).raw);
+            exchange(cx, id, op, new, None, order)
+        }
+    })
 }
 
 /// A cell access under loom: the owner's liveness load and the access itself
 /// are loom operations (branch points); loom's value is the one read; then,
 /// with no further branch point, the race check and the world update.
-fn loom_cell_access(
-    site: Site,
+pub(crate) fn loom_cell_access(
+    site: crate::trace::Site,
     id: PrimId,
     op: &'static str,
     ord: Ordering,

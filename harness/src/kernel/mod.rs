@@ -41,7 +41,7 @@ pub use bitops::{
 pub use bug::{litmus_exists, BUG_ON, WARN_ON};
 pub use cdev::{
     __fput, alloc_chrdev_region, cdev_add, cdev_del, cdev_device_add, cdev_device_del,
-    cdev_set_parent, chrdev_open, Cdev, DevT, File, Inode, ENXIO,
+    cdev_set_parent, chrdev_open, Cdev, DevT, File, Inode, ENXIO, O_RDWR,
 };
 pub use cmpxchg::{
     cmpxchg, cmpxchg_acquire, cmpxchg_relaxed, cmpxchg_release, xchg, xchg_acquire, xchg_relaxed,

@@ -1,25 +1,24 @@
 //! Tasks: the user threads that open and ioctl, and the removal path.
 
-use crate::runtime::{backend, Backend};
+use crate::backend::{backend, Spawned};
 use crate::world;
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// A spawned task, to be joined.
-#[derive(Debug)]
 pub struct Task {
     /// The task's index in the world: filled in by the task itself when it
     /// starts under shuttle (its scheduler id), by its parent under loom.
     id: Arc<AtomicUsize>,
-    handle: Handle,
+    /// The runtime's join.
+    join: Box<dyn FnOnce()>,
 }
 
-/// The runtime's join handle.
-#[derive(Debug)]
-enum Handle {
-    Shuttle(shuttle::thread::JoinHandle<()>),
-    Loom(loom::thread::JoinHandle<()>),
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Task").field("id", &self.id).finish()
+    }
 }
 
 /// Start a task named `name` running `f` (a user process calling `ioctl()`,
@@ -29,59 +28,15 @@ pub fn spawn_task(name: impl Into<Cow<'static, str>>, f: impl FnOnce() + Send + 
     let name = name.into();
     super::rcu::domain();
     let clock = world::clock_for_spawn();
-    match backend() {
-        Backend::Shuttle => {
-            let id = Arc::new(AtomicUsize::new(usize::MAX));
-            let child_id = Arc::clone(&id);
-            let handle = shuttle::thread::spawn(move || {
-                let me = world::current_task();
-                // The whole execution runs on one OS thread: no ordering is needed.
-                child_id.store(me, Ordering::Relaxed);
-                world::spawned(me, name, clock);
-                if world::run_unless_stopped(f) {
-                    world::task_finished();
-                }
-            });
-            Task {
-                id,
-                handle: Handle::Shuttle(handle),
-            }
-        }
-        Backend::Loom => {
-            let child = world::reserve_loom_task(name, clock);
-            let handle = loom::thread::spawn(move || {
-                world::loom_task_started(child);
-                f();
-                world::task_finished();
-            });
-            Task {
-                id: Arc::new(AtomicUsize::new(child)),
-                handle: Handle::Loom(handle),
-            }
-        }
-    }
+    let Spawned { id, join } = backend().spawn(name, clock, Box::new(f));
+    Task { id, join }
 }
 
 impl Task {
     /// Wait for the task to end; its history happens-before the caller's
     /// next operations.
     pub fn join(self) {
-        match self.handle {
-            // A task cut off by a finding never returns; the execution stops
-            // at the join's scheduling point instead, so the result is never
-            // seen.
-            Handle::Shuttle(h) => {
-                let _ = h.join();
-            }
-            // A fatal finding ends the loom run by unwinding out of the
-            // task that found it, so a join only ever sees a task that
-            // returned.
-            Handle::Loom(h) => {
-                world::joining(true);
-                let _ = h.join();
-                world::joining(false);
-            }
-        }
+        (self.join)();
         world::joined(self.id.load(Ordering::Relaxed));
     }
 }

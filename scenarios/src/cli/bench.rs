@@ -779,7 +779,7 @@ pub fn run(args: BenchArgs) -> Result<Status> {
         let bench = Bench {
             name,
             scheme: t.scheme,
-            scenario: t.scheme.scenario(t.workload),
+            scenario: t.scheme.scenario(t.workload.clone()),
             cap,
             seed_time: Duration::from_secs_f64(seed_time),
             rate_sample: sample,
@@ -796,7 +796,7 @@ pub fn run(args: BenchArgs) -> Result<Status> {
         rows.extend(measured);
         rows.push(cargo_fuzz_row(&bench));
         if name == "default" {
-            rows.push(loom_row(&bench, t.workload, loom_time));
+            rows.push(loom_row(&bench, t.workload.clone(), loom_time));
         } else {
             let mut r = loom_row_empty(&bench, "loom");
             r.note = Some("not run: the hard workload has more tasks than loom's thread limit (loom::MAX_THREADS)".into());

@@ -302,8 +302,8 @@ fn run_cell(scheme: &'static Scheme, column: &Column, args: &CompareArgs) -> Res
                 stop: StopPolicy::FirstFatal,
                 shard: (0, 1),
             };
-            let workload = scheme.default_workload;
-            let stats = run_workers(scheme, workload, &run, 1, None)?;
+            let workload = scheme.default_workload.clone();
+            let stats = run_workers(scheme, workload.clone(), &run, 1, None)?;
             let stopped_at_fatal = stats.first.keys().any(|k| k.is_fatal());
             let time_capped = stats.executions < args.iterations && !stopped_at_fatal;
             Verdict::from_run(&stats, &explorer.name(), args.seed, time_capped, |seed| {
@@ -324,7 +324,7 @@ fn run_cell(scheme: &'static Scheme, column: &Column, args: &CompareArgs) -> Res
                 time: args.time_per_cell,
                 ..DeepenConfig::default()
             };
-            verify_verdict(scheme, scheme.default_workload, &config, &|_, _| {})?.0
+            verify_verdict(scheme, scheme.default_workload.clone(), &config, &|_, _| {})?.0
         }
     };
     let elapsed = started.elapsed().as_secs_f64().max(1e-9);

@@ -314,7 +314,7 @@ impl Reporter {
             }
             let entry = entry_for(
                 self.scheme,
-                self.workload,
+                self.workload.clone(),
                 &self.explorer.name(),
                 Some(record.seed),
                 record,
@@ -346,7 +346,7 @@ impl Reporter {
             ..self.exec.config().unwrap_or_default()
         };
         run_single(
-            &self.scheme.scenario(self.workload),
+            &self.scheme.scenario(self.workload.clone()),
             &Drive::Choices(record.schedule.clone()),
             exec,
         )
@@ -395,7 +395,7 @@ fn fuzz_scheme(
     let stop = Arc::new(AtomicBool::new(false));
     let reporter = Arc::new(Mutex::new(Reporter {
         scheme,
-        workload,
+        workload: workload.clone(),
         explorer: explorer.clone(),
         exec: args.exec.clone(),
         detailing: args.report.detailing(),

@@ -284,12 +284,25 @@ pub struct WorkloadArgs {
     /// Let opens race cdev_device_del() (default: removal starts once every user has opened).
     #[arg(long)]
     open_races_del: bool,
+    /// A workload file: a [workload] table with per-user and per-remover
+    /// scripts (see examples/workloads/); replaces the knobs above.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["users", "ioctls", "devices", "remove_work", "open_races_del"])]
+    workload: Option<std::path::PathBuf>,
 }
 
 impl WorkloadArgs {
     /// The scheme's default workload with these overrides.
     pub fn apply(&self, scheme: &Scheme) -> Result<Workload> {
-        let mut w = scheme.default_workload;
+        if let Some(path) = &self.workload {
+            if !scheme.uses_workload() {
+                bail!(
+                    "scheme {} is a self-contained scenario: a workload file does not apply to it",
+                    scheme.name
+                );
+            }
+            return Ok(Workload::from_file(path)?);
+        }
+        let mut w = scheme.default_workload.clone();
         if let Some(v) = self.users {
             w.users = v;
         }

@@ -56,7 +56,11 @@ pub fn run(args: ReplayArgs) -> Result<Status> {
                 explorer: explorer.clone(),
                 seed,
             };
-            let run = run_single(&scheme.scenario(workload), &drive, args.exec.config()?)?;
+            let run = run_single(
+                &scheme.scenario(workload.clone()),
+                &drive,
+                args.exec.config()?,
+            )?;
             (
                 seed_header(scheme, &workload, &explorer, seed, &args.exec),
                 run.record,
@@ -85,7 +89,7 @@ fn replay_entry(path: &Path, exec: &ExecArgs) -> Result<(Header, ExecutionRecord
     let entry = CorpusEntry::load(path)?;
     let scheme = scheme_of(&entry)?;
     let run = run_single(
-        &scheme.scenario(entry.workload),
+        &scheme.scenario(entry.workload.clone()),
         &Drive::Choices(entry.choices.clone()),
         exec.config()?,
     )?;

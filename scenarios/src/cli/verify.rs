@@ -61,7 +61,7 @@ pub fn verify_verdict(
     config: &DeepenConfig,
     progress: &dyn Fn(usize, u64),
 ) -> Result<(Verdict, Option<Deepening>)> {
-    match deepen(scheme, workload, config, progress) {
+    match deepen(scheme, workload.clone(), config, progress) {
         Ok(d) => Ok((
             Verdict::from_deepening(&d, |b| verify_replay(scheme, &workload, b)),
             Some(d),
@@ -105,7 +105,7 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
             counter: Some(Arc::clone(&counter)),
         };
         let (verdict, deepening) = with_progress(s.name, &counter, |bar| {
-            verify_verdict(s, w, &config, &|bound, _| {
+            verify_verdict(s, w.clone(), &config, &|bound, _| {
                 bar.set_message(format!("bound {bound}"));
             })
         })?;

@@ -55,13 +55,13 @@ impl WorkloadKnobs {
     /// The workload: these knobs over the zoo's default.
     pub fn workload(&self) -> Workload {
         let d = DEFAULT_WORKLOAD;
-        Workload {
-            users: self.users.unwrap_or(d.users),
-            ioctls: self.ioctls.unwrap_or(d.ioctls),
-            devices: self.devices.unwrap_or(d.devices),
-            open_races_del: self.open_races_del.unwrap_or(d.open_races_del),
-            remove_work: self.remove_work.unwrap_or(d.remove_work),
-        }
+        Workload::knobs(
+            self.users.unwrap_or(d.users),
+            self.ioctls.unwrap_or(d.ioctls),
+            self.open_races_del.unwrap_or(d.open_races_del),
+            self.devices.unwrap_or(d.devices),
+            self.remove_work.unwrap_or(d.remove_work),
+        )
     }
 }
 

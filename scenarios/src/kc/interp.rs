@@ -6,12 +6,12 @@
 
 use super::builtins::Builtin;
 use super::ir::*;
-use crate::workload::{Driver, Workload};
+use crate::workload::{probe_fn, Driver, Probe, Workload};
 use harness::kernel::memory::CellValue;
 use harness::kernel::{
     self as k, Atomic, Cdev, Completion, DevT, Device, Kref, Object, PercpuRef, Plain,
 };
-use harness::kernel::{RwSemaphore, Spinlock, SrcuStruct, WaitQueueHead};
+use harness::kernel::{File, RwSemaphore, Spinlock, SrcuStruct, WaitQueueHead};
 use harness::trace::{with_source_site, SourceSite};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -120,6 +120,9 @@ impl Val {
 struct Ctx {
     prefix: String,
     added: Mutex<Option<(Val, Option<DevT>)>>,
+    /// On a rebind, the device number the previous binding had: the
+    /// driver's minor allocator hands it out again.
+    rebind_devt: Option<DevT>,
 }
 
 enum Flow {
@@ -817,7 +820,7 @@ impl<'r> Exec<'r> {
                 let Slot::Device(d) = &i.slots[*f] else {
                     fault(site, "not a struct device")
                 };
-                let devt = k::alloc_chrdev_region(self.ctx.prefix.clone());
+                let devt = self.alloc_devt();
                 if let Some(dev) = d.dev.get() {
                     dev.set_devt(&devt);
                 }
@@ -841,7 +844,7 @@ impl<'r> Exec<'r> {
                 let devt = match dev.devt() {
                     Some(t) => t,
                     None => {
-                        let t = k::alloc_chrdev_region(self.ctx.prefix.clone());
+                        let t = self.alloc_devt();
                         dev.set_devt(&t);
                         t
                     }
@@ -854,7 +857,7 @@ impl<'r> Exec<'r> {
                 let cdev = self.cdev(&v[0], site);
                 let devt = match &v[1] {
                     Val::Devt(t) => t.clone(),
-                    _ => k::alloc_chrdev_region(self.ctx.prefix.clone()),
+                    _ => self.alloc_devt(),
                 };
                 k::cdev_add(&cdev, &devt);
                 *host(&self.ctx.added) = Some((v[0].clone(), Some(devt)));
@@ -1135,6 +1138,15 @@ impl<'r> Exec<'r> {
         }
     }
 
+    /// `alloc_chrdev_region()`: a new number, or on a rebind the number
+    /// the previous binding freed.
+    fn alloc_devt(&self) -> DevT {
+        match &self.ctx.rebind_devt {
+            Some(t) => t.clone(),
+            None => k::alloc_chrdev_region(self.ctx.prefix.clone()),
+        }
+    }
+
     fn percpu<'v>(&'v self, v: &'v Val, site: &SourceSite) -> &'v PercpuRef {
         match self.slot(v, site) {
             Slot::PercpuRef(c) => match c.get() {
@@ -1185,9 +1197,6 @@ struct CDriver {
     devt: DevT,
     i_cdev: Val,
     fops: usize,
-    /// The file each user task has open (today's workload opens one file
-    /// per user task and passes no file to the driver).
-    files: Mutex<HashMap<usize, Arc<FileCtx>>>,
     /// Bookkeeping steps of the rest of a real remove path.
     remove_work: u32,
 }
@@ -1200,18 +1209,55 @@ impl CDriver {
         }
     }
 
-    fn file(&self) -> Arc<FileCtx> {
-        let me = k::task::current_task_index();
-        Arc::clone(host(&self.files).entry(me).or_insert_with(|| {
-            Arc::new(FileCtx {
-                private_data: Mutex::new(Val::Null),
-                i_cdev: self.i_cdev.clone(),
-            })
-        }))
+    /// The driver's view of an open file: `file->private_data` lives in
+    /// the model's file, set up at open.
+    fn file(&self, file: &File) -> Arc<FileCtx> {
+        match file.private_data::<FileCtx>() {
+            Some(f) => f,
+            None => {
+                let f = Arc::new(FileCtx {
+                    private_data: Mutex::new(Val::Null),
+                    i_cdev: self.i_cdev.clone(),
+                });
+                file.set_private_data(Arc::clone(&f));
+                f
+            }
+        }
     }
 
     fn fops(&self) -> &Fops {
         &self.rt.prog.fops[self.fops]
+    }
+
+    /// `read`/`write`: `(file, buf, count, ppos)`, the user buffer NULL
+    /// (the model copies nothing).
+    fn rw(&self, f: Option<usize>, file: &File, count: usize) -> i64 {
+        match f {
+            Some(f) => {
+                let fc = self.file(file);
+                self.exec()
+                    .call(
+                        f,
+                        vec![Val::File(fc), Val::Null, Val::Int(count as i64), Val::Null],
+                    )
+                    .int()
+            }
+            None => -crate::workload::EINVAL,
+        }
+    }
+
+    fn unbind(&self, remove: usize) {
+        // The driver core's unbind (device_release_driver()): the driver's
+        // remove, then devres frees what probe allocated with devm_*, then
+        // the bus drops its reference on the parent.
+        k::device_release_driver(&self.parent.dev, || {
+            for _ in 0..self.remove_work {
+                k::cond_resched();
+            }
+            self.exec()
+                .call(remove, vec![Val::Parent(Arc::clone(&self.parent))]);
+        });
+        k::put_device(&self.parent.dev);
     }
 }
 
@@ -1220,10 +1266,8 @@ impl Driver for CDriver {
         &self.devt
     }
 
-    fn open(&self) -> Result<(), i64> {
-        let me = k::task::current_task_index();
-        host(&self.files).remove(&me);
-        let f = self.file();
+    fn open(&self, file: &File) -> Result<(), i64> {
+        let f = self.file(file);
         match self.fops().open {
             None => Ok(()),
             Some(open) => {
@@ -1240,19 +1284,31 @@ impl Driver for CDriver {
         }
     }
 
-    fn ioctl(&self) -> i64 {
-        let f = self.file();
+    fn ioctl(&self, file: &File, cmd: u32, arg: u64) -> i64 {
+        let f = self.file(file);
         match self.fops().ioctl {
             Some(ioctl) => self
                 .exec()
-                .call(ioctl, vec![Val::File(f), Val::Int(0), Val::Int(0)])
+                .call(
+                    ioctl,
+                    vec![Val::File(f), Val::Int(i64::from(cmd)), Val::Int(arg as i64)],
+                )
                 .int(),
+            // vfs_ioctl(): no ->unlocked_ioctl is -ENOTTY.
             None => -25,
         }
     }
 
-    fn release(&self) {
-        let f = self.file();
+    fn read(&self, file: &File, count: usize) -> i64 {
+        self.rw(self.fops().read, file, count)
+    }
+
+    fn write(&self, file: &File, count: usize) -> i64 {
+        self.rw(self.fops().write, file, count)
+    }
+
+    fn release(&self, file: &File) {
+        let f = self.file(file);
         if let Some(release) = self.fops().release {
             self.exec()
                 .call(release, vec![Val::Inode(Arc::clone(&f)), Val::File(f)]);
@@ -1261,73 +1317,68 @@ impl Driver for CDriver {
 
     fn remove(&self) {
         let remove = self.rt.prog.remove;
-        // The driver core's unbind: the driver's remove, then devres frees
-        // what probe allocated with devm_*, then the bus drops its
-        // reference on the parent.
-        let site = self.rt.prog.funcs[remove].site;
-        with_source_site(site, || self.unbind(remove));
+        with_source_site(self.rt.prog.unbind_site, || self.unbind(remove));
     }
 }
 
-impl CDriver {
-    fn unbind(&self, remove: usize) {
-        k::device_release_driver(&self.parent.dev, || {
-            for _ in 0..self.remove_work {
-                k::cond_resched();
-            }
-            self.exec()
-                .call(remove, vec![Val::Parent(Arc::clone(&self.parent))]);
-        });
-        k::put_device(&self.parent.dev);
-    }
-}
-
-/// Probe every device of `wl` with the scheme's probe function.
-pub fn probe_all(prog: &Arc<Program>, wl: &Workload) -> Vec<Arc<dyn Driver>> {
+/// The scheme's globals for one execution, and the [`Probe`] that binds
+/// device `index` with the scheme's probe function (on a rebind, with the
+/// device number the previous binding had).
+pub fn probe(prog: &Arc<Program>, wl: &Workload) -> Probe {
     let rt = Rt::new(Arc::clone(prog));
+    let remove_work = wl.remove_work;
+    probe_fn(move |index, devt| bind(&rt, index, devt, remove_work))
+}
+
+fn bind(rt: &Arc<Rt>, index: u32, devt: Option<&DevT>, remove_work: u32) -> Arc<dyn Driver> {
+    let prog = &rt.prog;
     let probe_site = prog.funcs[prog.probe].site;
-    (0..wl.devices)
-        .map(|i| {
-            let prefix = format!("mem{i}");
-            let pobj = k::kzalloc(format!("{prefix}.parent"));
-            let pdev = k::device_initialize(format!("{prefix}.parent"), pobj, move || k::kfree(pobj));
-            let parent = Arc::new(Parent {
-                dev: pdev,
-                drvdata: Mutex::new(Val::Null),
-            });
-            let ctx = Arc::new(Ctx {
-                prefix,
-                added: Mutex::new(None),
-            });
-            let exec = Exec { rt: &rt, ctx: &ctx };
-            let rc = exec.call(prog.probe, vec![Val::Parent(Arc::clone(&parent))]).int();
-            if rc != 0 {
-                fault(probe_site, &format!("probe of device {i} failed with {rc}"));
-            }
-            let added = host(&ctx.added).clone();
-            let Some((cdev_val, Some(devt))) = added else {
-                fault(probe_site, "probe added no character device (call cdev_device_add(&x->cdev, &x->dev))")
-            };
-            let fops = match &cdev_val {
-                Val::Emb(inst, f) => match &inst.slots[*f] {
-                    Slot::Cdev(c) => *host(&c.ops),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let Some(fops) = fops else {
-                fault(probe_site, "the cdev probe added has no file operations (call cdev_init(&x->cdev, &NAME_fops) or set x->cdev.ops)")
-            };
-            Arc::new(CDriver {
-                rt: Arc::clone(&rt),
-                ctx,
-                parent,
-                devt,
-                i_cdev: cdev_val,
-                fops,
-                files: Mutex::new(HashMap::new()),
-                remove_work: wl.remove_work,
-            }) as Arc<dyn Driver>
-        })
-        .collect()
+    let prefix = format!("mem{index}");
+    let pobj = k::kzalloc(format!("{prefix}.parent"));
+    let pdev = k::device_initialize(format!("{prefix}.parent"), pobj, move || k::kfree(pobj));
+    let parent = Arc::new(Parent {
+        dev: pdev,
+        drvdata: Mutex::new(Val::Null),
+    });
+    let ctx = Arc::new(Ctx {
+        prefix,
+        added: Mutex::new(None),
+        rebind_devt: devt.cloned(),
+    });
+    let exec = Exec { rt, ctx: &ctx };
+    let rc = exec
+        .call(prog.probe, vec![Val::Parent(Arc::clone(&parent))])
+        .int();
+    if rc != 0 {
+        fault(
+            probe_site,
+            &format!("probe of device {index} failed with {rc}"),
+        );
+    }
+    let added = host(&ctx.added).clone();
+    let Some((cdev_val, Some(devt))) = added else {
+        fault(
+            probe_site,
+            "probe added no character device (call cdev_device_add(&x->cdev, &x->dev))",
+        )
+    };
+    let fops = match &cdev_val {
+        Val::Emb(inst, f) => match &inst.slots[*f] {
+            Slot::Cdev(c) => *host(&c.ops),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(fops) = fops else {
+        fault(probe_site, "the cdev probe added has no file operations (call cdev_init(&x->cdev, &NAME_fops) or set x->cdev.ops)")
+    };
+    Arc::new(CDriver {
+        rt: Arc::clone(rt),
+        ctx,
+        parent,
+        devt,
+        i_cdev: cdev_val,
+        fops,
+        remove_work,
+    })
 }

@@ -25,6 +25,9 @@ pub struct Program {
     pub probe: usize,
     /// The remove function.
     pub remove: usize,
+    /// The site of the driver core's unbind around `remove`
+    /// (`device_release_driver(parent)`, at the remove function's line).
+    pub unbind_site: &'static SourceSite,
 }
 
 /// A `struct NAME { … }`.
@@ -81,6 +84,9 @@ pub enum PtrTy {
     Fops,
     /// `const char *`.
     Char,
+    /// A struct this file does not define (`struct module *owner`): it can
+    /// be passed and stored, not dereferenced.
+    Opaque,
 }
 
 /// The type of a value or variable.

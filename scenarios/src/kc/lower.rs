@@ -123,6 +123,30 @@ impl<'a> Lower<'a> {
 
     fn unit(&mut self, root: Node<'a>, header: Header) -> Result<Program> {
         let items = Self::named(root);
+        // Every struct's name first: a field may point to a struct defined
+        // further down.
+        for &n in &items {
+            let spec = match n.kind() {
+                "struct_specifier" => Some(n),
+                "declaration" => n
+                    .child_by_field_name("type")
+                    .filter(|t| t.kind() == "struct_specifier"),
+                _ => None,
+            };
+            if let Some(spec) = spec.filter(|t| t.child_by_field_name("body").is_some()) {
+                if let Some(name) = spec.child_by_field_name("name") {
+                    let name = self.text(name).to_string();
+                    if self.struct_ix.contains_key(&name) {
+                        return Err(self.err(spec, format!("struct {name} is defined twice")));
+                    }
+                    self.struct_ix.insert(name.clone(), self.structs.len());
+                    self.structs.push(StructDef {
+                        name,
+                        fields: Vec::new(),
+                    });
+                }
+            }
+        }
         // Structs, globals and function signatures first: functions and
         // fops tables may use what is defined after them.
         for &n in &items {
@@ -207,7 +231,15 @@ impl<'a> Lower<'a> {
                 "the workload issues ioctls but no file_operations table has `.unlocked_ioctl` (add `.unlocked_ioctl = NAME_ioctl`)",
             ));
         }
+        let r = funcs[remove].site;
+        let unbind_site = Box::leak(Box::new(SourceSite {
+            file: r.file.clone(),
+            line: r.line,
+            column: r.column,
+            label: "device_release_driver(parent)".to_string(),
+        }));
         Ok(Program {
+            unbind_site,
             file: self.file.to_string(),
             header,
             structs: std::mem::take(&mut self.structs),
@@ -224,16 +256,7 @@ impl<'a> Lower<'a> {
         let Some(body) = n.child_by_field_name("body") else {
             return Ok(());
         };
-        if self.struct_ix.contains_key(&name) {
-            return Err(self.err(n, format!("struct {name} is defined twice")));
-        }
-        // Registered before its fields: a struct may point to itself.
-        let ix = self.structs.len();
-        self.struct_ix.insert(name.clone(), ix);
-        self.structs.push(StructDef {
-            name: name.clone(),
-            fields: Vec::new(),
-        });
+        let ix = self.struct_ix[&name];
         let mut fields = Vec::new();
         for f in Self::named(body) {
             if f.kind() != "field_declaration" {
@@ -311,12 +334,7 @@ impl<'a> Lower<'a> {
                 (None, Some("file_operations")) => PtrTy::Fops,
                 (None, Some(s)) => match self.struct_ix.get(s) {
                     Some(&ix) => PtrTy::Struct(ix),
-                    None => return Err(self.err(
-                        ty_node,
-                        format!(
-                            "unknown struct `{s}` (define `struct {s} {{ … }};` before its use)"
-                        ),
-                    )),
+                    None => PtrTy::Opaque,
                 },
                 (None, None) if text == "void" => PtrTy::Void,
                 (None, None) if text == "char" => PtrTy::Char,
@@ -735,6 +753,9 @@ impl<'a> Lower<'a> {
                     None => Err(self.err(n, format!("no label `{l}:` at the top level of this function (kernel error unwinding puts its labels there)"))),
                 }
             }
+            // `f(container_of(p, struct S, m));` reads as a declaration of a
+            // macro type: the grammar cannot tell `struct S` in an argument.
+            "macro_type_specifier" => Err(self.err(n, "container_of as a call's argument is not supported (write `struct S *p = container_of(…);` and pass p)")),
             "labeled_statement" => Err(self.err(n, "labels are supported at the top level of a function body only")),
             "break_statement" => one(StmtKind::Break),
             "continue_statement" => one(StmtKind::Continue),
@@ -788,10 +809,10 @@ impl<'a> Lower<'a> {
                     return Err(self.err(d, format!("a {k:?} on the stack is not supported (embed it in a kzalloc'd struct or make it global)")))
                 }
             };
-            let init = value.map(|v| self.expr(v)).transpose()?;
-            // Declared after its initializer is lowered: `int x = x;` reads
-            // an outer x, as C scopes it.
+            // In scope from its declarator on, as C has it: the initializer
+            // of `p = kzalloc(sizeof(*p), …)` names p.
             let slot = self.declare(name, ty);
+            let init = value.map(|v| self.expr(v)).transpose()?;
             let init = init.unwrap_or(Expr {
                 kind: ExprKind::Int(0),
                 ty: Ty::Int,
@@ -1025,6 +1046,7 @@ impl<'a> Lower<'a> {
                 "i_cdev" => attr(Attr::InodeCdev),
                 _ => Err(self.err(n, format!("`struct inode` member `{fname}` is not modelled (the model has inode->i_cdev)"))),
             },
+            PtrTy::Opaque => Err(self.err(n, format!("`{}` points to a struct this file does not define (define it with the fields the driver uses, before its first use)", self.text(base_node)))),
             PtrTy::Void => Err(self.err(n, format!("`{}` is a void pointer (declare it as `struct NAME *` to use ->{fname})", self.text(base_node)))),
             _ => Err(self.err(n, format!("`{}` has no field `{fname}` in the model", self.text(base_node)))),
         }

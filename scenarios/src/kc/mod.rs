@@ -22,7 +22,7 @@ pub mod parse;
 pub use error::KcError;
 
 use crate::schemes::{Body, Expected, Scheme};
-use crate::workload::{Driver, Workload};
+use crate::workload::{Probe, Workload};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -85,8 +85,8 @@ fn scheme(path: &str, prog: Arc<ir::Program>) -> Result<Scheme, KcError> {
     } else {
         format!("{}: {}", h.name, h.summary)
     };
-    let probe: Box<dyn Fn(&Workload) -> Vec<Arc<dyn Driver>> + Send + Sync> =
-        Box::new(move |wl| interp::probe_all(&prog, wl));
+    let probe: Box<dyn Fn(&Workload) -> Probe + Send + Sync> =
+        Box::new(move |wl| interp::probe(&prog, wl));
     Ok(Scheme {
         name: leak(path),
         summary: leak(&summary),

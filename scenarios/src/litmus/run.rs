@@ -127,7 +127,7 @@ pub fn run(test: &'static Litmus, budget: &LitmusBudget) -> Row {
 }
 
 fn run_sc(test: &Litmus, budget: &LitmusBudget) -> Outcome {
-    let scenario = test.scheme.scenario(test.scheme.default_workload);
+    let scenario = test.scheme.scenario(test.scheme.default_workload.clone());
     let mut executions = 0;
     for explorer in [Explorer::Random, Explorer::Pct { depth: None }] {
         let run = RunConfig {
@@ -162,7 +162,7 @@ fn run_sc(test: &Litmus, budget: &LitmusBudget) -> Outcome {
 }
 
 fn run_loom(test: &Litmus, budget: &LitmusBudget) -> Outcome {
-    let scenario = test.scheme.scenario(test.scheme.default_workload);
+    let scenario = test.scheme.scenario(test.scheme.default_workload.clone());
     let config = ExhaustiveConfig {
         preemption_bound: test.scheme.loom_bound.unwrap_or(budget.loom_bound),
         ..ExhaustiveConfig::default()

@@ -45,9 +45,9 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{probe_fn, Driver, Probe, Workload};
 use harness::kernel::{
-    cdev_del, device_del, down_read, down_write, up_read, up_write, RwSemaphore,
+    cdev_del, device_del, down_read, down_write, up_read, up_write, File, RwSemaphore,
 };
 use std::sync::Arc;
 
@@ -59,7 +59,7 @@ struct BareCdevOpenDevref {
 impl Driver for BareCdevOpenDevref {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         down_read(&self.rwsem);
         let rc = Memdev::send_cmd_if(self.md.cxlm_ptr.read());
         up_read(&self.rwsem);
@@ -78,14 +78,13 @@ impl Driver for BareCdevOpenDevref {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    (0..wl.devices)
-        .map(|i| {
-            Arc::new(BareCdevOpenDevref {
-                md: Memdev::probe_bare_cdev(i, wl),
-                rwsem,
-            }) as Arc<dyn Driver>
+    let remove_work = wl.remove_work;
+    probe_fn(move |i, devt| {
+        Arc::new(BareCdevOpenDevref {
+            md: Memdev::probe_bare_cdev(i, devt, remove_work),
+            rwsem,
         })
-        .collect()
+    })
 }

@@ -21,12 +21,11 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
-    cdev_device_del, device_is_registered, down_read, down_write, up_read, up_write, RwSemaphore,
-    ENXIO,
+    cdev_device_del, device_is_registered, down_read, down_write, up_read, up_write, File,
+    RwSemaphore, ENXIO,
 };
-use std::sync::Arc;
 
 struct BoolThenLockCycle {
     md: Memdev,
@@ -36,7 +35,7 @@ struct BoolThenLockCycle {
 impl Driver for BoolThenLockCycle {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         down_read(&self.rwsem);
         let rc = if device_is_registered(&self.md.dev) {
             Memdev::send_cmd_if(self.md.cxlm_ptr.read())
@@ -58,7 +57,7 @@ impl Driver for BoolThenLockCycle {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    Memdev::probe_each(wl, |_, md| BoolThenLockCycle { md, rwsem })
+    Memdev::probe_each(wl, move |_, md| BoolThenLockCycle { md, rwsem })
 }

@@ -19,12 +19,11 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
-    cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO, READ_ONCE,
+    cdev_device_del, down_read, down_write, up_read, up_write, File, RwSemaphore, ENXIO, READ_ONCE,
     WRITE_ONCE,
 };
-use std::sync::Arc;
 
 struct CheckOutsideLock {
     md: Memdev,
@@ -34,7 +33,7 @@ struct CheckOutsideLock {
 impl Driver for CheckOutsideLock {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         let Some(cxlm) = READ_ONCE(&self.md.cxlm_ptr) else {
             return -ENXIO;
         };
@@ -55,7 +54,7 @@ impl Driver for CheckOutsideLock {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    Memdev::probe_each(wl, |_, md| CheckOutsideLock { md, rwsem })
+    Memdev::probe_each(wl, move |_, md| CheckOutsideLock { md, rwsem })
 }

@@ -25,9 +25,8 @@
 //! ```
 
 use super::counter_flag_no_barrier::probe_gate;
-use crate::workload::{Driver, Workload};
-use std::sync::Arc;
+use crate::workload::{Probe, Workload};
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     probe_gate(wl, true)
 }

@@ -34,12 +34,11 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
     atomic_dec, atomic_inc, atomic_read, cdev_device_del, cpu_relax, smp_mb, smp_mb__before_atomic,
-    Atomic, Plain, ENXIO, READ_ONCE, WRITE_ONCE,
+    Atomic, File, Plain, ENXIO, READ_ONCE, WRITE_ONCE,
 };
-use std::sync::Arc;
 
 /// The counter/flag gate, with or without the two full barriers that
 /// forbid store buffering.
@@ -53,7 +52,7 @@ pub(super) struct CounterFlag {
 impl Driver for CounterFlag {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         atomic_inc(&self.users);
         if self.store_buffering_barriers {
             // Orders the increment before the flag load (pairs with the
@@ -94,8 +93,8 @@ impl Driver for CounterFlag {
 
 /// Probe every device with the gate, with or without the store-buffering
 /// barriers.
-pub(super) fn probe_gate(wl: &Workload, store_buffering_barriers: bool) -> Vec<Arc<dyn Driver>> {
-    Memdev::probe_each(wl, |i, md| CounterFlag {
+pub(super) fn probe_gate(wl: &Workload, store_buffering_barriers: bool) -> Probe {
+    Memdev::probe_each(wl, move |i, md| CounterFlag {
         users: Atomic::new(format!("mem{i}.cxlmd->users"), Some(md.cxlmd), 0),
         alive: Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true),
         md,
@@ -103,6 +102,6 @@ pub(super) fn probe_gate(wl: &Workload, store_buffering_barriers: bool) -> Vec<A
     })
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     probe_gate(wl, false)
 }

@@ -30,9 +30,10 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
-use harness::kernel::{cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore};
-use std::sync::Arc;
+use crate::workload::{Driver, Probe, Workload};
+use harness::kernel::{
+    cdev_device_del, down_read, down_write, up_read, up_write, File, RwSemaphore,
+};
 
 struct FlagUnderWriteLock {
     md: Memdev,
@@ -42,7 +43,7 @@ struct FlagUnderWriteLock {
 impl Driver for FlagUnderWriteLock {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         down_read(&self.rwsem);
         let rc = Memdev::send_cmd_if(self.md.cxlm_ptr.read());
         up_read(&self.rwsem);
@@ -60,7 +61,7 @@ impl Driver for FlagUnderWriteLock {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    Memdev::probe_each(wl, |_, md| FlagUnderWriteLock { md, rwsem })
+    Memdev::probe_each(wl, move |_, md| FlagUnderWriteLock { md, rwsem })
 }

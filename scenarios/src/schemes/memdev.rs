@@ -10,7 +10,7 @@
 //! };
 //! ```
 
-use crate::workload::{Driver, Workload};
+use crate::workload::{probe_fn, Driver, Probe, Workload};
 use harness::kernel::{
     alloc_chrdev_region, cdev_add, cdev_device_add, cond_resched, device_add, device_initialize,
     device_release_driver, devm_kzalloc, get_device, kfree, kzalloc, put_device, Cdev, DevT,
@@ -43,8 +43,8 @@ impl Memdev {
     /// add device number `index` with `cdev_device_add()`, so the cdev holds
     /// a reference on `cxlmd->dev` for as long as any file has it open.
     #[track_caller]
-    pub fn probe(index: u32, wl: &Workload) -> Memdev {
-        let md = Memdev::alloc(index, wl);
+    pub fn probe(index: u32, devt: Option<&DevT>, remove_work: u32) -> Memdev {
+        let md = Memdev::alloc(index, devt, remove_work);
         cdev_device_add(&md.cdev, &md.dev);
         md
     }
@@ -54,8 +54,8 @@ impl Memdev {
     /// `cxlmd`) then holds no reference on the device, and the probe's
     /// `put_device()` frees `cxlmd` under files still open on its cdev.
     #[track_caller]
-    pub fn probe_bare_cdev(index: u32, wl: &Workload) -> Memdev {
-        let md = Memdev::alloc(index, wl);
+    pub fn probe_bare_cdev(index: u32, devt: Option<&DevT>, remove_work: u32) -> Memdev {
+        let md = Memdev::alloc(index, devt, remove_work);
         cdev_add(&md.cdev, &md.devt);
         device_add(&md.dev);
         md
@@ -63,12 +63,17 @@ impl Memdev {
 
     /// `cxl_memdev_alloc()`: the memdev, its device (with its number) and
     /// cdev initialised, the driver data allocated; nothing added yet.
+    /// A rebind passes the number the previous binding had: the driver's
+    /// ida hands the freed minor out again.
     #[track_caller]
-    fn alloc(index: u32, wl: &Workload) -> Memdev {
+    fn alloc(index: u32, devt: Option<&DevT>, remove_work: u32) -> Memdev {
         let name = format!("mem{index}");
         // The number comes from the driver's region (cxl_mem_major), which
         // outlives every memdev.
-        let devt = alloc_chrdev_region(name.clone());
+        let devt = match devt {
+            Some(devt) => devt.clone(),
+            None => alloc_chrdev_region(name.clone()),
+        };
         let cxlmd = kzalloc(format!("{name}.cxlmd"));
         // cxl_memdev_release(): kfree(cxlmd) once the last reference is gone.
         let dev = device_initialize(name.clone(), cxlmd, move || kfree(cxlmd));
@@ -83,7 +88,7 @@ impl Memdev {
             devt,
             cxlm,
             cxlm_ptr,
-            remove_work: wl.remove_work,
+            remove_work,
         }
     }
 
@@ -122,15 +127,15 @@ impl Memdev {
         put_device(&self.dev);
     }
 
-    /// Probe every device of the workload, wrapping each in a scheme's driver
-    /// (`make` gets the device index and its memdev).
+    /// The probe of a scheme's driver: each device gets a memdev added with
+    /// `cdev_device_add()`, wrapped by `make` (given the device index and
+    /// the memdev) into the scheme's driver.
     pub fn probe_each<D: Driver>(
         wl: &Workload,
-        make: impl Fn(u32, Memdev) -> D,
-    ) -> Vec<Arc<dyn Driver>> {
-        (0..wl.devices)
-            .map(|i| Arc::new(make(i, Memdev::probe(i, wl))) as Arc<dyn Driver>)
-            .collect()
+        make: impl Fn(u32, Memdev) -> D + Send + Sync + 'static,
+    ) -> Probe {
+        let remove_work = wl.remove_work;
+        probe_fn(move |i, devt| Arc::new(make(i, Memdev::probe(i, devt, remove_work))))
     }
 
     /// The ioctl on whatever driver data pointer it read: `-ENXIO` on NULL.
@@ -159,10 +164,10 @@ macro_rules! memdev_file_ops {
         fn devt(&self) -> &harness::kernel::DevT {
             &self.$($path).+.devt
         }
-        fn open(&self) -> Result<(), i64> {
+        fn open(&self, _file: &harness::kernel::File) -> Result<(), i64> {
             self.$($path).+.open_with_devref()
         }
-        fn release(&self) {
+        fn release(&self, _file: &harness::kernel::File) {
             self.$($path).+.release_devref()
         }
     };

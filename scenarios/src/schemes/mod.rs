@@ -4,7 +4,7 @@
 //! memory model. The verdict is the most severe finding kind exploration
 //! reaches ([`harness::engine::severity`]); `None` means clean.
 
-use crate::workload::{Driver, Workload};
+use crate::workload::{Probe, Workload};
 use harness::finding::FindingKind;
 use std::sync::Arc;
 
@@ -102,10 +102,11 @@ pub struct Scheme {
 #[derive(Clone, Copy)]
 pub enum Body {
     /// A driver model under the character-device workload: probe every
-    /// device of the workload (the driver's global state and one [`Driver`]
+    /// device of the workload (the driver's global state and one
+    /// [`crate::workload::Driver`]
     /// per device, each already added with `cdev_device_add`), then users
     /// open, ioctl and release while a removal task removes every device.
-    Driver(fn(&Workload) -> Vec<Arc<dyn Driver>>),
+    Driver(fn(&Workload) -> Probe),
     /// A self-contained scenario that spawns and joins its own tasks (a
     /// memory-model litmus test, a race-detector probe): the workload knobs
     /// do not apply to it.
@@ -113,7 +114,7 @@ pub enum Body {
     /// A driver model built at run time (a kernel-C scheme, see
     /// [`crate::kc`]), under the character-device workload like
     /// [`Body::Driver`].
-    Interpreted(&'static (dyn Fn(&Workload) -> Vec<Arc<dyn Driver>> + Send + Sync)),
+    Interpreted(&'static (dyn Fn(&Workload) -> Probe + Send + Sync)),
 }
 
 impl Scheme {
@@ -141,13 +142,7 @@ impl Scheme {
 
 /// The default workload of most schemes: two users, one ioctl each, one
 /// device, opens complete before removal starts.
-pub const DEFAULT_WORKLOAD: Workload = Workload {
-    users: 2,
-    ioctls: 1,
-    open_races_del: false,
-    devices: 1,
-    remove_work: 0,
-};
+pub const DEFAULT_WORKLOAD: Workload = Workload::knobs(2, 1, false, 1, 0);
 
 const fn expect(sc: Option<FindingKind>, c11: Option<FindingKind>) -> Expected {
     Expected {
@@ -249,10 +244,7 @@ pub static ALL: &[Scheme] = &[
         name: "srcu-single-drain",
         summary: "broken SRCU that drains only the old index; two devices share the domain, both removed",
         expected: expect(UAF, UAF).on("cxlm"),
-        default_workload: Workload {
-            devices: 2,
-            ..DEFAULT_WORKLOAD
-        },
+        default_workload: Workload::knobs(2, 1, false, 2, 0),
         // The reader must be preempted between loading the index and
         // incrementing its count, and stay stalled across a grace period.
         loom_bound: Some(3),
@@ -306,10 +298,7 @@ pub static ALL: &[Scheme] = &[
         expected: expect(UAF, UAF).on("cxlm"),
         // The bug needs an open racing removal: opens that complete first
         // find the driver data alive.
-        default_workload: Workload {
-            open_races_del: true,
-            ..DEFAULT_WORKLOAD
-        },
+        default_workload: Workload::knobs(2, 1, true, 1, 0),
         loom_bound: None,
         body: Body::Driver(open_unchecked::probe),
     },

@@ -19,11 +19,10 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
-    cdev_device_del, down_read, down_write, up_read, up_write, RwSemaphore, ENXIO,
+    cdev_device_del, down_read, down_write, up_read, up_write, File, RwSemaphore, ENXIO,
 };
-use std::sync::Arc;
 
 struct NestedDownRead {
     md: Memdev,
@@ -42,7 +41,7 @@ impl NestedDownRead {
 impl Driver for NestedDownRead {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         down_read(&self.rwsem);
         let rc = match self.md.cxlm_ptr.read() {
             Some(cxlm) => self.get_info(cxlm),
@@ -63,7 +62,7 @@ impl Driver for NestedDownRead {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    Memdev::probe_each(wl, |_, md| NestedDownRead { md, rwsem })
+    Memdev::probe_each(wl, move |_, md| NestedDownRead { md, rwsem })
 }

@@ -30,11 +30,10 @@
 //! the driver data. The unlocked load also races with removal's store.
 
 use super::memdev::Memdev;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
-    cdev_device_del, down_read, down_write, up_read, up_write, DevT, RwSemaphore,
+    cdev_device_del, down_read, down_write, up_read, up_write, DevT, File, RwSemaphore,
 };
-use std::sync::Arc;
 
 struct OpenUnchecked {
     md: Memdev,
@@ -46,18 +45,18 @@ impl Driver for OpenUnchecked {
         &self.md.devt
     }
 
-    fn open(&self) -> Result<(), i64> {
+    fn open(&self, _file: &File) -> Result<(), i64> {
         self.md.open_with_devref()?;
         // The bug: driver data used with nothing keeping it alive.
         Memdev::send_cmd_if(self.md.cxlm_ptr.read());
         Ok(())
     }
 
-    fn release(&self) {
+    fn release(&self, _file: &File) {
         self.md.release_devref();
     }
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         down_read(&self.rwsem);
         let rc = Memdev::send_cmd_if(self.md.cxlm_ptr.read());
         up_read(&self.rwsem);
@@ -75,7 +74,7 @@ impl Driver for OpenUnchecked {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     let rwsem = RwSemaphore::new("cxl_memdev_rwsem");
-    Memdev::probe_each(wl, |_, md| OpenUnchecked { md, rwsem })
+    Memdev::probe_each(wl, move |_, md| OpenUnchecked { md, rwsem })
 }

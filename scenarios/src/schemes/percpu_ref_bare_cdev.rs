@@ -33,9 +33,8 @@
 //! reference"), and the reason `cdev_device_add()` exists.
 
 use super::percpu_ref_no_devref::probe_gate;
-use crate::workload::{Driver, Workload};
-use std::sync::Arc;
+use crate::workload::{Probe, Workload};
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     probe_gate(wl, true)
 }

@@ -61,10 +61,10 @@
 //! with a bare `cdev_add()` and no parent: see `percpu-ref-bare-cdev`.
 
 use super::memdev::Memdev;
-use crate::workload::{Driver, Workload};
+use crate::workload::{probe_fn, Driver, Probe, Workload};
 use harness::kernel::{
     cdev_del, cdev_device_del, complete, device_del, percpu_ref_kill, percpu_ref_put,
-    percpu_ref_tryget_live, wait_for_completion, Completion, DevT, PercpuRef, ENXIO,
+    percpu_ref_tryget_live, wait_for_completion, Completion, DevT, File, PercpuRef, ENXIO,
 };
 use std::sync::Arc;
 
@@ -86,7 +86,7 @@ impl Driver for PercpuRefGate {
     // No open() and no release(): the file takes no device reference of
     // its own; `cxlmd` is `container_of(file_inode(file)->i_cdev, …)`.
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         if !percpu_ref_tryget_live(&self.ops_active) {
             return -ENXIO;
         }
@@ -112,31 +112,30 @@ impl Driver for PercpuRefGate {
 }
 
 /// Probe every device of `wl` with the percpu_ref gate.
-pub(super) fn probe_gate(wl: &Workload, bare_cdev: bool) -> Vec<Arc<dyn Driver>> {
-    (0..wl.devices)
-        .map(|i| {
-            let md = if bare_cdev {
-                Memdev::probe_bare_cdev(i, wl)
-            } else {
-                Memdev::probe(i, wl)
-            };
-            let ops_dead = Completion::new(format!("mem{i}.cxlmd->ops_dead"), Some(md.cxlmd));
-            // cxlmdev_ops_active_release(): complete(&cxlmd->ops_dead).
-            let ops_active = PercpuRef::new(
-                format!("mem{i}.cxlmd->ops_active"),
-                Some(md.cxlmd),
-                move || complete(&ops_dead),
-            );
-            Arc::new(PercpuRefGate {
-                md,
-                ops_active,
-                ops_dead,
-                bare_cdev,
-            }) as Arc<dyn Driver>
+pub(super) fn probe_gate(wl: &Workload, bare_cdev: bool) -> Probe {
+    let remove_work = wl.remove_work;
+    probe_fn(move |i, devt| {
+        let md = if bare_cdev {
+            Memdev::probe_bare_cdev(i, devt, remove_work)
+        } else {
+            Memdev::probe(i, devt, remove_work)
+        };
+        let ops_dead = Completion::new(format!("mem{i}.cxlmd->ops_dead"), Some(md.cxlmd));
+        // cxlmdev_ops_active_release(): complete(&cxlmd->ops_dead).
+        let ops_active = PercpuRef::new(
+            format!("mem{i}.cxlmd->ops_active"),
+            Some(md.cxlmd),
+            move || complete(&ops_dead),
+        );
+        Arc::new(PercpuRefGate {
+            md,
+            ops_active,
+            ops_dead,
+            bare_cdev,
         })
-        .collect()
+    })
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     probe_gate(wl, false)
 }

@@ -10,16 +10,15 @@
 
 use super::memdev::Memdev;
 use super::srcu_pointer::{probe_with, SrcuPointer};
-use crate::workload::{Driver, Workload};
-use harness::kernel::{cdev_device_del, rcu_assign_pointer, SrcuStruct};
-use std::sync::Arc;
+use crate::workload::{Driver, Probe, Workload};
+use harness::kernel::{cdev_device_del, rcu_assign_pointer, File, SrcuStruct};
 
 struct SrcuNoSynchronize(SrcuPointer);
 
 impl Driver for SrcuNoSynchronize {
     crate::memdev_file_ops!(0.md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         self.0.srcu_ioctl()
     }
 
@@ -32,6 +31,6 @@ impl Driver for SrcuNoSynchronize {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     probe_with(wl, SrcuStruct::new("cxl_memdev_srcu"), SrcuNoSynchronize)
 }

@@ -16,12 +16,11 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
-    cdev_device_del, srcu_read_lock, srcu_read_unlock, synchronize_srcu, Plain, SrcuStruct, ENXIO,
-    READ_ONCE, WRITE_ONCE,
+    cdev_device_del, srcu_read_lock, srcu_read_unlock, synchronize_srcu, File, Plain, SrcuStruct,
+    ENXIO, READ_ONCE, WRITE_ONCE,
 };
-use std::sync::Arc;
 
 struct SrcuOnceFlag {
     md: Memdev,
@@ -32,7 +31,7 @@ struct SrcuOnceFlag {
 impl Driver for SrcuOnceFlag {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         let idx = srcu_read_lock(&self.srcu);
         let rc = if READ_ONCE(&self.alive) {
             Memdev::send_cmd_if(self.md.cxlm_ptr.read())
@@ -54,9 +53,9 @@ impl Driver for SrcuOnceFlag {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     let srcu = SrcuStruct::new("cxl_memdev_srcu");
-    Memdev::probe_each(wl, |i, md| SrcuOnceFlag {
+    Memdev::probe_each(wl, move |i, md| SrcuOnceFlag {
         alive: Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true),
         md,
         srcu,

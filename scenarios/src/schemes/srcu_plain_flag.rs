@@ -35,12 +35,11 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
     cdev_device_del, device_is_registered, srcu_read_lock, srcu_read_unlock, synchronize_srcu,
-    SrcuStruct, ENXIO,
+    File, SrcuStruct, ENXIO,
 };
-use std::sync::Arc;
 
 struct SrcuPlainFlag {
     md: Memdev,
@@ -50,7 +49,7 @@ struct SrcuPlainFlag {
 impl Driver for SrcuPlainFlag {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         let idx = srcu_read_lock(&self.srcu);
         let rc = if device_is_registered(&self.md.dev) {
             Memdev::send_cmd_if(self.md.cxlm_ptr.read())
@@ -71,7 +70,7 @@ impl Driver for SrcuPlainFlag {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     let srcu = SrcuStruct::new("cxl_memdev_srcu");
-    Memdev::probe_each(wl, |_, md| SrcuPlainFlag { md, srcu })
+    Memdev::probe_each(wl, move |_, md| SrcuPlainFlag { md, srcu })
 }

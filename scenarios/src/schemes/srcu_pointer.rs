@@ -17,12 +17,11 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
     cdev_device_del, rcu_assign_pointer, srcu_dereference, srcu_read_lock, srcu_read_unlock,
-    synchronize_srcu, SrcuStruct,
+    synchronize_srcu, File, SrcuStruct,
 };
-use std::sync::Arc;
 
 /// The SRCU-pointer driver, shared with the schemes that get its removal
 /// order wrong or use a broken SRCU domain.
@@ -44,7 +43,7 @@ impl SrcuPointer {
 impl Driver for SrcuPointer {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         self.srcu_ioctl()
     }
 
@@ -63,10 +62,10 @@ pub(super) fn probe_with<D: Driver>(
     wl: &Workload,
     srcu: SrcuStruct,
     wrap: fn(SrcuPointer) -> D,
-) -> Vec<Arc<dyn Driver>> {
-    Memdev::probe_each(wl, |_, md| wrap(SrcuPointer { md, srcu }))
+) -> Probe {
+    Memdev::probe_each(wl, move |_, md| wrap(SrcuPointer { md, srcu }))
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     probe_with(wl, SrcuStruct::new("cxl_memdev_srcu"), |d| d)
 }

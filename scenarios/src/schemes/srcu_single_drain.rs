@@ -10,11 +10,10 @@
 //! The real algorithm's first drain (of the inactive index) waits for it.
 
 use super::srcu_pointer::{probe_with, SrcuPointer};
-use crate::workload::{Driver, Workload};
+use crate::workload::{Probe, Workload};
 use harness::kernel::SrcuStruct;
-use std::sync::Arc;
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     probe_with(
         wl,
         SrcuStruct::new_single_drain("cxl_memdev_srcu"),

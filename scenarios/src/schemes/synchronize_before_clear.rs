@@ -11,16 +11,15 @@
 
 use super::memdev::Memdev;
 use super::srcu_pointer::{probe_with, SrcuPointer};
-use crate::workload::{Driver, Workload};
-use harness::kernel::{cdev_device_del, rcu_assign_pointer, synchronize_srcu, SrcuStruct};
-use std::sync::Arc;
+use crate::workload::{Driver, Probe, Workload};
+use harness::kernel::{cdev_device_del, rcu_assign_pointer, synchronize_srcu, File, SrcuStruct};
 
 struct SynchronizeBeforeClear(SrcuPointer);
 
 impl Driver for SynchronizeBeforeClear {
     crate::memdev_file_ops!(0.md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         self.0.srcu_ioctl()
     }
 
@@ -34,7 +33,7 @@ impl Driver for SynchronizeBeforeClear {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     probe_with(
         wl,
         SrcuStruct::new("cxl_memdev_srcu"),

@@ -21,12 +21,11 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
     cdev_device_del, mutex_lock, mutex_unlock, rcu_assign_pointer, srcu_dereference,
-    srcu_read_lock, srcu_read_unlock, synchronize_srcu, Mutex, SrcuStruct, ENXIO,
+    srcu_read_lock, srcu_read_unlock, synchronize_srcu, File, Mutex, SrcuStruct, ENXIO,
 };
-use std::sync::Arc;
 
 struct SynchronizeUnderMutex {
     md: Memdev,
@@ -37,7 +36,7 @@ struct SynchronizeUnderMutex {
 impl Driver for SynchronizeUnderMutex {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         let idx = srcu_read_lock(&self.srcu);
         let rc = match srcu_dereference(&self.md.cxlm_ptr, &self.srcu) {
             Some(cxlm) => {
@@ -64,10 +63,10 @@ impl Driver for SynchronizeUnderMutex {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub(super) fn probe(wl: &Workload) -> Probe {
     let srcu = SrcuStruct::new("cxl_memdev_srcu");
     let mbox_mutex = Mutex::new("cxlm_mbox_mutex", None);
-    Memdev::probe_each(wl, |_, md| SynchronizeUnderMutex {
+    Memdev::probe_each(wl, move |_, md| SynchronizeUnderMutex {
         md,
         srcu,
         mbox_mutex,

@@ -17,9 +17,9 @@
 
 use super::memdev::Memdev;
 use crate::memdev_file_ops;
-use crate::workload::{Driver, Workload};
+use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::cdev_device_del;
-use std::sync::Arc;
+use harness::kernel::File;
 
 struct Unsynchronized {
     md: Memdev,
@@ -28,7 +28,7 @@ struct Unsynchronized {
 impl Driver for Unsynchronized {
     memdev_file_ops!(md);
 
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         match self.md.cxlm_ptr.read() {
             Some(cxlm) => Memdev::send_cmd(cxlm),
             None => -harness::kernel::ENXIO,
@@ -43,6 +43,6 @@ impl Driver for Unsynchronized {
     }
 }
 
-pub(super) fn probe(wl: &Workload) -> Vec<Arc<dyn Driver>> {
-    Memdev::probe_each(wl, |_, md| Unsynchronized { md })
+pub(super) fn probe(wl: &Workload) -> Probe {
+    Memdev::probe_each(wl, move |_, md| Unsynchronized { md })
 }

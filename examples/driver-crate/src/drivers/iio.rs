@@ -31,8 +31,8 @@
 
 use crate::chardev::{Chardev, ENODEV};
 use harness::kernel::{cdev_device_del, mutex_lock, mutex_unlock, Mutex};
-use scenarios::workload::{Driver, Workload};
-use std::sync::Arc;
+use harness::kernel::File;
+use scenarios::workload::{Driver, Probe, Workload};
 
 /// An IIO device; `check_before_lock` selects the broken ioctl.
 struct Iio {
@@ -47,12 +47,12 @@ impl Driver for Iio {
     }
 
     /// `iio_chrdev_open()`: `get_device()` on the iio device.
-    fn open(&self) -> Result<(), i64> {
+    fn open(&self, _file: &File) -> Result<(), i64> {
         self.indio_dev.open_devref()
     }
 
     /// `iio_ioctl()`.
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         let d = &self.indio_dev;
         if self.check_before_lock {
             let Some(info) = d.ptr.read() else {
@@ -70,7 +70,7 @@ impl Driver for Iio {
     }
 
     /// `iio_chrdev_release()`: `iio_device_put()`.
-    fn release(&self) {
+    fn release(&self, _file: &File) {
         self.indio_dev.release_devref()
     }
 
@@ -87,8 +87,8 @@ impl Driver for Iio {
     }
 }
 
-fn probe(wl: &Workload, check_before_lock: bool) -> Vec<Arc<dyn Driver>> {
-    Chardev::register_each(wl, "iio:device", "indio_dev->info", "info", |indio_dev| {
+fn probe(wl: &Workload, check_before_lock: bool) -> Probe {
+    Chardev::register_each(wl, "iio:device", "indio_dev->info", "info", move |indio_dev| {
         Iio {
             info_exist_lock: Mutex::new(
                 format!("{}.info_exist_lock", indio_dev.dev.name()),
@@ -101,11 +101,11 @@ fn probe(wl: &Workload, check_before_lock: bool) -> Vec<Arc<dyn Driver>> {
 }
 
 /// Today's driver.
-pub fn probe_info_exist_lock(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub fn probe_info_exist_lock(wl: &Workload) -> Probe {
     probe(wl, false)
 }
 
 /// `info` tested before the mutex is taken.
-pub fn probe_check_before_lock(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub fn probe_check_before_lock(wl: &Workload) -> Probe {
     probe(wl, true)
 }

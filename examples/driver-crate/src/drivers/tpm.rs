@@ -32,8 +32,8 @@
 
 use crate::chardev::Chardev;
 use harness::kernel::{down_read, down_write, up_read, up_write, RwSemaphore};
-use scenarios::workload::{Driver, Workload};
-use std::sync::Arc;
+use harness::kernel::File;
+use scenarios::workload::{Driver, Probe, Workload};
 
 /// `-EIO`, what `tpm_try_get_ops()` returns for a chip without ops.
 const EIO: i64 = 5;
@@ -50,13 +50,13 @@ impl Driver for Tpm {
     }
 
     /// `tpm_open()`: the file holds the chip's device.
-    fn open(&self) -> Result<(), i64> {
+    fn open(&self, _file: &File) -> Result<(), i64> {
         self.chip.open_devref()
     }
 
     /// `tpm_common_write()` → `tpm_try_get_ops()`, the command, then
     /// `tpm_put_ops()`.
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         let Some(ops_sem) = &self.ops_sem else {
             // Before ops_sem: the command goes straight to chip->ops.
             return Chardev::call_if(self.chip.ptr.read());
@@ -71,7 +71,7 @@ impl Driver for Tpm {
     }
 
     /// `tpm_common_release()`.
-    fn release(&self) {
+    fn release(&self, _file: &File) {
         self.chip.release_devref()
     }
 
@@ -94,7 +94,7 @@ impl Driver for Tpm {
 }
 
 /// Today's driver: `ops_sem`.
-pub fn probe_ops_sem(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub fn probe_ops_sem(wl: &Workload) -> Probe {
     Chardev::register_each(wl, "tpm", "chip->ops", "ops", |chip| Tpm {
         ops_sem: Some(RwSemaphore::new_in(
             format!("{}.ops_sem", chip.dev.name()),
@@ -105,7 +105,7 @@ pub fn probe_ops_sem(wl: &Workload) -> Vec<Arc<dyn Driver>> {
 }
 
 /// The driver before strong locking: no `ops_sem`.
-pub fn probe_no_ops_sem(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub fn probe_no_ops_sem(wl: &Workload) -> Probe {
     Chardev::register_each(wl, "tpm", "chip->ops", "ops", |chip| Tpm {
         ops_sem: None,
         chip,

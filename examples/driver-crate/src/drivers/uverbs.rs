@@ -33,8 +33,8 @@ use harness::kernel::{
     cdev_device_del, rcu_assign_pointer, srcu_dereference, srcu_read_lock, srcu_read_unlock,
     synchronize_srcu, DevT, SrcuStruct,
 };
-use scenarios::workload::{Driver, Workload};
-use std::sync::Arc;
+use harness::kernel::File;
+use scenarios::workload::{Driver, Probe, Workload};
 
 /// A uverbs device; `synchronize` is false in the broken variant.
 struct Uverbs {
@@ -49,12 +49,12 @@ impl Driver for Uverbs {
     }
 
     /// `ib_uverbs_open()`: the file takes a reference on the uverbs device.
-    fn open(&self) -> Result<(), i64> {
+    fn open(&self, _file: &File) -> Result<(), i64> {
         self.uverbs_dev.open_devref()
     }
 
     /// `ib_uverbs_ioctl()`.
-    fn ioctl(&self) -> i64 {
+    fn ioctl(&self, _file: &File, _cmd: u32, _arg: u64) -> i64 {
         let d = &self.uverbs_dev;
         let srcu_key = srcu_read_lock(&self.disassociate_srcu);
         let rc = Chardev::call_if(srcu_dereference(&d.ptr, &self.disassociate_srcu));
@@ -63,7 +63,7 @@ impl Driver for Uverbs {
     }
 
     /// `ib_uverbs_close()`.
-    fn release(&self) {
+    fn release(&self, _file: &File) {
         self.uverbs_dev.release_devref()
     }
 
@@ -80,8 +80,8 @@ impl Driver for Uverbs {
     }
 }
 
-fn probe(wl: &Workload, synchronize: bool) -> Vec<Arc<dyn Driver>> {
-    Chardev::register_each(wl, "uverbs", "uverbs_dev->ib_dev", "ib_dev", |uverbs_dev| {
+fn probe(wl: &Workload, synchronize: bool) -> Probe {
+    Chardev::register_each(wl, "uverbs", "uverbs_dev->ib_dev", "ib_dev", move |uverbs_dev| {
         Uverbs {
             disassociate_srcu: SrcuStruct::new(format!(
                 "{}.disassociate_srcu",
@@ -94,11 +94,11 @@ fn probe(wl: &Workload, synchronize: bool) -> Vec<Arc<dyn Driver>> {
 }
 
 /// Today's driver.
-pub fn probe_disassociate_srcu(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub fn probe_disassociate_srcu(wl: &Workload) -> Probe {
     probe(wl, true)
 }
 
 /// No `synchronize_srcu()` before the hardware driver goes away.
-pub fn probe_no_synchronize(wl: &Workload) -> Vec<Arc<dyn Driver>> {
+pub fn probe_no_synchronize(wl: &Workload) -> Probe {
     probe(wl, false)
 }

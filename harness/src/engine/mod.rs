@@ -1,0 +1,180 @@
+//! The engine: runs a scenario on shuttle's runtime under one of our
+//! schedulers, execution after execution, and collects what they found.
+//!
+//! Shuttle provides the coroutines and the scheduling points; our adapter
+//! ([`crate::backend::shuttle`]) decides at each point. It hides tasks parked
+//! on a model primitive, declares a deadlock when every live task is parked,
+//! cuts a runaway execution off as a hang, and ends an execution as soon as a
+//! fatal finding is recorded: the tasks left are scheduled once more and
+//! unwind out of the scenario (a private payload, caught where each task
+//! starts, no panic hook), so that shuttle frees what they hold; shuttle's
+//! own "stop" would leak their stacks, a few hundred bytes per failing
+//! execution. Findings themselves are values, never panics.
+//!
+//! Where things are: run settings in [`config`], what a run found in
+//! [`stats`], PCT's horizon in [`calibrate`], the long-lived fuzzer session
+//! in [`bytes_session`]; this file holds the entry points.
+
+pub mod bytes_session;
+pub mod calibrate;
+pub mod config;
+pub mod stats;
+
+pub use crate::backend::shuttle::shuttle_baseline_body;
+pub use bytes_session::BytesSession;
+pub use calibrate::calibrate_horizon;
+pub use config::{
+    execution_seed, shard_index, Budget, ExecConfig, Explorer, Hooks, OnFinding, Progress,
+    RunConfig, StopPolicy, DEFAULT_STEP_BUDGET,
+};
+pub(crate) use stats::record_of;
+pub use stats::{severity, ExecutionRecord, FirstHit, RenderedEvent, RunStats};
+
+use crate::backend::shuttle::run_with;
+use crate::scheduler::{
+    BytesScheduler, PctDepth, PctScheduler, PortfolioScheduler, PosScheduler, RandomScheduler,
+    ReplayScheduler, Scheduler, SlowTaskScheduler,
+};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A scenario body: builds the driver model, spawns its tasks, joins them.
+pub type ScenarioFn = Arc<dyn Fn() + Send + Sync>;
+
+/// Errors of the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The scenario code itself panicked (a bug in the scenario, not a
+    /// finding).
+    #[error("scenario panicked: {0}")]
+    ScenarioPanicked(String),
+}
+
+/// The scheduler an explorer runs with on `scenario`.
+fn make_scheduler(
+    explorer: &Explorer,
+    scenario: &ScenarioFn,
+    exec: ExecConfig,
+) -> Result<Box<dyn Scheduler>, EngineError> {
+    Ok(match explorer {
+        Explorer::Random => Box::new(RandomScheduler::default()),
+        Explorer::Pct { depth } => {
+            let k = calibrate_horizon(scenario, exec)?;
+            Box::new(PctScheduler::new(
+                depth.map_or(PctDepth::Ladder, PctDepth::Fixed),
+                k,
+            ))
+        }
+        Explorer::Pos => Box::new(PosScheduler::default()),
+        Explorer::Slow => Box::new(SlowTaskScheduler::new(calibrate_horizon(scenario, exec)?)),
+        Explorer::Portfolio => {
+            Box::new(PortfolioScheduler::new(calibrate_horizon(scenario, exec)?))
+        }
+    })
+}
+
+/// Explore `scenario` with the run's explorer and budget.
+pub fn explore(
+    scenario: &ScenarioFn,
+    run: &RunConfig,
+    progress: Option<Progress>,
+) -> Result<RunStats, EngineError> {
+    explore_with(
+        scenario,
+        run,
+        Hooks {
+            progress,
+            ..Hooks::default()
+        },
+    )
+}
+
+/// [`explore`] with a campaign's [`Hooks`].
+pub fn explore_with(
+    scenario: &ScenarioFn,
+    run: &RunConfig,
+    hooks: Hooks,
+) -> Result<RunStats, EngineError> {
+    let inner = make_scheduler(&run.explorer, scenario, run.exec)?;
+    run_with(scenario, inner, run, hooks, false).map(|(stats, _)| stats)
+}
+
+/// How to drive a single execution.
+#[derive(Clone, Debug)]
+pub enum Drive {
+    /// The explorer's choices for this execution seed.
+    Seed {
+        /// The explorer.
+        explorer: Explorer,
+        /// The execution seed.
+        seed: u64,
+    },
+    /// Recorded task choices.
+    Choices(Vec<u8>),
+    /// Fuzzer bytes.
+    Bytes(Vec<u8>),
+}
+
+/// The result of one driven execution.
+#[derive(Clone, Debug)]
+pub struct SingleRun {
+    /// The execution, always recorded (with or without findings).
+    pub record: ExecutionRecord,
+    /// For recorded choices: the first decision where the recording named a
+    /// task that was not enabled.
+    pub diverged_at: Option<usize>,
+}
+
+/// Run exactly one execution and record it in full.
+pub fn run_single(
+    scenario: &ScenarioFn,
+    drive: &Drive,
+    exec: ExecConfig,
+) -> Result<SingleRun, EngineError> {
+    struct Recording<S> {
+        inner: S,
+        diverged: Rc<RefCell<Option<usize>>>,
+    }
+    impl Scheduler for Recording<ReplayScheduler> {
+        fn begin(&mut self, seed: u64) {
+            self.inner.begin(seed);
+        }
+        fn choose(&mut self, enabled: &[usize], current: Option<usize>) -> usize {
+            let t = self.inner.choose(enabled, current);
+            *self.diverged.borrow_mut() = self.inner.diverged_at;
+            t
+        }
+    }
+    let diverged = Rc::new(RefCell::new(None));
+    let (inner, seed): (Box<dyn Scheduler>, u64) = match drive {
+        Drive::Seed { explorer, seed } => (make_scheduler(explorer, scenario, exec)?, *seed),
+        Drive::Choices(c) => (
+            Box::new(Recording {
+                inner: ReplayScheduler::new(c.clone()),
+                diverged: Rc::clone(&diverged),
+            }),
+            0,
+        ),
+        Drive::Bytes(b) => (Box::new(BytesScheduler::new(b.clone())), 0),
+    };
+    let run = RunConfig {
+        explorer: Explorer::Random,
+        seed,
+        budget: Budget {
+            iterations: Some(1),
+            time: None,
+        },
+        exec,
+        stop: StopPolicy::Never,
+        shard: (0, 1),
+    };
+    let (_, last) = run_with(scenario, inner, &run, Hooks::default(), true)?;
+    let record =
+        last.ok_or_else(|| EngineError::ScenarioPanicked("the execution did not start".into()))?;
+    let diverged_at = *diverged.borrow();
+    Ok(SingleRun {
+        record,
+        diverged_at,
+    })
+}

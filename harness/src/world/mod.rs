@@ -1,0 +1,394 @@
+//! The world: everything one execution of a scenario knows about the
+//! modelled kernel — tasks, objects, primitives, memory cells, the trace and
+//! the findings.
+//!
+//! All tasks of an execution run as coroutines on one OS thread (shuttle's
+//! continuations), so the world lives in a thread-local and is borrowed only
+//! for the duration of one model operation, never across a scheduling point.
+//! Each model operation is one atomic step: [`step`] first yields to the
+//! scheduler, then performs the operation against the world without any
+//! further interleaving. That is the sequentially consistent memory model the
+//! shuttle explorers check; weak memory is the loom backend's business.
+//!
+//! Under loom ([`crate::backend::loom`]) the same steps run as loom threads (also
+//! coroutines on one OS thread): a step first performs the loom operations
+//! that make it visible to loom's C11 model and partial-order reduction (see
+//! [`crate::runtime`]), then its world update, with no branch point in
+//! between. A blocked task yields to loom until a release wakes it, and a
+//! fatal finding ends the whole model run (loom explores until the first
+//! failing execution).
+//!
+//! Where things are:
+//!
+//! * this file: the world's state ([`World`], tasks, objects, primitives)
+//!   and the thread-local it lives in;
+//! * [`step`]: the step protocol — what a model operation is, its scheduling
+//!   point, acquire/release, blocking and waking;
+//! * [`task`]: the task lifecycle (spawn, finish, join);
+//! * [`findings`]: raising findings, deadlock and hang reports;
+//! * [`leaks`]: the end-of-scenario leak check;
+//!
+//! The loom half of a step (what it does to loom's memory before its world
+//! update) is in [`crate::backend::loom`], the shuttle scheduler adapter in
+//! [`crate::backend::shuttle`].
+
+mod findings;
+mod leaks;
+mod step;
+mod task;
+
+pub(crate) use crate::backend::loom::LoomOp;
+pub(crate) use leaks::scenario_completed;
+pub(crate) use step::{
+    run_unless_stopped, schedule_point, spin_wait, step, step_at, step_blocking, step_on,
+    step_with, Op,
+};
+use task::register_task;
+pub(crate) use task::{
+    clock_for_spawn, joined, joining, loom_task_started, reserve_loom_task, spawned, task_finished,
+};
+
+use crate::backend::loom::{LoomBody, LoomWord, LOOM};
+use crate::backend::shuttle::{forget_running, SHUTTLE};
+use crate::backend::{backend, set_backend};
+use crate::clock::VectorClock;
+use crate::finding::Finding;
+use crate::kernel::completion::CompletionState;
+use crate::kernel::memory::{CellState, History};
+use crate::kernel::mutex::MutexState;
+use crate::kernel::percpu_ref::PercpuRefState;
+use crate::kernel::refcount::RefcountState;
+use crate::kernel::rwsem::RwSemState;
+use crate::kernel::srcu::SrcuState;
+use crate::trace::{Event, ObjectId, PrimId, Target, Value};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+thread_local! {
+    static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
+}
+
+/// Per-execution settings the engine gives the world.
+#[derive(Clone, Copy, Debug)]
+pub struct WorldConfig {
+    /// Whether plain accesses are checked for data races (vector clocks).
+    pub race_detection: bool,
+}
+
+/// The pseudo-primitive a task spinning in `cpu_relax()` parks on: it is
+/// woken by any other task's next operation (nothing can change what it
+/// polls until another task runs).
+pub(crate) const SPIN: PrimId = PrimId(u32::MAX);
+
+/// The pseudo-primitive a task joining another waits on under loom (where
+/// the join blocks inside loom, invisible to the world otherwise). It counts
+/// as blocked for deadlock detection but is not listed in reports, as the
+/// shuttle backend does not list joins either.
+pub(crate) const JOIN: PrimId = PrimId(u32::MAX - 1);
+
+/// What a blocked task waits for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Wait {
+    pub prim: PrimId,
+    pub op: &'static str,
+}
+
+/// A task of the execution, as the model sees it.
+#[derive(Debug)]
+pub(crate) struct TaskState {
+    pub name: Cow<'static, str>,
+    /// Happens-before clock.
+    pub clock: VectorClock,
+    /// The clock at this task's last full or release fence: what a relaxed
+    /// store (`WRITE_ONCE`) publishes, under C11's fence rules.
+    pub fence_release: VectorClock,
+    /// Clocks observed by relaxed loads (`READ_ONCE`) since the last full
+    /// fence; an `smp_mb()` acquires them.
+    pub observed_relaxed: VectorClock,
+    /// The task released a spinlock and has not taken one since: its next
+    /// `spin_lock()` completes an unlock+lock pair, which the kernel memory
+    /// model orders like a barrier (see [`crate::kernel::spinlock`]).
+    pub unlocked: bool,
+    pub wait: Option<Wait>,
+    pub finished: bool,
+    /// Index of this task's last event, for the hang report.
+    pub last_event: Option<usize>,
+}
+
+/// A model object: a heap allocation with a lifetime.
+#[derive(Debug)]
+pub(crate) struct ObjectSlot {
+    pub name: Cow<'static, str>,
+    pub alloc_event: usize,
+    pub free_event: Option<usize>,
+    /// Under loom: the word accesses load and the free stores.
+    pub alive: Option<LoomWord>,
+    /// The race detector's history of the object's own memory.
+    pub history: History,
+    /// Under loom: the object's memory, for loom's race checks.
+    pub body: Option<Rc<LoomBody>>,
+    /// Under loom: a race on the object's memory was reported in this
+    /// execution, and loom's checking state for it is spent.
+    pub raced: bool,
+}
+
+/// The state of one primitive, by kind.
+#[derive(Debug)]
+pub(crate) enum PrimState {
+    Cell(CellState),
+    RwSem(RwSemState),
+    Srcu(SrcuState),
+    Mutex(MutexState),
+    Completion(CompletionState),
+    Refcount(RefcountState),
+    PercpuRef(PercpuRefState),
+    Spinlock(crate::kernel::spinlock::SpinlockState),
+    /// A device's devres list: the devm allocations and actions to release
+    /// on unbind.
+    Devres(Vec<crate::kernel::device::DevresEntry>),
+    /// The RCU reader state of the whole world (plain RCU has one domain).
+    Rcu(crate::kernel::rcu::RcuState),
+    /// A `wait_queue_head_t`.
+    WaitQueue(crate::kernel::wait::WaitQueueState),
+    /// A `struct work_struct`.
+    Work(crate::kernel::workqueue::WorkState),
+}
+
+/// A primitive or memory cell, with the object it is embedded in (if any):
+/// touching a primitive of a freed object is itself a use-after-removal.
+#[derive(Debug)]
+pub(crate) struct PrimSlot {
+    pub name: Cow<'static, str>,
+    pub owner: Option<ObjectId>,
+    pub state: PrimState,
+    /// Under loom: the word every step on the primitive read-modify-writes.
+    pub word: Option<LoomWord>,
+}
+
+/// One execution's model state.
+#[derive(Debug)]
+pub struct World {
+    pub(crate) config: WorldConfig,
+    pub(crate) tasks: Vec<TaskState>,
+    pub(crate) objects: Vec<ObjectSlot>,
+    pub(crate) prims: Vec<PrimSlot>,
+    pub(crate) trace: Vec<Event>,
+    pub(crate) findings: Vec<Finding>,
+    /// Signatures of the data races already reported in this execution.
+    pub(crate) race_signatures: Vec<(Target, crate::trace::Site, crate::trace::Site)>,
+    /// A fatal finding was recorded: the scheduler ends the execution at the
+    /// next scheduling point.
+    pub(crate) stop: bool,
+    /// Tasks registered and not finished.
+    pub(crate) live: usize,
+    /// Whether the scenario body returned (as opposed to being cut off).
+    pub(crate) completed: bool,
+    /// Tasks parked in `cpu_relax()`.
+    pub(crate) spinning: usize,
+    /// Under loom: each task's loom thread, by task index.
+    pub(crate) loom_threads: Vec<Option<loom::thread::Thread>>,
+}
+
+impl World {
+    const fn new() -> Self {
+        World {
+            config: WorldConfig {
+                race_detection: true,
+            },
+            tasks: Vec::new(),
+            objects: Vec::new(),
+            prims: Vec::new(),
+            trace: Vec::new(),
+            findings: Vec::new(),
+            race_signatures: Vec::new(),
+            stop: false,
+            live: 0,
+            completed: false,
+            spinning: 0,
+            loom_threads: Vec::new(),
+        }
+    }
+
+    fn reset(&mut self, config: WorldConfig) {
+        self.config = config;
+        self.tasks.clear();
+        self.objects.clear();
+        self.prims.clear();
+        self.trace.clear();
+        self.findings.clear();
+        self.race_signatures.clear();
+        self.stop = false;
+        self.live = 0;
+        self.completed = false;
+        self.spinning = 0;
+        self.loom_threads.clear();
+    }
+
+    /// The trace of the execution so far.
+    pub fn trace(&self) -> &[Event] {
+        &self.trace
+    }
+
+    /// The findings of the execution so far.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// The name of task `t`.
+    pub fn task_name(&self, t: usize) -> &str {
+        self.tasks.get(t).map(|t| t.name.as_ref()).unwrap_or("?")
+    }
+
+    /// Number of tasks the execution registered.
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// The display name of what an event acted on.
+    pub fn target_name(&self, target: Target) -> Cow<'_, str> {
+        match target {
+            Target::None => Cow::Borrowed(""),
+            Target::Prim(p) => Cow::Borrowed(self.prims[p.0 as usize].name.as_ref()),
+            Target::Object(o) => Cow::Borrowed(self.objects[o.0 as usize].name.as_ref()),
+        }
+    }
+
+    /// The display name of an object.
+    pub fn object_name(&self, o: ObjectId) -> &str {
+        &self.objects[o.0 as usize].name
+    }
+
+    /// Whether a fatal finding ended the execution.
+    pub(crate) fn stopped_flag(&self) -> bool {
+        self.stop
+    }
+
+    /// Whether the scenario body ran to its end.
+    pub fn completed(&self) -> bool {
+        self.completed
+    }
+
+    /// Whether task `t` waits on a primitive (and so may not be scheduled).
+    pub(crate) fn is_waiting(&self, t: usize) -> bool {
+        self.tasks.get(t).is_some_and(|t| t.wait.is_some())
+    }
+
+    /// Another task is about to act: every task spinning in `cpu_relax()`
+    /// may now see something new.
+    fn wake_spinners(&mut self, me: usize) {
+        if self.spinning == 0 {
+            return;
+        }
+        for (t, task) in self.tasks.iter_mut().enumerate() {
+            if t != me && task.wait.is_some_and(|w| w.prim == SPIN) {
+                task.wait = None;
+                self.spinning -= 1;
+            }
+        }
+    }
+
+    pub(crate) fn prim(&self, id: PrimId) -> &PrimSlot {
+        &self.prims[id.0 as usize]
+    }
+
+    pub(crate) fn prim_mut(&mut self, id: PrimId) -> &mut PrimSlot {
+        &mut self.prims[id.0 as usize]
+    }
+
+    pub(crate) fn add_prim(
+        &mut self,
+        name: Cow<'static, str>,
+        owner: Option<ObjectId>,
+        state: PrimState,
+    ) -> PrimId {
+        let id = PrimId(self.prims.len() as u32);
+        // Creating a loom atomic is not a branch point, so it may happen
+        // while the world is borrowed.
+        let word = backend().new_word();
+        self.prims.push(PrimSlot {
+            name,
+            owner,
+            state,
+            word,
+        });
+        id
+    }
+
+    /// Whether every live task is blocked, at least one of them on a model
+    /// primitive (a task joining another is blocked too, but a join alone
+    /// cannot be stuck). Used by the loom backend, where blocked tasks stay
+    /// runnable for loom and the world must notice the deadlock itself.
+    pub(crate) fn all_blocked(&self) -> bool {
+        let mut on_primitive = false;
+        for t in self.tasks.iter().filter(|t| !t.finished) {
+            match t.wait {
+                None => return false,
+                Some(w) => on_primitive |= w.prim != JOIN,
+            }
+        }
+        on_primitive
+    }
+
+    /// An event as a kernel developer would write the operation (see
+    /// [`crate::trace::event_text`]), with object names for pointer values.
+    pub fn event_text(&self, ev: &Event) -> String {
+        let target = self.target_name(ev.target);
+        let value = ev.value.map(|v| match v {
+            Value::Ptr(Some(o)) => format!("&{}", self.object_name(o)),
+            v => v.to_string(),
+        });
+        let is_object = matches!(ev.target, Target::Object(_));
+        let text =
+            crate::trace::event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked);
+        // An interpreted scheme's event shows the source expression it came
+        // from first, the model's rendering (cell, value) after it.
+        match ev.site.source {
+            Some(src) if !src.label.is_empty() && src.label != text => {
+                format!("{}  [{text}]", src.label)
+            }
+            _ => text,
+        }
+    }
+}
+
+/// Borrow the current thread's world for the length of `f`.
+///
+/// `f` must not reach a scheduling point: the world is borrowed mutably.
+pub fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
+    WORLD.with(|w| f(&mut w.borrow_mut()))
+}
+
+/// Start a fresh shuttle execution on this thread with the main task
+/// registered.
+pub(crate) fn reset(config: WorldConfig) {
+    set_backend(&SHUTTLE);
+    forget_running();
+    with_world(|w| {
+        w.reset(config);
+        register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
+    });
+}
+
+/// Start a fresh loom execution: called by the model body at the start of
+/// every execution loom explores, on the loom thread that runs `init`.
+///
+/// The world's own race detector is off: under loom, races are loom's to
+/// find (its happens-before includes the C11 orderings the world's clocks
+/// only approximate).
+pub(crate) fn reset_loom() {
+    set_backend(&LOOM);
+    let me = loom::thread::current();
+    with_world(|w| {
+        w.reset(WorldConfig {
+            race_detection: false,
+        });
+        register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
+        w.loom_threads.push(Some(me));
+    });
+}
+
+/// The index of the running task.
+pub(crate) fn current_task() -> usize {
+    backend().current_task()
+}

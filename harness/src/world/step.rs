@@ -1,0 +1,315 @@
+//! The step protocol: every model operation is one atomic step of the
+//! running task — a scheduling point, then the operation against the world
+//! with no further interleaving.
+
+use super::PrimState;
+use super::{with_world, Wait, World};
+use crate::backend::loom::LoomOp;
+use crate::backend::Ordering as MemOrder;
+use crate::backend::{backend, StopExploring};
+use crate::clock::{Epoch, VectorClock};
+use crate::finding::{Detail, Finding, FindingKind};
+use crate::trace::{Event, ObjectId, PrimId, Target, Value};
+
+/// A scheduling point: let the scheduler run another task (or stop the
+/// execution) before the current task's next model operation.
+///
+/// Skipped while only one task is live, where there is nothing to choose.
+pub(crate) fn schedule_point() {
+    backend().before_step(LoomOp::None);
+    unwind_if_stopped();
+}
+
+/// Whether a fatal finding ended the execution.
+pub(crate) fn stopped() -> bool {
+    with_world(|w| w.stop)
+}
+
+/// Under shuttle, once a fatal finding ended the execution, a task that is
+/// scheduled again unwinds out of the scenario code (caught where the task
+/// and the scenario body start, see [`crate::kernel::spawn_task`]), so that
+/// what its stack holds is dropped. Shuttle leaks the stacks of the tasks of
+/// an execution its scheduler stops, and with them every driver model they
+/// reference: a few hundred bytes per failing execution, without bound over
+/// a long campaign. `resume_unwind` does not run the panic hook, so nothing
+/// is printed. With `panic = "abort"` the engine stops the execution as
+/// before instead.
+pub(crate) fn unwind_if_stopped() {
+    if cfg!(panic = "unwind") && !std::thread::panicking() && stopped() {
+        std::panic::resume_unwind(Box::new(StopExploring));
+    }
+}
+
+/// Run a task's body (or the scenario's) and swallow the unwind of
+/// [`unwind_if_stopped`]; true if the body returned normally. Any other
+/// panic goes on unwinding.
+pub(crate) fn run_unless_stopped(f: impl FnOnce()) -> bool {
+    if stopped() {
+        return false;
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(()) => true,
+        Err(payload) if payload.is::<StopExploring>() => false,
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// The context of one model operation: the world, the running task and the
+/// scenario source line that called the operation.
+pub(crate) struct Op<'w> {
+    pub w: &'w mut World,
+    pub me: usize,
+    pub site: crate::trace::Site,
+}
+
+/// Run one model operation as an atomic step of the current task: a
+/// scheduling point, then `f` against the world. Nothing in `f` needs loom's
+/// attention (see [`step_on`] and [`step_with`] for the steps that do).
+#[track_caller]
+pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    step_at(crate::trace::Site::caller(), LoomOp::None, f)
+}
+
+/// [`step`] for an operation on primitive `prim` with the memory ordering
+/// `order` of the kernel operation (used by the loom backend).
+#[track_caller]
+pub(crate) fn step_on<R>(prim: PrimId, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    step_at(crate::trace::Site::caller(), LoomOp::Prim(prim, order), f)
+}
+
+/// [`step`] whose loom operation depends on the world's state (e.g. which
+/// object a devres release frees next).
+#[track_caller]
+pub(crate) fn step_with<R>(
+    loom_op: impl FnOnce(&World) -> LoomOp,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
+    let site = crate::trace::Site::caller();
+    let op = if backend().orders_steps() {
+        with_world(|w| loom_op(w))
+    } else {
+        LoomOp::None
+    };
+    step_at(site, op, f)
+}
+
+/// [`step`] at an explicit call site with an explicit loom operation.
+pub(crate) fn step_at<R>(
+    site: crate::trace::Site,
+    op: LoomOp,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
+    let b = backend();
+    b.before_step(op);
+    let unwinds = b.unwinds_when_stopped();
+    let me = b.current_task();
+    // The stop check after the switch and the step share one borrow of the
+    // world: this runs on every step. A stopped execution hands the step
+    // back to unwind.
+    let r = with_world(move |w| {
+        if unwinds && w.stop {
+            return Err(f);
+        }
+        w.wake_spinners(me);
+        Ok(f(&mut Op { w, me, site }))
+    });
+    match r {
+        Ok(r) => {
+            b.after_step();
+            r
+        }
+        Err(f) => {
+            unwind_if_stopped();
+            // A build that aborts on panic, or a task already unwinding, does
+            // not unwind: it runs the step as if nothing had stopped.
+            with_world(|w| {
+                w.wake_spinners(me);
+                f(&mut Op { w, me, site })
+            })
+        }
+    }
+}
+
+/// Run a blocking model operation on primitive `prim`: `attempt` is retried,
+/// each time as one step, until it returns `Some`; while it returns `None`
+/// the task is parked on `prim` and not scheduled until a release of `prim`
+/// wakes it. Under loom each attempt is a read-modify-write of `prim`'s word
+/// with ordering `order`; a parked task parks its loom thread until a
+/// release unparks it, and a park that leaves every task blocked is
+/// reported as a deadlock.
+#[track_caller]
+pub(crate) fn step_blocking<R>(
+    prim: PrimId,
+    op: &'static str,
+    order: MemOrder,
+    mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>,
+) -> R {
+    let site = crate::trace::Site::caller();
+    let b = backend();
+    loop {
+        b.before_step(LoomOp::Prim(prim, order));
+        if b.unwinds_when_stopped() {
+            unwind_if_stopped();
+        }
+        let me = b.current_task();
+        let done = with_world(|w| {
+            w.wake_spinners(me);
+            let mut cx = Op { w, me, site };
+            let r = attempt(&mut cx);
+            if r.is_none() {
+                cx.block(prim, op);
+                b.parked(cx.w);
+            }
+            r
+        });
+        if let Some(r) = done {
+            return r;
+        }
+        b.wait_until_woken(me);
+    }
+}
+
+/// `cpu_relax()` in a polling loop: park the current task until another task
+/// performs an operation, then let the scheduler run.
+///
+/// The task parks *before* its scheduling point: parking after it would
+/// miss the wake-up of an operation run at that very point. Under loom the
+/// task yields instead: loom runs another thread first, and a load the
+/// poller repeats after a yield does not return a value it already saw
+/// while a newer one exists, so the poll progresses.
+#[track_caller]
+pub(crate) fn spin_wait() {
+    let site = crate::trace::Site::caller();
+    let b = backend();
+    let me = b.current_task();
+    with_world(|w| {
+        let mut cx = Op { w, me, site };
+        cx.record_minor("cpu_relax", Target::None, None);
+    });
+    b.cpu_relax(me);
+}
+
+impl Op<'_> {
+    /// Append an event to the trace and return its index.
+    pub fn record(&mut self, op: &'static str, target: Target, value: Option<Value>) -> usize {
+        self.record_event(op, target, value, false)
+    }
+
+    /// Append a bookkeeping event (hidden from race diagrams unless named by
+    /// a finding).
+    pub fn record_minor(
+        &mut self,
+        op: &'static str,
+        target: Target,
+        value: Option<Value>,
+    ) -> usize {
+        self.record_event(op, target, value, true)
+    }
+
+    fn record_event(
+        &mut self,
+        op: &'static str,
+        target: Target,
+        value: Option<Value>,
+        minor: bool,
+    ) -> usize {
+        let e = self.w.trace.len();
+        self.w.trace.push(Event {
+            task: self.me,
+            op,
+            target,
+            value,
+            site: self.site,
+            minor,
+            blocked: false,
+        });
+        self.w.tasks[self.me].last_event = Some(e);
+        e
+    }
+
+    /// A barrier the kernel places inside this operation, for the loom
+    /// backend: a loom fence, which is not a branch point and so may run
+    /// inside the step. Under shuttle the step's clock operations model the
+    /// same ordering, and this does nothing.
+    pub fn loom_fence(&mut self, order: MemOrder) {
+        backend().fence(order);
+    }
+
+    /// Park the current task on `prim`. The attempt is recorded once, not at
+    /// every retry.
+    fn block(&mut self, prim: PrimId, op: &'static str) {
+        let already = self.w.tasks[self.me]
+            .last_event
+            .map(|e| &self.w.trace[e])
+            .is_some_and(|ev| ev.blocked && ev.target == Target::Prim(prim) && ev.op == op);
+        if !already {
+            let quiet = matches!(&self.w.prim(prim).state, PrimState::Completion(c) if c.quiet());
+            let e = self.record_event(op, Target::Prim(prim), None, quiet);
+            self.w.trace[e].blocked = true;
+        }
+        self.w.tasks[self.me].wait = Some(Wait { prim, op });
+    }
+
+    /// Wake every task parked on `prim`: they retry their operation.
+    ///
+    /// Under loom a woken task is also unparked. Loom's unpark is not a
+    /// branch point, so it may run while the world is borrowed; it joins the
+    /// waker's causality into the woken thread, which adds no ordering the
+    /// model lacks: every wake-up follows a release of `prim` by the waker,
+    /// and the woken task's retry acquires `prim` anyway.
+    pub fn wake_all(&mut self, prim: PrimId) {
+        for i in 0..self.w.tasks.len() {
+            if self.w.tasks[i].wait.is_some_and(|w| w.prim == prim) {
+                self.w.tasks[i].wait = None;
+                backend().wake(self.w, i);
+            }
+        }
+    }
+
+    /// The current task's epoch (for race detection).
+    pub fn epoch(&self) -> Epoch {
+        self.w.tasks[self.me].clock.epoch(self.me)
+    }
+
+    /// The current task's clock.
+    pub fn clock(&self) -> &VectorClock {
+        &self.w.tasks[self.me].clock
+    }
+
+    /// Acquire: everything published into `clock` happens-before the current
+    /// task's later events.
+    pub fn acquire(&mut self, clock: &VectorClock) {
+        self.w.tasks[self.me].clock.join(clock);
+    }
+
+    /// Release into `clock`: the current task's events so far happen-before
+    /// whoever acquires it next. Ticks the task's own component so its later
+    /// events are not covered.
+    pub fn release(&mut self, clock: &mut VectorClock) {
+        let t = &mut self.w.tasks[self.me];
+        clock.join(&t.clock);
+        t.clock.tick(self.me);
+    }
+
+    /// Check that `owner` (if any) is still allocated before touching
+    /// something embedded in it; on a freed owner, report a use-after-removal
+    /// at event `access` and return false.
+    pub fn check_owner(&mut self, owner: Option<ObjectId>, access: usize) -> bool {
+        let Some(obj) = owner else { return true };
+        let slot = &self.w.objects[obj.0 as usize];
+        let Some(free_event) = slot.free_event else {
+            return true;
+        };
+        let detail = Detail::UseAfterRemoval {
+            object: slot.name.to_string(),
+            access: self.w.access(access),
+            free: self.w.access(free_event),
+            alloc: self.w.access(slot.alloc_event),
+        };
+        self.w.report(Finding {
+            kind: FindingKind::UseAfterRemoval,
+            detail,
+        });
+        false
+    }
+}

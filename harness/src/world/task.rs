@@ -1,0 +1,118 @@
+//! The task lifecycle: registering a task at spawn, binding a loom thread to
+//! its task, finishing, joining.
+
+use super::{current_task, with_world, TaskState, Wait, World, JOIN};
+use crate::backend::backend;
+use crate::clock::{VectorClock, MAX_TASKS};
+use std::borrow::Cow;
+
+/// Register a task spawned by the current task: it starts with the parent's
+/// clock (spawn is a release by the parent, an acquire by the child).
+pub(crate) fn spawned(child: usize, name: Cow<'static, str>, parent_clock: VectorClock) {
+    with_world(|w| register_task(w, child, name, parent_clock));
+}
+
+/// Take a snapshot of the parent's clock for a spawn, ticking it.
+pub(crate) fn clock_for_spawn() -> VectorClock {
+    let me = current_task();
+    with_world(|w| {
+        let t = &mut w.tasks[me];
+        let c = t.clock;
+        t.clock.tick(me);
+        w.live += 1;
+        c
+    })
+}
+
+/// Under loom: register a task the current task is about to spawn, and
+/// return its index. (Under shuttle a task registers itself with the id the
+/// scheduler gave it; loom's thread ids are not indices the world can use.)
+pub(crate) fn reserve_loom_task(name: Cow<'static, str>, parent_clock: VectorClock) -> usize {
+    with_world(|w| {
+        let child = w.tasks.len();
+        register_task(w, child, name, parent_clock);
+        w.loom_threads.resize(child + 1, None);
+        child
+    })
+}
+
+/// Under loom: the first thing a spawned task does, binding its loom thread
+/// to the index its parent reserved.
+pub(crate) fn loom_task_started(child: usize) {
+    let me = loom::thread::current();
+    with_world(|w| w.loom_threads[child] = Some(me));
+}
+
+/// Mark the current task finished. Its final clock stays in the world for
+/// whoever joins it. Under loom, a task ending while every other live task
+/// is blocked leaves a deadlock behind, which the world reports.
+pub(crate) fn task_finished() {
+    let b = backend();
+    let me = b.current_task();
+    with_world(|w| {
+        let t = &mut w.tasks[me];
+        t.finished = true;
+        t.wait = None;
+        w.live -= 1;
+        b.task_ended(w);
+    });
+    b.after_step();
+}
+
+/// Under loom: the current task is about to block in a join (`true`) or has
+/// returned from it (`false`); see [`JOIN`].
+pub(crate) fn joining(blocked: bool) {
+    let me = current_task();
+    with_world(|w| {
+        w.tasks[me].wait = blocked.then_some(Wait {
+            prim: JOIN,
+            op: "join",
+        });
+    });
+}
+
+/// Join task `child`: its whole history happens-before the current task's
+/// next events.
+pub(crate) fn joined(child: usize) {
+    let me = current_task();
+    with_world(|w| {
+        let c = w.tasks[child].clock;
+        w.tasks[me].clock.join(&c);
+    });
+}
+
+pub(super) fn register_task(
+    w: &mut World,
+    id: usize,
+    name: Cow<'static, str>,
+    mut clock: VectorClock,
+) {
+    assert!(
+        id < MAX_TASKS,
+        "a scenario may have at most {MAX_TASKS} tasks"
+    );
+    while w.tasks.len() <= id {
+        w.tasks.push(TaskState {
+            name: Cow::Borrowed("?"),
+            clock: VectorClock::new(),
+            fence_release: VectorClock::new(),
+            observed_relaxed: VectorClock::new(),
+            unlocked: false,
+            wait: None,
+            finished: true,
+            last_event: None,
+        });
+    }
+    // What the task's relaxed stores publish before its first fence: the
+    // history it was spawned with, not its own events (the spawn is the
+    // parent's release, not a fence of the child's).
+    let spawned_with = clock;
+    clock.tick(id);
+    let t = &mut w.tasks[id];
+    t.name = name;
+    t.clock = clock;
+    t.fence_release = spawned_with;
+    t.unlocked = false;
+    t.finished = false;
+    w.live += 1;
+}
