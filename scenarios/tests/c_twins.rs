@@ -249,17 +249,25 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "tpm-no-ops-sem.c",
         "function pointers are supported only in `struct file_operations`",
     ),
-    // `struct gpio_chip { struct gpio_device *gpiodev; }` before `struct
-    // gpio_device { struct gpio_chip __rcu *chip; }`: a forward declaration.
-    ("gpio-cdev-srcu.c", "unknown struct `gpio_device`"),
-    ("gpio-cdev-unlocked.c", "unknown struct `gpio_device`"),
+    // `unsigned long *valid_mask` in `struct gpio_chip`: a bitmap.
+    ("gpio-cdev-srcu.c", "unsupported pointer type `unsigned long *`"),
+    ("gpio-cdev-unlocked.c", "unsupported pointer type `unsigned long *`"),
     // `list_for_each_entry(h, &head, entry) { ... }`: list.h's iterator.
     ("iio-info-exist-lock.c", "syntax error"),
     ("iio-no-info-exist-lock.c", "syntax error"),
-    // `struct module *owner` in `struct ib_device_ops`: an opaque struct.
-    ("uverbs-disassociate-srcu.c", "unknown struct `module`"),
-    ("uverbs-no-synchronize.c", "unknown struct `module`"),
-    ("uverbs-wait-clients.c", "unknown struct `module`"),
+    // `struct ib_device_ops { int (*query_device)(...); }`: an ops table.
+    (
+        "uverbs-disassociate-srcu.c",
+        "function pointers are supported only in `struct file_operations`",
+    ),
+    (
+        "uverbs-no-synchronize.c",
+        "function pointers are supported only in `struct file_operations`",
+    ),
+    (
+        "uverbs-wait-clients.c",
+        "function pointers are supported only in `struct file_operations`",
+    ),
 ];
 
 /// `schemes-c/<file>` as a path string, the scheme's name on the command
@@ -628,7 +636,7 @@ fn every_accepted_file_with_a_fatal_c11_verdict_reaches_it_under_loom() {
             executions: 10_000,
             ..DeepenConfig::default()
         };
-        let d = deepen(s, s.default_workload, &config, &|_, _| {})
+        let d = deepen(s, s.default_workload.clone(), &config, &|_, _| {})
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         let verdict = Verdict::from_deepening(&d, |b| format!("--preemptions {b}"));
         assert_eq!(
