@@ -28,8 +28,9 @@
 
 use super::{quietly, Backend, BackendKind, Ordering as MemOrder, Spawned, StopExploring};
 use crate::clock::{VectorClock, MAX_TASKS};
-use crate::kernel::memory::{self, Action, Ordering as CellOrdering};
+use crate::kernel::memory::{self, Action, CellState, Ordering as CellOrdering};
 use crate::trace::{ObjectId, PrimId};
+use crate::world::Prim;
 use crate::world::{self, with_world, World};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicU64;
@@ -364,7 +365,7 @@ impl Backend for LoomBackend {
     fn cell_access(
         &self,
         site: crate::trace::Site,
-        id: PrimId,
+        id: Prim<CellState>,
         op: &'static str,
         ord: CellOrdering,
         action: Action,

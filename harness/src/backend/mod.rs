@@ -16,8 +16,8 @@ pub mod loom;
 pub mod shuttle;
 
 use crate::clock::VectorClock;
-use crate::kernel::memory::{Action, Ordering as CellOrdering};
-use crate::trace::PrimId;
+use crate::kernel::memory::{Action, CellState, Ordering as CellOrdering};
+use crate::world::Prim;
 use crate::world::{LoomOp, World};
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -134,7 +134,7 @@ pub(crate) trait Backend: Sync {
     fn cell_access(
         &self,
         site: crate::trace::Site,
-        id: PrimId,
+        id: Prim<CellState>,
         op: &'static str,
         ord: CellOrdering,
         action: Action,

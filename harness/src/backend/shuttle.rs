@@ -10,9 +10,9 @@ use crate::engine::{
     Hooks, RunConfig, RunStats, ScenarioFn, StopPolicy,
 };
 use crate::finding::Finding;
-use crate::kernel::memory::{self, Action, Ordering as CellOrdering};
+use crate::kernel::memory::{self, Action, CellState, Ordering as CellOrdering};
 use crate::scheduler::{BytesScheduler, Scheduler};
-use crate::trace::PrimId;
+use crate::world::Prim;
 use crate::world::{self, with_world, WorldConfig};
 use crate::world::{LoomOp, Wait, World, SPIN};
 use std::borrow::Cow;
@@ -488,7 +488,7 @@ impl Backend for ShuttleBackend {
     fn cell_access(
         &self,
         site: crate::trace::Site,
-        id: PrimId,
+        id: Prim<CellState>,
         op: &'static str,
         ord: CellOrdering,
         action: Action,

@@ -34,8 +34,8 @@ use super::device::{self, Device};
 use super::memory::{CellState, Object};
 use super::refcount::{inc_not_zero, kref_put, Kref};
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, step_with, LoomOp, Op, PrimState};
+use crate::trace::{Target, Value};
+use crate::world::{step, step_with, LoomOp, Op, Prim};
 use std::any::Any;
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -56,7 +56,7 @@ fn host<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Clone)]
 pub struct DevT {
     /// The `cdev_map` entry, guarded by `chrdevs_lock`.
-    map: PrimId,
+    map: Prim<CellState>,
     /// The cdev mapped at this number, if any (`kobj_map()` holds no
     /// reference on it: `cdev_del()` must unmap before dropping its own).
     mapped: Arc<Mutex<Option<Weak<CdevInner>>>>,
@@ -79,10 +79,10 @@ impl DevT {
 pub fn alloc_chrdev_region(name: impl Into<Cow<'static, str>>) -> DevT {
     let name = name.into();
     let map = step(|cx| {
-        cx.w.add_prim(
-            format!("cdev_map[{name}]").into(),
+        cx.add_prim(
+            format!("cdev_map[{name}]"),
             None,
-            PrimState::Cell(CellState::new_bool(false)),
+            CellState::new_bool(false),
         )
     });
     DevT {
@@ -146,33 +146,26 @@ pub fn cdev_set_parent(cdev: &Cdev, dev: &Device) {
 
 /// A critical section of a spinlock modelled by cell `lock`, as one step:
 /// acquire the lock's clock, run `f`, release into it.
-fn locked<R>(cx: &mut Op<'_>, lock: PrimId, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    let mut clock = match &cx.w.prim(lock).state {
-        PrimState::Cell(c) => c.clock,
-        _ => unreachable!("cdev lock handles always name cells"),
-    };
+fn locked<R>(cx: &mut Op<'_>, lock: Prim<CellState>, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
+    let mut clock = cx.state(lock).clock;
     cx.acquire(&clock);
     let r = f(cx);
     cx.release(&mut clock);
-    if let PrimState::Cell(c) = &mut cx.w.prim_mut(lock).state {
-        c.clock = clock;
-    }
+    cx.state(lock).clock = clock;
     r
 }
 
 /// Set the display value of a model-internal cell (what traces show).
-fn set_cell(cx: &mut Op<'_>, id: PrimId, v: bool) {
-    if let PrimState::Cell(c) = &mut cx.w.prim_mut(id).state {
-        c.raw = v as u64;
-    }
+fn set_cell(cx: &mut Op<'_>, id: Prim<CellState>, v: bool) {
+    cx.state(id).raw = v as u64;
 }
 
 /// The loom operation of a section under `lock` that may also take a
 /// reference on `cdev`'s kobject.
-fn lock_op(lock: PrimId, cdev: Option<&Cdev>) -> LoomOp {
+fn lock_op(lock: Prim<CellState>, cdev: Option<&Cdev>) -> LoomOp {
     match cdev {
-        Some(c) => LoomOp::PrimPair(lock, c.kobj().id(), MemOrder::AcqRel),
-        None => LoomOp::Prim(lock, MemOrder::AcqRel),
+        Some(c) => LoomOp::PrimPair(lock.into(), c.kobj().id().into(), MemOrder::AcqRel),
+        None => LoomOp::Prim(lock.into(), MemOrder::AcqRel),
     }
 }
 
@@ -182,9 +175,9 @@ fn lock_op(lock: PrimId, cdev: Option<&Cdev>) -> LoomOp {
 pub fn cdev_add(cdev: &Cdev, devt: &DevT) {
     *host(&cdev.inner.devt) = Some(devt.clone());
     step_with(
-        |_| LoomOp::Prim(devt.map, MemOrder::AcqRel),
+        |_| LoomOp::Prim(devt.map.into(), MemOrder::AcqRel),
         |cx| {
-            cx.record("cdev_add", Target::Prim(devt.map), None);
+            cx.record("cdev_add", Target::Prim(devt.map.into()), None);
             locked(cx, devt.map, |cx| set_cell(cx, devt.map, true));
             *host(&devt.mapped) = Some(Arc::downgrade(&cdev.inner));
         },
@@ -202,9 +195,9 @@ pub fn cdev_del(cdev: &Cdev) {
     let devt = host(&cdev.inner.devt).clone();
     if let Some(devt) = devt {
         step_with(
-            |_| LoomOp::Prim(devt.map, MemOrder::AcqRel),
+            |_| LoomOp::Prim(devt.map.into(), MemOrder::AcqRel),
             |cx| {
-                cx.record("cdev_del: cdev_unmap", Target::Prim(devt.map), None);
+                cx.record("cdev_del: cdev_unmap", Target::Prim(devt.map.into()), None);
                 locked(cx, devt.map, |cx| set_cell(cx, devt.map, false));
                 *host(&devt.mapped) = None;
             },
@@ -235,7 +228,7 @@ fn cdev_default_release(cdev: &Cdev) {
             |cx| {
                 let e = cx.record(
                     "cdev_purge: inode->i_cdev = NULL",
-                    Target::Prim(inode.inner.lock),
+                    Target::Prim(inode.inner.lock.into()),
                     None,
                 );
                 // cdev->list lives in the cdev.
@@ -289,7 +282,7 @@ pub struct Inode {
 
 struct InodeInner {
     /// `cdev_lock` for this node's `i_cdev` (see the module comment).
-    lock: PrimId,
+    lock: Prim<CellState>,
     /// `inode->i_rdev`.
     i_rdev: DevT,
     /// `inode->i_cdev` (holds no reference by itself: `cdev_purge()` clears
@@ -303,13 +296,8 @@ impl Inode {
     #[track_caller]
     pub fn new(name: impl Into<Cow<'static, str>>, devt: &DevT) -> Self {
         let name = name.into();
-        let lock = step(|cx| {
-            cx.w.add_prim(
-                format!("{name}->i_cdev").into(),
-                None,
-                PrimState::Cell(CellState::new_bool(false)),
-            )
-        });
+        let lock =
+            step(|cx| cx.add_prim(format!("{name}->i_cdev"), None, CellState::new_bool(false)));
         Inode {
             inner: Arc::new(InodeInner {
                 lock,
@@ -416,7 +404,7 @@ pub fn chrdev_open(
             let p = host(&inode.inner.i_cdev).clone();
             cx.record(
                 "chrdev_open: inode->i_cdev",
-                Target::Prim(lock),
+                Target::Prim(lock.into()),
                 Some(Value::Bool(p.is_some())),
             );
             locked(cx, lock, |cx| {
@@ -444,7 +432,7 @@ pub fn chrdev_open(
                     let mapped = host(&devt.mapped).as_ref().and_then(Weak::upgrade);
                     cx.record(
                         "chrdev_open: kobj_lookup",
-                        Target::Prim(devt.map),
+                        Target::Prim(devt.map.into()),
                         Some(Value::Bool(mapped.is_some())),
                     );
                     locked(cx, devt.map, |cx| {
@@ -461,7 +449,11 @@ pub fn chrdev_open(
             let (p, ok, drop_new) = step_with(
                 |_| lock_op(lock, Some(&new)),
                 |cx| {
-                    cx.record("chrdev_open: inode->i_cdev = new", Target::Prim(lock), None);
+                    cx.record(
+                        "chrdev_open: inode->i_cdev = new",
+                        Target::Prim(lock.into()),
+                        None,
+                    );
                     locked(cx, lock, |cx| {
                         let cached = host(&inode.inner.i_cdev).clone();
                         match cached {

@@ -3,14 +3,14 @@
 use super::memory::Object;
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target};
-use crate::world::{step, step_blocking, step_on, Op, PrimState};
+use crate::trace::Target;
+use crate::world::{step, step_blocking, step_on, Op, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 
 /// A completion (`DECLARE_COMPLETION(name)` / `init_completion()`).
 #[derive(Clone, Copy, Debug)]
 pub struct Completion {
-    id: PrimId,
+    id: Prim<CompletionState>,
 }
 
 /// Pending `complete()` count (`u32::MAX` after `complete_all()`), and the
@@ -42,37 +42,34 @@ impl Completion {
     #[track_caller]
     fn create(name: Cow<'static, str>, owner: Option<Object>, quiet: bool) -> Self {
         step(|cx| Completion {
-            id: cx.w.add_prim(
+            id: cx.add_prim(
                 name,
                 owner.map(|o| o.id()),
-                PrimState::Completion(CompletionState {
+                CompletionState {
                     quiet,
                     ..CompletionState::default()
-                }),
+                },
             ),
         })
     }
 }
 
-impl CompletionState {
-    pub(crate) fn quiet(&self) -> bool {
-        self.quiet
+impl PrimitiveState for CompletionState {
+    fn describe_holders(&self, _tasks: &TaskNames<'_>) -> String {
+        "not completed".to_string()
     }
-}
 
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut CompletionState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::Completion(s) => s,
-        _ => unreachable!("completion handles always name completions"),
+    fn quiet_wait(&self) -> bool {
+        self.quiet
     }
 }
 
 /// Record an event, as bookkeeping if the completion is scaffolding.
 fn record(cx: &mut Op<'_>, c: &Completion, op: &'static str) -> usize {
-    if state(cx, c.id).quiet {
-        cx.record_minor(op, Target::Prim(c.id), None)
+    if cx.state(c.id).quiet {
+        cx.record_minor(op, Target::Prim(c.id.into()), None)
     } else {
-        cx.record(op, Target::Prim(c.id), None)
+        cx.record(op, Target::Prim(c.id.into()), None)
     }
 }
 
@@ -82,9 +79,9 @@ fn signal(c: &Completion, op: &'static str, all: bool, cx: &mut Op<'_>) {
     if !cx.check_owner(owner, e) {
         return;
     }
-    let mut clock = state(cx, c.id).release;
+    let mut clock = cx.state(c.id).release;
     cx.release(&mut clock);
-    let s = state(cx, c.id);
+    let s = cx.state(c.id);
     s.release = clock;
     s.done = if all {
         u32::MAX
@@ -115,7 +112,7 @@ pub fn complete_all(c: &Completion) {
 #[track_caller]
 pub fn wait_for_completion(c: &Completion) {
     step_blocking(c.id, "wait_for_completion", MemOrder::Acquire, |cx| {
-        let s = state(cx, c.id);
+        let s = cx.state(c.id);
         if s.done == 0 {
             return None;
         }

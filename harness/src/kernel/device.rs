@@ -8,8 +8,8 @@ use super::cdev::DevT;
 use super::memory::{alloc_object, free_object, Object, Plain};
 use super::mutex::{mutex_lock, mutex_unlock, Mutex};
 use super::refcount::{kref_get, kref_put, Kref};
-use crate::trace::{ObjectId, PrimId, Target};
-use crate::world::{step, step_with, LoomOp, PrimState};
+use crate::trace::{ObjectId, Target};
+use crate::world::{step, step_with, LoomOp, Prim, PrimitiveState};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -26,6 +26,10 @@ pub(crate) enum DevresEntry {
     Action(usize),
 }
 
+/// A device's devres list (`dev->devres_head`): the devm allocations and
+/// actions to release on unbind, oldest first.
+impl PrimitiveState for Vec<DevresEntry> {}
+
 /// A `struct device` embedded in `owner` (e.g. `cxlmd->dev`).
 #[derive(Clone)]
 pub struct Device {
@@ -34,7 +38,7 @@ pub struct Device {
     /// `dev->kobj.state_in_sysfs`: a plain bool, set by `device_add()` and
     /// cleared by `device_del()` (inside `cdev_device_del()`).
     pub state_in_sysfs: Plain<bool>,
-    devres: PrimId,
+    devres: Prim<Vec<DevresEntry>>,
     /// The closures of the devres actions, by [`DevresEntry::Action`] index
     /// (taken when run). Model bookkeeping outside the world, touched only
     /// inside steps.
@@ -78,11 +82,7 @@ pub fn device_initialize(
     let devres_name = format!("{name}.devres_head");
     let mutex_name = format!("{name}.mutex");
     let (devres, mutex) = step(|cx| {
-        let devres = cx.w.add_prim(
-            devres_name.into(),
-            Some(owner.id()),
-            PrimState::Devres(Vec::new()),
-        );
+        let devres = cx.add_prim(devres_name, Some(owner.id()), Vec::new());
         (devres, Mutex::create(cx, mutex_name.into(), Some(owner)))
     });
     Device {
@@ -160,10 +160,7 @@ pub fn devm_kzalloc(dev: &Device, name: impl Into<Cow<'static, str>>) -> Object 
     let name = name.into();
     step(|cx| {
         let obj = alloc_object(cx, name);
-        match &mut cx.w.prim_mut(dev.devres).state {
-            PrimState::Devres(list) => list.push(DevresEntry::Alloc(obj.id())),
-            _ => unreachable!("devres handles always name devres lists"),
-        }
+        cx.state(dev.devres).push(DevresEntry::Alloc(obj.id()));
         obj
     })
 }
@@ -191,16 +188,17 @@ pub fn device_unlock(dev: &Device) {
 pub fn devm_add_action_or_reset(dev: &Device, action: impl FnOnce() + Send + 'static) -> i32 {
     let actions = Arc::clone(&dev.actions);
     step(|cx| {
-        let e = cx.record("devm_add_action_or_reset", Target::Prim(dev.devres), None);
+        let e = cx.record(
+            "devm_add_action_or_reset",
+            Target::Prim(dev.devres.into()),
+            None,
+        );
         let owner = cx.w.prim(dev.devres).owner;
         cx.check_owner(owner, e);
         let mut table = actions.lock().unwrap_or_else(|p| p.into_inner());
         table.push(Some(Box::new(action)));
         let index = table.len() - 1;
-        match &mut cx.w.prim_mut(dev.devres).state {
-            PrimState::Devres(list) => list.push(DevresEntry::Action(index)),
-            _ => unreachable!("devres handles always name devres lists"),
-        }
+        cx.state(dev.devres).push(DevresEntry::Action(index));
     });
     0
 }
@@ -218,18 +216,13 @@ pub fn device_release_driver(dev: &Device, remove: impl FnOnce()) {
     let mut more = true;
     while more {
         // Under loom the step is the free of the allocation it releases.
-        let next = |w: &crate::world::World| match &w.prim(dev.devres).state {
-            PrimState::Devres(list) => match list.last() {
-                Some(DevresEntry::Alloc(id)) => LoomOp::Free(*id),
-                _ => LoomOp::None,
-            },
-            _ => unreachable!("devres handles always name devres lists"),
+        let next = |w: &crate::world::World| match w.state(dev.devres).last() {
+            Some(DevresEntry::Alloc(id)) => LoomOp::Free(*id),
+            _ => LoomOp::None,
         };
         let actions = Arc::clone(&dev.actions);
         let (action, remaining) = step_with(next, |cx| {
-            let PrimState::Devres(list) = &mut cx.w.prim_mut(dev.devres).state else {
-                unreachable!("devres handles always name devres lists")
-            };
+            let list = cx.state(dev.devres);
             let entry = list.pop();
             let remaining = !list.is_empty();
             let action = match entry {
@@ -239,7 +232,11 @@ pub fn device_release_driver(dev: &Device, remove: impl FnOnce()) {
                     None
                 }
                 Some(DevresEntry::Action(index)) => {
-                    cx.record_minor("devres_release_all: action", Target::Prim(dev.devres), None);
+                    cx.record_minor(
+                        "devres_release_all: action",
+                        Target::Prim(dev.devres.into()),
+                        None,
+                    );
                     let mut table = actions.lock().unwrap_or_else(|p| p.into_inner());
                     table.get_mut(index).and_then(Option::take)
                 }

@@ -7,7 +7,8 @@ use crate::clock::{Epoch, VectorClock, MAX_TASKS};
 use crate::finding::{Detail, Finding, FindingKind};
 use crate::trace::{ObjectId, PrimId, Target, Value};
 use crate::world::{
-    current_task, step, step_at, step_with, with_world, LoomOp, ObjectSlot, Op, PrimState,
+    current_task, step, step_at, step_with, with_world, LoomOp, ObjectSlot, Op, Prim,
+    PrimitiveState,
 };
 use std::borrow::Cow;
 use std::marker::PhantomData;
@@ -134,11 +135,11 @@ pub(crate) fn free_object(cx: &mut Op<'_>, obj: Object, op: &'static str) {
     }
     cx.w.objects[obj.id.0 as usize].free_event = Some(e);
     object_access(cx, obj.id, e, true);
-    let embedded: Vec<PrimId> = (0..cx.w.prims.len() as u32)
-        .map(PrimId)
+    let embedded: Vec<Prim<CellState>> = (0..cx.w.prims.len() as u32)
+        .map(|i| Prim::new(PrimId(i)))
         .filter(|&p| {
             let slot = cx.w.prim(p);
-            slot.owner == Some(obj.id) && matches!(slot.state, PrimState::Cell(_))
+            slot.owner == Some(obj.id) && slot.is::<CellState>()
         })
         .collect();
     for id in embedded {
@@ -147,7 +148,7 @@ pub(crate) fn free_object(cx: &mut Op<'_>, obj: Object, op: &'static str) {
 }
 
 /// The free (event `e`) as a plain write to cell `id` embedded in the object.
-fn free_cell(cx: &mut Op<'_>, id: PrimId, e: usize) {
+fn free_cell(cx: &mut Op<'_>, id: Prim<CellState>, e: usize) {
     let me = cx.me;
     let now = *cx.clock();
     let stamp = AccessStamp {
@@ -169,7 +170,7 @@ fn free_cell(cx: &mut Op<'_>, id: PrimId, e: usize) {
     };
     c.history.record(&now, stamp, true);
     if let Some(first) = racing {
-        report_race(cx, Target::Prim(id), first, e);
+        report_race(cx, Target::Prim(id.into()), first, e);
     }
 }
 
@@ -401,6 +402,9 @@ pub(crate) struct CellState {
     pub raced: bool,
 }
 
+/// Cells are primitives without holders: nothing to describe.
+impl PrimitiveState for CellState {}
+
 impl CellState {
     /// A cell's initial state.
     pub(crate) fn new(raw: u64, display: fn(u64) -> Value) -> Self {
@@ -432,7 +436,7 @@ pub(crate) enum Ordering {
 /// what the kernel memory model calls plain C accesses; the marked accessors
 /// (`READ_ONCE`, `WRITE_ONCE`, …) take the same cell, as in C.
 pub struct Plain<T: CellValue> {
-    pub(crate) id: PrimId,
+    pub(crate) id: Prim<CellState>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -458,10 +462,10 @@ impl<T: CellValue> Plain<T> {
         owner: Option<Object>,
         init: T,
     ) -> Self {
-        let id = cx.w.add_prim(
+        let id = cx.add_prim(
             name,
             owner.map(|o| o.id),
-            PrimState::Cell(CellState::new(init.encode(), T::display)),
+            CellState::new(init.encode(), T::display),
         );
         Plain {
             id,
@@ -566,7 +570,12 @@ pub(crate) enum RmwOrder {
 /// One access to cell `id` as one step: the load's value, the value stored,
 /// or the value an `Add` replaced.
 #[track_caller]
-pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: Action) -> u64 {
+pub(crate) fn cell_access(
+    id: Prim<CellState>,
+    op: &'static str,
+    ord: Ordering,
+    action: Action,
+) -> u64 {
     backend().cell_access(crate::trace::Site::caller(), id, op, ord, action)
 }
 
@@ -574,7 +583,7 @@ pub(crate) fn cell_access(id: PrimId, op: &'static str, ord: Ordering, action: A
 /// world holds.
 pub(crate) fn world_cell_access(
     site: crate::trace::Site,
-    id: PrimId,
+    id: Prim<CellState>,
     op: &'static str,
     ord: Ordering,
     action: Action,
@@ -599,7 +608,7 @@ pub(crate) fn world_cell_access(
 /// with no further branch point, the race check and the world update.
 pub(crate) fn loom_cell_access(
     site: crate::trace::Site,
-    id: PrimId,
+    id: Prim<CellState>,
     op: &'static str,
     ord: Ordering,
     action: Action,
@@ -609,9 +618,7 @@ pub(crate) fn loom_cell_access(
         let alive = slot
             .owner
             .and_then(|o| w.objects[o.0 as usize].alive.clone());
-        let PrimState::Cell(c) = &slot.state else {
-            unreachable!("cell handles always name cells")
-        };
+        let c = w.state(id);
         (alive, c.loom.clone())
     });
     let Some(lc) = lc else {
@@ -643,17 +650,14 @@ pub(crate) fn loom_cell_access(
     };
     let me = current_task();
     let plain = ord == Ordering::Plain;
-    let already = with_world(|w| match &w.prim(id).state {
-        PrimState::Cell(c) => c.raced,
-        _ => unreachable!("cell handles always name cells"),
-    });
+    let already = with_world(|w| w.state(id).raced);
     let race_free = already || lc.check(me, plain, written.is_some());
     with_world(|w| {
         let mut cx = Op { w, me, site };
         let display = cell(&mut cx, id).display;
         let e = cx.record(
             op,
-            Target::Prim(id),
+            Target::Prim(id.into()),
             Some(display(written.unwrap_or(result))),
         );
         let owner = cx.w.prim(id).owner;
@@ -673,7 +677,7 @@ pub(crate) fn loom_cell_access(
                 .latest_conflict(me, !plain, write)
                 .unwrap_or(e);
             cell(&mut cx, id).raced = true;
-            report_race(&mut cx, Target::Prim(id), first, e);
+            report_race(&mut cx, Target::Prim(id.into()), first, e);
         }
         let now = *cx.clock();
         let c = cell(&mut cx, id);
@@ -754,23 +758,26 @@ fn loom_fetch(lc: &LoomCell, op: FetchOp, order: RmwOrder) -> (u64, Option<u64>)
     (old, Some(op.apply(old)))
 }
 
-fn cell<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut CellState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::Cell(c) => c,
-        _ => unreachable!("cell handles always name cells"),
-    }
+fn cell<'a>(cx: &'a mut Op<'_>, id: Prim<CellState>) -> &'a mut CellState {
+    cx.state(id)
 }
 
 /// Load a cell within an operation: check its owner, record the event, check
 /// for a race with the last write, apply the ordering's happens-before.
-pub(crate) fn load(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering) -> u64 {
+pub(crate) fn load(cx: &mut Op<'_>, id: Prim<CellState>, op: &'static str, ord: Ordering) -> u64 {
     let raw = cell(cx, id).raw;
     access(cx, id, op, ord, raw, false);
     raw
 }
 
 /// Store to a cell within an operation (see [`load`]).
-pub(crate) fn store(cx: &mut Op<'_>, id: PrimId, op: &'static str, raw: u64, ord: Ordering) {
+pub(crate) fn store(
+    cx: &mut Op<'_>,
+    id: Prim<CellState>,
+    op: &'static str,
+    raw: u64,
+    ord: Ordering,
+) {
     access(cx, id, op, ord, raw, true);
 }
 
@@ -778,7 +785,7 @@ pub(crate) fn store(cx: &mut Op<'_>, id: PrimId, op: &'static str, raw: u64, ord
 /// checked as a write, returning the old value.
 pub(crate) fn read_modify_write(
     cx: &mut Op<'_>,
-    id: PrimId,
+    id: Prim<CellState>,
     op: &'static str,
     f: impl FnOnce(u64) -> u64,
 ) -> u64 {
@@ -806,7 +813,7 @@ pub(crate) fn read_modify_write(
 /// also acquires what that store published.
 pub(crate) fn exchange(
     cx: &mut Op<'_>,
-    id: PrimId,
+    id: Prim<CellState>,
     op: &'static str,
     new: u64,
     expect: Option<u64>,
@@ -842,9 +849,16 @@ pub(crate) fn exchange(
     old
 }
 
-fn access(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering, raw: u64, is_write: bool) {
+fn access(
+    cx: &mut Op<'_>,
+    id: Prim<CellState>,
+    op: &'static str,
+    ord: Ordering,
+    raw: u64,
+    is_write: bool,
+) {
     let display = cell(cx, id).display;
-    let e = cx.record(op, Target::Prim(id), Some(display(raw)));
+    let e = cx.record(op, Target::Prim(id.into()), Some(display(raw)));
     let owner = cx.w.prim(id).owner;
     if !cx.check_owner(owner, e) {
         return;
@@ -863,7 +877,7 @@ fn access(cx: &mut Op<'_>, id: PrimId, op: &'static str, ord: Ordering, raw: u64
         let racing = c.history.racing(&now, me, marked, is_write);
         c.history.record(&now, stamp, is_write);
         if let Some(first) = racing {
-            report_race(cx, Target::Prim(id), first, e);
+            report_race(cx, Target::Prim(id.into()), first, e);
         }
     }
     let published = cell(cx, id).clock;

@@ -4,14 +4,14 @@ use super::memory::Object;
 use super::rwsem::misuse;
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target};
-use crate::world::{step, step_blocking, step_on, Op, PrimState, World};
+use crate::trace::Target;
+use crate::world::{step, step_blocking, step_on, Op, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 
 /// A mutex (`DEFINE_MUTEX(name)` / `mutex_init()`).
 #[derive(Clone, Copy, Debug)]
 pub struct Mutex {
-    id: PrimId,
+    id: Prim<MutexState>,
 }
 
 /// Who holds the mutex, and the clock its last unlock published.
@@ -21,10 +21,10 @@ pub(crate) struct MutexState {
     release: VectorClock,
 }
 
-impl MutexState {
-    pub(crate) fn describe_holders(&self, w: &World) -> String {
+impl PrimitiveState for MutexState {
+    fn describe_holders(&self, w: &TaskNames<'_>) -> String {
         match self.holder {
-            Some(t) => format!("held by {}", w.task_name(t)),
+            Some(t) => format!("held by {}", w.name(t)),
             None => String::new(),
         }
     }
@@ -42,19 +42,8 @@ impl Mutex {
     /// `dev->mutex` that `device_initialize()` sets up).
     pub(crate) fn create(cx: &mut Op<'_>, name: Cow<'static, str>, owner: Option<Object>) -> Self {
         Mutex {
-            id: cx.w.add_prim(
-                name,
-                owner.map(|o| o.id()),
-                PrimState::Mutex(MutexState::default()),
-            ),
+            id: cx.add_prim(name, owner.map(|o| o.id()), MutexState::default()),
         }
-    }
-}
-
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut MutexState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::Mutex(s) => s,
-        _ => unreachable!("mutex handles always name mutexes"),
     }
 }
 
@@ -63,14 +52,14 @@ fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut MutexState {
 pub fn mutex_lock(m: &Mutex) {
     step_blocking(m.id, "mutex_lock", MemOrder::Acquire, |cx| {
         let me = cx.me;
-        let s = state(cx, m.id);
+        let s = cx.state(m.id);
         if s.holder.is_some() {
             return None;
         }
         s.holder = Some(me);
         let clock = s.release;
         cx.acquire(&clock);
-        let e = cx.record("mutex_lock", Target::Prim(m.id), None);
+        let e = cx.record("mutex_lock", Target::Prim(m.id.into()), None);
         let owner = cx.w.prim(m.id).owner;
         cx.check_owner(owner, e);
         Some(())
@@ -81,20 +70,20 @@ pub fn mutex_lock(m: &Mutex) {
 #[track_caller]
 pub fn mutex_unlock(m: &Mutex) {
     step_on(m.id, MemOrder::Release, |cx| {
-        let e = cx.record("mutex_unlock", Target::Prim(m.id), None);
+        let e = cx.record("mutex_unlock", Target::Prim(m.id.into()), None);
         let owner = cx.w.prim(m.id).owner;
         if !cx.check_owner(owner, e) {
             return;
         }
         let me = cx.me;
-        let s = state(cx, m.id);
+        let s = cx.state(m.id);
         if s.holder != Some(me) {
             return misuse(cx, e, "mutex_unlock() of a mutex not held");
         }
         s.holder = None;
         let mut clock = s.release;
         cx.release(&mut clock);
-        state(cx, m.id).release = clock;
+        cx.state(m.id).release = clock;
         cx.wake_all(m.id);
     });
 }
@@ -108,7 +97,7 @@ pub fn mutex_unlock(m: &Mutex) {
 pub fn mutex_trylock(m: &Mutex) -> bool {
     step_on(m.id, MemOrder::Acquire, |cx| {
         let me = cx.me;
-        let s = state(cx, m.id);
+        let s = cx.state(m.id);
         let free = s.holder.is_none();
         if free {
             s.holder = Some(me);
@@ -117,7 +106,7 @@ pub fn mutex_trylock(m: &Mutex) -> bool {
         }
         let e = cx.record(
             "mutex_trylock",
-            Target::Prim(m.id),
+            Target::Prim(m.id.into()),
             Some(crate::trace::Value::Bool(free)),
         );
         let owner = cx.w.prim(m.id).owner;

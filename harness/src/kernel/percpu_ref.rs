@@ -11,15 +11,15 @@ use super::memory::Object;
 use super::rwsem::misuse;
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, step_on, Op, PrimState};
+use crate::trace::{Target, Value};
+use crate::world::{step, step_on, Op, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 use std::sync::Arc;
 
 /// A percpu_ref (`percpu_ref_init(&ref, release, 0)`: live, count 1).
 #[derive(Clone)]
 pub struct PercpuRef {
-    id: PrimId,
+    id: Prim<PercpuRefState>,
     release: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -29,6 +29,12 @@ pub(crate) struct PercpuRefState {
     pub(crate) count: i64,
     dead: bool,
     clock: VectorClock,
+}
+
+impl PrimitiveState for PercpuRefState {
+    fn describe_holders(&self, _tasks: &TaskNames<'_>) -> String {
+        format!("count {}", self.count)
+    }
 }
 
 impl PercpuRef {
@@ -41,14 +47,14 @@ impl PercpuRef {
     ) -> Self {
         let name = name.into();
         let id = step(|cx| {
-            cx.w.add_prim(
+            cx.add_prim(
                 name,
                 owner.map(|o| o.id()),
-                PrimState::PercpuRef(PercpuRefState {
+                PercpuRefState {
                     count: 1,
                     dead: false,
                     clock: VectorClock::new(),
-                }),
+                },
             )
         });
         PercpuRef {
@@ -58,23 +64,16 @@ impl PercpuRef {
     }
 }
 
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut PercpuRefState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::PercpuRef(s) => s,
-        _ => unreachable!("percpu_ref handles always name percpu_refs"),
-    }
-}
-
 /// Drop one reference within an operation; true if it was the last.
-fn put(cx: &mut Op<'_>, id: PrimId, e: usize) -> bool {
-    let count = state(cx, id).count - 1;
+fn put(cx: &mut Op<'_>, id: Prim<PercpuRefState>, e: usize) -> bool {
+    let count = cx.state(id).count - 1;
     if count < 0 {
         misuse(cx, e, "percpu_ref_put() underflow");
         return false;
     }
-    let mut clock = state(cx, id).clock;
+    let mut clock = cx.state(id).clock;
     cx.release(&mut clock);
-    let s = state(cx, id);
+    let s = cx.state(id);
     s.count = count;
     s.clock = clock;
     if count == 0 {
@@ -91,18 +90,18 @@ fn put(cx: &mut Op<'_>, id: PrimId, e: usize) -> bool {
 #[track_caller]
 pub fn percpu_ref_tryget_live(r: &PercpuRef) -> bool {
     step_on(r.id, MemOrder::Relaxed, |cx| {
-        let s = state(cx, r.id);
+        let s = cx.state(r.id);
         let ok = !s.dead;
         let e = cx.record(
             "percpu_ref_tryget_live",
-            Target::Prim(r.id),
+            Target::Prim(r.id.into()),
             Some(Value::Bool(ok)),
         );
         let owner = cx.w.prim(r.id).owner;
         if !cx.check_owner(owner, e) || !ok {
             return false;
         }
-        state(cx, r.id).count += 1;
+        cx.state(r.id).count += 1;
         true
     })
 }
@@ -112,7 +111,7 @@ pub fn percpu_ref_tryget_live(r: &PercpuRef) -> bool {
 #[track_caller]
 pub fn percpu_ref_put(r: &PercpuRef) {
     let last = step_on(r.id, MemOrder::Release, |cx| {
-        let e = cx.record("percpu_ref_put", Target::Prim(r.id), None);
+        let e = cx.record("percpu_ref_put", Target::Prim(r.id.into()), None);
         let owner = cx.w.prim(r.id).owner;
         cx.check_owner(owner, e) && put(cx, r.id, e)
     });
@@ -126,12 +125,12 @@ pub fn percpu_ref_put(r: &PercpuRef) {
 #[track_caller]
 pub fn percpu_ref_kill(r: &PercpuRef) {
     let last = step_on(r.id, MemOrder::Release, |cx| {
-        let e = cx.record("percpu_ref_kill", Target::Prim(r.id), None);
+        let e = cx.record("percpu_ref_kill", Target::Prim(r.id.into()), None);
         let owner = cx.w.prim(r.id).owner;
         if !cx.check_owner(owner, e) {
             return false;
         }
-        state(cx, r.id).dead = true;
+        cx.state(r.id).dead = true;
         put(cx, r.id, e)
     });
     if last {

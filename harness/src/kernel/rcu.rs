@@ -41,8 +41,8 @@ use super::srcu::SrcuStruct;
 use super::task::{spawn_task, Task};
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target};
-use crate::world::{step_blocking, step_on, with_world, Op, PrimState, World};
+use crate::trace::Target;
+use crate::world::{step_blocking, step_on, with_world, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 
 /// `rcu_assign_pointer(p, v)`.
@@ -109,10 +109,10 @@ impl RcuState {
     }
 
     /// The tasks inside a read-side critical section, for deadlock reports.
-    pub(crate) fn describe_readers(&self, w: &World) -> String {
+    fn describe_readers(&self, w: &TaskNames<'_>) -> String {
         let readers: Vec<&str> = (0..self.nesting.len())
             .filter(|&t| self.nesting[t] > 0)
-            .map(|t| w.task_name(t))
+            .map(|t| w.name(t))
             .collect();
         if readers.is_empty() {
             String::new()
@@ -122,32 +122,23 @@ impl RcuState {
     }
 }
 
+impl PrimitiveState for RcuState {
+    fn describe_holders(&self, tasks: &TaskNames<'_>) -> String {
+        self.describe_readers(tasks)
+    }
+}
+
 /// The world's RCU domain, created on first use, and at the latest before
 /// the first task is spawned ([`super::task::spawn_task`] calls this): its
 /// loom word must be created before any two tasks can reach it, or loom
 /// sees the creation racing the first access. Looking it up is no
 /// scheduling point (nor a loom branch point), so creating it does not
 /// change any schedule.
-pub(crate) fn domain() -> PrimId {
+pub(crate) fn domain() -> Prim<RcuState> {
     with_world(|w| {
-        let found = (0..w.prims.len() as u32)
-            .map(PrimId)
-            .find(|&id| matches!(w.prim(id).state, PrimState::Rcu(_)));
-        found.unwrap_or_else(|| {
-            w.add_prim(
-                Cow::Borrowed("rcu_state"),
-                None,
-                PrimState::Rcu(RcuState::default()),
-            )
-        })
+        w.find_prim::<RcuState>()
+            .unwrap_or_else(|| w.add_prim(Cow::Borrowed("rcu_state"), None, RcuState::default()))
     })
-}
-
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut RcuState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::Rcu(s) => s,
-        _ => unreachable!("the rcu domain is always an rcu state"),
-    }
 }
 
 /// `rcu_read_lock()`: enter an RCU read-side critical section (nestable).
@@ -158,7 +149,7 @@ pub fn rcu_read_lock() {
     let id = domain();
     step_on(id, MemOrder::Relaxed, |cx| {
         let me = cx.me;
-        let s = state(cx, id);
+        let s = cx.state(id);
         s.task(me);
         s.nesting[me] += 1;
         if s.nesting[me] == 1 {
@@ -181,7 +172,7 @@ pub fn rcu_read_unlock() {
         cx.loom_fence(MemOrder::SeqCst);
         let e = cx.record_minor("rcu_read_unlock", Target::None, None);
         let me = cx.me;
-        let s = state(cx, id);
+        let s = cx.state(id);
         s.task(me);
         if s.nesting[me] == 0 {
             return misuse(
@@ -194,7 +185,7 @@ pub fn rcu_read_unlock() {
         if s.nesting[me] == 0 {
             let mut clock = s.unlock_release[me];
             cx.release(&mut clock);
-            state(cx, id).unlock_release[me] = clock;
+            cx.state(id).unlock_release[me] = clock;
             cx.wake_all(id);
         }
     });
@@ -209,11 +200,11 @@ pub fn synchronize_rcu() {
     let id = domain();
     let waited = step_on(id, MemOrder::Relaxed, |cx| {
         cx.loom_fence(MemOrder::SeqCst);
-        let e = cx.record("synchronize_rcu", Target::Prim(id), None);
+        let e = cx.record("synchronize_rcu", Target::Prim(id.into()), None);
         let me = cx.me;
-        let mut gp = state(cx, id).gp_release;
+        let mut gp = cx.state(id).gp_release;
         cx.release(&mut gp);
-        let s = state(cx, id);
+        let s = cx.state(id);
         s.task(me);
         s.gp_release = gp;
         if s.nesting[me] > 0 {
@@ -224,21 +215,21 @@ pub fn synchronize_rcu() {
             );
             return Vec::new();
         }
-        let s = state(cx, id);
+        let s = cx.state(id);
         // Sections already over precede the grace period too.
         let mut ended = VectorClock::new();
         for t in (0..s.nesting.len()).filter(|&t| s.nesting[t] == 0) {
             ended.join(&s.unlock_release[t]);
         }
         cx.acquire(&ended);
-        let s = state(cx, id);
+        let s = cx.state(id);
         (0..s.nesting.len())
             .filter(|&t| s.nesting[t] > 0)
             .map(|t| (t, s.sections[t]))
             .collect::<Vec<_>>()
     });
     step_blocking(id, "synchronize_rcu", MemOrder::Relaxed, |cx| {
-        let s = state(cx, id);
+        let s = cx.state(id);
         if waited
             .iter()
             .any(|&(t, section)| s.nesting[t] > 0 && s.sections[t] == section)
@@ -251,7 +242,11 @@ pub fn synchronize_rcu() {
         }
         cx.acquire(&clock);
         cx.loom_fence(MemOrder::SeqCst);
-        cx.record_minor("synchronize_rcu: grace period", Target::Prim(id), None);
+        cx.record_minor(
+            "synchronize_rcu: grace period",
+            Target::Prim(id.into()),
+            None,
+        );
         Some(())
     });
 }
@@ -266,10 +261,7 @@ pub fn call_rcu(func: impl FnOnce() + Send + 'static) {
         synchronize_rcu();
         func();
     });
-    with_world(|w| match &mut w.prim_mut(id).state {
-        PrimState::Rcu(s) => s.callbacks.push(task),
-        _ => unreachable!("the rcu domain is always an rcu state"),
-    });
+    with_world(|w| w.state_mut(id).callbacks.push(task));
 }
 
 /// `rcu_barrier()`: wait until every callback queued by `call_rcu()` so far
@@ -280,10 +272,7 @@ pub fn call_rcu(func: impl FnOnce() + Send + 'static) {
 pub fn rcu_barrier() {
     let id = domain();
     loop {
-        let next = with_world(|w| match &mut w.prim_mut(id).state {
-            PrimState::Rcu(s) => s.callbacks.pop(),
-            _ => unreachable!("the rcu domain is always an rcu state"),
-        });
+        let next = with_world(|w| w.state_mut(id).callbacks.pop());
         match next {
             Some(task) => task.join(),
             None => break,

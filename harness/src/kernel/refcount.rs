@@ -13,14 +13,14 @@ use super::rwsem::misuse;
 use crate::clock::VectorClock;
 use crate::finding::{Detail, Finding, FindingKind};
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, step_on, Op, PrimState};
+use crate::trace::{Target, Value};
+use crate::world::{step, step_on, Op, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 
 /// A reference count (`kref_init()` leaves it at 1).
 #[derive(Clone, Copy, Debug)]
 pub struct Kref {
-    id: PrimId,
+    id: Prim<RefcountState>,
 }
 
 /// The count and the clock the puts published.
@@ -34,9 +34,15 @@ pub(crate) struct RefcountState {
     zero_event: Option<usize>,
 }
 
+impl PrimitiveState for RefcountState {
+    fn describe_holders(&self, _tasks: &TaskNames<'_>) -> String {
+        format!("count {}", self.count)
+    }
+}
+
 impl Kref {
     /// The count's primitive (for steps that touch it with another one).
-    pub(crate) fn id(&self) -> PrimId {
+    pub(crate) fn id(&self) -> Prim<RefcountState> {
         self.id
     }
 
@@ -46,26 +52,19 @@ impl Kref {
         let name = name.into();
         step(|cx| {
             let init_event = cx.record_minor("kref_init", Target::None, Some(Value::Int(1)));
-            let id = cx.w.add_prim(
+            let id = cx.add_prim(
                 name,
                 owner.map(|o| o.id()),
-                PrimState::Refcount(RefcountState {
+                RefcountState {
                     count: 1,
                     release: VectorClock::new(),
                     init_event,
                     zero_event: None,
-                }),
+                },
             );
-            cx.w.trace[init_event].target = Target::Prim(id);
+            cx.w.trace[init_event].target = Target::Prim(id.into());
             Kref { id }
         })
-    }
-}
-
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut RefcountState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::Refcount(s) => s,
-        _ => unreachable!("kref handles always name krefs"),
     }
 }
 
@@ -73,8 +72,12 @@ fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut RefcountState {
 #[track_caller]
 pub fn kref_get(k: &Kref) {
     step_on(k.id, MemOrder::Relaxed, |cx| {
-        let count = state(cx, k.id).count;
-        let e = cx.record("kref_get", Target::Prim(k.id), Some(Value::Int(count + 1)));
+        let count = cx.state(k.id).count;
+        let e = cx.record(
+            "kref_get",
+            Target::Prim(k.id.into()),
+            Some(Value::Int(count + 1)),
+        );
         let owner = cx.w.prim(k.id).owner;
         if !cx.check_owner(owner, e) {
             return;
@@ -82,7 +85,7 @@ pub fn kref_get(k: &Kref) {
         if count <= 0 {
             return addition_on_zero(cx, k.id, e);
         }
-        state(cx, k.id).count += 1;
+        cx.state(k.id).count += 1;
     });
 }
 
@@ -90,9 +93,9 @@ pub fn kref_get(k: &Kref) {
 /// the reference is taken on an object whose release already ran, so this
 /// is a use-after-free of what the count guards, reported against the put
 /// that took the count to zero.
-fn addition_on_zero(cx: &mut Op<'_>, id: crate::trace::PrimId, e: usize) {
+fn addition_on_zero(cx: &mut Op<'_>, id: Prim<RefcountState>, e: usize) {
     let (init, zero) = {
-        let s = state(cx, id);
+        let s = cx.state(id);
         (s.init_event, s.zero_event)
     };
     let name = cx.w.prim(id).name.to_string();
@@ -134,13 +137,13 @@ fn inc_unless_zero(k: &Kref, op: &'static str) -> bool {
 /// orders it (e.g. `kobject_get_unless_zero()` under `cdev_lock` in
 /// `chrdev_open()`), recorded as `op`.
 pub(crate) fn inc_not_zero(cx: &mut Op<'_>, k: &Kref, op: &'static str) -> bool {
-    let count = state(cx, k.id).count;
-    let e = cx.record(op, Target::Prim(k.id), Some(Value::Int(count)));
+    let count = cx.state(k.id).count;
+    let e = cx.record(op, Target::Prim(k.id.into()), Some(Value::Int(count)));
     let owner = cx.w.prim(k.id).owner;
     if !cx.check_owner(owner, e) || count <= 0 {
         return false;
     }
-    state(cx, k.id).count += 1;
+    cx.state(k.id).count += 1;
     true
 }
 
@@ -153,8 +156,12 @@ pub(crate) fn inc_not_zero(cx: &mut Op<'_>, k: &Kref, op: &'static str) -> bool 
 #[track_caller]
 pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
     let last = step_on(k.id, MemOrder::Release, |cx| {
-        let count = state(cx, k.id).count - 1;
-        let e = cx.record("kref_put", Target::Prim(k.id), Some(Value::Int(count)));
+        let count = cx.state(k.id).count - 1;
+        let e = cx.record(
+            "kref_put",
+            Target::Prim(k.id.into()),
+            Some(Value::Int(count)),
+        );
         let owner = cx.w.prim(k.id).owner;
         if !cx.check_owner(owner, e) {
             return false;
@@ -163,9 +170,9 @@ pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
             misuse(cx, e, "kref_put() underflow");
             return false;
         }
-        let mut clock = state(cx, k.id).release;
+        let mut clock = cx.state(k.id).release;
         cx.release(&mut clock);
-        let s = state(cx, k.id);
+        let s = cx.state(k.id);
         s.count = count;
         s.release = clock;
         if count == 0 {

@@ -6,15 +6,15 @@ use super::memory::Object;
 use crate::clock::VectorClock;
 use crate::finding::{Detail, Finding, FindingKind};
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target};
-use crate::world::{step, step_blocking, step_on, Op, PrimState, World};
+use crate::trace::Target;
+use crate::world::{step, step_blocking, step_on, Op, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// A reader-writer semaphore (`DECLARE_RWSEM(name)` / `init_rwsem()`).
 #[derive(Clone, Copy, Debug)]
 pub struct RwSemaphore {
-    id: PrimId,
+    id: Prim<RwSemState>,
 }
 
 /// The semaphore's state: holders, the queue of writers, and the clocks its
@@ -31,22 +31,18 @@ pub(crate) struct RwSemState {
     read_release: VectorClock,
 }
 
-impl RwSemState {
-    pub(crate) fn describe_holders(&self, w: &World) -> String {
+impl PrimitiveState for RwSemState {
+    fn describe_holders(&self, w: &TaskNames<'_>) -> String {
         if let Some(t) = self.writer {
-            return format!("held for write by {}", w.task_name(t));
+            return format!("held for write by {}", w.name(t));
         }
         let mut parts = Vec::new();
         if !self.readers.is_empty() {
-            let names: Vec<&str> = self.readers.iter().map(|&t| w.task_name(t)).collect();
+            let names: Vec<&str> = self.readers.iter().map(|&t| w.name(t)).collect();
             parts.push(format!("held for read by {}", names.join(", ")));
         }
         if !self.queued_writers.is_empty() {
-            let names: Vec<&str> = self
-                .queued_writers
-                .iter()
-                .map(|&t| w.task_name(t))
-                .collect();
+            let names: Vec<&str> = self.queued_writers.iter().map(|&t| w.name(t)).collect();
             parts.push(format!("writer queued: {}", names.join(", ")));
         }
         parts.join("; ")
@@ -65,24 +61,13 @@ impl RwSemaphore {
     pub fn new_in(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
         let name = name.into();
         step(|cx| RwSemaphore {
-            id: cx.w.add_prim(
-                name,
-                owner.map(|o| o.id()),
-                PrimState::RwSem(RwSemState::default()),
-            ),
+            id: cx.add_prim(name, owner.map(|o| o.id()), RwSemState::default()),
         })
     }
 }
 
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut RwSemState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::RwSem(s) => s,
-        _ => unreachable!("rwsem handles always name rwsems"),
-    }
-}
-
 /// Check the owner; record a use-after-removal and return false if freed.
-fn owner_alive(cx: &mut Op<'_>, id: PrimId, e: usize) -> bool {
+fn owner_alive(cx: &mut Op<'_>, id: Prim<RwSemState>, e: usize) -> bool {
     let owner = cx.w.prim(id).owner;
     cx.check_owner(owner, e)
 }
@@ -93,14 +78,14 @@ fn owner_alive(cx: &mut Op<'_>, id: PrimId, e: usize) -> bool {
 pub fn down_read(sem: &RwSemaphore) {
     step_blocking(sem.id, "down_read", MemOrder::Acquire, |cx| {
         let me = cx.me;
-        let s = state(cx, sem.id);
+        let s = cx.state(sem.id);
         if s.writer.is_some() || !s.queued_writers.is_empty() {
             return None;
         }
         s.readers.push(me);
         let clock = s.write_release;
         cx.acquire(&clock);
-        let e = cx.record("down_read", Target::Prim(sem.id), None);
+        let e = cx.record("down_read", Target::Prim(sem.id.into()), None);
         owner_alive(cx, sem.id, e);
         Some(())
     })
@@ -110,19 +95,19 @@ pub fn down_read(sem: &RwSemaphore) {
 #[track_caller]
 pub fn up_read(sem: &RwSemaphore) {
     step_on(sem.id, MemOrder::Release, |cx| {
-        let e = cx.record("up_read", Target::Prim(sem.id), None);
+        let e = cx.record("up_read", Target::Prim(sem.id.into()), None);
         if !owner_alive(cx, sem.id, e) {
             return;
         }
         let me = cx.me;
-        let s = state(cx, sem.id);
+        let s = cx.state(sem.id);
         let Some(pos) = s.readers.iter().position(|&t| t == me) else {
             return misuse(cx, e, "up_read() of a semaphore not held for read");
         };
         s.readers.swap_remove(pos);
         let mut clock = s.read_release;
         cx.release(&mut clock);
-        state(cx, sem.id).read_release = clock;
+        cx.state(sem.id).read_release = clock;
         cx.wake_all(sem.id);
     });
 }
@@ -133,7 +118,7 @@ pub fn up_read(sem: &RwSemaphore) {
 pub fn down_write(sem: &RwSemaphore) {
     step_blocking(sem.id, "down_write", MemOrder::Acquire, |cx| {
         let me = cx.me;
-        let s = state(cx, sem.id);
+        let s = cx.state(sem.id);
         if !s.queued_writers.contains(&me) {
             s.queued_writers.push_back(me);
         }
@@ -145,7 +130,7 @@ pub fn down_write(sem: &RwSemaphore) {
         let mut clock = s.write_release;
         clock.join(&s.read_release);
         cx.acquire(&clock);
-        let e = cx.record("down_write", Target::Prim(sem.id), None);
+        let e = cx.record("down_write", Target::Prim(sem.id.into()), None);
         owner_alive(cx, sem.id, e);
         Some(())
     })
@@ -155,19 +140,19 @@ pub fn down_write(sem: &RwSemaphore) {
 #[track_caller]
 pub fn up_write(sem: &RwSemaphore) {
     step_on(sem.id, MemOrder::Release, |cx| {
-        let e = cx.record("up_write", Target::Prim(sem.id), None);
+        let e = cx.record("up_write", Target::Prim(sem.id.into()), None);
         if !owner_alive(cx, sem.id, e) {
             return;
         }
         let me = cx.me;
-        let s = state(cx, sem.id);
+        let s = cx.state(sem.id);
         if s.writer != Some(me) {
             return misuse(cx, e, "up_write() of a semaphore not held for write");
         }
         s.writer = None;
         let mut clock = s.write_release;
         cx.release(&mut clock);
-        state(cx, sem.id).write_release = clock;
+        cx.state(sem.id).write_release = clock;
         cx.wake_all(sem.id);
     });
 }
@@ -193,7 +178,7 @@ pub(crate) fn misuse(cx: &mut Op<'_>, e: usize, message: &str) {
 pub fn down_read_trylock(sem: &RwSemaphore) -> bool {
     step_on(sem.id, MemOrder::Acquire, |cx| {
         let me = cx.me;
-        let s = state(cx, sem.id);
+        let s = cx.state(sem.id);
         let free = s.writer.is_none() && s.queued_writers.is_empty();
         if free {
             s.readers.push(me);
@@ -202,7 +187,7 @@ pub fn down_read_trylock(sem: &RwSemaphore) -> bool {
         }
         let e = cx.record(
             "down_read_trylock",
-            Target::Prim(sem.id),
+            Target::Prim(sem.id.into()),
             Some(crate::trace::Value::Bool(free)),
         );
         owner_alive(cx, sem.id, e);
@@ -219,7 +204,7 @@ pub fn down_read_trylock(sem: &RwSemaphore) -> bool {
 pub fn down_write_trylock(sem: &RwSemaphore) -> bool {
     step_on(sem.id, MemOrder::Acquire, |cx| {
         let me = cx.me;
-        let s = state(cx, sem.id);
+        let s = cx.state(sem.id);
         let free = s.writer.is_none() && s.readers.is_empty() && s.queued_writers.is_empty();
         if free {
             s.writer = Some(me);
@@ -229,7 +214,7 @@ pub fn down_write_trylock(sem: &RwSemaphore) -> bool {
         }
         let e = cx.record(
             "down_write_trylock",
-            Target::Prim(sem.id),
+            Target::Prim(sem.id.into()),
             Some(crate::trace::Value::Bool(free)),
         );
         owner_alive(cx, sem.id, e);

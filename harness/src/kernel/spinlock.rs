@@ -44,14 +44,14 @@ use super::memory::Object;
 use super::rwsem::misuse;
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target};
-use crate::world::{step, step_blocking, step_on, Op, PrimState, World};
+use crate::trace::Target;
+use crate::world::{step, step_blocking, step_on, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 
 /// A spinlock (`DEFINE_SPINLOCK(name)` / `spin_lock_init()`).
 #[derive(Clone, Copy, Debug)]
 pub struct Spinlock {
-    id: PrimId,
+    id: Prim<SpinlockState>,
 }
 
 /// Who holds the lock, and the clock its last unlock published.
@@ -61,10 +61,10 @@ pub(crate) struct SpinlockState {
     release: VectorClock,
 }
 
-impl SpinlockState {
-    pub(crate) fn describe_holders(&self, w: &World) -> String {
+impl PrimitiveState for SpinlockState {
+    fn describe_holders(&self, w: &TaskNames<'_>) -> String {
         match self.holder {
-            Some(t) => format!("held by {}", w.task_name(t)),
+            Some(t) => format!("held by {}", w.name(t)),
             None => String::new(),
         }
     }
@@ -76,19 +76,8 @@ impl Spinlock {
     pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
         let name = name.into();
         step(|cx| Spinlock {
-            id: cx.w.add_prim(
-                name,
-                owner.map(|o| o.id()),
-                PrimState::Spinlock(SpinlockState::default()),
-            ),
+            id: cx.add_prim(name, owner.map(|o| o.id()), SpinlockState::default()),
         })
-    }
-}
-
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut SpinlockState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::Spinlock(s) => s,
-        _ => unreachable!("spinlock handles always name spinlocks"),
     }
 }
 
@@ -99,14 +88,14 @@ fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut SpinlockState {
 pub fn spin_lock(l: &Spinlock) {
     step_blocking(l.id, "spin_lock", MemOrder::Acquire, |cx| {
         let me = cx.me;
-        let s = state(cx, l.id);
+        let s = cx.state(l.id);
         if s.holder.is_some() {
             return None;
         }
         s.holder = Some(me);
         let clock = s.release;
         cx.acquire(&clock);
-        let e = cx.record("spin_lock", Target::Prim(l.id), None);
+        let e = cx.record("spin_lock", Target::Prim(l.id.into()), None);
         let owner = cx.w.prim(l.id).owner;
         cx.check_owner(owner, e);
         if std::mem::take(&mut cx.w.tasks[me].unlocked) {
@@ -124,20 +113,20 @@ pub fn spin_lock(l: &Spinlock) {
 #[track_caller]
 pub fn spin_unlock(l: &Spinlock) {
     step_on(l.id, MemOrder::Release, |cx| {
-        let e = cx.record("spin_unlock", Target::Prim(l.id), None);
+        let e = cx.record("spin_unlock", Target::Prim(l.id.into()), None);
         let owner = cx.w.prim(l.id).owner;
         if !cx.check_owner(owner, e) {
             return;
         }
         let me = cx.me;
-        let s = state(cx, l.id);
+        let s = cx.state(l.id);
         if s.holder != Some(me) {
             return misuse(cx, e, "spin_unlock() of a spinlock not held");
         }
         s.holder = None;
         let mut clock = s.release;
         cx.release(&mut clock);
-        state(cx, l.id).release = clock;
+        cx.state(l.id).release = clock;
         cx.w.tasks[me].unlocked = true;
         cx.wake_all(l.id);
     });
@@ -152,7 +141,7 @@ pub fn spin_unlock(l: &Spinlock) {
 pub fn spin_trylock(l: &Spinlock) -> bool {
     step_on(l.id, MemOrder::Acquire, |cx| {
         let me = cx.me;
-        let s = state(cx, l.id);
+        let s = cx.state(l.id);
         let free = s.holder.is_none();
         if free {
             s.holder = Some(me);
@@ -161,7 +150,7 @@ pub fn spin_trylock(l: &Spinlock) -> bool {
         }
         let e = cx.record(
             "spin_trylock",
-            Target::Prim(l.id),
+            Target::Prim(l.id.into()),
             Some(crate::trace::Value::Bool(free)),
         );
         let owner = cx.w.prim(l.id).owner;

@@ -37,14 +37,14 @@
 
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, step_blocking, step_on, Op, PrimState};
+use crate::trace::{Target, Value};
+use crate::world::{step, step_blocking, step_on, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 
 /// An SRCU domain (`DEFINE_STATIC_SRCU(name)`).
 #[derive(Clone, Copy, Debug)]
 pub struct SrcuStruct {
-    id: PrimId,
+    id: Prim<SrcuState>,
 }
 
 /// The domain: grace-period counter, per-index reader counts, and the clocks
@@ -74,8 +74,8 @@ pub(crate) struct SrcuState {
     check_release: [VectorClock; 2],
 }
 
-impl SrcuState {
-    pub(crate) fn describe_holders(&self) -> String {
+impl PrimitiveState for SrcuState {
+    fn describe_holders(&self, _tasks: &TaskNames<'_>) -> String {
         format!(
             "index {}, readers [{}, {}]",
             self.completed & 1,
@@ -102,22 +102,15 @@ impl SrcuStruct {
     #[track_caller]
     fn create(name: Cow<'static, str>, single_drain: bool) -> Self {
         step(|cx| SrcuStruct {
-            id: cx.w.add_prim(
+            id: cx.add_prim(
                 name,
                 None,
-                PrimState::Srcu(SrcuState {
+                SrcuState {
                     single_drain,
                     ..SrcuState::default()
-                }),
+                },
             ),
         })
-    }
-}
-
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut SrcuState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::Srcu(s) => s,
-        _ => unreachable!("srcu handles always name srcu domains"),
     }
 }
 
@@ -127,27 +120,27 @@ fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut SrcuState {
 pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
     // Step 1: idx = READ_ONCE(ss->completed) & 1.
     let idx = step_on(ss.id, MemOrder::Relaxed, |cx| {
-        let s = state(cx, ss.id);
+        let s = cx.state(ss.id);
         let idx = (s.completed & 1) as usize;
         let flip = s.flip_release;
         cx.acquire(&flip);
         cx.record(
             "srcu_read_lock: idx",
-            Target::Prim(ss.id),
+            Target::Prim(ss.id.into()),
             Some(Value::Int(idx as i64)),
         );
         idx
     });
     // Step 2: this_cpu_inc(ss->lock_count[idx]); smp_mb().
     step_on(ss.id, MemOrder::Relaxed, |cx| {
-        let s = state(cx, ss.id);
+        let s = cx.state(ss.id);
         s.readers[idx] += 1;
         let checks = s.check_release[idx];
         cx.acquire(&checks);
         cx.loom_fence(MemOrder::SeqCst); // B
         cx.record(
             "srcu_read_lock",
-            Target::Prim(ss.id),
+            Target::Prim(ss.id.into()),
             Some(Value::Int(idx as i64)),
         );
     });
@@ -159,14 +152,14 @@ pub fn srcu_read_lock(ss: &SrcuStruct) -> usize {
 pub fn srcu_read_unlock(ss: &SrcuStruct, idx: usize) {
     step_on(ss.id, MemOrder::Relaxed, |cx| {
         cx.loom_fence(MemOrder::SeqCst); // C
-        let mut clock = state(cx, ss.id).unlock_release[idx & 1];
+        let mut clock = cx.state(ss.id).unlock_release[idx & 1];
         cx.release(&mut clock);
-        let s = state(cx, ss.id);
+        let s = cx.state(ss.id);
         s.unlock_release[idx & 1] = clock;
         s.readers[idx & 1] -= 1;
         cx.record(
             "srcu_read_unlock",
-            Target::Prim(ss.id),
+            Target::Prim(ss.id.into()),
             Some(Value::Int(idx as i64)),
         );
         cx.wake_all(ss.id);
@@ -178,9 +171,9 @@ pub fn srcu_read_unlock(ss: &SrcuStruct, idx: usize) {
 fn drain(ss: &SrcuStruct, idx: usize, op: &'static str, end_grace_period: bool) {
     step_blocking(ss.id, op, MemOrder::Relaxed, |cx| {
         cx.loom_fence(MemOrder::SeqCst); // A
-        let mut checks = state(cx, ss.id).check_release[idx];
+        let mut checks = cx.state(ss.id).check_release[idx];
         cx.release(&mut checks);
-        let s = state(cx, ss.id);
+        let s = cx.state(ss.id);
         s.check_release[idx] = checks;
         if s.readers[idx] != 0 {
             return None;
@@ -191,7 +184,7 @@ fn drain(ss: &SrcuStruct, idx: usize, op: &'static str, end_grace_period: bool) 
         }
         cx.acquire(&clock);
         cx.loom_fence(MemOrder::SeqCst); // D
-        cx.record(op, Target::Prim(ss.id), Some(Value::Int(idx as i64)));
+        cx.record(op, Target::Prim(ss.id.into()), Some(Value::Int(idx as i64)));
         if end_grace_period {
             cx.wake_all(ss.id);
         }
@@ -207,29 +200,29 @@ pub fn synchronize_srcu(ss: &SrcuStruct) {
     // index only changes under that mutex, so nothing can interleave there.
     let (active, single) = step_blocking(ss.id, "synchronize_srcu", MemOrder::Relaxed, |cx| {
         let me = cx.me;
-        let s = state(cx, ss.id);
+        let s = cx.state(ss.id);
         if s.gp_holder.is_some() {
             return None;
         }
         s.gp_holder = Some(me);
         let r = ((s.completed & 1) as usize, s.single_drain);
-        cx.record("synchronize_srcu", Target::Prim(ss.id), None);
+        cx.record("synchronize_srcu", Target::Prim(ss.id.into()), None);
         Some(r)
     });
     if !single {
         drain(ss, active ^ 1, "synchronize_srcu: drained", false);
     }
     step_on(ss.id, MemOrder::Relaxed, |cx| {
-        let mut clock = state(cx, ss.id).flip_release;
+        let mut clock = cx.state(ss.id).flip_release;
         cx.loom_fence(MemOrder::SeqCst); // D (flip)
         cx.release(&mut clock);
-        let s = state(cx, ss.id);
+        let s = cx.state(ss.id);
         s.flip_release = clock;
         s.completed += 1;
         let idx = (s.completed & 1) as i64;
         cx.record(
             "synchronize_srcu: flip",
-            Target::Prim(ss.id),
+            Target::Prim(ss.id.into()),
             Some(Value::Int(idx)),
         );
     });

@@ -23,15 +23,15 @@ use super::barrier::{acquire_fence, release_fence};
 use super::memory::Object;
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target};
-use crate::world::{step, step_blocking, step_on, Op, PrimState};
+use crate::trace::Target;
+use crate::world::{step, step_blocking, step_on, Op, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 
 /// A wait queue (`DECLARE_WAIT_QUEUE_HEAD(name)` /
 /// `init_waitqueue_head()`).
 #[derive(Clone, Copy, Debug)]
 pub struct WaitQueueHead {
-    id: PrimId,
+    id: Prim<WaitQueueState>,
 }
 
 /// The queued waiters and the clock the queue's lock last published.
@@ -41,37 +41,32 @@ pub(crate) struct WaitQueueState {
     release: VectorClock,
 }
 
+impl PrimitiveState for WaitQueueState {
+    fn describe_holders(&self, _tasks: &TaskNames<'_>) -> String {
+        "not woken".to_string()
+    }
+}
+
 impl WaitQueueHead {
     /// `init_waitqueue_head(&obj->wq)` on a queue embedded in `owner`.
     #[track_caller]
     pub fn new(name: impl Into<Cow<'static, str>>, owner: Option<Object>) -> Self {
         let name = name.into();
         step(|cx| WaitQueueHead {
-            id: cx.w.add_prim(
-                name,
-                owner.map(|o| o.id()),
-                PrimState::WaitQueue(WaitQueueState::default()),
-            ),
+            id: cx.add_prim(name, owner.map(|o| o.id()), WaitQueueState::default()),
         })
-    }
-}
-
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut WaitQueueState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::WaitQueue(s) => s,
-        _ => unreachable!("wait queue handles always name wait queues"),
     }
 }
 
 /// Take and release the queue's spinlock around `f`: acquire what the last
 /// holder published, publish the task's history.
-fn locked(cx: &mut Op<'_>, id: PrimId, f: impl FnOnce(&mut Op<'_>)) {
-    let clock = state(cx, id).release;
+fn locked(cx: &mut Op<'_>, id: Prim<WaitQueueState>, f: impl FnOnce(&mut Op<'_>)) {
+    let clock = cx.state(id).release;
     cx.acquire(&clock);
     f(cx);
-    let mut clock = state(cx, id).release;
+    let mut clock = cx.state(id).release;
     cx.release(&mut clock);
-    state(cx, id).release = clock;
+    cx.state(id).release = clock;
 }
 
 fn full_fence(cx: &mut Op<'_>) {
@@ -92,12 +87,12 @@ pub fn wait_event(wq: &WaitQueueHead, mut condition: impl FnMut() -> bool) {
         // prepare_to_wait_event(): queue under the lock, then
         // set_current_state(TASK_UNINTERRUPTIBLE), a full barrier.
         step_on(wq.id, MemOrder::AcqRel, |cx| {
-            let e = cx.record("prepare_to_wait_event", Target::Prim(wq.id), None);
+            let e = cx.record("prepare_to_wait_event", Target::Prim(wq.id.into()), None);
             let owner = cx.w.prim(wq.id).owner;
             cx.check_owner(owner, e);
             let me = cx.me;
             locked(cx, wq.id, |cx| {
-                let s = state(cx, wq.id);
+                let s = cx.state(wq.id);
                 if !s.waiters.contains(&me) {
                     s.waiters.push(me);
                 }
@@ -107,24 +102,22 @@ pub fn wait_event(wq: &WaitQueueHead, mut condition: impl FnMut() -> bool) {
         if condition() {
             // finish_wait(): dequeue under the lock.
             step_on(wq.id, MemOrder::AcqRel, |cx| {
-                cx.record_minor("finish_wait", Target::Prim(wq.id), None);
+                cx.record_minor("finish_wait", Target::Prim(wq.id.into()), None);
                 let me = cx.me;
-                locked(cx, wq.id, |cx| {
-                    state(cx, wq.id).waiters.retain(|&t| t != me)
-                });
+                locked(cx, wq.id, |cx| cx.state(wq.id).waiters.retain(|&t| t != me));
             });
             return;
         }
         // schedule(): parked until a wake_up() dequeues the task.
         step_blocking(wq.id, "wait_event", MemOrder::Acquire, |cx| {
             let me = cx.me;
-            let s = state(cx, wq.id);
+            let s = cx.state(wq.id);
             if s.waiters.contains(&me) {
                 return None;
             }
             let clock = s.release;
             cx.acquire(&clock);
-            cx.record_minor("wait_event: woken", Target::Prim(wq.id), None);
+            cx.record_minor("wait_event: woken", Target::Prim(wq.id.into()), None);
             Some(())
         });
     }
@@ -137,22 +130,22 @@ pub fn wait_event(wq: &WaitQueueHead, mut condition: impl FnMut() -> bool) {
 #[track_caller]
 pub fn wake_up(wq: &WaitQueueHead) {
     step_on(wq.id, MemOrder::AcqRel, |cx| {
-        let e = cx.record("wake_up", Target::Prim(wq.id), None);
+        let e = cx.record("wake_up", Target::Prim(wq.id.into()), None);
         let owner = cx.w.prim(wq.id).owner;
         if !cx.check_owner(owner, e) {
             return;
         }
         let mut woke = false;
         locked(cx, wq.id, |cx| {
-            let s = state(cx, wq.id);
+            let s = cx.state(wq.id);
             woke = !s.waiters.is_empty();
             s.waiters.clear();
         });
         if woke {
             full_fence(cx);
-            let mut clock = state(cx, wq.id).release;
+            let mut clock = cx.state(wq.id).release;
             cx.release(&mut clock);
-            state(cx, wq.id).release = clock;
+            cx.state(wq.id).release = clock;
             cx.wake_all(wq.id);
         }
     });

@@ -31,15 +31,15 @@ use super::memory::Object;
 use super::task::{spawn_task, Task};
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
-use crate::trace::{PrimId, Target, Value};
-use crate::world::{step, step_blocking, step_on, with_world, Op, PrimState, World};
+use crate::trace::{Target, Value};
+use crate::world::{step, step_blocking, step_on, with_world, Prim, PrimitiveState, TaskNames};
 use std::borrow::Cow;
 use std::sync::Arc;
 
 /// A `struct work_struct` with its function.
 #[derive(Clone)]
 pub struct WorkStruct {
-    id: PrimId,
+    id: Prim<WorkState>,
     func: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -57,10 +57,10 @@ pub(crate) struct WorkState {
     runs: Vec<Task>,
 }
 
-impl WorkState {
-    pub(crate) fn describe(&self, w: &World) -> String {
+impl PrimitiveState for WorkState {
+    fn describe_holders(&self, w: &TaskNames<'_>) -> String {
         match self.running {
-            Some(t) => format!("running in {}", w.task_name(t)),
+            Some(t) => format!("running in {}", w.name(t)),
             None if self.pending => "pending".to_string(),
             None => String::new(),
         }
@@ -76,20 +76,9 @@ pub fn INIT_WORK(
 ) -> WorkStruct {
     let name = name.into();
     step(|cx| WorkStruct {
-        id: cx.w.add_prim(
-            name,
-            owner.map(|o| o.id()),
-            PrimState::Work(WorkState::default()),
-        ),
+        id: cx.add_prim(name, owner.map(|o| o.id()), WorkState::default()),
         func: Arc::new(func),
     })
-}
-
-fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut WorkState {
-    match &mut cx.w.prim_mut(id).state {
-        PrimState::Work(s) => s,
-        _ => unreachable!("work handles always name work items"),
-    }
 }
 
 /// `schedule_work(work)`: queue the item on the system workqueue unless it
@@ -97,19 +86,19 @@ fn state<'a>(cx: &'a mut Op<'_>, id: PrimId) -> &'a mut WorkState {
 #[track_caller]
 pub fn schedule_work(work: &WorkStruct) -> bool {
     let queued = step_on(work.id, MemOrder::Release, |cx| {
-        let pending = state(cx, work.id).pending;
+        let pending = cx.state(work.id).pending;
         let e = cx.record(
             "schedule_work",
-            Target::Prim(work.id),
+            Target::Prim(work.id.into()),
             Some(Value::Bool(!pending)),
         );
         let owner = cx.w.prim(work.id).owner;
         if !cx.check_owner(owner, e) || pending {
             return None;
         }
-        let mut clock = state(cx, work.id).queue_release;
+        let mut clock = cx.state(work.id).queue_release;
         cx.release(&mut clock);
-        let s = state(cx, work.id);
+        let s = cx.state(work.id);
         s.queue_release = clock;
         s.pending = true;
         s.generation += 1;
@@ -120,10 +109,7 @@ pub fn schedule_work(work: &WorkStruct) -> bool {
     };
     let item = work.clone();
     let run = spawn_task("kworker", move || process_one_work(&item, generation));
-    with_world(|w| match &mut w.prim_mut(work.id).state {
-        PrimState::Work(s) => s.runs.push(run),
-        _ => unreachable!("work handles always name work items"),
-    });
+    with_world(|w| w.state_mut(work.id).runs.push(run));
     true
 }
 
@@ -132,16 +118,20 @@ pub fn schedule_work(work: &WorkStruct) -> bool {
 fn process_one_work(work: &WorkStruct, generation: u64) {
     let run = step_on(work.id, MemOrder::Acquire, |cx| {
         let me = cx.me;
-        let s = state(cx, work.id);
+        let s = cx.state(work.id);
         if !s.pending || s.generation != generation {
-            cx.record_minor("process_one_work: cancelled", Target::Prim(work.id), None);
+            cx.record_minor(
+                "process_one_work: cancelled",
+                Target::Prim(work.id.into()),
+                None,
+            );
             return false;
         }
         s.pending = false;
         s.running = Some(me);
         let clock = s.queue_release;
         cx.acquire(&clock);
-        let e = cx.record("process_one_work", Target::Prim(work.id), None);
+        let e = cx.record("process_one_work", Target::Prim(work.id.into()), None);
         let owner = cx.w.prim(work.id).owner;
         cx.check_owner(owner, e)
     });
@@ -150,10 +140,10 @@ fn process_one_work(work: &WorkStruct, generation: u64) {
     }
     (work.func)();
     step_on(work.id, MemOrder::Release, |cx| {
-        cx.record_minor("process_one_work: done", Target::Prim(work.id), None);
-        let mut clock = state(cx, work.id).done_release;
+        cx.record_minor("process_one_work: done", Target::Prim(work.id.into()), None);
+        let mut clock = cx.state(work.id).done_release;
         cx.release(&mut clock);
-        let s = state(cx, work.id);
+        let s = cx.state(work.id);
         s.done_release = clock;
         s.running = None;
         cx.wake_all(work.id);
@@ -165,19 +155,16 @@ fn process_one_work(work: &WorkStruct, generation: u64) {
 #[track_caller]
 fn wait_idle(work: &WorkStruct, op: &'static str) {
     step_blocking(work.id, op, MemOrder::Acquire, |cx| {
-        let s = state(cx, work.id);
+        let s = cx.state(work.id);
         if s.pending || s.running.is_some() {
             return None;
         }
         let clock = s.done_release;
         cx.acquire(&clock);
-        cx.record_minor(op, Target::Prim(work.id), None);
+        cx.record_minor(op, Target::Prim(work.id.into()), None);
         Some(())
     });
-    let runs = with_world(|w| match &mut w.prim_mut(work.id).state {
-        PrimState::Work(s) => std::mem::take(&mut s.runs),
-        _ => unreachable!("work handles always name work items"),
-    });
+    let runs = with_world(|w| std::mem::take(&mut w.state_mut(work.id).runs));
     for run in runs {
         run.join();
     }
@@ -188,9 +175,13 @@ fn wait_idle(work: &WorkStruct, op: &'static str) {
 #[track_caller]
 pub fn flush_work(work: &WorkStruct) -> bool {
     let busy = step_on(work.id, MemOrder::Acquire, |cx| {
-        let s = state(cx, work.id);
+        let s = cx.state(work.id);
         let busy = s.pending || s.running.is_some();
-        let e = cx.record("flush_work", Target::Prim(work.id), Some(Value::Bool(busy)));
+        let e = cx.record(
+            "flush_work",
+            Target::Prim(work.id.into()),
+            Some(Value::Bool(busy)),
+        );
         let owner = cx.w.prim(work.id).owner;
         cx.check_owner(owner, e);
         busy
@@ -205,11 +196,11 @@ pub fn flush_work(work: &WorkStruct) -> bool {
 #[track_caller]
 pub fn cancel_work_sync(work: &WorkStruct) -> bool {
     let was_pending = step_on(work.id, MemOrder::AcqRel, |cx| {
-        let s = state(cx, work.id);
+        let s = cx.state(work.id);
         let pending = std::mem::take(&mut s.pending);
         let e = cx.record(
             "cancel_work_sync",
-            Target::Prim(work.id),
+            Target::Prim(work.id.into()),
             Some(Value::Bool(pending)),
         );
         let owner = cx.w.prim(work.id).owner;

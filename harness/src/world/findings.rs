@@ -2,7 +2,7 @@
 //! report, a fatal finding stopping the execution, and the deadlock and hang
 //! reports that describe what each task waits for.
 
-use super::{PrimState, Wait, World, JOIN, SPIN};
+use super::{TaskNames, Wait, World, JOIN, SPIN};
 use crate::finding::{Access, Detail, Finding, FindingKind};
 use crate::trace::short_site;
 
@@ -39,19 +39,7 @@ impl World {
             return wait.op.to_string();
         }
         let slot = self.prim(wait.prim);
-        let holders = match &slot.state {
-            PrimState::RwSem(s) => s.describe_holders(self),
-            PrimState::Mutex(s) => s.describe_holders(self),
-            PrimState::Spinlock(s) => s.describe_holders(self),
-            PrimState::Srcu(s) => s.describe_holders(),
-            PrimState::Completion(_) => "not completed".to_string(),
-            PrimState::Refcount(s) => format!("count {}", s.count),
-            PrimState::PercpuRef(s) => format!("count {}", s.count),
-            PrimState::Rcu(s) => s.describe_readers(self),
-            PrimState::WaitQueue(_) => "not woken".to_string(),
-            PrimState::Work(s) => s.describe(self),
-            PrimState::Cell(_) | PrimState::Devres(_) => String::new(),
-        };
+        let holders = slot.state.describe_holders(&TaskNames { w: self });
         if holders.is_empty() {
             format!("{}(&{})", wait.op, slot.name)
         } else {

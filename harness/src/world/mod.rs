@@ -34,11 +34,13 @@
 
 mod findings;
 mod leaks;
+mod prim;
 mod step;
 mod task;
 
 pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use leaks::scenario_completed;
+pub use prim::{AsAny, Prim, PrimitiveState, TaskNames};
 pub(crate) use step::{
     run_unless_stopped, schedule_point, spin_wait, step, step_at, step_blocking, step_on,
     step_with, Op,
@@ -53,13 +55,7 @@ use crate::backend::shuttle::{forget_running, SHUTTLE};
 use crate::backend::{backend, set_backend};
 use crate::clock::VectorClock;
 use crate::finding::Finding;
-use crate::kernel::completion::CompletionState;
-use crate::kernel::memory::{CellState, History};
-use crate::kernel::mutex::MutexState;
-use crate::kernel::percpu_ref::PercpuRefState;
-use crate::kernel::refcount::RefcountState;
-use crate::kernel::rwsem::RwSemState;
-use crate::kernel::srcu::SrcuState;
+use crate::kernel::memory::History;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -133,35 +129,13 @@ pub(crate) struct ObjectSlot {
     pub raced: bool,
 }
 
-/// The state of one primitive, by kind.
-#[derive(Debug)]
-pub(crate) enum PrimState {
-    Cell(CellState),
-    RwSem(RwSemState),
-    Srcu(SrcuState),
-    Mutex(MutexState),
-    Completion(CompletionState),
-    Refcount(RefcountState),
-    PercpuRef(PercpuRefState),
-    Spinlock(crate::kernel::spinlock::SpinlockState),
-    /// A device's devres list: the devm allocations and actions to release
-    /// on unbind.
-    Devres(Vec<crate::kernel::device::DevresEntry>),
-    /// The RCU reader state of the whole world (plain RCU has one domain).
-    Rcu(crate::kernel::rcu::RcuState),
-    /// A `wait_queue_head_t`.
-    WaitQueue(crate::kernel::wait::WaitQueueState),
-    /// A `struct work_struct`.
-    Work(crate::kernel::workqueue::WorkState),
-}
-
 /// A primitive or memory cell, with the object it is embedded in (if any):
 /// touching a primitive of a freed object is itself a use-after-removal.
 #[derive(Debug)]
 pub(crate) struct PrimSlot {
     pub name: Cow<'static, str>,
     pub owner: Option<ObjectId>,
-    pub state: PrimState,
+    pub state: Box<dyn PrimitiveState>,
     /// Under loom: the word every step on the primitive read-modify-writes.
     pub word: Option<LoomWord>,
 }
@@ -288,20 +262,16 @@ impl World {
         }
     }
 
-    pub(crate) fn prim(&self, id: PrimId) -> &PrimSlot {
-        &self.prims[id.0 as usize]
+    pub(crate) fn prim(&self, id: impl Into<PrimId>) -> &PrimSlot {
+        &self.prims[id.into().0 as usize]
     }
 
-    pub(crate) fn prim_mut(&mut self, id: PrimId) -> &mut PrimSlot {
-        &mut self.prims[id.0 as usize]
-    }
-
-    pub(crate) fn add_prim(
+    pub(crate) fn add_prim<S: PrimitiveState>(
         &mut self,
         name: Cow<'static, str>,
         owner: Option<ObjectId>,
-        state: PrimState,
-    ) -> PrimId {
+        state: S,
+    ) -> Prim<S> {
         let id = PrimId(self.prims.len() as u32);
         // Creating a loom atomic is not a branch point, so it may happen
         // while the world is borrowed.
@@ -309,10 +279,10 @@ impl World {
         self.prims.push(PrimSlot {
             name,
             owner,
-            state,
+            state: Box::new(state),
             word,
         });
-        id
+        Prim::new(id)
     }
 
     /// Whether every live task is blocked, at least one of them on a model

@@ -2,14 +2,14 @@
 //! running task — a scheduling point, then the operation against the world
 //! with no further interleaving.
 
-use super::PrimState;
-use super::{with_world, Wait, World};
+use super::{with_world, Prim, PrimitiveState, Wait, World};
 use crate::backend::loom::LoomOp;
 use crate::backend::Ordering as MemOrder;
 use crate::backend::{backend, StopExploring};
 use crate::clock::{Epoch, VectorClock};
 use crate::finding::{Detail, Finding, FindingKind};
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
+use std::borrow::Cow;
 
 /// A scheduling point: let the scheduler run another task (or stop the
 /// execution) before the current task's next model operation.
@@ -73,8 +73,16 @@ pub(crate) fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
 /// [`step`] for an operation on primitive `prim` with the memory ordering
 /// `order` of the kernel operation (used by the loom backend).
 #[track_caller]
-pub(crate) fn step_on<R>(prim: PrimId, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(crate::trace::Site::caller(), LoomOp::Prim(prim, order), f)
+pub(crate) fn step_on<R>(
+    prim: impl Into<PrimId>,
+    order: MemOrder,
+    f: impl FnOnce(&mut Op<'_>) -> R,
+) -> R {
+    step_at(
+        crate::trace::Site::caller(),
+        LoomOp::Prim(prim.into(), order),
+        f,
+    )
 }
 
 /// [`step`] whose loom operation depends on the world's state (e.g. which
@@ -139,12 +147,13 @@ pub(crate) fn step_at<R>(
 /// reported as a deadlock.
 #[track_caller]
 pub(crate) fn step_blocking<R>(
-    prim: PrimId,
+    prim: impl Into<PrimId>,
     op: &'static str,
     order: MemOrder,
     mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>,
 ) -> R {
     let site = crate::trace::Site::caller();
+    let prim = prim.into();
     let b = backend();
     loop {
         b.before_step(LoomOp::Prim(prim, order));
@@ -243,7 +252,7 @@ impl Op<'_> {
             .map(|e| &self.w.trace[e])
             .is_some_and(|ev| ev.blocked && ev.target == Target::Prim(prim) && ev.op == op);
         if !already {
-            let quiet = matches!(&self.w.prim(prim).state, PrimState::Completion(c) if c.quiet());
+            let quiet = self.w.prim(prim).state.quiet_wait();
             let e = self.record_event(op, Target::Prim(prim), None, quiet);
             self.w.trace[e].blocked = true;
         }
@@ -257,13 +266,31 @@ impl Op<'_> {
     /// waker's causality into the woken thread, which adds no ordering the
     /// model lacks: every wake-up follows a release of `prim` by the waker,
     /// and the woken task's retry acquires `prim` anyway.
-    pub fn wake_all(&mut self, prim: PrimId) {
+    pub fn wake_all(&mut self, prim: impl Into<PrimId>) {
+        let prim = prim.into();
         for i in 0..self.w.tasks.len() {
             if self.w.tasks[i].wait.is_some_and(|w| w.prim == prim) {
                 self.w.tasks[i].wait = None;
                 backend().wake(self.w, i);
             }
         }
+    }
+
+    /// The state of primitive `p`.
+    pub fn state<S: PrimitiveState>(&mut self, p: Prim<S>) -> &mut S {
+        self.w.state_mut(p)
+    }
+
+    /// Create a primitive named `name` with initial state `state`, embedded
+    /// in `owner` (if any): a step on it once `owner` is freed is a
+    /// use-after-removal.
+    pub fn add_prim<S: PrimitiveState>(
+        &mut self,
+        name: impl Into<Cow<'static, str>>,
+        owner: Option<ObjectId>,
+        state: S,
+    ) -> Prim<S> {
+        self.w.add_prim(name.into(), owner, state)
     }
 
     /// The current task's epoch (for race detection).

@@ -503,6 +503,10 @@ impl<'r> Exec<'r> {
         match &e.kind {
             ExprKind::Local(s) => frame[*s] = x,
             ExprKind::Global(g) => self.cell_write(&Val::Cell(None, *g), x, Mode::Plain, e.site),
+            ExprKind::Index(..) => {
+                let g = self.element(e, frame);
+                self.cell_write(&Val::Cell(None, g), x, Mode::Plain, e.site)
+            }
             ExprKind::Field(b, _, f) => {
                 let base = self.eval(b, frame);
                 let i = self.inst(&base, e.site).clone();
@@ -541,6 +545,22 @@ impl<'r> Exec<'r> {
         }
     }
 
+    /// The global an `arr[i]` names, the index checked against the length
+    /// (an out-of-bounds index is a fault at its line).
+    fn element(&self, e: &Expr, frame: &mut [Val]) -> usize {
+        let ExprKind::Index(first, len, idx) = &e.kind else {
+            fault(e.site, "not an array element")
+        };
+        let i = self.eval(idx, frame).int();
+        if i < 0 || i as usize >= *len {
+            fault(
+                e.site,
+                &format!("index {i} out of bounds of an array of {len}"),
+            );
+        }
+        first + i as usize
+    }
+
     fn eval(&self, e: &Expr, frame: &mut [Val]) -> Val {
         match &e.kind {
             ExprKind::Int(v) => Val::Int(*v),
@@ -551,6 +571,13 @@ impl<'r> Exec<'r> {
                 FieldTy::Cell(_) => self.cell_read(&Val::Cell(None, *g), Mode::Plain, e.site),
                 FieldTy::Prim(_) => Val::Global(*g),
             },
+            ExprKind::Index(..) => {
+                let g = self.element(e, frame);
+                match self.prog().globals[g].ty {
+                    FieldTy::Cell(_) => self.cell_read(&Val::Cell(None, g), Mode::Plain, e.site),
+                    FieldTy::Prim(_) => Val::Global(g),
+                }
+            }
             ExprKind::Func(f) => Val::Func(*f),
             ExprKind::Fops(f) => Val::Fops(*f),
             ExprKind::Field(b, _, f) => {
@@ -607,6 +634,13 @@ impl<'r> Exec<'r> {
                     Val::Emb(i, f) => Val::DevtOf(i, f),
                     _ => fault(e.site, "&dev->devt of a device the scheme did not allocate"),
                 },
+                ExprKind::Index(..) => {
+                    let g = self.element(inner, frame);
+                    match self.prog().globals[g].ty {
+                        FieldTy::Cell(_) => Val::Cell(None, g),
+                        FieldTy::Prim(_) => Val::Global(g),
+                    }
+                }
                 ExprKind::Attr(..) => self.eval(inner, frame),
                 _ => fault(
                     e.site,

@@ -249,6 +249,9 @@ pub enum ExprKind {
     Local(usize),
     /// A global variable or primitive.
     Global(usize),
+    /// `arr[i]` of an array global: its first element's global, its
+    /// length, the index.
+    Index(usize, usize, Box<Expr>),
     /// A driver function as a value.
     Func(usize),
     /// A `file_operations` table.

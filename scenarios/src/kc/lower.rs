@@ -28,6 +28,7 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
         nlocals: 0,
         labels: HashMap::new(),
         ret: Ty::Void,
+        arrays: HashMap::new(),
     };
     l.unit(root, header)
 }
@@ -47,6 +48,8 @@ struct Lower<'a> {
     nlocals: usize,
     labels: HashMap<String, (Option<usize>, Node<'a>)>,
     ret: Ty,
+    /// Array globals: name to (first element's global, length).
+    arrays: HashMap<String, (usize, usize)>,
 }
 
 /// Whether a type name is a kernel object the model has.
@@ -425,6 +428,23 @@ impl<'a> Lower<'a> {
             } else {
                 (d, None)
             };
+            // `static atomic_t count[2];`: one global per element, `count[0]`
+            // and `count[1]`, indexed at run time.
+            if decl.kind() == "array_declarator" && value.is_none() {
+                let (name, ptr) = self.declarator(self.field(decl, "declarator")?)?;
+                let size = self.field(decl, "size")?;
+                let len = self.number(size)?;
+                if !(1..=64).contains(&len) {
+                    return Err(self.err(size, "an array global has 1 to 64 elements"));
+                }
+                let ty = self.type_of(ty_node, ptr, false)?;
+                let first = self.globals.len();
+                for i in 0..len {
+                    self.add_global(d, format!("{name}[{i}]"), ty, 0)?;
+                }
+                self.arrays.insert(name, (first, len as usize));
+                continue;
+            }
             let (name, ptr) = self.declarator(decl)?;
             if ty_node.kind() == "struct_specifier"
                 && self.text(self.field(ty_node, "name")?) == "file_operations"
@@ -938,7 +958,7 @@ impl<'a> Lower<'a> {
             }
             "sizeof_expression" => self.sizeof(n),
             "call_expression" => self.call(n),
-            "subscript_expression" => Err(self.err(n, "arrays are not supported (write one variable or field per element)")),
+            "subscript_expression" => self.subscript(n),
             "comma_expression" => Err(self.err(n, "the comma operator is not supported (write two statements)")),
             "gnu_asm_expression" => Err(self.err(n, "inline assembly is not supported (use the kernel primitive it implements: smp_mb(), READ_ONCE(), atomic_*())")),
             "compound_literal_expression" | "initializer_list" => Err(self.err(n, "compound literals are not supported (assign the fields one by one)")),
@@ -946,9 +966,31 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// `arr[i]` of an array global.
+    fn subscript(&mut self, n: Node<'a>) -> Result<Expr> {
+        let arr = self.field(n, "argument")?;
+        let name = self.text(arr);
+        let found = self.arrays.get(name).filter(|_| arr.kind() == "identifier");
+        let Some(&(first, len)) = found else {
+            return Err(self.err(
+                n,
+                "arrays are supported as globals only (write one field per element)",
+            ));
+        };
+        let idx = self.expr(self.field(n, "index")?)?;
+        let ty = match self.globals[first].ty {
+            FieldTy::Cell(t) => t,
+            FieldTy::Prim(k) => Ty::Emb(k),
+        };
+        Ok(self.mk(n, ExprKind::Index(first, len, Box::new(idx)), ty))
+    }
+
     fn check_lvalue(&self, n: Node<'_>, e: &Expr) -> Result<()> {
         match &e.kind {
             ExprKind::Local(_) | ExprKind::Field(..) => Ok(()),
+            ExprKind::Index(first, _, _) if matches!(self.globals[*first].ty, FieldTy::Cell(_)) => {
+                Ok(())
+            }
             ExprKind::Global(g) if matches!(self.globals[*g].ty, FieldTy::Cell(_)) => Ok(()),
             ExprKind::Attr(
                 _,
@@ -1142,7 +1184,10 @@ impl<'a> Lower<'a> {
                 let cell = args.remove(0);
                 if !matches!(
                     cell.kind,
-                    ExprKind::Field(..) | ExprKind::Global(_) | ExprKind::Attr(..)
+                    ExprKind::Field(..)
+                        | ExprKind::Global(_)
+                        | ExprKind::Attr(..)
+                        | ExprKind::Index(..)
                 ) {
                     return Err(self.err(arg_nodes[0], format!("`{bname}` needs a struct field or global variable (write `{bname}(p->field…)`)")));
                 }
