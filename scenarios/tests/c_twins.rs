@@ -248,8 +248,14 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "function pointers are supported only in `struct file_operations`",
     ),
     // `unsigned long *valid_mask` in `struct gpio_chip`: a bitmap.
-    ("gpio-cdev-srcu.c", "unsupported pointer type `unsigned long *`"),
-    ("gpio-cdev-unlocked.c", "unsupported pointer type `unsigned long *`"),
+    (
+        "gpio-cdev-srcu.c",
+        "unsupported pointer type `unsigned long *`",
+    ),
+    (
+        "gpio-cdev-unlocked.c",
+        "unsupported pointer type `unsigned long *`",
+    ),
     // `list_for_each_entry(h, &head, entry) { ... }`: list.h's iterator.
     ("iio-info-exist-lock.c", "syntax error"),
     ("iio-no-info-exist-lock.c", "syntax error"),
