@@ -7,7 +7,7 @@
  * [expect]
  * sc = "use-after-removal"
  * c11 = "use-after-removal"
- * object = "pvt_data"
+ * object = "ftpm_tee_private"
  */
 
 /*
