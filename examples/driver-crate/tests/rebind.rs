@@ -38,8 +38,7 @@ fn verdict(s: &Scheme, wl: &Workload, seed: u64, iterations: u64) -> Option<Find
 
 /// The static state's re-initialised count is found on each of 10 seeds
 /// within 2,000 executions once the device is rebound under an open file
-/// (its most severe finding: the next open's `kref_get()` on zero; the
-/// rebound binding's own last put underflows first).
+/// and opened again: the second open's `kref_get()` finds zero.
 #[test]
 fn rebinding_under_an_open_file_finds_the_static_kref() {
     let s = scheme("skel-static-kref");

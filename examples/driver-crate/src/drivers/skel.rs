@@ -289,43 +289,40 @@ pub fn probe_static_kref(wl: &Workload) -> Probe {
 }
 
 /// The workload that tells the two apart: user0 keeps a file of the first
-/// binding open across unbind and rebind, and closes it after; user1 opens
-/// the rebound device and reads.
+/// binding open across unbind and rebind, closes it, and opens the rebound
+/// device again. (A second user opening the rebound device meanwhile may
+/// hold the old cdev in the inode's cache, send user0's open to the old
+/// binding and leave the new count to underflow at unbind instead: the
+/// same bug, reported less directly.)
 pub const REBIND_WORKLOAD: Workload = Workload::scripted(
     1,
-    &[
-        UserScript {
-            ops: Cow::Borrowed(&[
-                UserOp::Open {
-                    device: None,
-                    flags: None,
-                    after: None,
-                },
-                UserOp::Read {
-                    count: 64,
-                    file: None,
-                },
-                UserOp::Wait {
-                    until: Gate::Rebind,
-                },
-                UserOp::Close { file: None },
-            ]),
-        },
-        UserScript {
-            ops: Cow::Borrowed(&[
-                UserOp::Open {
-                    device: None,
-                    flags: None,
-                    after: Some(Gate::Rebind),
-                },
-                UserOp::Read {
-                    count: 64,
-                    file: None,
-                },
-                UserOp::Close { file: None },
-            ]),
-        },
-    ],
+    &[UserScript {
+        ops: Cow::Borrowed(&[
+            UserOp::Open {
+                device: None,
+                flags: None,
+                after: None,
+            },
+            UserOp::Read {
+                count: 64,
+                file: None,
+            },
+            UserOp::Wait {
+                until: Gate::Rebind,
+            },
+            UserOp::Close { file: None },
+            UserOp::Open {
+                device: None,
+                flags: None,
+                after: None,
+            },
+            UserOp::Read {
+                count: 64,
+                file: None,
+            },
+            UserOp::Close { file: None },
+        ]),
+    }],
     &[RemoverScript {
         ops: Cow::Borrowed(&[
             RemoverOp::WaitOpens,
