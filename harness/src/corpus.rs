@@ -234,8 +234,19 @@ impl<W: Serialize + DeserializeOwned> Entry<W> {
             h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
         }
         corpus_dir
-            .join(&self.scheme)
+            .join(self.scheme_dir())
             .join(format!("{}-{:08x}.toml", self.finding, h as u32))
+    }
+
+    /// The folder of this entry's scheme in a corpus: its name, or for a
+    /// scheme named by a file path (a kernel-C scheme) the file's name, so
+    /// that `/tmp/x.c` cannot lead outside the corpus. The entry itself
+    /// records the whole path.
+    pub fn scheme_dir(&self) -> &str {
+        self.scheme
+            .rsplit(['/', '\\'])
+            .find(|s| !s.is_empty() && *s != "." && *s != "..")
+            .unwrap_or("scheme")
     }
 }
 
@@ -250,7 +261,7 @@ impl<W: Serialize + DeserializeOwned> Entry<W> {
     /// aside, as replay does), smallest first. Files that do not parse are
     /// skipped: they are not this finding's.
     pub fn same_finding(&self, corpus_dir: &Path) -> Vec<(PathBuf, Entry<W>)> {
-        let dir = corpus_dir.join(&self.scheme);
+        let dir = corpus_dir.join(self.scheme_dir());
         let expected = strip_line_numbers(&self.signature);
         let mut found: Vec<(PathBuf, Entry<W>)> = entry_paths(&dir)
             .unwrap_or_default()

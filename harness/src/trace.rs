@@ -46,7 +46,7 @@ pub struct Event {
     /// The value read, written or returned, if any.
     pub value: Option<Value>,
     /// Where in the scenario source the operation was called.
-    pub site: &'static Location<'static>,
+    pub site: Site,
     /// Whether the event only records bookkeeping (shown in full traces, not
     /// in race diagrams unless a finding names it).
     pub minor: bool,
@@ -70,14 +70,97 @@ impl fmt::Display for Value {
     }
 }
 
-/// A short `file:line` for a call site, without the directories.
-pub fn short_site(site: &Location<'_>) -> String {
-    let file = site
-        .file()
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(site.file());
-    format!("{file}:{}", site.line())
+/// A short `file:line` for a call site, without the directories: the
+/// interpreted source's position when an interpreter supplied one.
+pub fn short_site(site: Site) -> String {
+    let (file, line) = match site.source {
+        Some(src) => (src.file.as_str(), src.line),
+        None => (site.location.file(), site.location.line()),
+    };
+    let file = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    format!("{file}:{line}")
+}
+
+/// A position in a source file that an interpreter runs (a kernel-C
+/// scheme): the Rust call site of a model operation is the interpreter's,
+/// so reports would name the interpreter instead of the driver's line.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct SourceSite {
+    /// The source file, as the user named it.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// The source text of the expression being evaluated (`down_read(&sem)`),
+    /// drawn in race diagrams beside the model's rendering.
+    pub label: String,
+}
+
+/// Where a model operation was called: the Rust caller (`#[track_caller]`
+/// chains end at the scheme's line) and, for an interpreted scheme, the
+/// source position the interpreter supplied with [`with_source_site`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Site {
+    /// The Rust call site.
+    pub location: &'static Location<'static>,
+    /// The interpreted source's position, if an interpreter supplied one.
+    pub source: Option<&'static SourceSite>,
+}
+
+thread_local! {
+    /// The source sites interpreters supplied, per task index (tasks of one
+    /// execution share the OS thread under the shuttle backend, so the
+    /// override is keyed by task, not by thread).
+    static SOURCE_SITES: std::cell::RefCell<Vec<(usize, &'static SourceSite)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Site {
+    /// The caller's site, with the running task's supplied source site.
+    #[track_caller]
+    pub fn caller() -> Site {
+        let location = Location::caller();
+        let busy = SOURCE_SITES.with(|s| !s.borrow().is_empty());
+        let source = if busy {
+            let me = crate::world::current_task();
+            SOURCE_SITES.with(|s| {
+                s.borrow()
+                    .iter()
+                    .rev()
+                    .find(|(t, _)| *t == me)
+                    .map(|(_, src)| *src)
+            })
+        } else {
+            None
+        };
+        Site { location, source }
+    }
+}
+
+/// Run `f` (model operations an interpreter performs for one source
+/// expression) with `src` as the site of every step the running task takes
+/// in it, instead of the interpreter's own Rust line. Nested calls stack: a
+/// driver function called from `f` supplies its own sites. `src` is
+/// interned by the caller (leaked once per source position).
+pub fn with_source_site<R>(src: &'static SourceSite, f: impl FnOnce() -> R) -> R {
+    struct Pop(usize);
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            // Popped on unwind too: a stopped execution unwinds through
+            // the interpreter.
+            SOURCE_SITES.with(|s| {
+                let mut s = s.borrow_mut();
+                if let Some(i) = s.iter().rposition(|(t, _)| *t == self.0) {
+                    s.remove(i);
+                }
+            });
+        }
+    }
+    let me = crate::world::current_task();
+    SOURCE_SITES.with(|s| s.borrow_mut().push((me, src)));
+    let _pop = Pop(me);
+    f()
 }
 
 /// The text of an event as a kernel developer would write the operation:

@@ -16,6 +16,7 @@
 pub mod check;
 pub mod cli;
 pub mod fuzz;
+pub mod kc;
 pub mod litmus;
 pub mod minimize;
 pub mod probes;

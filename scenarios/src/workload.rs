@@ -30,6 +30,7 @@ use harness::kernel::{
     Completion, DevT, File, Inode, O_RDWR,
 };
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -132,14 +133,20 @@ pub struct Workload {
     pub remove_work: u32,
     /// User scripts; when given they replace the users the `users`,
     /// `ioctls` and `open_races_del` knobs generate.
-    #[serde(default, rename = "user", skip_serializing_if = "Vec::is_empty")]
-    pub user_scripts: Vec<UserScript>,
+    #[serde(default, rename = "user", skip_serializing_if = "is_empty")]
+    pub user_scripts: Cow<'static, [UserScript]>,
     /// Remover scripts; when given they replace the generated remover.
-    #[serde(default, rename = "remover", skip_serializing_if = "Vec::is_empty")]
-    pub remover_scripts: Vec<RemoverScript>,
+    #[serde(default, rename = "remover", skip_serializing_if = "is_empty")]
+    pub remover_scripts: Cow<'static, [RemoverScript]>,
     /// The file the workload was read from, for replay commands.
     #[serde(skip)]
     pub source: Option<String>,
+}
+
+// serde's `skip_serializing_if` hands over the field itself.
+#[allow(clippy::ptr_arg)]
+fn is_empty<T: Clone>(s: &Cow<'static, [T]>) -> bool {
+    s.is_empty()
 }
 
 fn default_users() -> u32 {
@@ -164,7 +171,7 @@ impl Default for Workload {
 #[serde(deny_unknown_fields)]
 pub struct UserScript {
     /// The operations.
-    pub ops: Vec<UserOp>,
+    pub ops: Cow<'static, [UserOp]>,
 }
 
 /// A point in the removers' scripts a user's `open` can wait for.
@@ -229,6 +236,12 @@ pub enum UserOp {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         file: Option<usize>,
     },
+    /// Sleep until a point in the removers' scripts (holding whatever files
+    /// are open), e.g. to close a file only after the device was rebound.
+    Wait {
+        /// The point.
+        until: Gate,
+    },
     /// `close(2)` of the last descriptor: `__fput()` → `fops->release`.
     Close {
         /// Which of the script's files.
@@ -242,7 +255,7 @@ pub enum UserOp {
 #[serde(deny_unknown_fields)]
 pub struct RemoverScript {
     /// The operations.
-    pub ops: Vec<RemoverOp>,
+    pub ops: Cow<'static, [RemoverOp]>,
 }
 
 /// A remover's operation.
@@ -273,8 +286,9 @@ pub enum RemoverOp {
 pub const MAX_USERS: u32 = 12;
 /// The most devices a workload may have.
 pub const MAX_DEVICES: u32 = 4;
-/// The most operations one script may have.
-pub const MAX_OPS: usize = 64;
+/// The most operations one script may have (the knobs generate up to 66:
+/// an open, 64 ioctls and a close).
+pub const MAX_OPS: usize = 128;
 
 /// Why a workload cannot run.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -329,8 +343,9 @@ pub enum WorkloadError {
         /// What is wrong.
         what: String,
     },
-    /// An `open` gated on a point no remover reaches: it would wait forever.
-    #[error("{script}, op {op}: opens after {gate:?}, but no remover script has that operation")]
+    /// An `open` or `wait` gated on a point no remover reaches: it would
+    /// wait forever.
+    #[error("{script}, op {op}: waits for {gate:?}, but no remover script has that operation")]
     GateNeverOpens {
         /// Which script.
         script: String,
@@ -381,8 +396,27 @@ impl Workload {
             open_races_del,
             devices,
             remove_work,
-            user_scripts: Vec::new(),
-            remover_scripts: Vec::new(),
+            user_scripts: Cow::Borrowed(&[]),
+            remover_scripts: Cow::Borrowed(&[]),
+            source: None,
+        }
+    }
+
+    /// A scripted workload over `devices` devices, as a constant (a
+    /// scheme's default workload).
+    pub const fn scripted(
+        devices: u32,
+        users: &'static [UserScript],
+        removers: &'static [RemoverScript],
+    ) -> Workload {
+        Workload {
+            users: users.len() as u32,
+            ioctls: 1,
+            open_races_del: false,
+            devices,
+            remove_work: 0,
+            user_scripts: Cow::Borrowed(users),
+            remover_scripts: Cow::Borrowed(removers),
             source: None,
         }
     }
@@ -434,7 +468,7 @@ impl Workload {
     /// The user scripts: the given ones, or those the knobs generate.
     pub fn users(&self) -> Vec<UserScript> {
         if !self.user_scripts.is_empty() {
-            return self.user_scripts.clone();
+            return self.user_scripts.to_vec();
         }
         let mut ops = vec![UserOp::Open {
             device: None,
@@ -447,20 +481,27 @@ impl Workload {
             file: None,
         }));
         ops.push(UserOp::Close { file: None });
-        vec![UserScript { ops }; self.users as usize]
+        vec![
+            UserScript {
+                ops: Cow::Owned(ops)
+            };
+            self.users as usize
+        ]
     }
 
     /// The remover scripts: the given ones, or the one the knobs generate.
     pub fn removers(&self) -> Vec<RemoverScript> {
         if !self.remover_scripts.is_empty() {
-            return self.remover_scripts.clone();
+            return self.remover_scripts.to_vec();
         }
         let mut ops = Vec::new();
         if !self.open_races_del {
             ops.push(RemoverOp::WaitOpens);
         }
         ops.push(RemoverOp::Remove { device: None });
-        vec![RemoverScript { ops }]
+        vec![RemoverScript {
+            ops: Cow::Owned(ops),
+        }]
     }
 
     /// Check the knobs and scripts are within what the model supports and
@@ -594,6 +635,10 @@ impl Workload {
                     files.push(true);
                     continue;
                 }
+                UserOp::Wait { until } => {
+                    gates.push((name.to_string(), i, *until));
+                    continue;
+                }
                 UserOp::Ioctl { file, .. }
                 | UserOp::Read { file, .. }
                 | UserOp::Write { file, .. }
@@ -659,6 +704,14 @@ fn check_length(script: &str, len: usize) -> Result<(), WorkloadError> {
 /// `probe` runs in the init task, makes the driver's global state and
 /// returns the [`Probe`] that binds each device (sharing that state).
 pub fn scenario(probe: fn(&Workload) -> Probe, workload: Workload) -> ScenarioFn {
+    Arc::new(move || run(&probe, &workload))
+}
+
+/// [`scenario`] for a probe built at run time (a kernel-C scheme).
+pub fn scenario_with(
+    probe: &'static (dyn Fn(&Workload) -> Probe + Send + Sync),
+    workload: Workload,
+) -> ScenarioFn {
     Arc::new(move || run(probe, &workload))
 }
 
@@ -739,7 +792,20 @@ struct Gates {
     rebind: Option<Completion>,
 }
 
-fn run(probe: fn(&Workload) -> Probe, wl: &Workload) {
+impl Gates {
+    /// Sleep until the removers reach `gate`.
+    fn wait(&self, gate: Gate) {
+        let c = match gate {
+            Gate::RemoveStart => self.remove_start.as_ref().map(|(c, _)| c),
+            Gate::Rebind => self.rebind.as_ref(),
+        };
+        if let Some(c) = c {
+            wait_for_completion(c);
+        }
+    }
+}
+
+fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload) {
     let users = wl.users();
     let removers = wl.removers();
     let bindings = Arc::new(Bindings {
@@ -759,9 +825,10 @@ fn run(probe: fn(&Workload) -> Probe, wl: &Workload) {
         .collect();
     let uses = |g: Gate| {
         users.iter().any(|s| {
-            s.ops
-                .iter()
-                .any(|op| matches!(op, UserOp::Open { after: Some(x), .. } if *x == g))
+            s.ops.iter().any(|op| match op {
+                UserOp::Open { after: Some(x), .. } | UserOp::Wait { until: x } => *x == g,
+                _ => false,
+            })
         })
     };
     let gates = Arc::new(Gates {
@@ -844,25 +911,15 @@ fn run_user(
             .rposition(Option::is_some)
             .unwrap_or(files.len()),
     };
-    for op in &script.ops {
+    for op in script.ops.iter() {
         match op {
             UserOp::Open {
                 device,
                 flags,
                 after,
             } => {
-                match after {
-                    Some(Gate::RemoveStart) => {
-                        if let Some((c, _)) = &gates.remove_start {
-                            wait_for_completion(c);
-                        }
-                    }
-                    Some(Gate::Rebind) => {
-                        if let Some(c) = &gates.rebind {
-                            wait_for_completion(c);
-                        }
-                    }
-                    None => {}
+                if let Some(g) = after {
+                    gates.wait(*g);
                 }
                 let device = device.unwrap_or(user % devices);
                 let mut chosen = None;
@@ -911,6 +968,7 @@ fn run_user(
                     lockdep_sys_exit("poll");
                 }
             }
+            UserOp::Wait { until } => gates.wait(*until),
             UserOp::Close { file } => {
                 let i = pick(&files, *file);
                 if let Some((f, d)) = files.get_mut(i).and_then(Option::take) {
@@ -932,7 +990,7 @@ fn run_remover(
     bindings: &Bindings,
     gates: &Gates,
 ) {
-    for op in &script.ops {
+    for op in script.ops.iter() {
         match op {
             RemoverOp::WaitOpens => {
                 for _ in 0..waited_opens {

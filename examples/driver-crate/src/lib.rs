@@ -9,6 +9,9 @@
 //!   cleared under the `info_exist_lock` mutex.
 //! * [`drivers::uverbs`] models `drivers/infiniband/core/uverbs_main.c`,
 //!   `uverbs_dev->ib_dev` under the `disassociate_srcu` SRCU domain.
+//! * [`drivers::skel`] models `drivers/usb/usb-skeleton.c`: `open` takes a
+//!   `kref` on the device state and keeps it in `file->private_data`;
+//!   its schemes run a workload that unbinds and rebinds the device.
 
 #![warn(missing_docs)]
 
@@ -71,6 +74,22 @@ pub static SCHEMES: &[Scheme] = &[
         default_workload: DEFAULT_WORKLOAD,
         loom_bound: None,
         body: Body::Driver(drivers::uverbs::probe_no_synchronize),
+    },
+    Scheme {
+        name: "skel-kref",
+        summary: "usb-skeleton: skel_open() kref_get()s the per-binding state into file->private_data, skel_release() puts it; unbound and rebound",
+        expected: Expected::new(CLEAN, CLEAN),
+        default_workload: drivers::skel::REBIND_WORKLOAD,
+        loom_bound: None,
+        body: Body::Driver(drivers::skel::probe_kref),
+    },
+    Scheme {
+        name: "skel-static-kref",
+        summary: "the skeleton with one static state whose probe re-runs kref_init(): a file open across a rebind puts the new binding's count",
+        expected: Expected::new(UAF, UAF).at("skel.rs"),
+        default_workload: drivers::skel::REBIND_WORKLOAD,
+        loom_bound: None,
+        body: Body::Driver(drivers::skel::probe_static_kref),
     },
 ];
 

@@ -35,7 +35,6 @@ use crate::world::{self, with_world, World};
 use loom::cell::UnsafeCell;
 use loom::sync::atomic::AtomicU64;
 use std::borrow::Cow;
-use std::panic::Location;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::AtomicUsize;
@@ -365,7 +364,7 @@ impl Backend for LoomBackend {
 
     fn cell_access(
         &self,
-        site: &'static Location<'static>,
+        site: crate::trace::Site,
         id: Prim<CellState>,
         op: &'static str,
         ord: CellOrdering,

@@ -21,7 +21,7 @@ use crate::world::Prim;
 use crate::world::{LoomOp, World};
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::panic::{self, Location};
+use std::panic;
 use std::rc::Rc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Once};
@@ -133,7 +133,7 @@ pub(crate) trait Backend: Sync {
     /// C11 model.
     fn cell_access(
         &self,
-        site: &'static Location<'static>,
+        site: crate::trace::Site,
         id: Prim<CellState>,
         op: &'static str,
         ord: CellOrdering,

@@ -18,7 +18,6 @@ use crate::world::{LoomOp, Wait, World, SPIN};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::cell::RefCell;
-use std::panic::Location;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -488,7 +487,7 @@ impl Backend for ShuttleBackend {
 
     fn cell_access(
         &self,
-        site: &'static Location<'static>,
+        site: crate::trace::Site,
         id: Prim<CellState>,
         op: &'static str,
         ord: CellOrdering,

@@ -12,7 +12,6 @@ use crate::world::{
 };
 use std::borrow::Cow;
 use std::marker::PhantomData;
-use std::panic::Location;
 use std::rc::Rc;
 
 /// A model object: one heap allocation of the driver (`struct cxl_mem`,
@@ -590,13 +589,13 @@ pub(crate) fn cell_access(
     ord: Ordering,
     action: Action,
 ) -> u64 {
-    backend().cell_access(Location::caller(), id, op, ord, action)
+    backend().cell_access(crate::trace::Site::caller(), id, op, ord, action)
 }
 
 /// A cell access under shuttle: one step against the world, whose value the
 /// world holds.
 pub(crate) fn world_cell_access(
-    site: &'static Location<'static>,
+    site: crate::trace::Site,
     id: Prim<CellState>,
     op: &'static str,
     ord: Ordering,
@@ -621,7 +620,7 @@ pub(crate) fn world_cell_access(
 /// are loom operations (branch points); loom's value is the one read; then,
 /// with no further branch point, the race check and the world update.
 pub(crate) fn loom_cell_access(
-    site: &'static Location<'static>,
+    site: crate::trace::Site,
     id: Prim<CellState>,
     op: &'static str,
     ord: Ordering,

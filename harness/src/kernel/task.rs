@@ -86,3 +86,10 @@ pub fn cond_resched() {
         cx.record_minor("cond_resched", crate::trace::Target::None, None);
     });
 }
+
+/// The running task's index in its execution (the model's `current`): an
+/// interpreted scheme keys per-task state on it, such as the `struct file`
+/// each user task has open.
+pub fn current_task_index() -> usize {
+    world::current_task()
+}

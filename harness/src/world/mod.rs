@@ -66,7 +66,6 @@ use crate::kernel::memory::History;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::panic::Location;
 use std::rc::Rc;
 
 thread_local! {
@@ -164,11 +163,7 @@ pub(crate) struct World {
     pub(crate) trace: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     /// Signatures of the data races already reported in this execution.
-    pub(crate) race_signatures: Vec<(
-        Target,
-        &'static Location<'static>,
-        &'static Location<'static>,
-    )>,
+    pub(crate) race_signatures: Vec<(Target, crate::trace::Site, crate::trace::Site)>,
     /// A fatal finding was recorded: the scheduler ends the execution at the
     /// next scheduling point.
     pub(crate) stop: bool,
@@ -318,7 +313,16 @@ impl World {
             v => v.to_string(),
         });
         let is_object = matches!(ev.target, Target::Object(_));
-        crate::trace::event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked)
+        let text =
+            crate::trace::event_text(ev.op, &target, is_object, value.as_deref(), ev.blocked);
+        // An interpreted scheme's event shows the source expression it came
+        // from first, the model's rendering (cell, value) after it.
+        match ev.site.source {
+            Some(src) if !src.label.is_empty() && src.label != text => {
+                format!("{}  [{text}]", src.label)
+            }
+            _ => text,
+        }
     }
 }
 

@@ -10,7 +10,6 @@ use crate::clock::{Epoch, VectorClock};
 use crate::finding::{Access, Detail, Finding, FindingKind};
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
-use std::panic::Location;
 
 /// A scheduling point: let the scheduler run another task (or stop the
 /// execution) before the current task's next model operation.
@@ -64,7 +63,7 @@ pub(crate) fn run_unless_stopped(f: impl FnOnce()) -> bool {
 pub struct Op<'w> {
     pub(crate) w: &'w mut World,
     pub(crate) me: usize,
-    pub(crate) site: &'static Location<'static>,
+    pub(crate) site: crate::trace::Site,
 }
 
 /// Run one model operation as an atomic step of the current task: a
@@ -72,14 +71,18 @@ pub struct Op<'w> {
 /// attention (see [`step_on`] for the steps that do).
 #[track_caller]
 pub fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(Location::caller(), LoomOp::None, f)
+    step_at(crate::trace::Site::caller(), LoomOp::None, f)
 }
 
 /// [`step`] for an operation on primitive `prim` with the memory ordering
 /// `order` of the kernel operation (used by the loom backend).
 #[track_caller]
 pub fn step_on<R>(prim: impl Into<PrimId>, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
-    step_at(Location::caller(), LoomOp::Prim(prim.into(), order), f)
+    step_at(
+        crate::trace::Site::caller(),
+        LoomOp::Prim(prim.into(), order),
+        f,
+    )
 }
 
 /// [`step`] whose loom operation depends on the world's state (e.g. which
@@ -89,7 +92,7 @@ pub(crate) fn step_with<R>(
     loom_op: impl FnOnce(&World) -> LoomOp,
     f: impl FnOnce(&mut Op<'_>) -> R,
 ) -> R {
-    let site = Location::caller();
+    let site = crate::trace::Site::caller();
     let op = if backend().orders_steps() {
         with_world(|w| loom_op(w))
     } else {
@@ -100,7 +103,7 @@ pub(crate) fn step_with<R>(
 
 /// [`step`] at an explicit call site with an explicit loom operation.
 pub(crate) fn step_at<R>(
-    site: &'static Location<'static>,
+    site: crate::trace::Site,
     op: LoomOp,
     f: impl FnOnce(&mut Op<'_>) -> R,
 ) -> R {
@@ -149,7 +152,7 @@ pub fn step_blocking<R>(
     order: MemOrder,
     mut attempt: impl FnMut(&mut Op<'_>) -> Option<R>,
 ) -> R {
-    let site = Location::caller();
+    let site = crate::trace::Site::caller();
     let prim = prim.into();
     let b = backend();
     loop {
@@ -185,7 +188,7 @@ pub fn step_blocking<R>(
 /// while a newer one exists, so the poll progresses.
 #[track_caller]
 pub(crate) fn spin_wait() {
-    let site = Location::caller();
+    let site = crate::trace::Site::caller();
     let b = backend();
     let me = b.current_task();
     with_world(|w| {

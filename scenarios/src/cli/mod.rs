@@ -111,7 +111,11 @@ pub fn main(registry: crate::Registry) -> ExitCode {
     match run(args) {
         Ok(status) => status.into(),
         Err(e) => {
-            eprintln!("unplug: error: {}", error_line(&e));
+            // A kernel-C scheme's error is already `file.c:LINE:COL: error: …`.
+            match e.downcast_ref::<crate::kc::KcError>() {
+                Some(kc) => eprintln!("{kc}"),
+                None => eprintln!("unplug: error: {}", error_line(&e)),
+            }
             ExitCode::from(Status::BadInput as u8)
         }
     }
@@ -299,6 +303,19 @@ impl WorkloadArgs {
             return Ok(Workload::from_file(path)?);
         }
         let mut w = scheme.default_workload.clone();
+        let any_knob = self.users.is_some()
+            || self.ioctls.is_some()
+            || self.devices.is_some()
+            || self.remove_work.is_some()
+            || self.open_races_del;
+        if any_knob && w.is_scripted() {
+            // The knobs describe a generated workload: they replace a
+            // scheme's scripted default rather than edit it.
+            w = Workload {
+                source: None,
+                ..Workload::knobs(w.users, 1, false, w.devices, w.remove_work)
+            };
+        }
         if let Some(v) = self.users {
             w.users = v;
         }
@@ -391,6 +408,9 @@ impl ExecArgs {
 
 /// Look a scheme up, or fail with the list of names.
 pub fn scheme(name: &str) -> Result<&'static Scheme> {
+    if crate::kc::is_c_path(name) {
+        return Ok(crate::kc::load(name)?);
+    }
     match crate::find(name) {
         Some(s) => Ok(s),
         None => {

@@ -111,6 +111,10 @@ pub enum Body {
     /// memory-model litmus test, a race-detector probe): the workload knobs
     /// do not apply to it.
     Scenario(fn()),
+    /// A driver model built at run time (a kernel-C scheme, see
+    /// [`crate::kc`]), under the character-device workload like
+    /// [`Body::Driver`].
+    Interpreted(&'static (dyn Fn(&Workload) -> Probe + Send + Sync)),
 }
 
 impl Scheme {
@@ -119,13 +123,14 @@ impl Scheme {
         match self.body {
             Body::Driver(probe) => crate::workload::scenario(probe, workload),
             Body::Scenario(body) => Arc::new(body),
+            Body::Interpreted(probe) => crate::workload::scenario_with(probe, workload),
         }
     }
 
     /// Whether the workload knobs shape this scheme's execution (false for
     /// self-contained scenarios).
     pub fn uses_workload(&self) -> bool {
-        matches!(self.body, Body::Driver(_))
+        matches!(self.body, Body::Driver(_) | Body::Interpreted(_))
     }
 
     /// The bound of [`Scheme::loom_bound`]'s hint.
@@ -375,8 +380,13 @@ impl Registry {
         self.schemes.iter().chain(self.extra.iter()).copied()
     }
 
-    /// Look a scheme up by name.
+    /// Look a scheme up by name; a name ending in `.c` is a kernel-C
+    /// scheme's path, compiled on first use ([`crate::kc::load`]; `None`
+    /// if it does not compile: [`crate::cli::scheme`] reports why).
     pub fn find(&self, name: &str) -> Option<&'static Scheme> {
+        if crate::kc::is_c_path(name) {
+            return crate::kc::load(name).ok();
+        }
         self.iter().find(|s| s.name == name)
     }
 }

@@ -30,8 +30,8 @@
 //! state between the test and the call.
 
 use crate::chardev::{Chardev, ENODEV};
-use harness::kernel::{cdev_device_del, mutex_lock, mutex_unlock, Mutex};
 use harness::kernel::File;
+use harness::kernel::{cdev_device_del, mutex_lock, mutex_unlock, Mutex};
 use scenarios::workload::{Driver, Probe, Workload};
 
 /// An IIO device; `check_before_lock` selects the broken ioctl.
@@ -88,16 +88,20 @@ impl Driver for Iio {
 }
 
 fn probe(wl: &Workload, check_before_lock: bool) -> Probe {
-    Chardev::register_each(wl, "iio:device", "indio_dev->info", "info", move |indio_dev| {
-        Iio {
+    Chardev::register_each(
+        wl,
+        "iio:device",
+        "indio_dev->info",
+        "info",
+        move |indio_dev| Iio {
             info_exist_lock: Mutex::new(
                 format!("{}.info_exist_lock", indio_dev.dev.name()),
                 Some(indio_dev.chip),
             ),
             indio_dev,
             check_before_lock,
-        }
-    })
+        },
+    )
 }
 
 /// Today's driver.

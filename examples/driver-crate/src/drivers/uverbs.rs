@@ -29,11 +29,11 @@
 //! already dereferenced `ib_dev` still calls into it once it is freed.
 
 use crate::chardev::Chardev;
+use harness::kernel::File;
 use harness::kernel::{
     cdev_device_del, rcu_assign_pointer, srcu_dereference, srcu_read_lock, srcu_read_unlock,
     synchronize_srcu, DevT, SrcuStruct,
 };
-use harness::kernel::File;
 use scenarios::workload::{Driver, Probe, Workload};
 
 /// A uverbs device; `synchronize` is false in the broken variant.
@@ -81,16 +81,20 @@ impl Driver for Uverbs {
 }
 
 fn probe(wl: &Workload, synchronize: bool) -> Probe {
-    Chardev::register_each(wl, "uverbs", "uverbs_dev->ib_dev", "ib_dev", move |uverbs_dev| {
-        Uverbs {
+    Chardev::register_each(
+        wl,
+        "uverbs",
+        "uverbs_dev->ib_dev",
+        "ib_dev",
+        move |uverbs_dev| Uverbs {
             disassociate_srcu: SrcuStruct::new(format!(
                 "{}.disassociate_srcu",
                 uverbs_dev.dev.name()
             )),
             uverbs_dev,
             synchronize,
-        }
-    })
+        },
+    )
 }
 
 /// Today's driver.

@@ -1,0 +1,144 @@
+//! The `/* unplug: … */` block at the top of a kernel-C scheme: TOML lines
+//! (each line's leading ` * ` stripped) naming the scheme, its driver entry
+//! points, its expected verdicts and its workload.
+
+use super::error::{KcError, Result};
+use crate::schemes::DEFAULT_WORKLOAD;
+use crate::Workload;
+use harness::finding::FindingKind;
+use serde::Deserialize;
+
+/// The header, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Header {
+    /// The scheme's name on the command line and in reports.
+    pub name: String,
+    /// One line: what the scheme does.
+    #[serde(default)]
+    pub summary: String,
+    /// The driver's probe function, `int NAME(struct device *parent)`.
+    pub probe: String,
+    /// The driver's remove function, `void NAME(struct device *parent)`.
+    pub remove: String,
+    /// The verdicts the scheme is expected to get.
+    pub expect: Expect,
+    /// The workload it runs by default.
+    #[serde(default)]
+    pub workload: WorkloadKnobs,
+}
+
+/// `[expect]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Under sequential consistency.
+    pub sc: String,
+    /// Under the C11 model (defaults to `sc`).
+    pub c11: Option<String>,
+    /// The object the finding is about (`cxlm`).
+    pub object: Option<String>,
+}
+
+/// `[workload]`: every knob optional, the zoo's default otherwise.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadKnobs {
+    users: Option<u32>,
+    ioctls: Option<u32>,
+    devices: Option<u32>,
+    open_races_del: Option<bool>,
+    remove_work: Option<u32>,
+}
+
+impl WorkloadKnobs {
+    /// The workload: these knobs over the zoo's default.
+    pub fn workload(&self) -> Workload {
+        let d = DEFAULT_WORKLOAD;
+        Workload::knobs(
+            self.users.unwrap_or(d.users),
+            self.ioctls.unwrap_or(d.ioctls),
+            self.open_races_del.unwrap_or(d.open_races_del),
+            self.devices.unwrap_or(d.devices),
+            self.remove_work.unwrap_or(d.remove_work),
+        )
+    }
+}
+
+/// A verdict word of the header: `clean` or a finding kind.
+pub fn verdict(word: &str) -> Option<Option<FindingKind>> {
+    Some(match word {
+        "clean" => None,
+        "use-after-removal" => Some(FindingKind::UseAfterRemoval),
+        "data-race" => Some(FindingKind::DataRace),
+        "deadlock" => Some(FindingKind::Deadlock),
+        "hang" => Some(FindingKind::Hang),
+        "leak" => Some(FindingKind::Leak),
+        _ => return None,
+    })
+}
+
+/// Find and parse the header of `src` (a comment starting `/* unplug:` as
+/// the file's first non-blank text).
+pub fn parse(file: &str, src: &str) -> Result<Header> {
+    let start = src.len() - src.trim_start().len();
+    let rest = &src[start..];
+    let first_line = src[..start].matches('\n').count() as u32 + 1;
+    let Some(body) = rest.strip_prefix("/* unplug:") else {
+        return Err(KcError::at(
+            file,
+            first_line,
+            1,
+            "a scheme starts with its header block (write `/* unplug:` then `name = \"…\"`, `probe = \"…\"`, `remove = \"…\"`, `[expect]` `sc = \"clean\"`, then `*/`)",
+        ));
+    };
+    let Some(end) = body.find("*/") else {
+        return Err(KcError::at(
+            file,
+            first_line,
+            1,
+            "the header block is not closed (write `*/` after its last line)",
+        ));
+    };
+    let toml_text: String = body[..end]
+        .lines()
+        .map(|l| {
+            let t = l.trim_start();
+            let t = t.strip_prefix('*').unwrap_or(t);
+            t.strip_prefix(' ').unwrap_or(t).to_string() + "\n"
+        })
+        .collect();
+    let header: Header = toml::from_str(&toml_text).map_err(|e| {
+        // The header's first TOML line is the text after `/* unplug:`.
+        let line = e
+            .span()
+            .map(|s| toml_text[..s.start].matches('\n').count() as u32)
+            .unwrap_or(0);
+        KcError::at(
+            file,
+            first_line + line,
+            1,
+            format!("bad header: {}", e.message()),
+        )
+    })?;
+    for (key, word) in std::iter::once(("sc", Some(&header.expect.sc)))
+        .chain(std::iter::once(("c11", header.expect.c11.as_ref())))
+    {
+        if let Some(w) = word {
+            if verdict(w).is_none() {
+                return Err(KcError::at(
+                    file,
+                    first_line,
+                    1,
+                    format!("bad header: `{key} = \"{w}\"` is no verdict (write one of clean, use-after-removal, data-race, deadlock, hang, leak)"),
+                ));
+            }
+        }
+    }
+    header
+        .workload
+        .workload()
+        .validate()
+        .map_err(|e| KcError::at(file, first_line, 1, format!("bad header: [workload]: {e}")))?;
+    Ok(header)
+}

@@ -1,0 +1,1418 @@
+//! Run a lowered kernel-C scheme over the kernel model. Every struct field
+//! of a kzalloc'd object is a model cell owned by that object, so a plain
+//! access races, an access after the free is a use-after-removal; embedded
+//! kernel objects are the model's primitives. Each statement runs with its
+//! `.c` position as the site of the steps it takes.
+
+use super::builtins::Builtin;
+use super::ir::*;
+use crate::workload::{probe_fn, Driver, Probe, Workload};
+use harness::kernel::memory::CellValue;
+use harness::kernel::{
+    self as k, Atomic, Cdev, Completion, DevT, Device, Kref, Object, PercpuRef, Plain,
+};
+use harness::kernel::{File, RwSemaphore, Spinlock, SrcuStruct, WaitQueueHead};
+use harness::trace::{with_source_site, SourceSite};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+/// The most iterations one loop may run: a loop that touches no model
+/// state would otherwise spin the host forever instead of ending as a hang.
+const MAX_LOOP: u64 = 1_000_000;
+
+/// One execution's state of the scheme: globals and the objects alive.
+struct Rt {
+    prog: Arc<Program>,
+    globals: Vec<Slot>,
+    objects: Mutex<HashMap<u32, Arc<Inst>>>,
+    me: Weak<Rt>,
+}
+
+/// A kzalloc'd struct: its model object and one slot per field.
+struct Inst {
+    obj: Object,
+    def: usize,
+    name: String,
+    slots: Vec<Slot>,
+}
+
+/// A field or global.
+enum Slot {
+    Int(Plain<i64>),
+    Bool(Plain<bool>),
+    Ptr(Plain<Option<Object>>),
+    Device(DevSlot),
+    Cdev(CdevSlot),
+    Kref(Kref),
+    Rwsem(RwSemaphore),
+    Mutex(k::Mutex),
+    Spinlock(Spinlock),
+    Srcu(SrcuStruct),
+    Atomic(Atomic),
+    Completion(Completion),
+    WaitQueue(WaitQueueHead),
+    PercpuRef(OnceLock<PercpuRef>),
+}
+
+/// An embedded `struct device`: the model's device is created on first use,
+/// once `dev_set_name()` may have named it.
+#[derive(Default)]
+struct DevSlot {
+    dev: OnceLock<Device>,
+    name: Mutex<Option<String>>,
+    release: Mutex<Option<usize>>,
+    devt: Mutex<Option<DevT>>,
+}
+
+/// An embedded `struct cdev`.
+#[derive(Default)]
+struct CdevSlot {
+    cdev: OnceLock<Cdev>,
+    ops: Mutex<Option<usize>>,
+}
+
+/// The parent device a probe is called with (the bus device the driver
+/// binds to): its driver data and its devres list.
+struct Parent {
+    dev: Device,
+    drvdata: Mutex<Val>,
+}
+
+/// An open file as the driver sees it.
+struct FileCtx {
+    private_data: Mutex<Val>,
+    i_cdev: Val,
+}
+
+/// A value.
+#[derive(Clone)]
+enum Val {
+    Int(i64),
+    Null,
+    Str(String),
+    Inst(Arc<Inst>),
+    /// `&x->field` of an embedded kernel object.
+    Emb(Arc<Inst>, usize),
+    /// A global primitive.
+    Global(usize),
+    /// `&x->field` or `&global` of a memory cell (None: a global).
+    Cell(Option<Arc<Inst>>, usize),
+    Devt(DevT),
+    DevtOf(Arc<Inst>, usize),
+    Fops(usize),
+    Func(usize),
+    Parent(Arc<Parent>),
+    File(Arc<FileCtx>),
+    Inode(Arc<FileCtx>),
+}
+
+impl Val {
+    fn int(&self) -> i64 {
+        match self {
+            Val::Int(v) => *v,
+            Val::Null => 0,
+            _ => 1,
+        }
+    }
+}
+
+/// Per-device context: naming, and the cdev its probe added.
+struct Ctx {
+    prefix: String,
+    added: Mutex<Option<(Val, Option<DevT>)>>,
+    /// On a rebind, the device number the previous binding had: the
+    /// driver's minor allocator hands it out again.
+    rebind_devt: Option<DevT>,
+}
+
+enum Flow {
+    Next,
+    Break,
+    Continue,
+    Return(Val),
+    Goto(usize),
+}
+
+fn host<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A fault of the interpreted code that the model has no finding for.
+fn fault(site: &SourceSite, msg: &str) -> ! {
+    panic!(
+        "{}:{}:{}: error: {msg} (in `{}`)",
+        site.file, site.line, site.column, site.label
+    )
+}
+
+impl Rt {
+    fn new(prog: Arc<Program>) -> Arc<Rt> {
+        let globals = prog
+            .globals
+            .iter()
+            .map(|g| new_slot(&g.name, None, g.ty, g.init))
+            .collect();
+        Arc::new_cyclic(|me| Rt {
+            prog,
+            globals,
+            objects: Mutex::new(HashMap::new()),
+            me: me.clone(),
+        })
+    }
+
+    fn alloc(&self, obj: Object, def: usize, name: String) -> Arc<Inst> {
+        let slots = self.prog.structs[def]
+            .fields
+            .iter()
+            .map(|(f, ty)| new_slot(&format!("{name}->{f}"), Some(obj), *ty, 0))
+            .collect();
+        let inst = Arc::new(Inst {
+            obj,
+            def,
+            name,
+            slots,
+        });
+        host(&self.objects).insert(obj.id().0, Arc::clone(&inst));
+        inst
+    }
+}
+
+fn new_slot(name: &str, owner: Option<Object>, ty: FieldTy, init: i64) -> Slot {
+    let name = name.to_string();
+    match ty {
+        FieldTy::Cell(Ty::Bool) => Slot::Bool(Plain::new(name, owner, init != 0)),
+        FieldTy::Cell(Ty::Ptr(_)) => Slot::Ptr(Plain::new(name, owner, None)),
+        FieldTy::Cell(_) => Slot::Int(Plain::new(name, owner, init)),
+        FieldTy::Prim(p) => match p {
+            PrimKind::Device => Slot::Device(DevSlot::default()),
+            PrimKind::Cdev => Slot::Cdev(CdevSlot::default()),
+            PrimKind::Kref => Slot::Kref(Kref::new(name, owner)),
+            PrimKind::Rwsem => Slot::Rwsem(RwSemaphore::new_in(name, owner)),
+            PrimKind::Mutex => Slot::Mutex(k::Mutex::new(name, owner)),
+            PrimKind::Spinlock => Slot::Spinlock(Spinlock::new(name, owner)),
+            PrimKind::Srcu => Slot::Srcu(SrcuStruct::new(name)),
+            PrimKind::Atomic => Slot::Atomic(Atomic::new(name, owner, init)),
+            PrimKind::Completion => Slot::Completion(Completion::new(name, owner)),
+            PrimKind::WaitQueue => Slot::WaitQueue(WaitQueueHead::new(name, owner)),
+            PrimKind::PercpuRef => Slot::PercpuRef(OnceLock::new()),
+        },
+    }
+}
+
+/// How a cell is accessed.
+#[derive(Clone, Copy)]
+enum Mode {
+    Plain,
+    Once,
+    Acquire,
+    RcuAssign,
+    RcuDeref,
+}
+
+fn rd<T: CellValue>(p: &Plain<T>, mode: Mode) -> T {
+    match mode {
+        Mode::Plain => p.read(),
+        Mode::Once | Mode::RcuDeref => k::READ_ONCE(p),
+        Mode::Acquire | Mode::RcuAssign => k::smp_load_acquire(p),
+    }
+}
+
+fn wr<T: CellValue>(p: &Plain<T>, v: T, mode: Mode) {
+    match mode {
+        Mode::Plain => p.write(v),
+        Mode::Once | Mode::RcuDeref => k::WRITE_ONCE(p, v),
+        Mode::Acquire | Mode::RcuAssign => k::smp_store_release(p, v),
+    }
+}
+
+/// The interpreter over one execution and one device.
+struct Exec<'r> {
+    rt: &'r Arc<Rt>,
+    ctx: &'r Arc<Ctx>,
+}
+
+impl<'r> Exec<'r> {
+    fn prog(&self) -> &'r Program {
+        &self.rt.prog
+    }
+
+    fn call(&self, f: usize, args: Vec<Val>) -> Val {
+        let func = &self.prog().funcs[f];
+        let mut frame = vec![Val::Int(0); func.nlocals.max(args.len())];
+        for (i, a) in args.into_iter().enumerate() {
+            frame[i] = a;
+        }
+        let mut pc = 0;
+        while pc < func.body.len() {
+            match self.stmt(&func.body[pc], &mut frame) {
+                Flow::Next => pc += 1,
+                Flow::Return(v) => return v,
+                Flow::Goto(l) => pc = func.labels[l],
+                Flow::Break | Flow::Continue => {
+                    fault(func.body[pc].site, "break or continue outside a loop")
+                }
+            }
+        }
+        Val::Int(0)
+    }
+
+    fn block(&self, stmts: &[Stmt], frame: &mut [Val]) -> Flow {
+        for s in stmts {
+            match self.stmt(s, frame) {
+                Flow::Next => {}
+                other => return other,
+            }
+        }
+        Flow::Next
+    }
+
+    fn truth(&self, e: &Expr, frame: &mut [Val]) -> bool {
+        with_source_site(e.site, || self.eval(e, frame).int() != 0)
+    }
+
+    fn stmt(&self, s: &Stmt, frame: &mut [Val]) -> Flow {
+        match &s.kind {
+            StmtKind::Expr(e) => {
+                with_source_site(s.site, || self.eval(e, frame));
+                Flow::Next
+            }
+            StmtKind::Init(slot, e) => {
+                let v = with_source_site(s.site, || self.eval(e, frame));
+                frame[*slot] = v;
+                Flow::Next
+            }
+            StmtKind::Return(e) => {
+                let v = match e {
+                    Some(e) => with_source_site(s.site, || self.eval(e, frame)),
+                    None => Val::Int(0),
+                };
+                Flow::Return(v)
+            }
+            StmtKind::If(c, a, b) => {
+                if self.truth(c, frame) {
+                    self.block(a, frame)
+                } else {
+                    self.block(b, frame)
+                }
+            }
+            StmtKind::While(c, body) => self.looped(s, None, Some(c), None, body, frame),
+            StmtKind::DoWhile(body, c) => {
+                match self.block(body, frame) {
+                    Flow::Break => return Flow::Next,
+                    Flow::Next | Flow::Continue => {}
+                    other => return other,
+                }
+                self.looped(s, None, Some(c), None, body, frame)
+            }
+            StmtKind::For(init, c, step, body) => {
+                self.looped(s, Some(init), c.as_ref(), step.as_ref(), body, frame)
+            }
+            StmtKind::Switch(e, cases, body) => {
+                let v = with_source_site(e.site, || self.eval(e, frame)).int();
+                let start = cases
+                    .iter()
+                    .find(|(c, _)| *c == Some(v))
+                    .or_else(|| cases.iter().find(|(c, _)| c.is_none()))
+                    .map(|(_, i)| *i);
+                let Some(start) = start else {
+                    return Flow::Next;
+                };
+                match self.block(&body[start..], frame) {
+                    Flow::Break | Flow::Next => Flow::Next,
+                    other => other,
+                }
+            }
+            StmtKind::Goto(l) => Flow::Goto(*l),
+            StmtKind::Label => Flow::Next,
+            StmtKind::Break => Flow::Break,
+            StmtKind::Continue => Flow::Continue,
+            StmtKind::Block(b) => self.block(b, frame),
+        }
+    }
+
+    fn looped(
+        &self,
+        s: &Stmt,
+        init: Option<&Vec<Stmt>>,
+        c: Option<&Expr>,
+        step: Option<&Expr>,
+        body: &[Stmt],
+        frame: &mut [Val],
+    ) -> Flow {
+        if let Some(init) = init {
+            if let f @ (Flow::Return(_) | Flow::Goto(_)) = self.block(init, frame) {
+                return f;
+            }
+        }
+        let mut n = 0u64;
+        loop {
+            n += 1;
+            if n > MAX_LOOP {
+                fault(
+                    s.site,
+                    "the loop ran a million iterations without the model ending the execution",
+                );
+            }
+            if let Some(c) = c {
+                if !self.truth(c, frame) {
+                    return Flow::Next;
+                }
+            }
+            match self.block(body, frame) {
+                Flow::Break => return Flow::Next,
+                Flow::Next | Flow::Continue => {}
+                other => return other,
+            }
+            if let Some(st) = step {
+                with_source_site(st.site, || self.eval(st, frame));
+            }
+        }
+    }
+
+    fn slot<'v>(&'v self, v: &'v Val, site: &SourceSite) -> &'v Slot {
+        match v {
+            Val::Emb(i, f) | Val::Cell(Some(i), f) => &i.slots[*f],
+            Val::Global(g) | Val::Cell(None, g) => &self.rt.globals[*g],
+            Val::Null | Val::Int(0) => {
+                k::BUG_ON(true);
+                fault(site, "NULL pointer dereference")
+            }
+            _ => fault(site, "not a kernel object or memory cell"),
+        }
+    }
+
+    fn cell_read(&self, v: &Val, mode: Mode, site: &SourceSite) -> Val {
+        match self.slot(v, site) {
+            Slot::Int(p) => Val::Int(rd(p, mode)),
+            Slot::Bool(p) => Val::Int(i64::from(rd(p, mode))),
+            Slot::Ptr(p) => match rd(p, mode) {
+                None => Val::Null,
+                Some(o) => match host(&self.rt.objects).get(&o.id().0) {
+                    Some(i) => Val::Inst(Arc::clone(i)),
+                    None => fault(site, "a pointer to an object the scheme did not allocate"),
+                },
+            },
+            Slot::Atomic(a) => Val::Int(k::atomic_read(a)),
+            _ => fault(site, "not a memory cell"),
+        }
+    }
+
+    fn cell_write(&self, v: &Val, x: Val, mode: Mode, site: &SourceSite) {
+        match self.slot(v, site) {
+            Slot::Int(p) => wr(p, x.int(), mode),
+            Slot::Bool(p) => wr(p, x.int() != 0, mode),
+            Slot::Ptr(p) => {
+                let o = match x {
+                    Val::Null | Val::Int(0) => None,
+                    Val::Inst(i) => Some(i.obj),
+                    _ => fault(site, "only pointers to kzalloc'd structs (or NULL) can be stored in a struct field or global"),
+                };
+                if matches!(mode, Mode::RcuAssign) {
+                    k::rcu_assign_pointer(p, o)
+                } else {
+                    wr(p, o, mode)
+                }
+            }
+            Slot::Atomic(a) => k::atomic_set(a, x.int()),
+            _ => fault(site, "not a memory cell"),
+        }
+    }
+
+    fn inst<'v>(&self, v: &'v Val, site: &SourceSite) -> &'v Arc<Inst> {
+        match v {
+            Val::Inst(i) => i,
+            Val::Null | Val::Int(0) => {
+                k::BUG_ON(true);
+                fault(site, "NULL pointer dereference")
+            }
+            _ => fault(site, "not a pointer to a driver struct"),
+        }
+    }
+
+    /// The model's device for a `struct device *`.
+    fn device(&self, v: &Val, site: &SourceSite) -> Device {
+        match v {
+            Val::Parent(p) => p.dev.clone(),
+            Val::Emb(i, f) => self.emb_device(i, *f, site),
+            Val::Null | Val::Int(0) => {
+                k::BUG_ON(true);
+                fault(site, "NULL pointer dereference")
+            }
+            _ => fault(site, "not a struct device"),
+        }
+    }
+
+    fn emb_device(&self, i: &Arc<Inst>, f: usize, site: &SourceSite) -> Device {
+        let Slot::Device(d) = &i.slots[f] else {
+            fault(site, "not a struct device")
+        };
+        d.dev
+            .get_or_init(|| {
+                let name = host(&d.name).clone().unwrap_or_else(|| {
+                    format!("{}.{}", i.name, self.prog().structs[i.def].fields[f].0)
+                });
+                let rt = self.rt.me.clone();
+                let ctx = Arc::downgrade(self.ctx);
+                let inst = Arc::downgrade(i);
+                // device_release(): the driver's dev->release, read when the
+                // last reference goes, as the kernel reads it then.
+                let dev = k::device_initialize(name, i.obj, move || {
+                    let (Some(rt), Some(ctx), Some(inst)) =
+                        (rt.upgrade(), ctx.upgrade(), inst.upgrade())
+                    else {
+                        return;
+                    };
+                    let Slot::Device(d) = &inst.slots[f] else {
+                        return;
+                    };
+                    let release = *host(&d.release);
+                    if let Some(r) = release {
+                        Exec { rt: &rt, ctx: &ctx }.call(r, vec![Val::Emb(Arc::clone(&inst), f)]);
+                    }
+                });
+                if let Some(devt) = host(&d.devt).clone() {
+                    dev.set_devt(&devt);
+                }
+                dev
+            })
+            .clone()
+    }
+
+    fn cdev(&self, v: &Val, site: &SourceSite) -> Cdev {
+        let Val::Emb(i, f) = v else {
+            fault(site, "not an embedded struct cdev")
+        };
+        let Slot::Cdev(c) = &i.slots[*f] else {
+            fault(site, "not a struct cdev")
+        };
+        c.cdev
+            .get_or_init(|| {
+                Cdev::new(
+                    format!(
+                        "{}.{}",
+                        self.ctx.prefix,
+                        self.prog().structs[i.def].fields[*f].0
+                    ),
+                    i.obj,
+                )
+            })
+            .clone()
+    }
+
+    fn lval_write(&self, e: &Expr, x: Val, frame: &mut [Val]) {
+        match &e.kind {
+            ExprKind::Local(s) => frame[*s] = x,
+            ExprKind::Global(g) => self.cell_write(&Val::Cell(None, *g), x, Mode::Plain, e.site),
+            ExprKind::Index(..) => {
+                let g = self.element(e, frame);
+                self.cell_write(&Val::Cell(None, g), x, Mode::Plain, e.site)
+            }
+            ExprKind::Field(b, _, f) => {
+                let base = self.eval(b, frame);
+                let i = self.inst(&base, e.site).clone();
+                self.cell_write(&Val::Cell(Some(i), *f), x, Mode::Plain, e.site)
+            }
+            ExprKind::Attr(b, a) => {
+                let base = self.eval(b, frame);
+                match (a, &base) {
+                    (Attr::FilePrivate, Val::File(fc)) => *host(&fc.private_data) = x,
+                    (Attr::DevRelease, Val::Emb(i, f)) => {
+                        let Slot::Device(d) = &i.slots[*f] else {
+                            fault(e.site, "not a struct device")
+                        };
+                        *host(&d.release) = match x {
+                            Val::Func(fi) => Some(fi),
+                            _ => fault(e.site, "dev->release must be a function of this file"),
+                        };
+                    }
+                    (Attr::CdevOps, Val::Emb(i, f)) => {
+                        let Slot::Cdev(c) = &i.slots[*f] else {
+                            fault(e.site, "not a struct cdev")
+                        };
+                        *host(&c.ops) = match x {
+                            Val::Fops(fi) => Some(fi),
+                            _ => fault(
+                                e.site,
+                                "cdev.ops must be a file_operations table of this file",
+                            ),
+                        };
+                    }
+                    (Attr::CdevOwner, _) => {}
+                    _ => fault(e.site, "this member cannot be assigned here"),
+                }
+            }
+            _ => fault(e.site, "not assignable"),
+        }
+    }
+
+    /// The global an `arr[i]` names, the index checked against the length
+    /// (an out-of-bounds index is a fault at its line).
+    fn element(&self, e: &Expr, frame: &mut [Val]) -> usize {
+        let ExprKind::Index(first, len, idx) = &e.kind else {
+            fault(e.site, "not an array element")
+        };
+        let i = self.eval(idx, frame).int();
+        if i < 0 || i as usize >= *len {
+            fault(
+                e.site,
+                &format!("index {i} out of bounds of an array of {len}"),
+            );
+        }
+        first + i as usize
+    }
+
+    fn eval(&self, e: &Expr, frame: &mut [Val]) -> Val {
+        match &e.kind {
+            ExprKind::Int(v) => Val::Int(*v),
+            ExprKind::Null => Val::Null,
+            ExprKind::Str(s) => Val::Str(s.clone()),
+            ExprKind::Local(s) => frame[*s].clone(),
+            ExprKind::Global(g) => match self.prog().globals[*g].ty {
+                FieldTy::Cell(_) => self.cell_read(&Val::Cell(None, *g), Mode::Plain, e.site),
+                FieldTy::Prim(_) => Val::Global(*g),
+            },
+            ExprKind::Index(..) => {
+                let g = self.element(e, frame);
+                match self.prog().globals[g].ty {
+                    FieldTy::Cell(_) => self.cell_read(&Val::Cell(None, g), Mode::Plain, e.site),
+                    FieldTy::Prim(_) => Val::Global(g),
+                }
+            }
+            ExprKind::Func(f) => Val::Func(*f),
+            ExprKind::Fops(f) => Val::Fops(*f),
+            ExprKind::Field(b, _, f) => {
+                let base = self.eval(b, frame);
+                let i = self.inst(&base, e.site).clone();
+                match e.ty {
+                    Ty::Emb(_) => Val::Emb(i, *f),
+                    _ => self.cell_read(&Val::Cell(Some(i), *f), Mode::Plain, e.site),
+                }
+            }
+            ExprKind::Attr(b, a) => {
+                let base = self.eval(b, frame);
+                match (a, &base) {
+                    (Attr::FilePrivate, Val::File(fc)) => host(&fc.private_data).clone(),
+                    (Attr::InodeCdev, Val::Inode(fc)) => fc.i_cdev.clone(),
+                    (Attr::DevDevt, Val::Emb(i, f)) => {
+                        let Slot::Device(d) = &i.slots[*f] else {
+                            fault(e.site, "not a struct device")
+                        };
+                        match host(&d.devt).clone() {
+                            Some(t) => Val::Devt(t),
+                            None => Val::Int(0),
+                        }
+                    }
+                    (Attr::DevRelease, Val::Emb(i, f)) => {
+                        let Slot::Device(d) = &i.slots[*f] else {
+                            fault(e.site, "not a struct device")
+                        };
+                        host(&d.release).map_or(Val::Null, Val::Func)
+                    }
+                    (Attr::CdevOps, Val::Emb(i, f)) => {
+                        let Slot::Cdev(c) = &i.slots[*f] else {
+                            fault(e.site, "not a struct cdev")
+                        };
+                        host(&c.ops).map_or(Val::Null, Val::Fops)
+                    }
+                    _ => fault(e.site, "this member is not modelled for this object"),
+                }
+            }
+            ExprKind::AddrOf(inner) => match &inner.kind {
+                ExprKind::Field(b, _, f) => {
+                    let base = self.eval(b, frame);
+                    let i = self.inst(&base, e.site).clone();
+                    match inner.ty {
+                        Ty::Emb(_) => Val::Emb(i, *f),
+                        _ => Val::Cell(Some(i), *f),
+                    }
+                }
+                ExprKind::Global(g) => match self.prog().globals[*g].ty {
+                    FieldTy::Cell(_) => Val::Cell(None, *g),
+                    FieldTy::Prim(_) => Val::Global(*g),
+                },
+                ExprKind::Attr(b, Attr::DevDevt) => match self.eval(b, frame) {
+                    Val::Emb(i, f) => Val::DevtOf(i, f),
+                    _ => fault(e.site, "&dev->devt of a device the scheme did not allocate"),
+                },
+                ExprKind::Index(..) => {
+                    let g = self.element(inner, frame);
+                    match self.prog().globals[g].ty {
+                        FieldTy::Cell(_) => Val::Cell(None, g),
+                        FieldTy::Prim(_) => Val::Global(g),
+                    }
+                }
+                ExprKind::Attr(..) => self.eval(inner, frame),
+                _ => fault(
+                    e.site,
+                    "cannot take this address (take the address of a field or global)",
+                ),
+            },
+            ExprKind::Unary(op, a) => {
+                let v = self.eval(a, frame).int();
+                Val::Int(match *op {
+                    "!" => i64::from(v == 0),
+                    "-" => v.wrapping_neg(),
+                    _ => !v,
+                })
+            }
+            ExprKind::Binary(op, a, b) => {
+                let x = self.eval(a, frame);
+                if *op == "&&" {
+                    return Val::Int(i64::from(x.int() != 0 && self.eval(b, frame).int() != 0));
+                }
+                if *op == "||" {
+                    return Val::Int(i64::from(x.int() != 0 || self.eval(b, frame).int() != 0));
+                }
+                let y = self.eval(b, frame);
+                if matches!(*op, "==" | "!=") {
+                    let eq = same(&x, &y);
+                    return Val::Int(i64::from(eq == (*op == "==")));
+                }
+                Val::Int(arith(op, x.int(), y.int(), e.site))
+            }
+            ExprKind::Cond(c, a, b) => {
+                if self.eval(c, frame).int() != 0 {
+                    self.eval(a, frame)
+                } else {
+                    self.eval(b, frame)
+                }
+            }
+            ExprKind::Assign(l, op, r) => {
+                let v = self.eval(r, frame);
+                let v = match op {
+                    None => v,
+                    Some(op) => {
+                        let old = self.eval(l, frame).int();
+                        Val::Int(arith(op, old, v.int(), e.site))
+                    }
+                };
+                self.lval_write(l, v.clone(), frame);
+                v
+            }
+            ExprKind::IncDec(l, d, prefix) => {
+                let old = self.eval(l, frame).int();
+                let new = old.wrapping_add(*d);
+                self.lval_write(l, Val::Int(new), frame);
+                Val::Int(if *prefix { new } else { old })
+            }
+            ExprKind::Call(f, args) => {
+                let args = args.iter().map(|a| self.eval(a, frame)).collect();
+                self.call(*f, args)
+            }
+            ExprKind::ContainerOf(p, s, f) => match self.eval(p, frame) {
+                Val::Emb(i, fi) if i.def == *s && fi == *f => Val::Inst(i),
+                Val::Null => Val::Null,
+                _ => fault(
+                    e.site,
+                    "container_of: the pointer is not that member of that struct",
+                ),
+            },
+            ExprKind::SizeOf(_) => Val::Int(8),
+            ExprKind::WaitEvent(wq, c) => {
+                let wq = self.eval(wq, frame);
+                let Slot::WaitQueue(q) = self.slot(&wq, e.site) else {
+                    fault(e.site, "not a wait queue")
+                };
+                k::wait_event(q, || self.eval(c, frame).int() != 0);
+                Val::Int(0)
+            }
+            ExprKind::Builtin(b, args) => self.builtin(*b, args, e, frame),
+        }
+    }
+
+    fn builtin(&self, b: Builtin, args: &[Expr], e: &Expr, frame: &mut [Val]) -> Val {
+        use Builtin as B;
+        let site = e.site;
+        // Allocation names its object after the variable `sizeof(*x)` names
+        // (`mem0.cxlmd`), as the Rust schemes do.
+        if matches!(b, B::kzalloc | B::kmalloc | B::devm_kzalloc) {
+            let size = &args[if b == B::devm_kzalloc { 1 } else { 0 }];
+            let ExprKind::SizeOf(Some(s)) = size.kind else {
+                fault(site, "allocate a struct of this file: kzalloc(sizeof(*p), GFP_KERNEL) or kzalloc(sizeof(struct NAME), GFP_KERNEL)")
+            };
+            let var = size
+                .site
+                .label
+                .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .find(|w| !w.is_empty())
+                .unwrap_or("obj");
+            let name = format!("{}.{var}", self.ctx.prefix);
+            let obj = if b == B::devm_kzalloc {
+                let dev = self.eval(&args[0], frame);
+                let dev = self.device(&dev, site);
+                k::devm_kzalloc(&dev, name.clone())
+            } else {
+                k::kzalloc(name.clone())
+            };
+            return Val::Inst(self.rt.alloc(obj, s, name));
+        }
+        let v: Vec<Val> = args.iter().map(|a| self.eval(a, frame)).collect();
+        let int = |i: usize| v[i].int();
+        macro_rules! slot {
+            ($i:expr, $kind:ident) => {
+                match self.slot(&v[$i], site) {
+                    Slot::$kind(x) => x,
+                    _ => fault(site, concat!("expected a ", stringify!($kind))),
+                }
+            };
+        }
+        let unit = Val::Int(0);
+        let boolean = |b: bool| Val::Int(i64::from(b));
+        match b {
+            B::kzalloc | B::kmalloc | B::devm_kzalloc => unit,
+            B::kfree => {
+                match &v[0] {
+                    Val::Inst(i) => k::kfree(i.obj),
+                    Val::Null | Val::Int(0) => {}
+                    _ => fault(site, "kfree of something kzalloc did not return"),
+                }
+                unit
+            }
+            B::device_initialize => {
+                if let Val::Emb(i, f) = &v[0] {
+                    if !matches!(i.slots[*f], Slot::Device(_)) {
+                        fault(site, "not a struct device");
+                    }
+                }
+                unit
+            }
+            B::dev_set_name => {
+                let Val::Emb(i, f) = &v[0] else {
+                    fault(site, "dev_set_name of a device the scheme did not allocate")
+                };
+                let Slot::Device(d) = &i.slots[*f] else {
+                    fault(site, "not a struct device")
+                };
+                let Val::Str(fmt) = &v[1] else {
+                    fault(site, "dev_set_name needs a format string")
+                };
+                let name = match v.get(2) {
+                    Some(a) => fmt.replacen("%d", &a.int().to_string(), 1).replacen(
+                        "%u",
+                        &a.int().to_string(),
+                        1,
+                    ),
+                    None => fmt.clone(),
+                };
+                *host(&d.name) = Some(name);
+                unit
+            }
+            B::device_add => {
+                k::device_add(&self.device(&v[0], site));
+                unit
+            }
+            B::device_del => {
+                k::device_del(&self.device(&v[0], site));
+                unit
+            }
+            B::get_device => {
+                k::get_device(&self.device(&v[0], site));
+                v[0].clone()
+            }
+            B::put_device => {
+                if !matches!(v[0], Val::Null) {
+                    k::put_device(&self.device(&v[0], site));
+                }
+                unit
+            }
+            B::device_is_registered => boolean(k::device_is_registered(&self.device(&v[0], site))),
+            B::device_lock => {
+                k::device_lock(&self.device(&v[0], site));
+                unit
+            }
+            B::device_unlock => {
+                k::device_unlock(&self.device(&v[0], site));
+                unit
+            }
+            B::dev_set_drvdata => {
+                let Val::Parent(p) = &v[0] else {
+                    fault(
+                        site,
+                        "dev_set_drvdata on a device other than the parent probe got",
+                    )
+                };
+                *host(&p.drvdata) = v[1].clone();
+                unit
+            }
+            B::dev_get_drvdata => {
+                let Val::Parent(p) = &v[0] else {
+                    fault(
+                        site,
+                        "dev_get_drvdata on a device other than the parent probe got",
+                    )
+                };
+                let d = host(&p.drvdata).clone();
+                d
+            }
+            B::alloc_chrdev_region => {
+                let Val::DevtOf(i, f) = &v[0] else {
+                    fault(
+                        site,
+                        "alloc_chrdev_region(&dev->devt, 0, 1, NAME) stores into a device's devt",
+                    )
+                };
+                let Slot::Device(d) = &i.slots[*f] else {
+                    fault(site, "not a struct device")
+                };
+                let devt = self.alloc_devt();
+                if let Some(dev) = d.dev.get() {
+                    dev.set_devt(&devt);
+                }
+                *host(&d.devt) = Some(devt);
+                unit
+            }
+            B::cdev_init => {
+                let Val::Fops(f) = v[1] else {
+                    fault(site, "cdev_init takes a file_operations table of this file")
+                };
+                self.cdev(&v[0], site);
+                let Slot::Cdev(c) = self.slot(&v[0], site) else {
+                    fault(site, "not a struct cdev")
+                };
+                *host(&c.ops) = Some(f);
+                unit
+            }
+            B::cdev_device_add => {
+                let cdev = self.cdev(&v[0], site);
+                let dev = self.device(&v[1], site);
+                let devt = match dev.devt() {
+                    Some(t) => t,
+                    None => {
+                        let t = self.alloc_devt();
+                        dev.set_devt(&t);
+                        t
+                    }
+                };
+                k::cdev_device_add(&cdev, &dev);
+                *host(&self.ctx.added) = Some((v[0].clone(), Some(devt)));
+                unit
+            }
+            B::cdev_add => {
+                let cdev = self.cdev(&v[0], site);
+                let devt = match &v[1] {
+                    Val::Devt(t) => t.clone(),
+                    _ => self.alloc_devt(),
+                };
+                k::cdev_add(&cdev, &devt);
+                *host(&self.ctx.added) = Some((v[0].clone(), Some(devt)));
+                unit
+            }
+            B::cdev_del => {
+                k::cdev_del(&self.cdev(&v[0], site));
+                unit
+            }
+            B::cdev_device_del => {
+                k::cdev_device_del(&self.cdev(&v[0], site), &self.device(&v[1], site));
+                unit
+            }
+            B::file_inode => match &v[0] {
+                Val::File(f) => Val::Inode(Arc::clone(f)),
+                _ => fault(site, "file_inode of something other than the open file"),
+            },
+            B::down_read => {
+                k::down_read(slot!(0, Rwsem));
+                unit
+            }
+            B::up_read => {
+                k::up_read(slot!(0, Rwsem));
+                unit
+            }
+            B::down_write => {
+                k::down_write(slot!(0, Rwsem));
+                unit
+            }
+            B::up_write => {
+                k::up_write(slot!(0, Rwsem));
+                unit
+            }
+            B::down_read_trylock => boolean(k::down_read_trylock(slot!(0, Rwsem))),
+            B::down_write_trylock => boolean(k::down_write_trylock(slot!(0, Rwsem))),
+            B::init_rwsem => {
+                slot!(0, Rwsem);
+                unit
+            }
+            B::mutex_init => {
+                slot!(0, Mutex);
+                unit
+            }
+            B::mutex_lock => {
+                k::mutex_lock(slot!(0, Mutex));
+                unit
+            }
+            B::mutex_unlock => {
+                k::mutex_unlock(slot!(0, Mutex));
+                unit
+            }
+            B::mutex_trylock => boolean(k::mutex_trylock(slot!(0, Mutex))),
+            B::spin_lock_init => {
+                slot!(0, Spinlock);
+                unit
+            }
+            B::spin_lock => {
+                k::spin_lock(slot!(0, Spinlock));
+                unit
+            }
+            B::spin_unlock => {
+                k::spin_unlock(slot!(0, Spinlock));
+                unit
+            }
+            B::spin_trylock => boolean(k::spin_trylock(slot!(0, Spinlock))),
+            B::init_srcu_struct => {
+                slot!(0, Srcu);
+                unit
+            }
+            B::cleanup_srcu_struct => {
+                slot!(0, Srcu);
+                unit
+            }
+            B::srcu_read_lock => Val::Int(k::srcu_read_lock(slot!(0, Srcu)) as i64),
+            B::srcu_read_unlock => {
+                k::srcu_read_unlock(slot!(0, Srcu), int(1) as usize);
+                unit
+            }
+            B::synchronize_srcu => {
+                k::synchronize_srcu(slot!(0, Srcu));
+                unit
+            }
+            B::rcu_read_lock => {
+                k::rcu_read_lock();
+                unit
+            }
+            B::rcu_read_unlock => {
+                k::rcu_read_unlock();
+                unit
+            }
+            B::synchronize_rcu => {
+                k::synchronize_rcu();
+                unit
+            }
+            B::rcu_assign_pointer => {
+                self.cell_write(&v[0], v[1].clone(), Mode::RcuAssign, site);
+                unit
+            }
+            B::RCU_INIT_POINTER | B::WRITE_ONCE => {
+                self.cell_write(&v[0], v[1].clone(), Mode::Once, site);
+                unit
+            }
+            B::rcu_dereference | B::rcu_dereference_raw | B::READ_ONCE => {
+                self.cell_read(&v[0], Mode::RcuDeref, site)
+            }
+            B::srcu_dereference => {
+                // srcu_dereference() is READ_ONCE() plus a lockdep check the
+                // model does not need.
+                slot!(1, Srcu);
+                self.cell_read(&v[0], Mode::RcuDeref, site)
+            }
+            B::rcu_dereference_protected => self.cell_read(&v[0], Mode::Plain, site),
+            B::smp_load_acquire => self.cell_read(&v[0], Mode::Acquire, site),
+            B::smp_store_release => {
+                self.cell_write(&v[0], v[1].clone(), Mode::Acquire, site);
+                unit
+            }
+            B::smp_mb => {
+                k::smp_mb();
+                unit
+            }
+            B::smp_rmb => {
+                k::smp_rmb();
+                unit
+            }
+            B::smp_wmb => {
+                k::smp_wmb();
+                unit
+            }
+            B::smp_mb__before_atomic => {
+                k::smp_mb__before_atomic();
+                unit
+            }
+            B::smp_mb__after_atomic => {
+                k::smp_mb__after_atomic();
+                unit
+            }
+            B::barrier | B::might_sleep => unit,
+            B::atomic_set => {
+                k::atomic_set(slot!(0, Atomic), int(1));
+                unit
+            }
+            B::atomic_read => Val::Int(k::atomic_read(slot!(0, Atomic))),
+            B::atomic_inc => {
+                k::atomic_inc(slot!(0, Atomic));
+                unit
+            }
+            B::atomic_dec => {
+                k::atomic_dec(slot!(0, Atomic));
+                unit
+            }
+            B::atomic_inc_return => Val::Int(k::atomic_inc_return(slot!(0, Atomic))),
+            B::atomic_dec_return => Val::Int(k::atomic_dec_return(slot!(0, Atomic))),
+            B::atomic_dec_and_test => boolean(k::atomic_dec_and_test(slot!(0, Atomic))),
+            B::atomic_add_return => Val::Int(k::atomic_add_return(int(0), slot!(1, Atomic))),
+            B::atomic_sub_return => Val::Int(k::atomic_sub_return(int(0), slot!(1, Atomic))),
+            B::atomic_add_unless => boolean(k::atomic_add_unless(slot!(0, Atomic), int(1), int(2))),
+            B::set_bit => {
+                k::set_bit(int(0) as u32, slot!(1, Int));
+                unit
+            }
+            B::clear_bit => {
+                k::clear_bit(int(0) as u32, slot!(1, Int));
+                unit
+            }
+            B::test_bit => boolean(k::test_bit(int(0) as u32, slot!(1, Int))),
+            B::test_and_set_bit => boolean(k::test_and_set_bit(int(0) as u32, slot!(1, Int))),
+            B::test_and_clear_bit => boolean(k::test_and_clear_bit(int(0) as u32, slot!(1, Int))),
+            B::xchg => Val::Int(k::xchg(slot!(0, Int), int(1))),
+            B::cmpxchg => Val::Int(k::cmpxchg(slot!(0, Int), int(1), int(2))),
+            B::kref_init => {
+                slot!(0, Kref);
+                unit
+            }
+            B::kref_get => {
+                k::kref_get(slot!(0, Kref));
+                unit
+            }
+            B::kref_put => {
+                let Val::Func(f) = v[1] else {
+                    fault(site, "kref_put's release must be a function of this file")
+                };
+                let arg = v[0].clone();
+                boolean(k::kref_put(slot!(0, Kref), || {
+                    self.call(f, vec![arg]);
+                }))
+            }
+            B::kref_get_unless_zero => boolean(k::kref_get_unless_zero(slot!(0, Kref))),
+            B::init_completion => {
+                slot!(0, Completion);
+                unit
+            }
+            B::complete => {
+                k::complete(slot!(0, Completion));
+                unit
+            }
+            B::complete_all => {
+                k::complete_all(slot!(0, Completion));
+                unit
+            }
+            B::wait_for_completion => {
+                k::wait_for_completion(slot!(0, Completion));
+                unit
+            }
+            B::init_waitqueue_head => {
+                slot!(0, WaitQueue);
+                unit
+            }
+            B::wake_up => {
+                k::wake_up(slot!(0, WaitQueue));
+                unit
+            }
+            B::percpu_ref_init => {
+                let Val::Func(f) = v[1] else {
+                    fault(
+                        site,
+                        "percpu_ref_init's release must be a function of this file",
+                    )
+                };
+                let Val::Emb(i, fi) = &v[0] else {
+                    fault(
+                        site,
+                        "percpu_ref_init of a percpu_ref the scheme did not allocate",
+                    )
+                };
+                let Slot::PercpuRef(cell) = &i.slots[*fi] else {
+                    fault(site, "not a percpu_ref")
+                };
+                let rt = self.rt.me.clone();
+                let ctx = Arc::downgrade(self.ctx);
+                let inst = Arc::downgrade(i);
+                let fi = *fi;
+                let name = format!("{}->{}", i.name, self.prog().structs[i.def].fields[fi].0);
+                cell.get_or_init(|| {
+                    PercpuRef::new(name, Some(i.obj), move || {
+                        let (Some(rt), Some(ctx), Some(inst)) =
+                            (rt.upgrade(), ctx.upgrade(), inst.upgrade())
+                        else {
+                            return;
+                        };
+                        Exec { rt: &rt, ctx: &ctx }.call(f, vec![Val::Emb(inst, fi)]);
+                    })
+                });
+                unit
+            }
+            B::percpu_ref_tryget_live => {
+                boolean(k::percpu_ref_tryget_live(self.percpu(&v[0], site)))
+            }
+            B::percpu_ref_put => {
+                k::percpu_ref_put(self.percpu(&v[0], site));
+                unit
+            }
+            B::percpu_ref_kill => {
+                k::percpu_ref_kill(self.percpu(&v[0], site));
+                unit
+            }
+            B::percpu_ref_exit => unit,
+            B::cond_resched => {
+                k::cond_resched();
+                unit
+            }
+            B::cpu_relax => {
+                k::cpu_relax();
+                unit
+            }
+            B::BUG_ON => {
+                k::BUG_ON(int(0) != 0);
+                unit
+            }
+            B::WARN_ON => boolean(k::WARN_ON(int(0) != 0)),
+            B::ERR_PTR => Val::Int(int(0)),
+            B::IS_ERR => boolean(matches!(v[0], Val::Int(x) if (-4095..0).contains(&x))),
+            B::IS_ERR_OR_NULL => boolean(
+                matches!(v[0], Val::Null)
+                    || matches!(v[0], Val::Int(x) if (-4095..=0).contains(&x)),
+            ),
+            B::PTR_ERR => Val::Int(int(0)),
+        }
+    }
+
+    /// `alloc_chrdev_region()`: a new number, or on a rebind the number
+    /// the previous binding freed.
+    fn alloc_devt(&self) -> DevT {
+        match &self.ctx.rebind_devt {
+            Some(t) => t.clone(),
+            None => k::alloc_chrdev_region(self.ctx.prefix.clone()),
+        }
+    }
+
+    fn percpu<'v>(&'v self, v: &'v Val, site: &SourceSite) -> &'v PercpuRef {
+        match self.slot(v, site) {
+            Slot::PercpuRef(c) => match c.get() {
+                Some(r) => r,
+                None => fault(site, "percpu_ref used before percpu_ref_init()"),
+            },
+            _ => fault(site, "not a percpu_ref"),
+        }
+    }
+}
+
+fn same(x: &Val, y: &Val) -> bool {
+    match (x, y) {
+        (Val::Inst(a), Val::Inst(b)) => Arc::ptr_eq(a, b),
+        (Val::Emb(a, f), Val::Emb(b, g)) => Arc::ptr_eq(a, b) && f == g,
+        (Val::Inst(_) | Val::Emb(..) | Val::Parent(_) | Val::File(_), _)
+        | (_, Val::Inst(_) | Val::Emb(..) | Val::Parent(_) | Val::File(_)) => false,
+        _ => x.int() == y.int(),
+    }
+}
+
+fn arith(op: &str, a: i64, b: i64, site: &SourceSite) -> i64 {
+    match op {
+        "+" => a.wrapping_add(b),
+        "-" => a.wrapping_sub(b),
+        "*" => a.wrapping_mul(b),
+        "/" | "%" if b == 0 => fault(site, "division by zero"),
+        "/" => a.wrapping_div(b),
+        "%" => a.wrapping_rem(b),
+        "<" => i64::from(a < b),
+        "<=" => i64::from(a <= b),
+        ">" => i64::from(a > b),
+        ">=" => i64::from(a >= b),
+        "&" => a & b,
+        "|" => a | b,
+        "^" => a ^ b,
+        "<<" => a.wrapping_shl(b as u32),
+        ">>" => a.wrapping_shr(b as u32),
+        _ => fault(site, "unsupported operator"),
+    }
+}
+
+/// One probed device: the workload's view of the interpreted driver.
+struct CDriver {
+    rt: Arc<Rt>,
+    ctx: Arc<Ctx>,
+    parent: Arc<Parent>,
+    devt: DevT,
+    i_cdev: Val,
+    fops: usize,
+    /// Bookkeeping steps of the rest of a real remove path.
+    remove_work: u32,
+}
+
+impl CDriver {
+    fn exec(&self) -> Exec<'_> {
+        Exec {
+            rt: &self.rt,
+            ctx: &self.ctx,
+        }
+    }
+
+    /// The driver's view of an open file: `file->private_data` lives in
+    /// the model's file, set up at open.
+    fn file(&self, file: &File) -> Arc<FileCtx> {
+        match file.private_data::<FileCtx>() {
+            Some(f) => f,
+            None => {
+                let f = Arc::new(FileCtx {
+                    private_data: Mutex::new(Val::Null),
+                    i_cdev: self.i_cdev.clone(),
+                });
+                file.set_private_data(Arc::clone(&f));
+                f
+            }
+        }
+    }
+
+    fn fops(&self) -> &Fops {
+        &self.rt.prog.fops[self.fops]
+    }
+
+    /// `read`/`write`: `(file, buf, count, ppos)`, the user buffer NULL
+    /// (the model copies nothing).
+    fn rw(&self, f: Option<usize>, file: &File, count: usize) -> i64 {
+        match f {
+            Some(f) => {
+                let fc = self.file(file);
+                self.exec()
+                    .call(
+                        f,
+                        vec![Val::File(fc), Val::Null, Val::Int(count as i64), Val::Null],
+                    )
+                    .int()
+            }
+            None => -crate::workload::EINVAL,
+        }
+    }
+
+    fn unbind(&self, remove: usize) {
+        // The driver core's unbind (device_release_driver()): the driver's
+        // remove, then devres frees what probe allocated with devm_*, then
+        // the bus drops its reference on the parent.
+        k::device_release_driver(&self.parent.dev, || {
+            for _ in 0..self.remove_work {
+                k::cond_resched();
+            }
+            self.exec()
+                .call(remove, vec![Val::Parent(Arc::clone(&self.parent))]);
+        });
+        k::put_device(&self.parent.dev);
+    }
+}
+
+impl Driver for CDriver {
+    fn devt(&self) -> &DevT {
+        &self.devt
+    }
+
+    fn open(&self, file: &File) -> Result<(), i64> {
+        let f = self.file(file);
+        match self.fops().open {
+            None => Ok(()),
+            Some(open) => {
+                let rc = self
+                    .exec()
+                    .call(open, vec![Val::Inode(Arc::clone(&f)), Val::File(f)])
+                    .int();
+                if rc < 0 {
+                    Err(rc)
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn ioctl(&self, file: &File, cmd: u32, arg: u64) -> i64 {
+        let f = self.file(file);
+        match self.fops().ioctl {
+            Some(ioctl) => self
+                .exec()
+                .call(
+                    ioctl,
+                    vec![Val::File(f), Val::Int(i64::from(cmd)), Val::Int(arg as i64)],
+                )
+                .int(),
+            // vfs_ioctl(): no ->unlocked_ioctl is -ENOTTY.
+            None => -25,
+        }
+    }
+
+    fn read(&self, file: &File, count: usize) -> i64 {
+        self.rw(self.fops().read, file, count)
+    }
+
+    fn write(&self, file: &File, count: usize) -> i64 {
+        self.rw(self.fops().write, file, count)
+    }
+
+    fn release(&self, file: &File) {
+        let f = self.file(file);
+        if let Some(release) = self.fops().release {
+            self.exec()
+                .call(release, vec![Val::Inode(Arc::clone(&f)), Val::File(f)]);
+        }
+    }
+
+    fn remove(&self) {
+        let remove = self.rt.prog.remove;
+        with_source_site(self.rt.prog.unbind_site, || self.unbind(remove));
+    }
+}
+
+/// The scheme's globals for one execution, and the [`Probe`] that binds
+/// device `index` with the scheme's probe function (on a rebind, with the
+/// device number the previous binding had).
+pub fn probe(prog: &Arc<Program>, wl: &Workload) -> Probe {
+    let rt = Rt::new(Arc::clone(prog));
+    let remove_work = wl.remove_work;
+    probe_fn(move |index, devt| bind(&rt, index, devt, remove_work))
+}
+
+fn bind(rt: &Arc<Rt>, index: u32, devt: Option<&DevT>, remove_work: u32) -> Arc<dyn Driver> {
+    let prog = &rt.prog;
+    let probe_site = prog.funcs[prog.probe].site;
+    let prefix = format!("mem{index}");
+    let pobj = k::kzalloc(format!("{prefix}.parent"));
+    let pdev = k::device_initialize(format!("{prefix}.parent"), pobj, move || k::kfree(pobj));
+    let parent = Arc::new(Parent {
+        dev: pdev,
+        drvdata: Mutex::new(Val::Null),
+    });
+    let ctx = Arc::new(Ctx {
+        prefix,
+        added: Mutex::new(None),
+        rebind_devt: devt.cloned(),
+    });
+    let exec = Exec { rt, ctx: &ctx };
+    let rc = exec
+        .call(prog.probe, vec![Val::Parent(Arc::clone(&parent))])
+        .int();
+    if rc != 0 {
+        fault(
+            probe_site,
+            &format!("probe of device {index} failed with {rc}"),
+        );
+    }
+    let added = host(&ctx.added).clone();
+    let Some((cdev_val, Some(devt))) = added else {
+        fault(
+            probe_site,
+            "probe added no character device (call cdev_device_add(&x->cdev, &x->dev))",
+        )
+    };
+    let fops = match &cdev_val {
+        Val::Emb(inst, f) => match &inst.slots[*f] {
+            Slot::Cdev(c) => *host(&c.ops),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(fops) = fops else {
+        fault(probe_site, "the cdev probe added has no file operations (call cdev_init(&x->cdev, &NAME_fops) or set x->cdev.ops)")
+    };
+    Arc::new(CDriver {
+        rt: Arc::clone(rt),
+        ctx,
+        parent,
+        devt,
+        i_cdev: cdev_val,
+        fops,
+        remove_work,
+    })
+}

@@ -1,0 +1,1401 @@
+//! From tree-sitter's C syntax tree to the checked [`ir`](super::ir): every
+//! name resolved, every field checked against its struct, every call bound
+//! to a driver function or a kernel-model builtin. Anything the dialect does
+//! not model is an error at its position, never a silent misreading.
+
+use super::builtins::{self, Builtin};
+use super::error::{KcError, Result};
+use super::header::Header;
+use super::ir::*;
+use harness::trace::SourceSite;
+use std::collections::HashMap;
+use tree_sitter::Node;
+
+/// Lower a parsed file.
+pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Program> {
+    let mut l = Lower {
+        file,
+        src,
+        structs: Vec::new(),
+        struct_ix: HashMap::new(),
+        globals: Vec::new(),
+        global_ix: HashMap::new(),
+        funcs: Vec::new(),
+        func_ix: HashMap::new(),
+        fops: Vec::new(),
+        fops_ix: HashMap::new(),
+        scopes: Vec::new(),
+        nlocals: 0,
+        labels: HashMap::new(),
+        ret: Ty::Void,
+        arrays: HashMap::new(),
+    };
+    l.unit(root, header)
+}
+
+struct Lower<'a> {
+    file: &'a str,
+    src: &'a str,
+    structs: Vec<StructDef>,
+    struct_ix: HashMap<String, usize>,
+    globals: Vec<Global>,
+    global_ix: HashMap<String, usize>,
+    funcs: Vec<Option<Func>>,
+    func_ix: HashMap<String, (usize, Ty, Vec<Ty>)>,
+    fops: Vec<Fops>,
+    fops_ix: HashMap<String, usize>,
+    scopes: Vec<HashMap<String, (usize, Ty)>>,
+    nlocals: usize,
+    labels: HashMap<String, (Option<usize>, Node<'a>)>,
+    ret: Ty,
+    /// Array globals: name to (first element's global, length).
+    arrays: HashMap<String, (usize, usize)>,
+}
+
+/// Whether a type name is a kernel object the model has.
+fn prim_of(name: &str) -> Option<PrimKind> {
+    Some(match name {
+        "device" => PrimKind::Device,
+        "cdev" => PrimKind::Cdev,
+        "kref" => PrimKind::Kref,
+        "rw_semaphore" => PrimKind::Rwsem,
+        "mutex" => PrimKind::Mutex,
+        "spinlock_t" | "spinlock" => PrimKind::Spinlock,
+        "srcu_struct" => PrimKind::Srcu,
+        "atomic_t" => PrimKind::Atomic,
+        "completion" => PrimKind::Completion,
+        "wait_queue_head_t" | "wait_queue_head" => PrimKind::WaitQueue,
+        "percpu_ref" => PrimKind::PercpuRef,
+        _ => return None,
+    })
+}
+
+/// The type a global primitive's definition macro declares.
+fn define_macro(name: &str) -> Option<PrimKind> {
+    Some(match name {
+        "DECLARE_RWSEM" => PrimKind::Rwsem,
+        "DEFINE_STATIC_SRCU" | "DEFINE_SRCU" => PrimKind::Srcu,
+        "DEFINE_MUTEX" => PrimKind::Mutex,
+        "DEFINE_SPINLOCK" => PrimKind::Spinlock,
+        "DECLARE_COMPLETION" => PrimKind::Completion,
+        "DECLARE_WAIT_QUEUE_HEAD" => PrimKind::WaitQueue,
+        _ => return None,
+    })
+}
+
+const INT_TYPES: &[&str] = &[
+    "int", "long", "short", "char", "unsigned", "signed", "u8", "u16", "u32", "u64", "s8", "s16",
+    "s32", "s64", "size_t", "ssize_t", "loff_t", "__u32", "__u64", "uint", "ulong", "__poll_t",
+    "gfp_t",
+];
+
+impl<'a> Lower<'a> {
+    fn text(&self, n: Node<'_>) -> &'a str {
+        &self.src[n.byte_range()]
+    }
+
+    fn err(&self, n: Node<'_>, msg: impl Into<String>) -> KcError {
+        let p = n.start_position();
+        KcError::at(self.file, p.row as u32 + 1, p.column as u32 + 1, msg)
+    }
+
+    fn site(&self, n: Node<'_>) -> &'static SourceSite {
+        let p = n.start_position();
+        let text = self.text(n);
+        let label = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let label = label.trim_end_matches(';').trim().to_string();
+        Box::leak(Box::new(SourceSite {
+            file: self.file.to_string(),
+            line: p.row as u32 + 1,
+            column: p.column as u32 + 1,
+            label,
+        }))
+    }
+
+    fn field<'t>(&self, n: Node<'t>, name: &str) -> Result<Node<'t>> {
+        n.child_by_field_name(name)
+            .ok_or_else(|| self.err(n, format!("expected a {name} here")))
+    }
+
+    fn named(n: Node<'_>) -> Vec<Node<'_>> {
+        let mut c = n.walk();
+        n.named_children(&mut c)
+            .filter(|c| c.kind() != "comment")
+            .collect()
+    }
+
+    fn unit(&mut self, root: Node<'a>, header: Header) -> Result<Program> {
+        let items = Self::named(root);
+        // Every struct's name first: a field may point to a struct defined
+        // further down.
+        for &n in &items {
+            let spec = match n.kind() {
+                "struct_specifier" => Some(n),
+                "declaration" => n
+                    .child_by_field_name("type")
+                    .filter(|t| t.kind() == "struct_specifier"),
+                _ => None,
+            };
+            if let Some(spec) = spec.filter(|t| t.child_by_field_name("body").is_some()) {
+                if let Some(name) = spec.child_by_field_name("name") {
+                    let name = self.text(name).to_string();
+                    if self.struct_ix.contains_key(&name) {
+                        return Err(self.err(spec, format!("struct {name} is defined twice")));
+                    }
+                    self.struct_ix.insert(name.clone(), self.structs.len());
+                    self.structs.push(StructDef {
+                        name,
+                        fields: Vec::new(),
+                    });
+                }
+            }
+        }
+        // Structs, globals and function signatures first: functions and
+        // fops tables may use what is defined after them.
+        for &n in &items {
+            match n.kind() {
+                "struct_specifier" => self.struct_def(n)?,
+                "declaration" => {
+                    if let Some(t) = n.child_by_field_name("type") {
+                        if t.kind() == "struct_specifier" && t.child_by_field_name("body").is_some()
+                        {
+                            self.struct_def(t)?;
+                        }
+                    }
+                }
+                "function_definition" => self.signature(n)?,
+                _ => {}
+            }
+        }
+        for &n in &items {
+            match n.kind() {
+                "struct_specifier" | "function_definition" => {}
+                "declaration" => self.global_decl(n)?,
+                "expression_statement" => self.global_macro(n)?,
+                "preproc_include" => {}
+                "preproc_def" | "preproc_function_def" => {
+                    return Err(self.err(
+                        n,
+                        "macros are not expanded (write the code the macro stands for, or a static function)",
+                    ))
+                }
+                "type_definition" => {
+                    return Err(self.err(n, "typedefs are not supported (write `struct NAME` instead)"))
+                }
+                "union_specifier" => {
+                    return Err(self.err(n, "unions are not supported (write a struct with the member the driver uses)"))
+                }
+                ";" | "empty_declaration" => {}
+                k => return Err(self.err(n, format!("unsupported top-level construct `{k}` (write struct definitions, globals, functions and a file_operations table)"))),
+            }
+        }
+        for &n in &items {
+            if n.kind() == "function_definition" {
+                self.function(n)?;
+            }
+        }
+        let funcs: Vec<Func> = self.funcs.drain(..).flatten().collect();
+        let entry = |name: &str, key: &str| -> Result<usize> {
+            funcs.iter().position(|f| f.name == name).ok_or_else(|| {
+                KcError::at(
+                    self.file,
+                    1,
+                    1,
+                    format!("the header names `{key} = \"{name}\"` but the file defines no function `{name}` (define `static {} {name}(struct device *parent)`)", if key == "probe" { "int" } else { "void" }),
+                )
+            })
+        };
+        let probe = entry(&header.probe, "probe")?;
+        let remove = entry(&header.remove, "remove")?;
+        for (ix, key) in [(probe, "probe"), (remove, "remove")] {
+            let f = &funcs[ix];
+            if f.params.len() != 1 || f.params[0] != Ty::Ptr(PtrTy::Prim(PrimKind::Device)) {
+                return Err(KcError::at(
+                    self.file,
+                    f.site.line,
+                    f.site.column,
+                    format!("the {key} function `{}` takes the parent device (write `{}(struct device *parent)`)", f.name, f.name),
+                ));
+            }
+        }
+        if self.fops.is_empty() {
+            return Err(KcError::at(
+                self.file,
+                1,
+                1,
+                "the file defines no `struct file_operations` (write `static const struct file_operations NAME_fops = { .open = …, .release = …, .unlocked_ioctl = … };`)",
+            ));
+        }
+        if self.fops.iter().all(|f| f.ioctl.is_none()) {
+            return Err(KcError::at(
+                self.file,
+                1,
+                1,
+                "the workload issues ioctls but no file_operations table has `.unlocked_ioctl` (add `.unlocked_ioctl = NAME_ioctl`)",
+            ));
+        }
+        let r = funcs[remove].site;
+        let unbind_site = Box::leak(Box::new(SourceSite {
+            file: r.file.clone(),
+            line: r.line,
+            column: r.column,
+            label: "device_release_driver(parent)".to_string(),
+        }));
+        Ok(Program {
+            unbind_site,
+            file: self.file.to_string(),
+            header,
+            structs: std::mem::take(&mut self.structs),
+            globals: std::mem::take(&mut self.globals),
+            funcs,
+            fops: std::mem::take(&mut self.fops),
+            probe,
+            remove,
+        })
+    }
+
+    fn struct_def(&mut self, n: Node<'a>) -> Result<()> {
+        let name = self.text(self.field(n, "name")?).to_string();
+        let Some(body) = n.child_by_field_name("body") else {
+            return Ok(());
+        };
+        let ix = self.struct_ix[&name];
+        let mut fields = Vec::new();
+        for f in Self::named(body) {
+            if f.kind() != "field_declaration" {
+                return Err(self.err(
+                    f,
+                    format!("unsupported member `{}` in struct {name}", f.kind()),
+                ));
+            }
+            let ty_node = self.field(f, "type")?;
+            let mut c = f.walk();
+            let decls: Vec<Node> = f.children_by_field_name("declarator", &mut c).collect();
+            for d in decls {
+                let (fname, ptr) = self.declarator(d)?;
+                let ty = self.type_of(ty_node, ptr, true)?;
+                fields.push((fname, ty));
+            }
+        }
+        self.structs[ix].fields = fields;
+        Ok(())
+    }
+
+    /// A declarator's name and pointer depth; arrays and function pointers
+    /// are errors.
+    fn declarator(&self, d: Node<'a>) -> Result<(String, usize)> {
+        match d.kind() {
+            "identifier" | "field_identifier" => Ok((self.text(d).to_string(), 0)),
+            "pointer_declarator" => {
+                let (n, p) = self.declarator(self.field(d, "declarator")?)?;
+                Ok((n, p + 1))
+            }
+            "array_declarator" => Err(self.err(d, "arrays are not supported (write one variable or field per element)")),
+            "function_declarator" => Err(self.err(
+                d,
+                "function pointers are supported only in `struct file_operations` and `dev->release` (call the function directly)",
+            )),
+            "parenthesized_declarator" => Err(self.err(d, "function pointers are supported only in `struct file_operations` and `dev->release` (call the function directly)")),
+            k => Err(self.err(d, format!("unsupported declarator `{k}`"))),
+        }
+    }
+
+    /// The type `ty_node` with `ptr` levels of indirection.
+    fn type_of(&self, ty_node: Node<'a>, ptr: usize, in_struct: bool) -> Result<FieldTy> {
+        let text = self.text(ty_node);
+        let (prim, strukt) = match ty_node.kind() {
+            "struct_specifier" => {
+                let name = self.text(self.field(ty_node, "name")?);
+                (prim_of(name), Some(name))
+            }
+            "union_specifier" => {
+                return Err(self.err(
+                    ty_node,
+                    "unions are not supported (write a struct with the member the driver uses)",
+                ))
+            }
+            "enum_specifier" => {
+                return Ok(FieldTy::Cell(if ptr == 0 {
+                    Ty::Int
+                } else {
+                    Ty::Ptr(PtrTy::Void)
+                }))
+            }
+            _ => (prim_of(text), None),
+        };
+        if ptr > 1 {
+            return Err(self.err(
+                ty_node,
+                "pointers to pointers are not supported (keep one level of indirection)",
+            ));
+        }
+        if ptr == 1 {
+            let to = match (prim, strukt) {
+                (Some(k), _) => PtrTy::Prim(k),
+                (None, Some("file")) => PtrTy::File,
+                (None, Some("inode")) => PtrTy::Inode,
+                (None, Some("file_operations")) => PtrTy::Fops,
+                (None, Some(s)) => match self.struct_ix.get(s) {
+                    Some(&ix) => PtrTy::Struct(ix),
+                    None => PtrTy::Opaque,
+                },
+                (None, None) if text == "void" => PtrTy::Void,
+                (None, None) if text == "char" => PtrTy::Char,
+                (None, None) => {
+                    return Err(self.err(ty_node, format!("unsupported pointer type `{text} *`")))
+                }
+            };
+            return Ok(FieldTy::Cell(Ty::Ptr(to)));
+        }
+        if let Some(k) = prim {
+            return Ok(FieldTy::Prim(k));
+        }
+        if let Some(s) = strukt {
+            return Err(self.err(
+                ty_node,
+                if in_struct {
+                    format!("embedded `struct {s}` is not supported (point to it: `struct {s} *NAME`)")
+                } else {
+                    format!("a `struct {s}` by value is not supported (use a pointer: `struct {s} *NAME`)")
+                },
+            ));
+        }
+        if text == "bool" || text == "_Bool" {
+            return Ok(FieldTy::Cell(Ty::Bool));
+        }
+        if text == "dev_t" {
+            return Ok(FieldTy::Cell(Ty::DevT));
+        }
+        if ty_node.kind() == "sized_type_specifier"
+            || INT_TYPES.contains(&text.trim_start_matches("unsigned ").trim())
+        {
+            return Ok(FieldTy::Cell(Ty::Int));
+        }
+        if text == "void" {
+            return Ok(FieldTy::Cell(Ty::Void));
+        }
+        Err(self.err(ty_node, format!("unknown type `{text}` (the model has int-like types, bool, pointers, struct device, cdev, kref, rw_semaphore, mutex, srcu_struct, completion, percpu_ref, spinlock_t, atomic_t, wait_queue_head_t)")))
+    }
+
+    fn global_macro(&mut self, n: Node<'a>) -> Result<()> {
+        // `DEFINE_STATIC_SRCU(x);` parses as a call at file scope.
+        let call = Self::named(n).into_iter().next();
+        if let Some(call) = call.filter(|c| c.kind() == "call_expression") {
+            let f = self.text(self.field(call, "function")?);
+            let args = Self::named(self.field(call, "arguments")?);
+            if let (Some(k), [arg]) = (define_macro(f), args.as_slice()) {
+                if arg.kind() == "identifier" {
+                    return self.add_global(*arg, self.text(*arg).to_string(), FieldTy::Prim(k), 0);
+                }
+            }
+            return Err(self.err(n, format!("unknown file-scope macro `{f}` (write DECLARE_RWSEM, DEFINE_STATIC_SRCU, DEFINE_MUTEX, DEFINE_SPINLOCK, DECLARE_COMPLETION or DECLARE_WAIT_QUEUE_HEAD)")));
+        }
+        Err(self.err(n, "unsupported statement at file scope"))
+    }
+
+    fn add_global(&mut self, n: Node<'_>, name: String, ty: FieldTy, init: i64) -> Result<()> {
+        if self.global_ix.contains_key(&name) {
+            return Err(self.err(n, format!("`{name}` is defined twice")));
+        }
+        self.global_ix.insert(name.clone(), self.globals.len());
+        self.globals.push(Global { name, ty, init });
+        Ok(())
+    }
+
+    fn global_decl(&mut self, n: Node<'a>) -> Result<()> {
+        let ty_node = self.field(n, "type")?;
+        let mut c = n.walk();
+        let decls: Vec<Node> = n.children_by_field_name("declarator", &mut c).collect();
+        for d in decls {
+            // `static DECLARE_RWSEM(x);`: the macro reads as a type, the
+            // name as a parenthesised declarator.
+            if d.kind() == "parenthesized_declarator" {
+                let m = self.text(ty_node);
+                let inner = Self::named(d);
+                return match (define_macro(m), inner.as_slice()) {
+                    (Some(k), [id]) if id.kind() == "identifier" => {
+                        self.add_global(*id, self.text(*id).to_string(), FieldTy::Prim(k), 0)
+                    }
+                    _ => Err(self.err(n, format!("unknown file-scope macro `{m}` (write DECLARE_RWSEM, DEFINE_STATIC_SRCU, DEFINE_MUTEX, DEFINE_SPINLOCK, DECLARE_COMPLETION or DECLARE_WAIT_QUEUE_HEAD)"))),
+                };
+            }
+            if d.kind() == "function_declarator" {
+                // A prototype: the definition is what counts.
+                continue;
+            }
+            let (decl, value) = if d.kind() == "init_declarator" {
+                (self.field(d, "declarator")?, d.child_by_field_name("value"))
+            } else {
+                (d, None)
+            };
+            // `static atomic_t count[2];`: one global per element, `count[0]`
+            // and `count[1]`, indexed at run time.
+            if decl.kind() == "array_declarator" && value.is_none() {
+                let (name, ptr) = self.declarator(self.field(decl, "declarator")?)?;
+                let size = self.field(decl, "size")?;
+                let len = self.number(size)?;
+                if !(1..=64).contains(&len) {
+                    return Err(self.err(size, "an array global has 1 to 64 elements"));
+                }
+                let ty = self.type_of(ty_node, ptr, false)?;
+                let first = self.globals.len();
+                for i in 0..len {
+                    self.add_global(d, format!("{name}[{i}]"), ty, 0)?;
+                }
+                self.arrays.insert(name, (first, len as usize));
+                continue;
+            }
+            let (name, ptr) = self.declarator(decl)?;
+            if ty_node.kind() == "struct_specifier"
+                && self.text(self.field(ty_node, "name")?) == "file_operations"
+                && ptr == 0
+            {
+                let v = value
+                    .ok_or_else(|| self.err(d, "a file_operations table needs its initializer"))?;
+                self.fops_table(name, v)?;
+                continue;
+            }
+            let ty = self.type_of(ty_node, ptr, false)?;
+            let init = match value {
+                None => 0,
+                Some(v) if v.kind() == "number_literal" => self.number(v)?,
+                Some(v) if matches!(v.kind(), "true" | "false" | "null") => {
+                    i64::from(v.kind() == "true")
+                }
+                Some(v) => return Err(self.err(
+                    v,
+                    "a global's initializer must be a constant (initialise it in probe instead)",
+                )),
+            };
+            self.add_global(d, name, ty, init)?;
+        }
+        Ok(())
+    }
+
+    fn fops_table(&mut self, name: String, v: Node<'a>) -> Result<()> {
+        if v.kind() != "initializer_list" {
+            return Err(self.err(
+                v,
+                "write the table with designated initializers (`{ .open = NAME_open, … }`)",
+            ));
+        }
+        let mut fops = Fops {
+            name: name.clone(),
+            ..Fops::default()
+        };
+        for pair in Self::named(v) {
+            if pair.kind() != "initializer_pair" {
+                return Err(self.err(
+                    pair,
+                    "write the table with designated initializers (`.open = NAME_open`)",
+                ));
+            }
+            let des = self
+                .text(self.field(pair, "designator")?)
+                .trim_start_matches('.')
+                .trim();
+            let val = self.field(pair, "value")?;
+            let fname = self.text(val);
+            let slot = match des {
+                "owner" | "llseek" | "compat_ioctl" => continue,
+                "open" => &mut fops.open,
+                "release" => &mut fops.release,
+                "unlocked_ioctl" => &mut fops.ioctl,
+                "read" => &mut fops.read,
+                "write" => &mut fops.write,
+                other => return Err(self.err(pair, format!("file operation `.{other}` is not modelled (the workload calls .open, .release, .unlocked_ioctl, .read, .write)"))),
+            };
+            let Some((ix, _, _)) = self.func_ix.get(fname) else {
+                return Err(self.err(
+                    val,
+                    format!("`.{des} = {fname}`: no function `{fname}` is defined in this file"),
+                ));
+            };
+            *slot = Some(*ix);
+        }
+        self.fops_ix.insert(name, self.fops.len());
+        self.fops.push(fops);
+        Ok(())
+    }
+
+    fn number(&self, n: Node<'_>) -> Result<i64> {
+        let t = self.text(n).trim_end_matches(['u', 'U', 'l', 'L']);
+        let v = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            i64::from_str_radix(h, 16).ok()
+        } else if t.len() > 1 && t.starts_with('0') {
+            i64::from_str_radix(&t[1..], 8).ok()
+        } else {
+            t.parse().ok()
+        };
+        v.ok_or_else(|| self.err(n, format!("bad number `{}`", self.text(n))))
+    }
+
+    /// A function's declarator: name and parameter list.
+    fn fn_parts(&self, n: Node<'a>) -> Result<(Node<'a>, Node<'a>, usize)> {
+        let mut d = self.field(n, "declarator")?;
+        let mut ptr = 0;
+        while d.kind() == "pointer_declarator" {
+            ptr += 1;
+            d = self.field(d, "declarator")?;
+        }
+        if d.kind() != "function_declarator" {
+            return Err(self.err(d, "expected a function declarator"));
+        }
+        Ok((
+            self.field(d, "declarator")?,
+            self.field(d, "parameters")?,
+            ptr,
+        ))
+    }
+
+    fn signature(&mut self, n: Node<'a>) -> Result<()> {
+        let (name_node, params, ptr) = self.fn_parts(n)?;
+        let name = self.text(name_node).to_string();
+        if builtins::find(&name).is_some() {
+            return Err(self.err(name_node, format!("`{name}` is a kernel function the model provides (rename the driver's function)")));
+        }
+        let ret = match self.type_of(self.field(n, "type")?, ptr, false)? {
+            FieldTy::Cell(t) => t,
+            FieldTy::Prim(_) => return Err(self.err(n, "functions return scalars or pointers")),
+        };
+        let mut tys = Vec::new();
+        for p in Self::named(params) {
+            match p.kind() {
+                "variadic_parameter" => {
+                    return Err(self.err(
+                        p,
+                        "variadic functions are not supported (give the function fixed parameters)",
+                    ))
+                }
+                "parameter_declaration" => {
+                    let t = self.field(p, "type")?;
+                    let Some(d) = p.child_by_field_name("declarator") else {
+                        if self.text(t) == "void" {
+                            continue;
+                        }
+                        return Err(self.err(p, "name every parameter"));
+                    };
+                    let (_, ptr) = self.declarator(d)?;
+                    match self.type_of(t, ptr, false)? {
+                        FieldTy::Cell(ty) => tys.push(ty),
+                        FieldTy::Prim(_) => {
+                            return Err(self.err(p, "pass kernel objects by pointer"))
+                        }
+                    }
+                }
+                k => return Err(self.err(p, format!("unsupported parameter `{k}`"))),
+            }
+        }
+        if self.func_ix.contains_key(&name) {
+            return Err(self.err(name_node, format!("function `{name}` is defined twice")));
+        }
+        self.func_ix.insert(name, (self.funcs.len(), ret, tys));
+        self.funcs.push(None);
+        Ok(())
+    }
+
+    fn function(&mut self, n: Node<'a>) -> Result<()> {
+        let (name_node, params, _) = self.fn_parts(n)?;
+        let name = self.text(name_node).to_string();
+        let (ix, ret, tys) = self.func_ix[&name].clone();
+        self.scopes = vec![HashMap::new()];
+        self.nlocals = 0;
+        self.ret = ret;
+        let mut pi = 0;
+        for p in Self::named(params) {
+            if let Some(d) = p.child_by_field_name("declarator") {
+                let (pname, _) = self.declarator(d)?;
+                self.declare(pname, tys[pi]);
+                pi += 1;
+            }
+        }
+        let body = self.field(n, "body")?;
+        // Labels are collected first: `goto err;` comes before `err:`.
+        self.labels.clear();
+        for s in Self::named(body) {
+            if s.kind() == "labeled_statement" {
+                let l = self.text(self.field(s, "label")?).to_string();
+                self.labels.insert(l, (None, s));
+            }
+        }
+        let mut stmts = Vec::new();
+        let mut label_at: Vec<(String, usize)> = Vec::new();
+        for s in Self::named(body) {
+            if s.kind() == "labeled_statement" {
+                let l = self.text(self.field(s, "label")?).to_string();
+                label_at.push((l, stmts.len()));
+                stmts.push(Stmt {
+                    kind: StmtKind::Label,
+                    site: self.site(s),
+                });
+                for inner in Self::named(s).into_iter().skip(1) {
+                    stmts.extend(self.stmt(inner)?);
+                }
+            } else {
+                stmts.extend(self.stmt(s)?);
+            }
+        }
+        let mut names: Vec<&String> = self.labels.keys().collect();
+        names.sort();
+        let labels = names
+            .iter()
+            .map(|l| {
+                label_at
+                    .iter()
+                    .find(|(n, _)| n == *l)
+                    .map(|(_, i)| *i)
+                    .unwrap_or(0)
+            })
+            .collect();
+        self.funcs[ix] = Some(Func {
+            name,
+            params: tys,
+            ret,
+            nlocals: self.nlocals,
+            body: stmts,
+            labels,
+            site: self.site(name_node),
+        });
+        Ok(())
+    }
+
+    fn declare(&mut self, name: String, ty: Ty) -> usize {
+        let slot = self.nlocals;
+        self.nlocals += 1;
+        if let Some(s) = self.scopes.last_mut() {
+            s.insert(name, (slot, ty));
+        }
+        slot
+    }
+
+    fn block(&mut self, n: Node<'a>) -> Result<Vec<Stmt>> {
+        if n.kind() == "compound_statement" {
+            self.scopes.push(HashMap::new());
+            let mut out = Vec::new();
+            for s in Self::named(n) {
+                out.extend(self.stmt(s)?);
+            }
+            self.scopes.pop();
+            Ok(out)
+        } else {
+            self.stmt(n)
+        }
+    }
+
+    fn stmt(&mut self, n: Node<'a>) -> Result<Vec<Stmt>> {
+        let site = self.site(n);
+        let one = |kind| Ok(vec![Stmt { kind, site }]);
+        match n.kind() {
+            "compound_statement" => one(StmtKind::Block(self.block(n)?)),
+            "declaration" => self.local_decl(n),
+            "expression_statement" => match Self::named(n).first() {
+                None => Ok(Vec::new()),
+                Some(&e) => one(StmtKind::Expr(self.expr(e)?)),
+            },
+            "if_statement" => {
+                let c = self.cond(self.field(n, "condition")?)?;
+                let then = self.block(self.field(n, "consequence")?)?;
+                let els = match n.child_by_field_name("alternative") {
+                    None => Vec::new(),
+                    Some(a) => {
+                        let inner = Self::named(a).into_iter().next();
+                        match inner {
+                            Some(s) => self.block(s)?,
+                            None => Vec::new(),
+                        }
+                    }
+                };
+                one(StmtKind::If(c, then, els))
+            }
+            "while_statement" => {
+                let c = self.cond(self.field(n, "condition")?)?;
+                one(StmtKind::While(c, self.block(self.field(n, "body")?)?))
+            }
+            "do_statement" => {
+                let body = self.block(self.field(n, "body")?)?;
+                one(StmtKind::DoWhile(body, self.cond(self.field(n, "condition")?)?))
+            }
+            "for_statement" => {
+                self.scopes.push(HashMap::new());
+                let init = match n.child_by_field_name("initializer") {
+                    None => Vec::new(),
+                    Some(i) if i.kind() == "declaration" => self.local_decl(i)?,
+                    Some(i) => vec![Stmt {
+                        kind: StmtKind::Expr(self.expr(i)?),
+                        site: self.site(i),
+                    }],
+                };
+                let cond = n.child_by_field_name("condition").map(|c| self.expr(c)).transpose()?;
+                let step = n.child_by_field_name("update").map(|c| self.expr(c)).transpose()?;
+                let body = self.block(self.field(n, "body")?)?;
+                self.scopes.pop();
+                one(StmtKind::For(init, cond, step, body))
+            }
+            "switch_statement" => {
+                let c = self.cond(self.field(n, "condition")?)?;
+                let body = self.field(n, "body")?;
+                let mut cases = Vec::new();
+                let mut stmts = Vec::new();
+                self.scopes.push(HashMap::new());
+                for case in Self::named(body) {
+                    if case.kind() != "case_statement" {
+                        return Err(self.err(case, "a switch body holds case labels"));
+                    }
+                    let value = case.child_by_field_name("value");
+                    let v = match value {
+                        None => None,
+                        Some(v) => Some(self.const_expr(v)?),
+                    };
+                    cases.push((v, stmts.len()));
+                    for s in Self::named(case) {
+                        if Some(s) == value {
+                            continue;
+                        }
+                        stmts.extend(self.stmt(s)?);
+                    }
+                }
+                self.scopes.pop();
+                one(StmtKind::Switch(c, cases, stmts))
+            }
+            "return_statement" => {
+                let e = Self::named(n).first().map(|&e| self.expr(e)).transpose()?;
+                if e.is_none() && self.ret != Ty::Void {
+                    return Err(self.err(n, "this function returns a value (write `return VALUE;`)"));
+                }
+                one(StmtKind::Return(e))
+            }
+            "goto_statement" => {
+                let l = self.text(self.field(n, "label")?);
+                let mut names: Vec<&String> = self.labels.keys().collect();
+                names.sort();
+                match names.iter().position(|x| *x == l) {
+                    Some(i) => one(StmtKind::Goto(i)),
+                    None => Err(self.err(n, format!("no label `{l}:` at the top level of this function (kernel error unwinding puts its labels there)"))),
+                }
+            }
+            // `f(container_of(p, struct S, m));` reads as a declaration of a
+            // macro type: the grammar cannot tell `struct S` in an argument.
+            "macro_type_specifier" => Err(self.err(n, "container_of as a call's argument is not supported (write `struct S *p = container_of(…);` and pass p)")),
+            "labeled_statement" => Err(self.err(n, "labels are supported at the top level of a function body only")),
+            "break_statement" => one(StmtKind::Break),
+            "continue_statement" => one(StmtKind::Continue),
+            "comment" => Ok(Vec::new()),
+            "gnu_asm_expression" | "asm_statement" => Err(self.err(n, "inline assembly is not supported (use the kernel primitive it implements: smp_mb(), READ_ONCE(), atomic_*())")),
+            k => Err(self.err(n, format!("unsupported statement `{k}`"))),
+        }
+    }
+
+    fn cond(&mut self, n: Node<'a>) -> Result<Expr> {
+        let inner = if n.kind() == "parenthesized_expression" {
+            Self::named(n).into_iter().next().unwrap_or(n)
+        } else {
+            n
+        };
+        self.expr(inner)
+    }
+
+    fn const_expr(&mut self, n: Node<'a>) -> Result<i64> {
+        let e = self.expr(n)?;
+        fn eval(e: &Expr) -> Option<i64> {
+            match &e.kind {
+                ExprKind::Int(v) => Some(*v),
+                ExprKind::Unary("-", a) => eval(a).map(|v| -v),
+                ExprKind::Binary("|", a, b) => Some(eval(a)? | eval(b)?),
+                ExprKind::Binary("+", a, b) => Some(eval(a)? + eval(b)?),
+                _ => None,
+            }
+        }
+        eval(&e).ok_or_else(|| self.err(n, "a case label must be a constant"))
+    }
+
+    fn local_decl(&mut self, n: Node<'a>) -> Result<Vec<Stmt>> {
+        let ty_node = self.field(n, "type")?;
+        let mut c = n.walk();
+        let decls: Vec<Node> = n.children_by_field_name("declarator", &mut c).collect();
+        let mut out = Vec::new();
+        for d in decls {
+            if d.kind() == "parenthesized_declarator" {
+                return Err(self.err(n, format!("`{}(…)` defines a primitive at file scope only (move it out of the function)", self.text(ty_node))));
+            }
+            let (decl, value) = if d.kind() == "init_declarator" {
+                (self.field(d, "declarator")?, d.child_by_field_name("value"))
+            } else {
+                (d, None)
+            };
+            let (name, ptr) = self.declarator(decl)?;
+            let ty = match self.type_of(ty_node, ptr, false)? {
+                FieldTy::Cell(t) => t,
+                FieldTy::Prim(k) => {
+                    return Err(self.err(d, format!("a {k:?} on the stack is not supported (embed it in a kzalloc'd struct or make it global)")))
+                }
+            };
+            // In scope from its declarator on, as C has it: the initializer
+            // of `p = kzalloc(sizeof(*p), …)` names p.
+            let slot = self.declare(name, ty);
+            let init = value.map(|v| self.expr(v)).transpose()?;
+            let init = init.unwrap_or(Expr {
+                kind: ExprKind::Int(0),
+                ty: Ty::Int,
+                site: self.site(d),
+            });
+            out.push(Stmt {
+                kind: StmtKind::Init(slot, init),
+                site: self.site(n),
+            });
+        }
+        Ok(out)
+    }
+
+    fn lookup(&self, name: &str) -> Option<(usize, Ty)> {
+        self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    fn mk(&self, n: Node<'_>, kind: ExprKind, ty: Ty) -> Expr {
+        Expr {
+            kind,
+            ty,
+            site: self.site(n),
+        }
+    }
+
+    fn expr(&mut self, n: Node<'a>) -> Result<Expr> {
+        match n.kind() {
+            "number_literal" => Ok(self.mk(n, ExprKind::Int(self.number(n)?), Ty::Int)),
+            "char_literal" => {
+                let t = self.text(n);
+                let c = t.chars().nth(1).unwrap_or('\0');
+                Ok(self.mk(n, ExprKind::Int(c as i64), Ty::Int))
+            }
+            "true" | "false" => Ok(self.mk(n, ExprKind::Int(i64::from(n.kind() == "true")), Ty::Bool)),
+            "null" => Ok(self.mk(n, ExprKind::Null, Ty::Ptr(PtrTy::Void))),
+            "string_literal" | "concatenated_string" => {
+                let t = self.text(n).trim_matches('"').to_string();
+                Ok(self.mk(n, ExprKind::Str(t), Ty::Ptr(PtrTy::Char)))
+            }
+            "parenthesized_expression" => match Self::named(n).as_slice() {
+                [e] => self.expr(*e),
+                _ => Err(self.err(n, "unsupported parenthesised expression")),
+            },
+            "identifier" => self.ident(n),
+            "field_expression" => self.field_expr(n),
+            "pointer_expression" => {
+                let op = self.text(self.field(n, "operator")?);
+                let arg = self.field(n, "argument")?;
+                if op == "&" {
+                    let e = self.expr(arg)?;
+                    let ty = match e.ty {
+                        Ty::Emb(k) => Ty::Ptr(PtrTy::Prim(k)),
+                        Ty::Func => Ty::Func,
+                        Ty::Ptr(PtrTy::Fops) => Ty::Ptr(PtrTy::Fops),
+                        _ => Ty::Ptr(PtrTy::Void),
+                    };
+                    if let ExprKind::Fops(_) | ExprKind::Func(_) = e.kind {
+                        return Ok(e);
+                    }
+                    Ok(self.mk(n, ExprKind::AddrOf(Box::new(e)), ty))
+                } else {
+                    Err(self.err(n, "`*p` is not supported outside `sizeof(*p)` (use `p->field`)"))
+                }
+            }
+            "unary_expression" => {
+                let op = self.text(self.field(n, "operator")?);
+                let a = self.expr(self.field(n, "argument")?)?;
+                let op: &'static str = match op {
+                    "!" => "!",
+                    "-" => "-",
+                    "~" => "~",
+                    "+" => return Ok(a),
+                    o => return Err(self.err(n, format!("unsupported operator `{o}`"))),
+                };
+                if op == "-" {
+                    if let ExprKind::Int(v) = a.kind {
+                        return Ok(self.mk(n, ExprKind::Int(-v), Ty::Int));
+                    }
+                }
+                Ok(self.mk(n, ExprKind::Unary(op, Box::new(a)), Ty::Int))
+            }
+            "binary_expression" => {
+                let op = self.text(self.field(n, "operator")?);
+                let a = self.expr(self.field(n, "left")?)?;
+                let b = self.expr(self.field(n, "right")?)?;
+                let op = binop(op).ok_or_else(|| self.err(n, format!("unsupported operator `{op}`")))?;
+                if matches!(a.ty, Ty::Ptr(_)) && matches!(op, "+" | "-") {
+                    return Err(self.err(n, "pointer arithmetic is not supported (name the field instead)"));
+                }
+                Ok(self.mk(n, ExprKind::Binary(op, Box::new(a), Box::new(b)), Ty::Int))
+            }
+            "conditional_expression" => {
+                let c = self.expr(self.field(n, "condition")?)?;
+                let a = self.expr(self.field(n, "consequence")?)?;
+                let b = self.expr(self.field(n, "alternative")?)?;
+                let ty = a.ty;
+                Ok(self.mk(n, ExprKind::Cond(Box::new(c), Box::new(a), Box::new(b)), ty))
+            }
+            "assignment_expression" => {
+                let op = self.text(self.field(n, "operator")?);
+                let lhs = self.expr(self.field(n, "left")?)?;
+                let rhs = self.expr(self.field(n, "right")?)?;
+                self.check_lvalue(n, &lhs)?;
+                let op = match op {
+                    "=" => None,
+                    o => Some(binop(o.trim_end_matches('=')).ok_or_else(|| self.err(n, format!("unsupported operator `{o}`")))?),
+                };
+                let ty = lhs.ty;
+                Ok(self.mk(n, ExprKind::Assign(Box::new(lhs), op, Box::new(rhs)), ty))
+            }
+            "update_expression" => {
+                let op = self.text(self.field(n, "operator")?);
+                let arg = self.field(n, "argument")?;
+                let prefix = n.start_byte() < arg.start_byte();
+                let e = self.expr(arg)?;
+                self.check_lvalue(n, &e)?;
+                let d = if op == "++" { 1 } else { -1 };
+                Ok(self.mk(n, ExprKind::IncDec(Box::new(e), d, prefix), Ty::Int))
+            }
+            "cast_expression" => {
+                let v = self.expr(self.field(n, "value")?)?;
+                Ok(v)
+            }
+            "sizeof_expression" => {
+                let in_alloc = n.parent().and_then(|p| p.parent()).is_some_and(|call| {
+                    call.kind() == "call_expression"
+                        && call.child_by_field_name("function").is_some_and(|f| {
+                            matches!(self.text(f), "kzalloc" | "kmalloc" | "devm_kzalloc")
+                        })
+                });
+                if !in_alloc {
+                    return Err(self.err(n, "sizeof is supported as an allocation size only (the model has no byte sizes)"));
+                }
+                self.sizeof(n)
+            }
+            "call_expression" => self.call(n),
+            "subscript_expression" => self.subscript(n),
+            "comma_expression" => Err(self.err(n, "the comma operator is not supported (write two statements)")),
+            "gnu_asm_expression" => Err(self.err(n, "inline assembly is not supported (use the kernel primitive it implements: smp_mb(), READ_ONCE(), atomic_*())")),
+            "compound_literal_expression" | "initializer_list" => Err(self.err(n, "compound literals are not supported (assign the fields one by one)")),
+            k => Err(self.err(n, format!("unsupported expression `{k}`"))),
+        }
+    }
+
+    /// `arr[i]` of an array global.
+    fn subscript(&mut self, n: Node<'a>) -> Result<Expr> {
+        let arr = self.field(n, "argument")?;
+        let name = self.text(arr);
+        let found = self.arrays.get(name).filter(|_| arr.kind() == "identifier");
+        let Some(&(first, len)) = found else {
+            return Err(self.err(
+                n,
+                "arrays are supported as globals only (write one field per element)",
+            ));
+        };
+        let idx = self.expr(self.field(n, "index")?)?;
+        let ty = match self.globals[first].ty {
+            FieldTy::Cell(t) => t,
+            FieldTy::Prim(k) => Ty::Emb(k),
+        };
+        Ok(self.mk(n, ExprKind::Index(first, len, Box::new(idx)), ty))
+    }
+
+    fn check_lvalue(&self, n: Node<'_>, e: &Expr) -> Result<()> {
+        match &e.kind {
+            ExprKind::Local(_) | ExprKind::Field(..) => Ok(()),
+            ExprKind::Index(first, _, _) if matches!(self.globals[*first].ty, FieldTy::Cell(_)) => {
+                Ok(())
+            }
+            ExprKind::Global(g) if matches!(self.globals[*g].ty, FieldTy::Cell(_)) => Ok(()),
+            ExprKind::Attr(
+                _,
+                Attr::DevRelease | Attr::FilePrivate | Attr::CdevOps | Attr::CdevOwner,
+            ) => Ok(()),
+            _ => Err(self.err(n, "this cannot be assigned to")),
+        }
+    }
+
+    fn ident(&mut self, n: Node<'a>) -> Result<Expr> {
+        let name = self.text(n);
+        if let Some((slot, ty)) = self.lookup(name) {
+            return Ok(self.mk(n, ExprKind::Local(slot), ty));
+        }
+        if let Some(&g) = self.global_ix.get(name) {
+            let ty = match self.globals[g].ty {
+                FieldTy::Cell(t) => t,
+                FieldTy::Prim(k) => Ty::Emb(k),
+            };
+            return Ok(self.mk(n, ExprKind::Global(g), ty));
+        }
+        if let Some((ix, _, _)) = self.func_ix.get(name) {
+            return Ok(self.mk(n, ExprKind::Func(*ix), Ty::Func));
+        }
+        if let Some(&f) = self.fops_ix.get(name) {
+            return Ok(self.mk(n, ExprKind::Fops(f), Ty::Ptr(PtrTy::Fops)));
+        }
+        if let Some(v) = builtins::constant(name) {
+            return Ok(self.mk(n, ExprKind::Int(v), Ty::Int));
+        }
+        Err(self.err(
+            n,
+            format!("unknown name `{name}` (declare it, or define it at file scope)"),
+        ))
+    }
+
+    fn field_expr(&mut self, n: Node<'a>) -> Result<Expr> {
+        let base_node = self.field(n, "argument")?;
+        let op = self.text(self.field(n, "operator")?);
+        let fname = self.text(self.field(n, "field")?);
+        let base = self.expr(base_node)?;
+        let attr = |a| Ok(self.mk(n, ExprKind::Attr(Box::new(base_ref(&base)), a), attr_ty(a)));
+        // `p->f` and `p->emb.f` (an embedded kernel object's member).
+        let pointee = match (op, base.ty) {
+            ("->", Ty::Ptr(p)) => p,
+            (".", Ty::Emb(k)) => PtrTy::Prim(k),
+            ("->", Ty::Emb(_)) => {
+                return Err(self.err(
+                    n,
+                    format!(
+                        "`{}` is not a pointer (write `.{fname}`)",
+                        self.text(base_node)
+                    ),
+                ))
+            }
+            (".", Ty::Ptr(_)) => {
+                return Err(self.err(
+                    n,
+                    format!(
+                        "`{}` is a pointer (write `->{fname}`)",
+                        self.text(base_node)
+                    ),
+                ))
+            }
+            _ => return Err(self.err(n, format!("`{}` has no fields", self.text(base_node)))),
+        };
+        match pointee {
+            PtrTy::Struct(s) => {
+                let def = &self.structs[s];
+                let Some(fi) = def.fields.iter().position(|(f, _)| f == fname) else {
+                    return Err(self.err(n, format!("struct {} has no field `{fname}`", def.name)));
+                };
+                let ty = match def.fields[fi].1 {
+                    FieldTy::Cell(t) => t,
+                    FieldTy::Prim(k) => Ty::Emb(k),
+                };
+                Ok(self.mk(n, ExprKind::Field(Box::new(base), s, fi), ty))
+            }
+            PtrTy::Prim(PrimKind::Device) => match fname {
+                "release" => attr(Attr::DevRelease),
+                "devt" => attr(Attr::DevDevt),
+                "parent" => attr(Attr::DevParent),
+                _ => Err(self.err(n, format!("`struct device` member `{fname}` is not modelled (the model has dev->release, dev->devt, dev->parent; use device_is_registered() for kobj.state_in_sysfs)"))),
+            },
+            PtrTy::Prim(PrimKind::Cdev) => match fname {
+                "ops" => attr(Attr::CdevOps),
+                "owner" => attr(Attr::CdevOwner),
+                _ => Err(self.err(n, format!("`struct cdev` member `{fname}` is not modelled (the model has cdev.ops and cdev.owner)"))),
+            },
+            PtrTy::File => match fname {
+                "private_data" => attr(Attr::FilePrivate),
+                _ => Err(self.err(n, format!("`struct file` member `{fname}` is not modelled (the model has file->private_data; write file_inode(file))"))),
+            },
+            PtrTy::Inode => match fname {
+                "i_cdev" => attr(Attr::InodeCdev),
+                _ => Err(self.err(n, format!("`struct inode` member `{fname}` is not modelled (the model has inode->i_cdev)"))),
+            },
+            PtrTy::Opaque => Err(self.err(n, format!("`{}` points to a struct this file does not define (define it with the fields the driver uses, before its first use)", self.text(base_node)))),
+            PtrTy::Void => Err(self.err(n, format!("`{}` is a void pointer (declare it as `struct NAME *` to use ->{fname})", self.text(base_node)))),
+            _ => Err(self.err(n, format!("`{}` has no field `{fname}` in the model", self.text(base_node)))),
+        }
+    }
+
+    fn sizeof(&mut self, n: Node<'a>) -> Result<Expr> {
+        let strukt = if let Some(t) = n.child_by_field_name("type") {
+            let spec = self.field(t, "type")?;
+            if spec.kind() == "struct_specifier" {
+                let s = self.text(self.field(spec, "name")?);
+                self.struct_ix.get(s).copied()
+            } else {
+                None
+            }
+        } else {
+            let v = self.field(n, "value")?;
+            let v = if v.kind() == "parenthesized_expression" {
+                Self::named(v).into_iter().next().unwrap_or(v)
+            } else {
+                v
+            };
+            if v.kind() == "pointer_expression" && self.text(self.field(v, "operator")?) == "*" {
+                match self.expr(self.field(v, "argument")?)?.ty {
+                    Ty::Ptr(PtrTy::Struct(s)) => Some(s),
+                    _ => None,
+                }
+            } else {
+                None
+            }
+        };
+        Ok(self.mk(n, ExprKind::SizeOf(strukt), Ty::Int))
+    }
+
+    fn call(&mut self, n: Node<'a>) -> Result<Expr> {
+        let f = self.field(n, "function")?;
+        let args_node = self.field(n, "arguments")?;
+        if f.kind() != "identifier" {
+            return Err(self.err(f, "calls through function pointers are not supported (call the driver's function by name)"));
+        }
+        let name = self.text(f);
+        if name == "container_of" {
+            return self.container_of(n, args_node);
+        }
+        let arg_nodes = Self::named(args_node);
+        if let Some(bad) = arg_nodes.iter().find(|a| a.kind() == "ERROR") {
+            return Err(self.err(*bad, "syntax error in the arguments"));
+        }
+        if name == "wait_event" {
+            let [wq, c] = arg_nodes.as_slice() else {
+                return Err(self.err(n, "wait_event takes a wait queue and a condition"));
+            };
+            let wq = self.expr(*wq)?;
+            let c = self.expr(*c)?;
+            return Ok(self.mk(n, ExprKind::WaitEvent(Box::new(wq), Box::new(c)), Ty::Void));
+        }
+        if let Some((ix, ret, params)) = self.func_ix.get(name).cloned() {
+            if params.len() != arg_nodes.len() {
+                return Err(self.err(
+                    n,
+                    format!(
+                        "`{name}` takes {} argument(s), {} given",
+                        params.len(),
+                        arg_nodes.len()
+                    ),
+                ));
+            }
+            let args = arg_nodes
+                .iter()
+                .map(|a| self.expr(*a))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(self.mk(n, ExprKind::Call(ix, args), ret));
+        }
+        if let Some(&(bname, b, min, max, ret)) = builtins::find(name) {
+            if arg_nodes.len() < min || arg_nodes.len() > max {
+                let want = if min == max {
+                    format!("{min}")
+                } else {
+                    format!("{min} to {max}")
+                };
+                return Err(self.err(
+                    n,
+                    format!(
+                        "`{bname}` takes {want} argument(s), {} given",
+                        arg_nodes.len()
+                    ),
+                ));
+            }
+            let mut args = arg_nodes
+                .iter()
+                .map(|a| self.expr(*a))
+                .collect::<Result<Vec<_>>>()?;
+            // The allocation's size names the struct allocated: each of
+            // its fields becomes a cell of the model.
+            if matches!(
+                b,
+                Builtin::kzalloc | Builtin::kmalloc | Builtin::devm_kzalloc
+            ) {
+                let i = usize::from(b == Builtin::devm_kzalloc);
+                if !matches!(args[i].kind, ExprKind::SizeOf(Some(_))) {
+                    return Err(self.err(arg_nodes[i], format!("`{bname}` allocates a struct of this file (write `sizeof(*p)` or `sizeof(struct NAME)`)")));
+                }
+            }
+            if builtins::takes_cell(b) {
+                let cell = args.remove(0);
+                if !matches!(
+                    cell.kind,
+                    ExprKind::Field(..)
+                        | ExprKind::Global(_)
+                        | ExprKind::Attr(..)
+                        | ExprKind::Index(..)
+                ) {
+                    return Err(self.err(arg_nodes[0], format!("`{bname}` needs a struct field or global variable (write `{bname}(p->field…)`)")));
+                }
+                let site = cell.site;
+                args.insert(
+                    0,
+                    Expr {
+                        ty: cell.ty,
+                        site,
+                        kind: ExprKind::AddrOf(Box::new(cell)),
+                    },
+                );
+            }
+            // READ_ONCE(x) and the dereferences have x's type.
+            let ret = match b {
+                Builtin::READ_ONCE
+                | Builtin::smp_load_acquire
+                | Builtin::rcu_dereference
+                | Builtin::rcu_dereference_raw
+                | Builtin::rcu_dereference_protected
+                | Builtin::srcu_dereference
+                | Builtin::xchg
+                | Builtin::cmpxchg => match &args[0].kind {
+                    ExprKind::AddrOf(inner) => inner.ty,
+                    _ => ret,
+                },
+                _ => ret,
+            };
+            return Ok(self.mk(n, ExprKind::Builtin(b, args), ret));
+        }
+        if matches!(
+            name,
+            "pr_info"
+                | "pr_err"
+                | "pr_debug"
+                | "pr_warn"
+                | "dev_info"
+                | "dev_err"
+                | "dev_dbg"
+                | "dev_warn"
+                | "printk"
+        ) {
+            return Err(self.err(
+                f,
+                format!(
+                    "`{name}` is variadic and prints nothing the model checks (delete the call)"
+                ),
+            ));
+        }
+        let near = builtins::TABLE
+            .iter()
+            .map(|b| b.0)
+            .chain(self.func_ix.keys().map(String::as_str))
+            .min_by_key(|c| distance(name, c))
+            .filter(|c| distance(name, c) <= 3);
+        Err(self.err(
+            f,
+            match near {
+                Some(c) => format!("unknown function `{name}`: neither the file defines it nor the kernel model has it (write `{c}` instead, or define `{name}`)"),
+                None => format!("unknown function `{name}`: neither the file defines it nor the kernel model has it (define it in the file)"),
+            },
+        ))
+    }
+
+    fn container_of(&mut self, n: Node<'a>, args: Node<'a>) -> Result<Expr> {
+        // tree-sitter reads `struct S` in an argument list as an error node:
+        // split the macro's arguments at top-level commas, parse the first
+        // as an expression, check the type and member names.
+        let named = Self::named(args);
+        let Some(&ptr) = named.first() else {
+            return Err(self.err(n, "container_of takes (pointer, struct NAME, member)"));
+        };
+        let text = self.text(args);
+        let inner = &text[1..text.len().saturating_sub(1)];
+        let parts: Vec<&str> = inner.rsplitn(3, ',').map(str::trim).collect();
+        let [member, ty, _] = parts.as_slice() else {
+            return Err(self.err(n, "container_of takes (pointer, struct NAME, member)"));
+        };
+        let Some(sname) = ty.strip_prefix("struct").map(str::trim) else {
+            return Err(self.err(
+                n,
+                format!("container_of's type must be `struct NAME`, not `{ty}`"),
+            ));
+        };
+        let Some(&s) = self.struct_ix.get(sname) else {
+            return Err(self.err(n, format!("unknown struct `{sname}` in container_of")));
+        };
+        let Some(fi) = self.structs[s].fields.iter().position(|(f, _)| f == member) else {
+            return Err(self.err(n, format!("struct {sname} has no member `{member}`")));
+        };
+        let e = self.expr(ptr)?;
+        let FieldTy::Prim(k) = self.structs[s].fields[fi].1 else {
+            return Err(self.err(n, format!("container_of from `{member}`: only embedded kernel objects (struct device, cdev, kref, …) are supported")));
+        };
+        if !matches!(e.ty, Ty::Ptr(PtrTy::Prim(pk)) if pk == k) && e.ty != Ty::Ptr(PtrTy::Void) {
+            return Err(self.err(ptr, format!("container_of: `{}` does not point to a {k:?} (member `{member}` of struct {sname} is one)", self.text(ptr))));
+        }
+        Ok(self.mk(
+            n,
+            ExprKind::ContainerOf(Box::new(e), s, fi),
+            Ty::Ptr(PtrTy::Struct(s)),
+        ))
+    }
+}
+
+/// `x->dev.release` takes the embedded device's address as its base.
+fn base_ref(base: &Expr) -> Expr {
+    match base.ty {
+        Ty::Emb(k) => Expr {
+            kind: ExprKind::AddrOf(Box::new(clone_expr(base))),
+            ty: Ty::Ptr(PtrTy::Prim(k)),
+            site: base.site,
+        },
+        _ => clone_expr(base),
+    }
+}
+
+fn clone_expr(e: &Expr) -> Expr {
+    let kind = match &e.kind {
+        ExprKind::Local(s) => ExprKind::Local(*s),
+        ExprKind::Global(g) => ExprKind::Global(*g),
+        ExprKind::Field(b, s, f) => ExprKind::Field(Box::new(clone_expr(b)), *s, *f),
+        ExprKind::Attr(b, a) => ExprKind::Attr(Box::new(clone_expr(b)), *a),
+        ExprKind::AddrOf(b) => ExprKind::AddrOf(Box::new(clone_expr(b))),
+        ExprKind::ContainerOf(b, s, f) => ExprKind::ContainerOf(Box::new(clone_expr(b)), *s, *f),
+        ExprKind::Builtin(b, args) => ExprKind::Builtin(*b, args.iter().map(clone_expr).collect()),
+        ExprKind::Call(f, args) => ExprKind::Call(*f, args.iter().map(clone_expr).collect()),
+        ExprKind::Int(v) => ExprKind::Int(*v),
+        ExprKind::Null => ExprKind::Null,
+        _ => ExprKind::Int(0),
+    };
+    Expr {
+        kind,
+        ty: e.ty,
+        site: e.site,
+    }
+}
+
+fn attr_ty(a: Attr) -> Ty {
+    match a {
+        Attr::DevRelease => Ty::Func,
+        Attr::DevDevt => Ty::DevT,
+        Attr::DevParent => Ty::Ptr(PtrTy::Prim(PrimKind::Device)),
+        Attr::CdevOps => Ty::Ptr(PtrTy::Fops),
+        Attr::CdevOwner => Ty::Int,
+        Attr::FilePrivate => Ty::Ptr(PtrTy::Void),
+        Attr::InodeCdev => Ty::Ptr(PtrTy::Prim(PrimKind::Cdev)),
+    }
+}
+
+fn binop(op: &str) -> Option<&'static str> {
+    Some(match op {
+        "+" => "+",
+        "-" => "-",
+        "*" => "*",
+        "/" => "/",
+        "%" => "%",
+        "==" => "==",
+        "!=" => "!=",
+        "<" => "<",
+        "<=" => "<=",
+        ">" => ">",
+        ">=" => ">=",
+        "&&" => "&&",
+        "||" => "||",
+        "&" => "&",
+        "|" => "|",
+        "^" => "^",
+        "<<" => "<<",
+        ">>" => ">>",
+        _ => return None,
+    })
+}
+
+/// Levenshtein distance, for "write … instead".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}

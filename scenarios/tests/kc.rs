@@ -1,0 +1,484 @@
+//! Kernel-C schemes: the front end's errors (one `file.c:LINE:COL: error:`
+//! line each, exit status 2), fuzz → corpus → replay on a `.c` file, and
+//! every zoo twin in `schemes-c/` reaching its Rust twin's verdicts.
+
+use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
+use harness::finding::FindingKind;
+use scenarios::kc::{self, KcError};
+use scenarios::verdict::{expected_words, judge, Judgement, Model, Verdict};
+use scenarios::verify::{deepen, DeepenConfig};
+use scenarios::{Scheme, ALL};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn unplug(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_unplug"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the unplug binary runs")
+}
+
+/// A minimal correct driver: the merged CXL fix. `{IOCTL}` is the ioctl's
+/// body, `{EXTRA}` text added at file scope.
+const DRIVER: &str = r#"/* unplug:
+ * name = "t"
+ * probe = "t_probe"
+ * remove = "t_remove"
+ * [expect]
+ * sc = "clean"
+ */
+struct t_data {
+	int payload;
+};
+
+struct t_dev {
+	struct device dev;
+	struct cdev cdev;
+	struct t_data *data;
+};
+
+static DECLARE_RWSEM(t_rwsem);
+{EXTRA}
+static void t_release(struct device *dev)
+{
+	struct t_dev *td = container_of(dev, struct t_dev, dev);
+
+	kfree(td);
+}
+
+static long t_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct t_dev *td = container_of(file_inode(file)->i_cdev, struct t_dev, cdev);
+	long rc = -ENXIO;
+
+{IOCTL}
+	return rc;
+}
+
+static const struct file_operations t_fops = {
+	.unlocked_ioctl = t_ioctl,
+};
+
+static int t_probe(struct device *parent)
+{
+	struct t_dev *td = kzalloc(sizeof(*td), GFP_KERNEL);
+
+	if (!td)
+		return -ENOMEM;
+	device_initialize(&td->dev);
+	td->dev.release = t_release;
+	td->data = devm_kzalloc(parent, sizeof(*td->data), GFP_KERNEL);
+	cdev_init(&td->cdev, &t_fops);
+	cdev_device_add(&td->cdev, &td->dev);
+	dev_set_drvdata(parent, td);
+	return 0;
+}
+
+static void t_remove(struct device *parent)
+{
+	struct t_dev *td = dev_get_drvdata(parent);
+
+	cdev_device_del(&td->cdev, &td->dev);
+	down_write(&t_rwsem);
+	td->data = NULL;
+	up_write(&t_rwsem);
+	put_device(&td->dev);
+}
+"#;
+
+const GOOD_IOCTL: &str =
+    "\tdown_read(&t_rwsem);\n\tif (td->data)\n\t\trc = td->data->payload;\n\tup_read(&t_rwsem);";
+
+fn driver(ioctl: &str, extra: &str) -> String {
+    DRIVER.replace("{IOCTL}", ioctl).replace("{EXTRA}", extra)
+}
+
+fn compile_err(src: &str) -> KcError {
+    match kc::compile_source("t.c", src) {
+        Ok(_) => panic!("compiled, expected an error:\n{src}"),
+        Err(e) => e,
+    }
+}
+
+/// The line of `src` that contains `needle` (1-based).
+fn line_of(src: &str, needle: &str) -> u32 {
+    src.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i as u32 + 1)
+        .unwrap_or_else(|| panic!("no line with {needle}"))
+}
+
+#[test]
+fn the_template_driver_compiles() {
+    kc::compile_source("t.c", &driver(GOOD_IOCTL, "")).expect("compiles");
+}
+
+#[test]
+fn a_syntax_error_names_its_line_and_column() {
+    let src = driver("\tdown_read(&t_rwsem)\n\tup_read(&t_rwsem);", "");
+    let e = compile_err(&src);
+    assert_eq!(e.line, line_of(&src, "down_read(&t_rwsem)"), "{e}");
+    assert!(e.to_string().starts_with("t.c:"), "{e}");
+    assert!(e.message.contains("syntax error"), "{e}");
+}
+
+#[test]
+fn an_unknown_function_suggests_the_kernel_primitive() {
+    let src = driver("\tdown_reed(&t_rwsem);\n\tup_read(&t_rwsem);", "");
+    let e = compile_err(&src);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "t.c:{}:2: error: unknown function `down_reed`: neither the file defines it nor the kernel model has it (write `down_read` instead, or define `down_reed`)",
+            line_of(&src, "down_reed")
+        )
+    );
+}
+
+#[test]
+fn an_unknown_primitive_macro_is_named() {
+    let src = driver(GOOD_IOCTL, "static DECLARE_SEMAPHORE(t_sem);");
+    let e = compile_err(&src);
+    assert_eq!(e.line, line_of(&src, "DECLARE_SEMAPHORE"), "{e}");
+    assert!(
+        e.message
+            .contains("unknown file-scope macro `DECLARE_SEMAPHORE`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unsupported_constructs_are_errors_with_the_fix() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "union u { int a; long b; };",
+            "union u",
+            "unions are not supported",
+        ),
+        (
+            "struct ops { int (*send)(int x); };",
+            "(*send)",
+            "function pointers are supported only in `struct file_operations`",
+        ),
+        (
+            "static void t_log(const char *fmt, ...) { }",
+            "...",
+            "variadic functions are not supported",
+        ),
+        (
+            "static long t_size(void) { return sizeof(struct t_dev); }",
+            "t_size",
+            "sizeof is supported as an allocation size only",
+        ),
+        (
+            "struct t_arr { int t_table[4]; };",
+            "t_table",
+            "arrays are not supported",
+        ),
+        (
+            "static void t_fence(void) { asm volatile(\"mfence\"); }",
+            "asm volatile",
+            "inline assembly is not supported",
+        ),
+        ("#define T_MAX 4", "T_MAX", "macros are not expanded"),
+    ];
+    for (extra, at, want) in cases {
+        let src = driver(GOOD_IOCTL, extra);
+        let e = compile_err(&src);
+        assert_eq!(e.line, line_of(&src, at), "{extra}: {e}");
+        assert!(e.message.contains(want), "{extra}: {e}");
+    }
+}
+
+#[test]
+fn unknown_fields_and_misused_pointers_are_errors() {
+    let src = driver("\trc = td->payload;", "");
+    let e = compile_err(&src);
+    assert_eq!(e.message, "struct t_dev has no field `payload`");
+    let src = driver("\tvoid *p = td->data;\n\trc = p->payload;", "");
+    let e = compile_err(&src);
+    assert!(e.message.contains("void pointer"), "{e}");
+    assert_eq!(e.line, line_of(&src, "p->payload"));
+}
+
+#[test]
+fn a_function_the_workload_needs_must_exist() {
+    let src = driver(GOOD_IOCTL, "").replace(".unlocked_ioctl = t_ioctl,", "");
+    let e = compile_err(&src);
+    assert!(
+        e.message
+            .contains("no file_operations table has `.unlocked_ioctl`"),
+        "{e}"
+    );
+    let src = driver(GOOD_IOCTL, "").replace("probe = \"t_probe\"", "probe = \"t_prob\"");
+    let e = compile_err(&src);
+    assert!(
+        e.message.contains("the file defines no function `t_prob`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_bad_header_is_an_error() {
+    let src = driver(GOOD_IOCTL, "").replace("sc = \"clean\"", "sc = \"fine\"");
+    let e = compile_err(&src);
+    assert!(e.message.contains("`sc = \"fine\"` is no verdict"), "{e}");
+    let src = driver(GOOD_IOCTL, "").replace(
+        " * name = \"t\"\n",
+        " * name = \"t\"\n * colour = \"red\"\n",
+    );
+    let e = compile_err(&src);
+    assert!(
+        e.message.contains("bad header") && e.message.contains("colour"),
+        "{e}"
+    );
+    assert_eq!(e.line, 3, "{e}");
+    let e = compile_err("struct x { int a; };\n");
+    assert!(e.message.contains("starts with its header block"), "{e}");
+}
+
+#[test]
+fn cli_prints_the_error_line_and_exits_2() {
+    let dir = std::env::temp_dir().join(format!("unplug-kc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("bad.c");
+    std::fs::write(&path, driver("\tdown_reed(&t_rwsem);", "")).expect("write");
+    let p = path.to_str().expect("utf-8");
+    for args in [
+        vec!["fuzz", p, "--iterations", "10", "--no-save"],
+        vec!["verify", p],
+        vec![
+            "compare",
+            "--schemes",
+            &format!("{p},flag-under-write-lock"),
+            "--iterations",
+            "10",
+        ],
+    ] {
+        let out = unplug(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("{p}:"))
+                && err.contains(": error: unknown function `down_reed`"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = unplug(&["fuzz", "/nonexistent/x.c", "--iterations", "10"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the scheme"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn reports_name_the_c_source_line_and_expression() {
+    let s = kc::load("../schemes-c/unsynchronized.c").expect("compiles");
+    let cfg = RunConfig {
+        explorer: Explorer::Portfolio,
+        seed: 0,
+        budget: Budget {
+            iterations: Some(2_000),
+            time: None,
+        },
+        exec: ExecConfig::default(),
+        stop: StopPolicy::FirstFatal,
+        shard: (0, 1),
+    };
+    let stats = explore(&s.scenario(s.default_workload.clone()), &cfg, None).expect("runs");
+    let (_, record) = stats
+        .distinct
+        .iter()
+        .find(|(_, r)| {
+            r.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::UseAfterRemoval)
+        })
+        .expect("a use-after-removal within 2,000 executions");
+    let f = record
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::UseAfterRemoval)
+        .expect("found");
+    let harness::finding::Detail::UseAfterRemoval { access, free, .. } = &f.detail else {
+        panic!("not a use-after-removal")
+    };
+    let src = std::fs::read_to_string(repo().join("schemes-c/unsynchronized.c")).expect("read");
+    let (file, line) = access.site.rsplit_once(':').expect("file:line");
+    assert_eq!(file, "unsynchronized.c", "{}", access.site);
+    let line: usize = line.parse().expect("a line number");
+    assert!(
+        src.lines()
+            .nth(line - 1)
+            .is_some_and(|l| l.contains("cxlm->")),
+        "the access site {} is the driver data access",
+        access.site
+    );
+    assert!(
+        access.op.contains("cxlm->"),
+        "the diagram shows the C: {}",
+        access.op
+    );
+    assert!(free.site.starts_with("unsynchronized.c:"), "{}", free.site);
+}
+
+#[test]
+fn fuzz_saves_a_c_scheme_entry_that_replay_reproduces() {
+    let dir = std::env::temp_dir().join(format!("unplug-kc-corpus-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().expect("utf-8");
+    let out = unplug(&[
+        "fuzz",
+        "schemes-c/check-outside-lock.c",
+        "--stop-at-first",
+        "--corpus",
+        d,
+        "--iterations",
+        "20000",
+    ]);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("use-after-removal"), "{report}");
+    // corpus/<the file's name>/<finding>-<hash>.toml: a path cannot lead
+    // outside the corpus.
+    let entries: Vec<PathBuf> = std::fs::read_dir(dir.join("check-outside-lock.c"))
+        .expect("corpus written")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let text = std::fs::read_to_string(&entries[0]).expect("read");
+    assert!(text.contains("schemes-c/check-outside-lock.c"), "{text}");
+    let out = unplug(&["replay", entries[0].to_str().expect("utf-8")]);
+    let replayed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{replayed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(replayed.contains("use-after-removal"), "{replayed}");
+    assert!(replayed.contains("check-outside-lock.c:"), "{replayed}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// compare's per-cell budget.
+const COMPARE_BUDGET: u64 = 60_000;
+
+/// The `.c` twins of zoo schemes: (path, Rust twin).
+fn twins() -> Vec<(String, &'static Scheme)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(repo().join("schemes-c")).expect("schemes-c") {
+        let path = e.expect("entry").path();
+        if path.extension().is_none_or(|x| x != "c") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&path).expect("read");
+        let Some(rust) = ALL
+            .iter()
+            .find(|s| src.contains(&format!("name = \"{}\"", s.name)))
+        else {
+            continue;
+        };
+        let rel = format!(
+            "../schemes-c/{}",
+            path.file_name().expect("name").to_string_lossy()
+        );
+        out.push((rel, rust));
+    }
+    out.sort_by_key(|(p, _)| p.clone());
+    out
+}
+
+/// The Rust twin's declaration without its Rust source site.
+fn c_side(rust: &Scheme) -> Scheme {
+    let mut s = rust.clone();
+    s.expected.site = None;
+    s
+}
+
+/// Twins the interpreter does not run yet.
+const NOT_YET: &[&str] = &[];
+
+/// Each twin declares its Rust twin's expectations and, by exploration,
+/// reaches the same SC verdict: a fatal bug on seeds 0..10 within
+/// compare's budget (stopping at the first), a clean or race-only scheme
+/// on seed 0 over compare's whole budget — the zoo test's seeds.
+#[test]
+fn every_c_twin_reaches_its_rust_twins_sc_verdict() {
+    let twins = twins();
+    assert!(twins.len() >= 18, "{} twins", twins.len());
+    let mut wrong = Vec::new();
+    for (path, rust) in &twins {
+        if NOT_YET.contains(&rust.name) {
+            continue;
+        }
+        let c = kc::load(path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.expected.sc, rust.expected.sc, "{path}");
+        assert_eq!(c.expected.c11, rust.expected.c11, "{path}");
+        assert_eq!(c.expected.object, rust.expected.object, "{path}");
+        assert_eq!(c.default_workload, rust.default_workload, "{path}");
+        let fatal = rust.expected.sc.is_some_and(FindingKind::is_fatal);
+        let seeds = if fatal { 0..10 } else { 0..1 };
+        for seed in seeds {
+            let cfg = RunConfig {
+                explorer: Explorer::Portfolio,
+                seed,
+                budget: Budget {
+                    iterations: Some(COMPARE_BUDGET),
+                    time: None,
+                },
+                exec: ExecConfig::default(),
+                stop: StopPolicy::FirstFatal,
+                shard: (0, 1),
+            };
+            let stats = explore(&c.scenario(c.default_workload.clone()), &cfg, None)
+                .unwrap_or_else(|e| panic!("{path}: {e}"));
+            let v = Verdict::from_run(&stats, "portfolio", seed, false, |s| format!("seed {s}"));
+            // Held against the Rust twin's declaration (kind and object;
+            // its site is a line of the Rust file).
+            if judge(&v, &c_side(rust)) != Judgement::Match {
+                wrong.push(format!(
+                    "{path} seed {seed}: expected {}, {v}",
+                    expected_words(&rust.expected, Model::Sc)
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Under loom, deepening from bound 1 within compare's loom budget, each
+/// twin reaches its Rust twin's C11 verdict.
+#[test]
+fn every_c_twin_reaches_its_rust_twins_c11_verdict() {
+    let mut wrong = Vec::new();
+    for (path, rust) in twins() {
+        if NOT_YET.contains(&rust.name) {
+            continue;
+        }
+        let c = kc::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let config = DeepenConfig {
+            executions: 10_000,
+            ..DeepenConfig::default()
+        };
+        let d = deepen(c, c.default_workload.clone(), &config, &|_, _| {})
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let v = Verdict::from_deepening(&d, |b| format!("bound {b}"));
+        if judge(&v, &c_side(rust)) != Judgement::Match {
+            wrong.push(format!(
+                "{path}: expected {}, {v}",
+                expected_words(&rust.expected, Model::C11)
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -1,0 +1,155 @@
+/* unplug:
+ * name = "bool-then-lock-cycle"
+ * summary = "plain registered flag under down_read; removal cdev_device_del(); down_write(); up_write()"
+ * probe = "cxl_mem_probe"
+ * remove = "cxl_mem_remove"
+ *
+ * [expect]
+ * sc = "data-race"
+ * c11 = "data-race"
+ * object = "kobj.state_in_sysfs"
+ */
+
+/*
+ * The alternative proposed in the review of the CXL fix: the ioctl tests
+ * device_is_registered() under down_read(); removal does
+ * cdev_device_del(); down_write(); up_write(); -- a "post-delete lock
+ * cycle" meant to flush every reader that saw the flag set.
+ *
+ * Verdict: data race on kobj.state_in_sysfs. The cycle does flush those
+ * readers (no use-after-removal under sequential consistency), but the
+ * store to the flag, inside cdev_device_del(), is outside the lock, so it
+ * races with the read under down_read(): the lock would have to enclose
+ * the store.
+ *
+ * The twin of scenarios/src/schemes/bool_then_lock_cycle.rs, on the memdev of
+ * memdev.rs: cxl_memdev_alloc() and cdev_device_add() in probe, an open
+ * file pinning the memdev with get_device(), removal's put_device() last.
+ */
+
+struct cxl_mem {
+	int payload_size;
+};
+
+struct cxl_memdev {
+	struct device dev;
+	struct cdev cdev;
+	struct cxl_mem *cxlm;
+	int id;
+};
+
+static DECLARE_RWSEM(cxl_memdev_rwsem);
+
+static int cxl_mem_nr;
+
+static void cxl_memdev_release(struct device *dev)
+{
+	struct cxl_memdev *cxlmd = container_of(dev, struct cxl_memdev, dev);
+
+	kfree(cxlmd);
+}
+
+/* The ioctl's real work reads the driver data. */
+static long cxl_send_cmd(struct cxl_mem *cxlm, unsigned long arg)
+{
+	if (cxlm->payload_size < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int cxl_memdev_open(struct inode *inode, struct file *file)
+{
+	struct cxl_memdev *cxlmd =
+		container_of(inode->i_cdev, struct cxl_memdev, cdev);
+
+	get_device(&cxlmd->dev);
+	file->private_data = cxlmd;
+	return 0;
+}
+
+static int cxl_memdev_release_file(struct inode *inode, struct file *file)
+{
+	struct cxl_memdev *cxlmd =
+		container_of(inode->i_cdev, struct cxl_memdev, cdev);
+
+	put_device(&cxlmd->dev);
+	return 0;
+}
+
+static long cxl_memdev_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct cxl_memdev *cxlmd = file->private_data;
+	struct cxl_mem *cxlm;
+	long rc = -ENXIO;
+
+	down_read(&cxl_memdev_rwsem);
+	if (device_is_registered(&cxlmd->dev)) {
+		cxlm = cxlmd->cxlm;
+		if (cxlm)
+			rc = cxl_send_cmd(cxlm, arg);
+	}
+	up_read(&cxl_memdev_rwsem);
+	return rc;
+}
+
+static const struct file_operations cxl_memdev_fops = {
+	.open = cxl_memdev_open,
+	.release = cxl_memdev_release_file,
+	.unlocked_ioctl = cxl_memdev_ioctl,
+};
+
+static int cxl_mem_probe(struct device *parent)
+{
+	struct cxl_memdev *cxlmd;
+	struct cxl_mem *cxlm;
+	struct device *dev;
+	int rc;
+
+	cxlmd = kzalloc(sizeof(*cxlmd), GFP_KERNEL);
+	if (!cxlmd)
+		return -ENOMEM;
+	cxlmd->id = cxl_mem_nr++;
+
+	dev = &cxlmd->dev;
+	device_initialize(dev);
+	dev->release = cxl_memdev_release;
+	rc = alloc_chrdev_region(&dev->devt, 0, 1, "cxl_mem");
+	if (rc)
+		goto err;
+	rc = dev_set_name(dev, "mem%d", cxlmd->id);
+	if (rc)
+		goto err;
+
+	/* Driver data: freed by devres when the driver unbinds. */
+	cxlm = devm_kzalloc(parent, sizeof(*cxlm), GFP_KERNEL);
+	if (!cxlm) {
+		rc = -ENOMEM;
+		goto err;
+	}
+	cxlmd->cxlm = cxlm;
+
+	cdev_init(&cxlmd->cdev, &cxl_memdev_fops);
+	rc = cdev_device_add(&cxlmd->cdev, dev);
+	if (rc)
+		goto err;
+
+	dev_set_drvdata(parent, cxlmd);
+	return 0;
+
+err:
+	put_device(dev);
+	return rc;
+}
+
+static void cxl_mem_remove(struct device *parent)
+{
+	struct cxl_memdev *cxlmd = dev_get_drvdata(parent);
+
+	cdev_device_del(&cxlmd->cdev, &cxlmd->dev);
+	down_write(&cxl_memdev_rwsem);
+	up_write(&cxl_memdev_rwsem);
+	cxlmd->cxlm = NULL;
+	put_device(&cxlmd->dev);
+	/* devres_release_all(parent) then frees cxlm. */
+}
