@@ -52,6 +52,15 @@
 //! acquires it), an acquiring one calls [`Op::acquire`] from it. A primitive
 //! that keeps no clock orders nothing, and the race detector will say so.
 //!
+//! # Held locks
+//!
+//! A lock calls [`Op::hold`] in the step that takes it (with the event that
+//! step recorded) and [`Op::unhold`] in the step that releases it, keeping
+//! lockdep's per-task stack of held locks: a deadlock report then names the
+//! task holding each lock waited on and where it took it, and a lock still
+//! held when a file operation returns to user space or a task exits is a
+//! `lock-held-at-exit` finding.
+//!
 //! # Events and findings
 //!
 //! Each operation records one trace event ([`Op::record`], or

@@ -81,7 +81,9 @@ impl World {
 impl Op<'_> {
     /// The current task now holds `prim`, taken at event `event` (lockdep's
     /// `lock_acquire()`): named in deadlock reports and checked at exit.
-    pub(crate) fn hold(&mut self, prim: impl Into<PrimId>, event: usize) {
+    /// A lock primitive calls it in the step that takes the lock, with the
+    /// event that step recorded.
+    pub fn hold(&mut self, prim: impl Into<PrimId>, event: usize) {
         self.w.tasks[self.me].held.push(HeldLock {
             prim: prim.into(),
             event,
@@ -91,7 +93,7 @@ impl Op<'_> {
 
     /// The current task released `prim` (lockdep's `lock_release()`): its
     /// most recent acquisition of it is dropped.
-    pub(crate) fn unhold(&mut self, prim: impl Into<PrimId>) {
+    pub fn unhold(&mut self, prim: impl Into<PrimId>) {
         let prim = prim.into();
         let held = &mut self.w.tasks[self.me].held;
         if let Some(i) = held.iter().rposition(|h| h.prim == prim) {
