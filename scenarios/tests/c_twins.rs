@@ -238,15 +238,9 @@ fn a_header_without_its_opening_line_or_end_is_refused() {
 /// error it gives: kernel C the dialect does not cover. A file leaves this
 /// list when it compiles, and from then on its verdict is checked.
 const KNOWN_GAPS: &[(&str, &str)] = &[
-    // `struct tpm_class_ops { int (*send)(...); }`: an ops table.
-    (
-        "tpm-ops-sem.c",
-        "function pointers are supported only in `struct file_operations`",
-    ),
-    (
-        "tpm-no-ops-sem.c",
-        "function pointers are supported only in `struct file_operations`",
-    ),
+    // `int (*send)(struct tpm_chip *chip, u8 *buf, ...)`: the command buffer.
+    ("tpm-ops-sem.c", "unsupported pointer type `u8 *`"),
+    ("tpm-no-ops-sem.c", "unsupported pointer type `u8 *`"),
     // `unsigned long *valid_mask` in `struct gpio_chip`: a bitmap.
     (
         "gpio-cdev-srcu.c",
@@ -259,18 +253,18 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     // `list_for_each_entry(h, &head, entry) { ... }`: list.h's iterator.
     ("iio-info-exist-lock.c", "syntax error"),
     ("iio-no-info-exist-lock.c", "syntax error"),
-    // `struct ib_device_ops { int (*query_device)(...); }`: an ops table.
+    // `struct ib_device_ops ops;` embedded in `struct ib_device`.
     (
         "uverbs-disassociate-srcu.c",
-        "function pointers are supported only in `struct file_operations`",
+        "embedded `struct ib_device_ops` is not supported",
     ),
     (
         "uverbs-no-synchronize.c",
-        "function pointers are supported only in `struct file_operations`",
+        "embedded `struct ib_device_ops` is not supported",
     ),
     (
         "uverbs-wait-clients.c",
-        "function pointers are supported only in `struct file_operations`",
+        "embedded `struct ib_device_ops` is not supported",
     ),
 ];
 
@@ -505,6 +499,21 @@ const GAPS: &[Case] = &[
         name: "function pointer in a driver's ops table (tpm_class_ops, ib_device_ops, iio_ioctl_handler)",
         decls: "struct gap_ops {\n\tint (*send)(int v);\n};\n\nstatic int gap_send(int v)\n{\n\treturn v;\n}\n\nstatic const struct gap_ops gap_default_ops = {\n\t.send = gap_send,\n};\n",
         ioctl: "\tif (gap_default_ops.send(1) < 0)\n\t\treturn -EIO;\n",
+        ..NONE
+    },
+    Case {
+        name: "function pointer in a driver struct, set in probe and called through it",
+        decls: "struct gap_dev;\n",
+        fields: "\tint (*hook)(struct gap_dev *gd, int v);\n",
+        late: "\nstatic int gap_hook(struct gap_dev *gd, int v)\n{\n\treturn gd->id + v;\n}\n",
+        ioctl: "\tif (gd->hook(gd, 1) != 1)\n\t\treturn -EIO;\n",
+        probe: "\tgd->hook = gap_hook;\n",
+        ..NONE
+    },
+    Case {
+        name: "flag #define (gpio: GPIO_V2_LINE_FLAG_USED (1UL << 0))",
+        decls: "#define GAP_FLAG (1UL << 3)\n",
+        ioctl: "\tif (cmd & GAP_FLAG)\n\t\treturn -EINVAL;\n",
         ..NONE
     },
     Case {

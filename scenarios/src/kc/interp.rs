@@ -41,6 +41,9 @@ enum Slot {
     Int(Plain<i64>),
     Bool(Plain<bool>),
     Ptr(Plain<Option<Object>>),
+    /// A function pointer: the function's index plus one, 0 for NULL, in a
+    /// model cell so a read of a freed ops table is a use-after-free.
+    FnPtr(Plain<i64>),
     Device(DevSlot),
     Cdev(CdevSlot),
     Kref(Kref),
@@ -182,6 +185,7 @@ fn new_slot(name: &str, owner: Option<Object>, ty: FieldTy, init: i64) -> Slot {
     match ty {
         FieldTy::Cell(Ty::Bool) => Slot::Bool(Plain::new(name, owner, init != 0)),
         FieldTy::Cell(Ty::Ptr(_)) => Slot::Ptr(Plain::new(name, owner, None)),
+        FieldTy::Cell(Ty::FnPtr(_)) => Slot::FnPtr(Plain::new(name, owner, 0)),
         FieldTy::Cell(_) => Slot::Int(Plain::new(name, owner, init)),
         FieldTy::Prim(p) => match p {
             PrimKind::Device => Slot::Device(DevSlot::default()),
@@ -392,6 +396,10 @@ impl<'r> Exec<'r> {
                     None => fault(site, "a pointer to an object the scheme did not allocate"),
                 },
             },
+            Slot::FnPtr(p) => match rd(p, mode) {
+                0 => Val::Null,
+                f => Val::Func(usize::try_from(f - 1).unwrap_or(usize::MAX)),
+            },
             Slot::Atomic(a) => Val::Int(k::atomic_read(a)),
             _ => fault(site, "not a memory cell"),
         }
@@ -412,6 +420,14 @@ impl<'r> Exec<'r> {
                 } else {
                     wr(p, o, mode)
                 }
+            }
+            Slot::FnPtr(p) => {
+                let f = match x {
+                    Val::Null | Val::Int(0) => 0,
+                    Val::Func(f) => i64::try_from(f).map_or(0, |f| f + 1),
+                    _ => fault(site, "only a function of this file (or NULL) can be stored in a function pointer"),
+                };
+                wr(p, f, mode)
             }
             Slot::Atomic(a) => k::atomic_set(a, x.int()),
             _ => fault(site, "not a memory cell"),
@@ -698,6 +714,18 @@ impl<'r> Exec<'r> {
             ExprKind::Call(f, args) => {
                 let args = args.iter().map(|a| self.eval(a, frame)).collect();
                 self.call(*f, args)
+            }
+            ExprKind::CallPtr(p, args) => {
+                let f = match self.eval(p, frame) {
+                    Val::Func(f) if f < self.prog().funcs.len() => f,
+                    Val::Null | Val::Int(0) => {
+                        k::BUG_ON(true);
+                        fault(e.site, "call through a NULL function pointer")
+                    }
+                    _ => fault(e.site, "call through a function pointer that holds no function"),
+                };
+                let args = args.iter().map(|a| self.eval(a, frame)).collect();
+                self.call(f, args)
             }
             ExprKind::ContainerOf(p, s, f) => match self.eval(p, frame) {
                 Val::Emb(i, fi) if i.def == *s && fi == *f => Val::Inst(i),

@@ -21,6 +21,9 @@ pub struct Program {
     pub funcs: Vec<Func>,
     /// `struct file_operations` tables, by index.
     pub fops: Vec<Fops>,
+    /// The signatures of the function pointers the file declares: return
+    /// type and parameter types.
+    pub fn_sigs: Vec<(Ty, Vec<Ty>)>,
     /// The probe function.
     pub probe: usize,
     /// The remove function.
@@ -104,6 +107,10 @@ pub enum Ty {
     DevT,
     /// A function (used as a value: `dev->release = f`).
     Func,
+    /// A function pointer held in a struct field or global (`int
+    /// (*send)(struct tpm_chip *, u8 *, size_t)`): the index of its
+    /// signature in [`Program::fn_sigs`].
+    FnPtr(usize),
     /// No value.
     Void,
 }
@@ -274,6 +281,9 @@ pub enum ExprKind {
     IncDec(Box<Expr>, i64, bool),
     /// A call to a driver function.
     Call(usize, Vec<Expr>),
+    /// A call through a function pointer (`chip->ops->send(chip, …)`):
+    /// the pointer, then the arguments.
+    CallPtr(Box<Expr>, Vec<Expr>),
     /// A call to the kernel model.
     Builtin(Builtin, Vec<Expr>),
     /// `container_of(e, struct S, field)`.

@@ -29,6 +29,8 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
         labels: HashMap::new(),
         ret: Ty::Void,
         arrays: HashMap::new(),
+        defines: HashMap::new(),
+        fn_sigs: Vec::new(),
     };
     l.unit(root, header)
 }
@@ -50,6 +52,10 @@ struct Lower<'a> {
     ret: Ty,
     /// Array globals: name to (first element's global, length).
     arrays: HashMap<String, (usize, usize)>,
+    /// Object-like `#define NAME VALUE` constants.
+    defines: HashMap<String, i64>,
+    /// Function-pointer signatures, indexed by [`Ty::FnPtr`].
+    fn_sigs: Vec<(Ty, Vec<Ty>)>,
 }
 
 /// Whether a type name is a kernel object the model has.
@@ -126,6 +132,13 @@ impl<'a> Lower<'a> {
 
     fn unit(&mut self, root: Node<'a>, header: Header) -> Result<Program> {
         let items = Self::named(root);
+        // Object-like macros first: a struct's array field may be sized by
+        // one (`u8 data_buffer[TPM_BUFSIZE]`).
+        for &n in &items {
+            if n.kind() == "preproc_def" {
+                self.define(n)?;
+            }
+        }
         // Every struct's name first: a field may point to a struct defined
         // further down.
         for &n in &items {
@@ -172,8 +185,8 @@ impl<'a> Lower<'a> {
                 "struct_specifier" | "function_definition" => {}
                 "declaration" => self.global_decl(n)?,
                 "expression_statement" => self.global_macro(n)?,
-                "preproc_include" => {}
-                "preproc_def" | "preproc_function_def" => {
+                "preproc_include" | "preproc_def" => {}
+                "preproc_function_def" => {
                     return Err(self.err(
                         n,
                         "macros are not expanded (write the code the macro stands for, or a static function)",
@@ -249,9 +262,49 @@ impl<'a> Lower<'a> {
             globals: std::mem::take(&mut self.globals),
             funcs,
             fops: std::mem::take(&mut self.fops),
+            fn_sigs: std::mem::take(&mut self.fn_sigs),
             probe,
             remove,
         })
+    }
+
+    /// `#define NAME VALUE` where VALUE is an integer constant, a name
+    /// defined before it, or `A << B` of those: the drivers' buffer sizes and limits. Anything
+    /// else would need the preprocessor, and is refused rather than guessed.
+    fn define(&mut self, n: Node<'a>) -> Result<()> {
+        let name = self.text(self.field(n, "name")?).to_string();
+        let value = n.child_by_field_name("value").ok_or_else(|| {
+            self.err(n, format!("`#define {name}` without a value is not supported (a macro here must stand for an integer)"))
+        })?;
+        let text = self.text(value).trim();
+        let inner = text
+            .strip_prefix('(')
+            .and_then(|t| t.strip_suffix(')'))
+            .unwrap_or(text)
+            .trim();
+        let atom = |t: &str| {
+            let t = t.trim();
+            parse_int(t)
+                .or_else(|| self.defines.get(t).copied())
+                .or_else(|| builtins::constant(t))
+        };
+        // `BIT`-style flags: `(1UL << 0)`.
+        let v = match inner.split_once("<<") {
+            Some((a, b)) => atom(a)
+                .zip(atom(b))
+                .and_then(|(a, b)| u32::try_from(b).ok().and_then(|b| a.checked_shl(b))),
+            None => atom(inner),
+        }
+            .ok_or_else(|| {
+                self.err(
+                    value,
+                    format!("`#define {name} {text}`: only macros standing for an integer constant are expanded (write the code the macro stands for, or a static function)"),
+                )
+            })?;
+        if self.defines.insert(name.clone(), v).is_some() {
+            return Err(self.err(n, format!("`{name}` is defined twice")));
+        }
+        Ok(())
     }
 
     fn struct_def(&mut self, n: Node<'a>) -> Result<()> {
@@ -272,6 +325,10 @@ impl<'a> Lower<'a> {
             let mut c = f.walk();
             let decls: Vec<Node> = f.children_by_field_name("declarator", &mut c).collect();
             for d in decls {
+                if let Some((fname, ty)) = self.fn_ptr_declarator(ty_node, d)? {
+                    fields.push((fname, FieldTy::Cell(ty)));
+                    continue;
+                }
                 let (fname, ptr) = self.declarator(d)?;
                 let ty = self.type_of(ty_node, ptr, true)?;
                 fields.push((fname, ty));
@@ -279,6 +336,45 @@ impl<'a> Lower<'a> {
         }
         self.structs[ix].fields = fields;
         Ok(())
+    }
+
+    /// `RET (*NAME)(PARAMS)`: a function pointer, as the kernel's ops
+    /// tables (`struct tpm_class_ops`, `struct ib_device_ops`) hold them.
+    /// `None` if `d` declares something else.
+    fn fn_ptr_declarator(&mut self, ret: Node<'a>, d: Node<'a>) -> Result<Option<(String, Ty)>> {
+        let (f, ret_ptr) = match d.kind() {
+            "function_declarator" => (d, 0),
+            "pointer_declarator" => {
+                let inner = self.field(d, "declarator")?;
+                if inner.kind() != "function_declarator" {
+                    return Ok(None);
+                }
+                (inner, 1)
+            }
+            _ => return Ok(None),
+        };
+        let paren = self.field(f, "declarator")?;
+        if paren.kind() != "parenthesized_declarator" {
+            return Ok(None);
+        }
+        let inner = Self::named(paren);
+        let [ptr] = inner.as_slice() else {
+            return Err(self.err(paren, "unsupported function-pointer declarator"));
+        };
+        if ptr.kind() != "pointer_declarator" {
+            return Err(self.err(*ptr, "a function pointer is written `RET (*NAME)(PARAMS)`"));
+        }
+        let (name, depth) = self.declarator(self.field(*ptr, "declarator")?)?;
+        if depth != 0 {
+            return Err(self.err(*ptr, "pointers to function pointers are not supported"));
+        }
+        let ret = match self.type_of(ret, ret_ptr, false)? {
+            FieldTy::Cell(t) => t,
+            FieldTy::Prim(_) => return Err(self.err(ret, "functions return scalars or pointers")),
+        };
+        let params = self.param_types(self.field(f, "parameters")?)?;
+        self.fn_sigs.push((ret, params));
+        Ok(Some((name, Ty::FnPtr(self.fn_sigs.len() - 1))))
     }
 
     /// A declarator's name and pointer depth; arrays and function pointers
@@ -519,15 +615,7 @@ impl<'a> Lower<'a> {
     }
 
     fn number(&self, n: Node<'_>) -> Result<i64> {
-        let t = self.text(n).trim_end_matches(['u', 'U', 'l', 'L']);
-        let v = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-            i64::from_str_radix(h, 16).ok()
-        } else if t.len() > 1 && t.starts_with('0') {
-            i64::from_str_radix(&t[1..], 8).ok()
-        } else {
-            t.parse().ok()
-        };
-        v.ok_or_else(|| self.err(n, format!("bad number `{}`", self.text(n))))
+        parse_int(self.text(n)).ok_or_else(|| self.err(n, format!("bad number `{}`", self.text(n))))
     }
 
     /// A function's declarator: name and parameter list.
@@ -558,6 +646,17 @@ impl<'a> Lower<'a> {
             FieldTy::Cell(t) => t,
             FieldTy::Prim(_) => return Err(self.err(n, "functions return scalars or pointers")),
         };
+        let tys = self.param_types(params)?;
+        if self.func_ix.contains_key(&name) {
+            return Err(self.err(name_node, format!("function `{name}` is defined twice")));
+        }
+        self.func_ix.insert(name, (self.funcs.len(), ret, tys));
+        self.funcs.push(None);
+        Ok(())
+    }
+
+    /// The types of a parameter list.
+    fn param_types(&self, params: Node<'a>) -> Result<Vec<Ty>> {
         let mut tys = Vec::new();
         for p in Self::named(params) {
             match p.kind() {
@@ -586,12 +685,7 @@ impl<'a> Lower<'a> {
                 k => return Err(self.err(p, format!("unsupported parameter `{k}`"))),
             }
         }
-        if self.func_ix.contains_key(&name) {
-            return Err(self.err(name_node, format!("function `{name}` is defined twice")));
-        }
-        self.func_ix.insert(name, (self.funcs.len(), ret, tys));
-        self.funcs.push(None);
-        Ok(())
+        Ok(tys)
     }
 
     fn function(&mut self, n: Node<'a>) -> Result<()> {
@@ -936,6 +1030,9 @@ impl<'a> Lower<'a> {
                 let lhs = self.expr(self.field(n, "left")?)?;
                 let rhs = self.expr(self.field(n, "right")?)?;
                 self.check_lvalue(n, &lhs)?;
+                if let Ty::FnPtr(sig) = lhs.ty {
+                    self.check_fn_ptr_value(n, sig, &rhs)?;
+                }
                 let op = match op {
                     "=" => None,
                     o => Some(binop(o.trim_end_matches('=')).ok_or_else(|| self.err(n, format!("unsupported operator `{o}`")))?),
@@ -1029,7 +1126,12 @@ impl<'a> Lower<'a> {
         if let Some(&f) = self.fops_ix.get(name) {
             return Ok(self.mk(n, ExprKind::Fops(f), Ty::Ptr(PtrTy::Fops)));
         }
-        if let Some(v) = builtins::constant(name) {
+        if let Some(v) = self
+            .defines
+            .get(name)
+            .copied()
+            .or_else(|| builtins::constant(name))
+        {
             return Ok(self.mk(n, ExprKind::Int(v), Ty::Int));
         }
         Err(self.err(
@@ -1133,10 +1235,46 @@ impl<'a> Lower<'a> {
         Ok(self.mk(n, ExprKind::SizeOf(strukt), Ty::Int))
     }
 
+    /// Whether `v` may be stored in a function pointer of signature `sig`:
+    /// NULL, a pointer of the same signature, or a function of this file
+    /// whose return and parameter types are the signature's.
+    fn check_fn_ptr_value(&self, n: Node<'_>, sig: usize, v: &Expr) -> Result<()> {
+        match (&v.kind, v.ty) {
+            (ExprKind::Null, _) | (ExprKind::Int(0), _) => Ok(()),
+            (_, Ty::FnPtr(s)) if self.fn_sigs[s] == self.fn_sigs[sig] => Ok(()),
+            (ExprKind::Func(ix), _) => {
+                let (name, (_, ret, params)) = self
+                    .func_ix
+                    .iter()
+                    .find(|(_, (i, _, _))| i == ix)
+                    .ok_or_else(|| self.err(n, "unknown function"))?;
+                let (want_ret, want_params) = &self.fn_sigs[sig];
+                if ret != want_ret || params != want_params {
+                    return Err(self.err(n, format!("`{name}` does not have the function pointer's signature (its return and parameter types must be the pointer's)")));
+                }
+                Ok(())
+            }
+            _ => Err(self.err(n, "a function pointer holds a function of this file or NULL")),
+        }
+    }
+
     fn call(&mut self, n: Node<'a>) -> Result<Expr> {
         let f = self.field(n, "function")?;
         let args_node = self.field(n, "arguments")?;
         if f.kind() != "identifier" {
+            let callee = self.expr(f)?;
+            if let Ty::FnPtr(sig) = callee.ty {
+                let (ret, params) = self.fn_sigs[sig].clone();
+                let arg_nodes = Self::named(args_node);
+                if params.len() != arg_nodes.len() {
+                    return Err(self.err(n, format!("the function pointer takes {} argument(s), {} given", params.len(), arg_nodes.len())));
+                }
+                let args = arg_nodes
+                    .iter()
+                    .map(|a| self.expr(*a))
+                    .collect::<Result<Vec<_>>>()?;
+                return Ok(self.mk(n, ExprKind::CallPtr(Box::new(callee), args), ret));
+            }
             return Err(self.err(f, "calls through function pointers are not supported (call the driver's function by name)"));
         }
         let name = self.text(f);
@@ -1337,6 +1475,10 @@ fn clone_expr(e: &Expr) -> Expr {
         ExprKind::ContainerOf(b, s, f) => ExprKind::ContainerOf(Box::new(clone_expr(b)), *s, *f),
         ExprKind::Builtin(b, args) => ExprKind::Builtin(*b, args.iter().map(clone_expr).collect()),
         ExprKind::Call(f, args) => ExprKind::Call(*f, args.iter().map(clone_expr).collect()),
+        ExprKind::CallPtr(p, args) => ExprKind::CallPtr(
+            Box::new(clone_expr(p)),
+            args.iter().map(clone_expr).collect(),
+        ),
         ExprKind::Int(v) => ExprKind::Int(*v),
         ExprKind::Null => ExprKind::Null,
         _ => ExprKind::Int(0),
@@ -1357,6 +1499,19 @@ fn attr_ty(a: Attr) -> Ty {
         Attr::CdevOwner => Ty::Int,
         Attr::FilePrivate => Ty::Ptr(PtrTy::Void),
         Attr::InodeCdev => Ty::Ptr(PtrTy::Prim(PrimKind::Cdev)),
+    }
+}
+
+/// A C integer literal: decimal, hex or octal, with an optional `U`/`L`
+/// suffix.
+fn parse_int(t: &str) -> Option<i64> {
+    let t = t.trim_end_matches(['u', 'U', 'l', 'L']);
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        i64::from_str_radix(h, 16).ok()
+    } else if t.len() > 1 && t.starts_with('0') {
+        i64::from_str_radix(&t[1..], 8).ok()
+    } else {
+        t.parse().ok()
     }
 }
 
