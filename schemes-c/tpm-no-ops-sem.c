@@ -6,8 +6,18 @@
  *
  * [expect]
  * sc = "use-after-removal"
- * c11 = "use-after-removal"
+ * # Under C11, loom ends at its first finding: the op's plain access to
+ * # pvt_data unordered with devres's kfree() of it, the same window
+ * # reached one step earlier than the access after the free.
+ * c11 = "data-race"
  * object = "ftpm_tee_private"
+ *
+ * # /dev/tpm0 has no ioctl: each user writes a command (tpm_common_write()).
+ * [workload]
+ * [[workload.user]]
+ * ops = [{ op = "open" }, { op = "write", count = 10 }, { op = "close" }]
+ * [[workload.user]]
+ * ops = [{ op = "open" }, { op = "write", count = 10 }, { op = "close" }]
  */
 
 /*

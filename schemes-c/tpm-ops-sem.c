@@ -7,6 +7,13 @@
  * [expect]
  * sc = "clean"
  * c11 = "clean"
+ *
+ * # /dev/tpm0 has no ioctl: each user writes a command (tpm_common_write()).
+ * [workload]
+ * [[workload.user]]
+ * ops = [{ op = "open" }, { op = "write", count = 10 }, { op = "close" }]
+ * [[workload.user]]
+ * ops = [{ op = "open" }, { op = "write", count = 10 }, { op = "close" }]
  */
 
 /*

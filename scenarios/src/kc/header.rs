@@ -40,28 +40,30 @@ pub struct Expect {
     pub object: Option<String>,
 }
 
-/// `[workload]`: every knob optional, the zoo's default otherwise.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkloadKnobs {
-    users: Option<u32>,
-    ioctls: Option<u32>,
-    devices: Option<u32>,
-    open_races_del: Option<bool>,
-    remove_work: Option<u32>,
+/// `[workload]`: the knobs (every one optional, the zoo's default
+/// otherwise), or scripts as a workload file writes them
+/// (`[[workload.user]]` with `ops = [{ op = "open" }, { op = "write",
+/// count = 16 }]`): a driver like `/dev/tpm0` has no ioctl, and its users
+/// write commands instead.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct WorkloadKnobs(Workload);
+
+impl Default for WorkloadKnobs {
+    fn default() -> Self {
+        WorkloadKnobs(DEFAULT_WORKLOAD)
+    }
 }
 
 impl WorkloadKnobs {
-    /// The workload: these knobs over the zoo's default.
+    /// The workload: these knobs over the zoo's default, or the scripts.
     pub fn workload(&self) -> Workload {
-        let d = DEFAULT_WORKLOAD;
-        Workload::knobs(
-            self.users.unwrap_or(d.users),
-            self.ioctls.unwrap_or(d.ioctls),
-            self.open_races_del.unwrap_or(d.open_races_del),
-            self.devices.unwrap_or(d.devices),
-            self.remove_work.unwrap_or(d.remove_work),
-        )
+        let mut wl = self.0.clone();
+        if !wl.user_scripts.is_empty() {
+            // A script per user, as a workload file's are counted.
+            wl.users = u32::try_from(wl.user_scripts.len()).unwrap_or(u32::MAX);
+        }
+        wl
     }
 }
 

@@ -44,6 +44,8 @@ enum Slot {
     /// A function pointer: the function's index plus one, 0 for NULL, in a
     /// model cell so a read of a freed ops table is a use-after-free.
     FnPtr(Plain<i64>),
+    /// A pointer to a static ops table: its index plus one, 0 for NULL.
+    StaticPtr(Plain<i64>),
     Device(DevSlot),
     Cdev(CdevSlot),
     Kref(Kref),
@@ -65,6 +67,10 @@ struct DevSlot {
     name: Mutex<Option<String>>,
     release: Mutex<Option<usize>>,
     devt: Mutex<Option<DevT>>,
+    /// `dev->parent`: set before `device_add()` and fixed from then on
+    /// (`device_add()` in drivers/base/core.c links the device under it),
+    /// so it is no memory cell the race is about.
+    parent: Mutex<Option<Val>>,
 }
 
 /// An embedded `struct cdev`.
@@ -104,6 +110,8 @@ enum Val {
     DevtOf(Arc<Inst>, usize),
     Fops(usize),
     Func(usize),
+    /// `&NAME` of a static driver struct (an ops table).
+    Static(usize),
     Parent(Arc<Parent>),
     File(Arc<FileCtx>),
     Inode(Arc<FileCtx>),
@@ -148,12 +156,17 @@ fn fault(site: &SourceSite, msg: &str) -> ! {
     )
 }
 
+/// The structs the file has static instances of.
+fn static_defs(prog: &Program) -> Vec<usize> {
+    prog.statics.iter().map(|s| s.1).collect()
+}
+
 impl Rt {
     fn new(prog: Arc<Program>) -> Arc<Rt> {
         let globals = prog
             .globals
             .iter()
-            .map(|g| new_slot(&g.name, None, g.ty, g.init))
+            .map(|g| new_slot(&g.name, None, g.ty, g.init, &static_defs(&prog)))
             .collect();
         Arc::new_cyclic(|me| Rt {
             prog,
@@ -167,7 +180,15 @@ impl Rt {
         let slots = self.prog.structs[def]
             .fields
             .iter()
-            .map(|(f, ty)| new_slot(&format!("{name}->{f}"), Some(obj), *ty, 0))
+            .map(|(f, ty)| {
+                new_slot(
+                    &format!("{name}->{f}"),
+                    Some(obj),
+                    *ty,
+                    0,
+                    &static_defs(&self.prog),
+                )
+            })
             .collect();
         let inst = Arc::new(Inst {
             obj,
@@ -180,12 +201,17 @@ impl Rt {
     }
 }
 
-fn new_slot(name: &str, owner: Option<Object>, ty: FieldTy, init: i64) -> Slot {
+/// A field or global of type `ty`; `statics` are the structs with a static
+/// instance (ops tables), whose pointers hold the static's index.
+fn new_slot(name: &str, owner: Option<Object>, ty: FieldTy, init: i64, statics: &[usize]) -> Slot {
     let name = name.to_string();
     match ty {
         FieldTy::Cell(Ty::Bool) => Slot::Bool(Plain::new(name, owner, init != 0)),
+        FieldTy::Cell(Ty::Ptr(PtrTy::Struct(d))) if statics.contains(&d) => {
+            Slot::StaticPtr(Plain::new(name, owner, 0))
+        }
         FieldTy::Cell(Ty::Ptr(_)) => Slot::Ptr(Plain::new(name, owner, None)),
-        FieldTy::Cell(Ty::FnPtr(_)) => Slot::FnPtr(Plain::new(name, owner, 0)),
+        FieldTy::Cell(Ty::FnPtr(_)) => Slot::FnPtr(Plain::new(name, owner, init)),
         FieldTy::Cell(_) => Slot::Int(Plain::new(name, owner, init)),
         FieldTy::Prim(p) => match p {
             PrimKind::Device => Slot::Device(DevSlot::default()),
@@ -400,6 +426,10 @@ impl<'r> Exec<'r> {
                 0 => Val::Null,
                 f => Val::Func(usize::try_from(f - 1).unwrap_or(usize::MAX)),
             },
+            Slot::StaticPtr(p) => match rd(p, mode) {
+                0 => Val::Null,
+                s => Val::Static(usize::try_from(s - 1).unwrap_or(usize::MAX)),
+            },
             Slot::Atomic(a) => Val::Int(k::atomic_read(a)),
             _ => fault(site, "not a memory cell"),
         }
@@ -429,8 +459,51 @@ impl<'r> Exec<'r> {
                 };
                 wr(p, f, mode)
             }
+            Slot::StaticPtr(p) => {
+                let s = match x {
+                    Val::Null | Val::Int(0) => 0,
+                    Val::Static(s) => i64::try_from(s).map_or(0, |s| s + 1),
+                    _ => fault(site, "only the address of a static struct of this file (or NULL) can be stored here: the file has a static instance of this struct, and kzalloc'd ones are not modelled"),
+                };
+                if matches!(mode, Mode::RcuAssign) {
+                    fault(
+                        site,
+                        "rcu_assign_pointer() of a pointer to a static struct is not modelled",
+                    );
+                }
+                wr(p, s, mode)
+            }
             Slot::Atomic(a) => k::atomic_set(a, x.int()),
             _ => fault(site, "not a memory cell"),
+        }
+    }
+
+    /// The place of `base->arr[idx]`: bounds-checked, as an index past the
+    /// array is a bug the model has no finding for.
+    fn field_elem(&self, e: &Expr, frame: &mut [Val]) -> Val {
+        let ExprKind::FieldIndex(b, _, first, len, idx) = &e.kind else {
+            fault(e.site, "not an array element")
+        };
+        let base = self.eval(b, frame);
+        let i = self.eval(idx, frame).int();
+        let i = usize::try_from(i)
+            .ok()
+            .filter(|i| i < len)
+            .unwrap_or_else(|| {
+                fault(
+                    e.site,
+                    &format!("index {i} outside the array's {len} elements"),
+                )
+            });
+        self.field_place(&base, first + i, e.site)
+    }
+
+    /// The place of field `f` of the struct `base` points to: a kzalloc'd
+    /// instance's slot, or a static struct's global.
+    fn field_place(&self, base: &Val, f: usize, site: &SourceSite) -> Val {
+        match base {
+            Val::Static(s) => Val::Cell(None, self.prog().statics[*s].2 + f),
+            _ => Val::Cell(Some(self.inst(base, site).clone()), f),
         }
     }
 
@@ -525,13 +598,26 @@ impl<'r> Exec<'r> {
             }
             ExprKind::Field(b, _, f) => {
                 let base = self.eval(b, frame);
-                let i = self.inst(&base, e.site).clone();
-                self.cell_write(&Val::Cell(Some(i), *f), x, Mode::Plain, e.site)
+                let place = self.field_place(&base, *f, e.site);
+                self.cell_write(&place, x, Mode::Plain, e.site)
+            }
+            ExprKind::FieldIndex(..) => {
+                let place = self.field_elem(e, frame);
+                self.cell_write(&place, x, Mode::Plain, e.site)
             }
             ExprKind::Attr(b, a) => {
                 let base = self.eval(b, frame);
                 match (a, &base) {
                     (Attr::FilePrivate, Val::File(fc)) => *host(&fc.private_data) = x,
+                    (Attr::DevParent, Val::Emb(i, f)) => {
+                        let Slot::Device(d) = &i.slots[*f] else {
+                            fault(e.site, "not a struct device")
+                        };
+                        match x {
+                            Val::Parent(_) | Val::Emb(..) | Val::Null => *host(&d.parent) = Some(x),
+                            _ => fault(e.site, "dev->parent is a struct device"),
+                        }
+                    }
                     (Attr::DevRelease, Val::Emb(i, f)) => {
                         let Slot::Device(d) = &i.slots[*f] else {
                             fault(e.site, "not a struct device")
@@ -598,11 +684,18 @@ impl<'r> Exec<'r> {
             ExprKind::Fops(f) => Val::Fops(*f),
             ExprKind::Field(b, _, f) => {
                 let base = self.eval(b, frame);
-                let i = self.inst(&base, e.site).clone();
                 match e.ty {
-                    Ty::Emb(_) => Val::Emb(i, *f),
-                    _ => self.cell_read(&Val::Cell(Some(i), *f), Mode::Plain, e.site),
+                    Ty::Emb(_) => Val::Emb(self.inst(&base, e.site).clone(), *f),
+                    _ => {
+                        let place = self.field_place(&base, *f, e.site);
+                        self.cell_read(&place, Mode::Plain, e.site)
+                    }
                 }
+            }
+            ExprKind::Static(s) => Val::Static(*s),
+            ExprKind::FieldIndex(..) => {
+                let place = self.field_elem(e, frame);
+                self.cell_read(&place, Mode::Plain, e.site)
             }
             ExprKind::Attr(b, a) => {
                 let base = self.eval(b, frame);
@@ -624,6 +717,12 @@ impl<'r> Exec<'r> {
                         };
                         host(&d.release).map_or(Val::Null, Val::Func)
                     }
+                    (Attr::DevParent, Val::Emb(i, f)) => {
+                        let Slot::Device(d) = &i.slots[*f] else {
+                            fault(e.site, "not a struct device")
+                        };
+                        host(&d.parent).clone().unwrap_or(Val::Null)
+                    }
                     (Attr::CdevOps, Val::Emb(i, f)) => {
                         let Slot::Cdev(c) = &i.slots[*f] else {
                             fault(e.site, "not a struct cdev")
@@ -636,10 +735,9 @@ impl<'r> Exec<'r> {
             ExprKind::AddrOf(inner) => match &inner.kind {
                 ExprKind::Field(b, _, f) => {
                     let base = self.eval(b, frame);
-                    let i = self.inst(&base, e.site).clone();
                     match inner.ty {
-                        Ty::Emb(_) => Val::Emb(i, *f),
-                        _ => Val::Cell(Some(i), *f),
+                        Ty::Emb(_) => Val::Emb(self.inst(&base, e.site).clone(), *f),
+                        _ => self.field_place(&base, *f, e.site),
                     }
                 }
                 ExprKind::Global(g) => match self.prog().globals[*g].ty {
@@ -658,6 +756,7 @@ impl<'r> Exec<'r> {
                     }
                 }
                 ExprKind::Attr(..) => self.eval(inner, frame),
+                ExprKind::FieldIndex(..) => self.field_elem(inner, frame),
                 _ => fault(
                     e.site,
                     "cannot take this address (take the address of a field or global)",
@@ -722,7 +821,10 @@ impl<'r> Exec<'r> {
                         k::BUG_ON(true);
                         fault(e.site, "call through a NULL function pointer")
                     }
-                    _ => fault(e.site, "call through a function pointer that holds no function"),
+                    _ => fault(
+                        e.site,
+                        "call through a function pointer that holds no function",
+                    ),
                 };
                 let args = args.iter().map(|a| self.eval(a, frame)).collect();
                 self.call(f, args)

@@ -24,6 +24,10 @@ pub struct Program {
     /// The signatures of the function pointers the file declares: return
     /// type and parameter types.
     pub fn_sigs: Vec<(Ty, Vec<Ty>)>,
+    /// `static const struct S NAME = { … }` of a driver struct (an ops
+    /// table such as `struct tpm_class_ops`): name, struct, and the global
+    /// of its first field (its fields are consecutive globals).
+    pub statics: Vec<(String, usize, usize)>,
     /// The probe function.
     pub probe: usize,
     /// The remove function.
@@ -90,6 +94,10 @@ pub enum PtrTy {
     /// A struct this file does not define (`struct module *owner`): it can
     /// be passed and stored, not dereferenced.
     Opaque,
+    /// Integer memory (`u8 *buf`, `loff_t *ppos`, `unsigned long *mask`):
+    /// an array field decayed to its first element, or `&p->int_field`.
+    /// It can be passed and given to the bit operations, not dereferenced.
+    Int,
 }
 
 /// The type of a value or variable.
@@ -261,10 +269,16 @@ pub enum ExprKind {
     Index(usize, usize, Box<Expr>),
     /// A driver function as a value.
     Func(usize),
+    /// A static driver struct (`&ftpm_tee_tpm_ops`), by index in
+    /// [`Program::statics`].
+    Static(usize),
     /// A `file_operations` table.
     Fops(usize),
     /// `base->field` of a driver struct.
     Field(Box<Expr>, usize, usize),
+    /// `base->arr[i]` of an array field: the struct, the first element's
+    /// field, the length, the index.
+    FieldIndex(Box<Expr>, usize, usize, usize, Box<Expr>),
     /// A member of a kernel struct.
     Attr(Box<Expr>, Attr),
     /// `&e`.

@@ -7,6 +7,7 @@ use super::builtins::{self, Builtin};
 use super::error::{KcError, Result};
 use super::header::Header;
 use super::ir::*;
+use crate::workload::UserOp;
 use harness::trace::SourceSite;
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -31,6 +32,9 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
         arrays: HashMap::new(),
         defines: HashMap::new(),
         fn_sigs: Vec::new(),
+        statics: Vec::new(),
+        static_ix: HashMap::new(),
+        field_arrays: HashMap::new(),
     };
     l.unit(root, header)
 }
@@ -56,6 +60,29 @@ struct Lower<'a> {
     defines: HashMap<String, i64>,
     /// Function-pointer signatures, indexed by [`Ty::FnPtr`].
     fn_sigs: Vec<(Ty, Vec<Ty>)>,
+    /// Static driver structs: name, struct, first field's global.
+    statics: Vec<(String, usize, usize)>,
+    static_ix: HashMap<String, usize>,
+    /// Array fields: (struct, name) to (first element's field, length,
+    /// element size in bytes). An array longer than [`MAX_ARRAY_CELLS`] is
+    /// one field standing for the whole buffer (length 0 here: its
+    /// elements cannot be indexed), with its byte size kept for `sizeof`.
+    field_arrays: HashMap<(usize, String), (usize, usize, usize, i64)>,
+}
+
+/// Array fields up to this length get a model cell per element; longer ones
+/// (a 4 KiB TPM command buffer) are buffers whose contents the race does not
+/// involve: passed and sized, never indexed.
+const MAX_ARRAY_CELLS: usize = 64;
+
+/// The size in bytes of an integer type, for `sizeof` of an array field.
+fn int_size(ty: &str) -> i64 {
+    match ty.trim_start_matches("unsigned ").trim() {
+        "u8" | "s8" | "char" => 1,
+        "u16" | "s16" | "short" => 2,
+        "u32" | "s32" | "int" | "__u32" | "uint" | "unsigned" => 4,
+        _ => 8,
+    }
 }
 
 /// Whether a type name is a kernel object the model has.
@@ -239,13 +266,36 @@ impl<'a> Lower<'a> {
                 "the file defines no `struct file_operations` (write `static const struct file_operations NAME_fops = { .open = …, .release = …, .unlocked_ioctl = … };`)",
             ));
         }
-        if self.fops.iter().all(|f| f.ioctl.is_none()) {
-            return Err(KcError::at(
-                self.file,
-                1,
-                1,
-                "the workload issues ioctls but no file_operations table has `.unlocked_ioctl` (add `.unlocked_ioctl = NAME_ioctl`)",
-            ));
+        // Every operation the workload's users issue needs its handler: a
+        // missing one would answer -EINVAL and explore nothing.
+        let ops: Vec<UserOp> = header
+            .workload
+            .workload()
+            .users()
+            .iter()
+            .flat_map(|u| u.ops.iter().cloned())
+            .collect();
+        let wants = |f: fn(&UserOp) -> bool| ops.iter().any(f);
+        for (used, missing, what) in [
+            (
+                wants(|o| matches!(o, UserOp::Ioctl { .. })),
+                self.fops.iter().all(|f| f.ioctl.is_none()),
+                "ioctls but no file_operations table has `.unlocked_ioctl` (add `.unlocked_ioctl = NAME_ioctl`)",
+            ),
+            (
+                wants(|o| matches!(o, UserOp::Write { .. })),
+                self.fops.iter().all(|f| f.write.is_none()),
+                "writes but no file_operations table has `.write` (add `.write = NAME_write`)",
+            ),
+            (
+                wants(|o| matches!(o, UserOp::Read { .. })),
+                self.fops.iter().all(|f| f.read.is_none()),
+                "reads but no file_operations table has `.read` (add `.read = NAME_read`)",
+            ),
+        ] {
+            if used && missing {
+                return Err(KcError::at(self.file, 1, 1, format!("the workload issues {what}")));
+            }
         }
         let r = funcs[remove].site;
         let unbind_site = Box::leak(Box::new(SourceSite {
@@ -263,6 +313,7 @@ impl<'a> Lower<'a> {
             funcs,
             fops: std::mem::take(&mut self.fops),
             fn_sigs: std::mem::take(&mut self.fn_sigs),
+            statics: std::mem::take(&mut self.statics),
             probe,
             remove,
         })
@@ -325,6 +376,10 @@ impl<'a> Lower<'a> {
             let mut c = f.walk();
             let decls: Vec<Node> = f.children_by_field_name("declarator", &mut c).collect();
             for d in decls {
+                if d.kind() == "array_declarator" {
+                    self.array_field(ix, &mut fields, ty_node, d)?;
+                    continue;
+                }
                 if let Some((fname, ty)) = self.fn_ptr_declarator(ty_node, d)? {
                     fields.push((fname, FieldTy::Cell(ty)));
                     continue;
@@ -335,6 +390,44 @@ impl<'a> Lower<'a> {
             }
         }
         self.structs[ix].fields = fields;
+        Ok(())
+    }
+
+    /// `u8 data_buffer[TPM_BUFSIZE];` in struct `ix`: an integer array.
+    fn array_field(
+        &mut self,
+        ix: usize,
+        fields: &mut Vec<(String, FieldTy)>,
+        ty_node: Node<'a>,
+        d: Node<'a>,
+    ) -> Result<()> {
+        let (name, ptr) = self.declarator(self.field(d, "declarator")?)?;
+        let ty = self.type_of(ty_node, ptr, true)?;
+        if ty != FieldTy::Cell(Ty::Int) {
+            return Err(self.err(
+                d,
+                "array fields hold integers (write one field per element of other types)",
+            ));
+        }
+        let size = self.field(d, "size")?;
+        let len = self.const_expr(size)?;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|l| *l > 0)
+            .ok_or_else(|| self.err(size, "an array field has a positive length"))?;
+        let bytes = i64::try_from(len)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(int_size(self.text(ty_node)));
+        let first = fields.len();
+        if len <= MAX_ARRAY_CELLS {
+            for i in 0..len {
+                fields.push((format!("{name}[{i}]"), ty));
+            }
+            self.field_arrays.insert((ix, name), (first, len, 0, bytes));
+        } else {
+            fields.push((format!("{name}[]"), ty));
+            self.field_arrays.insert((ix, name), (first, 0, 0, bytes));
+        }
         Ok(())
     }
 
@@ -437,6 +530,12 @@ impl<'a> Lower<'a> {
                 },
                 (None, None) if text == "void" => PtrTy::Void,
                 (None, None) if text == "char" => PtrTy::Char,
+                (None, None)
+                    if ty_node.kind() == "sized_type_specifier"
+                        || INT_TYPES.contains(&text.trim_start_matches("unsigned ").trim()) =>
+                {
+                    PtrTy::Int
+                }
                 (None, None) => {
                     return Err(self.err(ty_node, format!("unsupported pointer type `{text} *`")))
                 }
@@ -551,6 +650,13 @@ impl<'a> Lower<'a> {
                 self.fops_table(name, v)?;
                 continue;
             }
+            if ty_node.kind() == "struct_specifier" && ptr == 0 {
+                let sname = self.text(self.field(ty_node, "name")?);
+                if let Some(&def) = self.struct_ix.get(sname) {
+                    self.static_struct(d, name, def, value)?;
+                    continue;
+                }
+            }
             let ty = self.type_of(ty_node, ptr, false)?;
             let init = match value {
                 None => 0,
@@ -565,6 +671,74 @@ impl<'a> Lower<'a> {
             };
             self.add_global(d, name, ty, init)?;
         }
+        Ok(())
+    }
+
+    /// `static const struct tpm_class_ops ftpm_tee_tpm_ops = { .recv = …,
+    /// .send = … };`: an ops table of the driver. Its fields become
+    /// globals (`ftpm_tee_tpm_ops.send`), initialised from the designated
+    /// initializer: functions of this file, integers or NULL.
+    fn static_struct(
+        &mut self,
+        d: Node<'a>,
+        name: String,
+        def: usize,
+        value: Option<Node<'a>>,
+    ) -> Result<()> {
+        let fields = self.structs[def].fields.clone();
+        let mut inits = vec![0i64; fields.len()];
+        if let Some(v) = value {
+            if v.kind() != "initializer_list" {
+                return Err(self.err(
+                    v,
+                    "a static struct is initialised with `{ .field = value, … }`",
+                ));
+            }
+            for pair in Self::named(v) {
+                if pair.kind() != "initializer_pair" {
+                    return Err(self.err(pair, "write designated initializers: `.field = value`"));
+                }
+                let mut c = pair.walk();
+                let designators: Vec<Node> =
+                    pair.children_by_field_name("designator", &mut c).collect();
+                let [des] = designators.as_slice() else {
+                    return Err(self.err(pair, "one designator per field: `.field = value`"));
+                };
+                let fname = self.text(*des).trim_start_matches('.').trim();
+                let Some(fi) = fields.iter().position(|(f, _)| f == fname) else {
+                    return Err(self.err(
+                        *des,
+                        format!("struct {} has no field `{fname}`", self.structs[def].name),
+                    ));
+                };
+                let val = self.field(pair, "value")?;
+                let e = self.expr(val)?;
+                inits[fi] = match (fields[fi].1, &e.kind) {
+                    (FieldTy::Cell(Ty::FnPtr(sig)), _) => {
+                        self.check_fn_ptr_value(val, sig, &e)?;
+                        match e.kind {
+                            // The function's index plus one, as the cell holds it.
+                            ExprKind::Func(f) => i64::try_from(f).map_or(0, |f| f + 1),
+                            _ => 0,
+                        }
+                    }
+                    (FieldTy::Cell(Ty::Int | Ty::Bool), ExprKind::Int(v)) => *v,
+                    (FieldTy::Cell(Ty::Ptr(_)), ExprKind::Null) => 0,
+                    _ => return Err(self.err(val, "a static struct's field is initialised with a function of this file, an integer constant or NULL")),
+                };
+            }
+        }
+        let first = self.globals.len();
+        for (i, (f, ty)) in fields.iter().enumerate() {
+            match ty {
+                FieldTy::Cell(_) => self.add_global(d, format!("{name}.{f}"), *ty, inits[i])?,
+                FieldTy::Prim(_) => return Err(self.err(d, format!("a static struct {} holds kernel objects (`{f}`); only ops tables of function pointers and integers are static", self.structs[def].name))),
+            }
+        }
+        // The globals' names keep the dot, so they cannot clash with C
+        // names; the struct's own name is what the code uses.
+        self.static_ix.insert(name.clone(), self.statics.len());
+        self.statics.push((name, def, first));
         Ok(())
     }
 
@@ -983,6 +1157,9 @@ impl<'a> Lower<'a> {
                         Ty::Ptr(PtrTy::Fops) => Ty::Ptr(PtrTy::Fops),
                         _ => Ty::Ptr(PtrTy::Void),
                     };
+                    if let ExprKind::Static(_) = e.kind {
+                        return Ok(e);
+                    }
                     if let ExprKind::Fops(_) | ExprKind::Func(_) = e.kind {
                         return Ok(e);
                     }
@@ -1061,7 +1238,10 @@ impl<'a> Lower<'a> {
                         })
                 });
                 if !in_alloc {
-                    return Err(self.err(n, "sizeof is supported as an allocation size only (the model has no byte sizes)"));
+                    if let Some(bytes) = self.sizeof_array_field(n) {
+                        return Ok(self.mk(n, ExprKind::Int(bytes), Ty::Int));
+                    }
+                    return Err(self.err(n, "sizeof is supported as an allocation size and of an array field only (the model has no other byte sizes)"));
                 }
                 self.sizeof(n)
             }
@@ -1077,6 +1257,26 @@ impl<'a> Lower<'a> {
     /// `arr[i]` of an array global.
     fn subscript(&mut self, n: Node<'a>) -> Result<Expr> {
         let arr = self.field(n, "argument")?;
+        if arr.kind() == "field_expression" {
+            let e = self.expr(arr)?;
+            if let ExprKind::AddrOf(f) = e.kind {
+                if let ExprKind::Field(base, s, first) = f.kind {
+                    let fname = self.text(self.field(arr, "field")?).to_string();
+                    if let Some(&(_, len, _, _)) = self.field_arrays.get(&(s, fname.clone())) {
+                        if len == 0 {
+                            return Err(self.err(n, format!("`{fname}` has more than {MAX_ARRAY_CELLS} elements: the model keeps it as one buffer, passed and sized but not indexed")));
+                        }
+                        let idx = self.expr(self.field(n, "index")?)?;
+                        return Ok(self.mk(
+                            n,
+                            ExprKind::FieldIndex(base, s, first, len, Box::new(idx)),
+                            Ty::Int,
+                        ));
+                    }
+                }
+            }
+            return Err(self.err(n, "only array fields and array globals can be indexed"));
+        }
         let name = self.text(arr);
         let found = self.arrays.get(name).filter(|_| arr.kind() == "identifier");
         let Some(&(first, len)) = found else {
@@ -1095,14 +1295,18 @@ impl<'a> Lower<'a> {
 
     fn check_lvalue(&self, n: Node<'_>, e: &Expr) -> Result<()> {
         match &e.kind {
-            ExprKind::Local(_) | ExprKind::Field(..) => Ok(()),
+            ExprKind::Local(_) | ExprKind::Field(..) | ExprKind::FieldIndex(..) => Ok(()),
             ExprKind::Index(first, _, _) if matches!(self.globals[*first].ty, FieldTy::Cell(_)) => {
                 Ok(())
             }
             ExprKind::Global(g) if matches!(self.globals[*g].ty, FieldTy::Cell(_)) => Ok(()),
             ExprKind::Attr(
                 _,
-                Attr::DevRelease | Attr::FilePrivate | Attr::CdevOps | Attr::CdevOwner,
+                Attr::DevRelease
+                | Attr::DevParent
+                | Attr::FilePrivate
+                | Attr::CdevOps
+                | Attr::CdevOwner,
             ) => Ok(()),
             _ => Err(self.err(n, "this cannot be assigned to")),
         }
@@ -1122,6 +1326,24 @@ impl<'a> Lower<'a> {
         }
         if let Some((ix, _, _)) = self.func_ix.get(name) {
             return Ok(self.mk(n, ExprKind::Func(*ix), Ty::Func));
+        }
+        if let Some(&ix) = self.static_ix.get(name) {
+            // A static struct is used by its address or its fields; a copy
+            // of it by value is not modelled.
+            let used_right = n.parent().is_some_and(|p| match p.kind() {
+                "pointer_expression" => p
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| self.text(o) == "&"),
+                "field_expression" => p
+                    .child_by_field_name("operator")
+                    .is_some_and(|o| self.text(o) == "."),
+                _ => false,
+            });
+            if !used_right {
+                return Err(self.err(n, format!("a static struct is used by its address (`&{name}`) or its fields (`{name}.field`)")));
+            }
+            let def = self.statics[ix].1;
+            return Ok(self.mk(n, ExprKind::Static(ix), Ty::Ptr(PtrTy::Struct(def))));
         }
         if let Some(&f) = self.fops_ix.get(name) {
             return Ok(self.mk(n, ExprKind::Fops(f), Ty::Ptr(PtrTy::Fops)));
@@ -1148,7 +1370,8 @@ impl<'a> Lower<'a> {
         let attr = |a| Ok(self.mk(n, ExprKind::Attr(Box::new(base_ref(&base)), a), attr_ty(a)));
         // `p->f` and `p->emb.f` (an embedded kernel object's member).
         let pointee = match (op, base.ty) {
-            ("->", Ty::Ptr(p)) => p,
+            ("->", Ty::Ptr(p)) if !matches!(base.kind, ExprKind::Static(_)) => p,
+            (".", Ty::Ptr(p)) if matches!(base.kind, ExprKind::Static(_)) => p,
             (".", Ty::Emb(k)) => PtrTy::Prim(k),
             ("->", Ty::Emb(_)) => {
                 return Err(self.err(
@@ -1171,6 +1394,12 @@ impl<'a> Lower<'a> {
             _ => return Err(self.err(n, format!("`{}` has no fields", self.text(base_node)))),
         };
         match pointee {
+            PtrTy::Struct(s) if self.field_arrays.contains_key(&(s, fname.to_string())) => {
+                // An array names its first element's address.
+                let (first, _, _, _) = self.field_arrays[&(s, fname.to_string())];
+                let f = self.mk(n, ExprKind::Field(Box::new(base), s, first), Ty::Int);
+                Ok(self.mk(n, ExprKind::AddrOf(Box::new(f)), Ty::Ptr(PtrTy::Int)))
+            }
             PtrTy::Struct(s) => {
                 let def = &self.structs[s];
                 let Some(fi) = def.fields.iter().position(|(f, _)| f == fname) else {
@@ -1205,6 +1434,23 @@ impl<'a> Lower<'a> {
             PtrTy::Void => Err(self.err(n, format!("`{}` is a void pointer (declare it as `struct NAME *` to use ->{fname})", self.text(base_node)))),
             _ => Err(self.err(n, format!("`{}` has no field `{fname}` in the model", self.text(base_node)))),
         }
+    }
+
+    /// `sizeof(p->arr)` of an array field: its size in bytes.
+    fn sizeof_array_field(&mut self, n: Node<'a>) -> Option<i64> {
+        let mut v = n.child_by_field_name("value")?;
+        while v.kind() == "parenthesized_expression" {
+            v = Self::named(v).into_iter().next()?;
+        }
+        if v.kind() != "field_expression" {
+            return None;
+        }
+        let fname = self.text(v.child_by_field_name("field")?).to_string();
+        let base = self.expr(v.child_by_field_name("argument")?).ok()?;
+        let Ty::Ptr(PtrTy::Struct(s)) = base.ty else {
+            return None;
+        };
+        self.field_arrays.get(&(s, fname)).map(|a| a.3)
     }
 
     fn sizeof(&mut self, n: Node<'a>) -> Result<Expr> {
@@ -1254,7 +1500,10 @@ impl<'a> Lower<'a> {
                 }
                 Ok(())
             }
-            _ => Err(self.err(n, "a function pointer holds a function of this file or NULL")),
+            _ => Err(self.err(
+                n,
+                "a function pointer holds a function of this file or NULL",
+            )),
         }
     }
 
@@ -1267,7 +1516,14 @@ impl<'a> Lower<'a> {
                 let (ret, params) = self.fn_sigs[sig].clone();
                 let arg_nodes = Self::named(args_node);
                 if params.len() != arg_nodes.len() {
-                    return Err(self.err(n, format!("the function pointer takes {} argument(s), {} given", params.len(), arg_nodes.len())));
+                    return Err(self.err(
+                        n,
+                        format!(
+                            "the function pointer takes {} argument(s), {} given",
+                            params.len(),
+                            arg_nodes.len()
+                        ),
+                    ));
                 }
                 let args = arg_nodes
                     .iter()
@@ -1481,6 +1737,8 @@ fn clone_expr(e: &Expr) -> Expr {
         ),
         ExprKind::Int(v) => ExprKind::Int(*v),
         ExprKind::Null => ExprKind::Null,
+        ExprKind::Static(ix) => ExprKind::Static(*ix),
+        ExprKind::Func(f) => ExprKind::Func(*f),
         _ => ExprKind::Int(0),
     };
     Expr {
