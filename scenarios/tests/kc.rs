@@ -161,9 +161,9 @@ fn unsupported_constructs_are_errors_with_the_fix() {
             "unions are not supported",
         ),
         (
-            "struct ops { int (*send)(int x); };",
-            "(*send)",
-            "function pointers are supported only in `struct file_operations`",
+            "struct ops { int (*send)(int x); }; static int t_bad(void) { return 0; } static const struct ops t_ops = { .send = t_bad };",
+            "t_bad",
+            "`t_bad` does not have the function pointer's signature",
         ),
         (
             "static void t_log(const char *fmt, ...) { }",
@@ -173,19 +173,24 @@ fn unsupported_constructs_are_errors_with_the_fix() {
         (
             "static long t_size(void) { return sizeof(struct t_dev); }",
             "t_size",
-            "sizeof is supported as an allocation size only",
+            "sizeof is supported as an allocation size and of an array field only",
         ),
         (
-            "struct t_arr { int t_table[4]; };",
-            "t_table",
-            "arrays are not supported",
+            "struct t_arr { struct mutex t_locks[2]; };",
+            "t_locks",
+            "array fields hold integers",
         ),
         (
             "static void t_fence(void) { asm volatile(\"mfence\"); }",
             "asm volatile",
             "inline assembly is not supported",
         ),
-        ("#define T_MAX 4", "T_MAX", "macros are not expanded"),
+        ("#define T_MAX(x) (x)", "T_MAX", "macros are not expanded"),
+        (
+            "#define T_NAME \"t\"",
+            "T_NAME",
+            "only macros standing for an integer constant are expanded",
+        ),
     ];
     for (extra, at, want) in cases {
         let src = driver(GOOD_IOCTL, extra);
