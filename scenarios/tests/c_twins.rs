@@ -487,7 +487,6 @@ const GAPS: &[Case] = &[
         late: "\nstatic int gap_hook(struct gap_dev *gd, int v)\n{\n\treturn gd->id + v;\n}\n",
         ioctl: "\tif (gd->hook(gd, 1) != 1)\n\t\treturn -EIO;\n",
         probe: "\tgd->hook = gap_hook;\n",
-        ..NONE
     },
     Case {
         name: "flag #define (gpio: GPIO_V2_LINE_FLAG_USED (1UL << 0))",
