@@ -618,6 +618,9 @@ const COVERED: &[&str] = &[
     "u8 * (tpm: the command buffer passed to the ops)",
     "a const global struct of the file (tpm: static const struct tpm_class_ops)",
     "errno names E2BIG and EPIPE (tpm_common_write())",
+    "likely() (gpio: gpiochip_line_is_valid())",
+    "spin_lock_irqsave() (gpio)",
+    "atomic_inc_not_zero() (uverbs)",
 ];
 
 /// Each of `cases` compiled and run: the ones refused, with why.

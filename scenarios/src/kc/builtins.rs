@@ -60,6 +60,10 @@ builtins! {
     spin_lock = "spin_lock" (1..=1) -> VOID;
     spin_unlock = "spin_unlock" (1..=1) -> VOID;
     spin_trylock = "spin_trylock" (1..=1) -> INT;
+    spin_lock_irqsave = "spin_lock_irqsave" (2..=2) -> VOID;
+    spin_unlock_irqrestore = "spin_unlock_irqrestore" (2..=2) -> VOID;
+    spin_lock_irq = "spin_lock_irq" (1..=1) -> VOID;
+    spin_unlock_irq = "spin_unlock_irq" (1..=1) -> VOID;
     init_srcu_struct = "init_srcu_struct" (1..=1) -> INT;
     cleanup_srcu_struct = "cleanup_srcu_struct" (1..=1) -> VOID;
     srcu_read_lock = "srcu_read_lock" (1..=1) -> INT;
@@ -94,6 +98,7 @@ builtins! {
     atomic_add_return = "atomic_add_return" (2..=2) -> INT;
     atomic_sub_return = "atomic_sub_return" (2..=2) -> INT;
     atomic_add_unless = "atomic_add_unless" (3..=3) -> INT;
+    atomic_inc_not_zero = "atomic_inc_not_zero" (1..=1) -> INT;
     set_bit = "set_bit" (2..=2) -> VOID;
     clear_bit = "clear_bit" (2..=2) -> VOID;
     test_bit = "test_bit" (2..=2) -> INT;
@@ -121,6 +126,8 @@ builtins! {
     might_sleep = "might_sleep" (0..=0) -> VOID;
     BUG_ON = "BUG_ON" (1..=1) -> VOID;
     WARN_ON = "WARN_ON" (1..=1) -> INT;
+    likely = "likely" (1..=1) -> INT;
+    unlikely = "unlikely" (1..=1) -> INT;
     ERR_PTR = "ERR_PTR" (1..=1) -> VOIDP;
     IS_ERR = "IS_ERR" (1..=1) -> INT;
     IS_ERR_OR_NULL = "IS_ERR_OR_NULL" (1..=1) -> INT;

@@ -1087,6 +1087,16 @@ impl<'r> Exec<'r> {
                 unit
             }
             B::spin_trylock => boolean(k::spin_trylock(slot!(0, Spinlock))),
+            // The model has no interrupts: the _irq and _irqsave forms take
+            // the lock as spin_lock() does, and `flags` is not written.
+            B::spin_lock_irqsave | B::spin_lock_irq => {
+                k::spin_lock(slot!(0, Spinlock));
+                unit
+            }
+            B::spin_unlock_irqrestore | B::spin_unlock_irq => {
+                k::spin_unlock(slot!(0, Spinlock));
+                unit
+            }
             B::init_srcu_struct => {
                 slot!(0, Srcu);
                 unit
@@ -1179,6 +1189,8 @@ impl<'r> Exec<'r> {
             B::atomic_add_return => Val::Int(k::atomic_add_return(int(0), slot!(1, Atomic))),
             B::atomic_sub_return => Val::Int(k::atomic_sub_return(int(0), slot!(1, Atomic))),
             B::atomic_add_unless => boolean(k::atomic_add_unless(slot!(0, Atomic), int(1), int(2))),
+            // include/linux/atomic/atomic-instrumented.h: atomic_add_unless(v, 1, 0).
+            B::atomic_inc_not_zero => boolean(k::atomic_add_unless(slot!(0, Atomic), 1, 0)),
             B::set_bit => {
                 k::set_bit(int(0) as u32, slot!(1, Int));
                 unit
@@ -1292,6 +1304,8 @@ impl<'r> Exec<'r> {
                 unit
             }
             B::WARN_ON => boolean(k::WARN_ON(int(0) != 0)),
+            // Branch hints: the condition's truth value.
+            B::likely | B::unlikely => boolean(int(0) != 0),
             B::ERR_PTR => Val::Int(int(0)),
             B::IS_ERR => boolean(matches!(v[0], Val::Int(x) if (-4095..0).contains(&x))),
             B::IS_ERR_OR_NULL => boolean(
