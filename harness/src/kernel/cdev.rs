@@ -489,7 +489,7 @@ pub fn chrdev_open(
     };
     let opened = fops_open(&file);
     // The driver's open is done: nothing it took may outlive the syscall.
-    crate::world::sys_exit("open", std::panic::Location::caller());
+    crate::world::sys_exit("open", crate::trace::Site::caller());
     if let Err(rc) = opened {
         cdev_put(&p);
         return Err(rc);
@@ -513,7 +513,7 @@ pub fn __fput(file: File, fops_release: impl FnOnce(&File)) {
     fops_release(&file);
     // __fput() runs as task work on the way back to user space from
     // close(): the driver's release must not leave a lock held.
-    crate::world::sys_exit("close", std::panic::Location::caller());
+    crate::world::sys_exit("close", crate::trace::Site::caller());
     if let Some(p) = file.inode.i_cdev() {
         cdev_put(&p);
     }

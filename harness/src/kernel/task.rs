@@ -51,7 +51,7 @@ impl Task {
 /// make the same check after the driver's `open` and `release`.
 #[track_caller]
 pub fn lockdep_sys_exit(syscall: &str) {
-    world::sys_exit(syscall, std::panic::Location::caller());
+    world::sys_exit(syscall, crate::trace::Site::caller());
 }
 
 /// Run `f` as a call named `op` made at `site`: every operation `f`

@@ -128,6 +128,10 @@ pub(super) fn register_task(
 pub(crate) fn record_call(site: &'static std::panic::Location<'static>, op: &'static str) -> usize {
     let me = current_task();
     with_world(|w| {
+        let site = crate::trace::Site {
+            location: site,
+            source: None,
+        };
         let mut cx = super::Op { w, me, site };
         cx.record_minor(op, crate::trace::Target::None, None)
     })
