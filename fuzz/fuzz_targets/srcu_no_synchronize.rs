@@ -1,4 +1,4 @@
 #![no_main]
 // The target body lives in unplug_fuzz (one copy for every target); the
-// scheme and workload come from scenarios::fuzz_targets().
+// scheme and workload come from unplug::fuzz_targets().
 unplug_fuzz::fuzz_target!("srcu_no_synchronize");

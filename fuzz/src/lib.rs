@@ -1,8 +1,8 @@
 //! The one body shared by every unplug fuzz target.
 //!
 //! A fuzz input is a schedule: its bytes drive the harness's bytes scheduler
-//! (see `scenarios::fuzz`), on the scheme and workload the target's entry in
-//! `scenarios::fuzz_targets()` names. After each execution:
+//! (see `unplug::fuzz`), on the scheme and workload the target's entry in
+//! `unplug::fuzz_targets()` names. After each execution:
 //!
 //! * its interleaving features (`harness::feedback`) are counted into an
 //!   array of 8-bit counters that libFuzzer reads as extra coverage, because
@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 pub use libfuzzer_sys;
-pub use scenarios;
+pub use unplug;
 
 /// Number of interleaving counters. Feature hashes are folded into this
 /// many slots; the zoo's scenarios produce a few thousand distinct pairs at
@@ -87,15 +87,15 @@ fn bump(hash: u64) {
 fn session(name: &str) -> &'static Mutex<BytesSession> {
     static SESSION: OnceLock<Mutex<BytesSession>> = OnceLock::new();
     SESSION.get_or_init(|| {
-        let target = scenarios::fuzz_target(name)
-            .unwrap_or_else(|| panic!("no fuzz target '{name}' in scenarios::fuzz_targets()"));
-        Mutex::new(scenarios::fuzz::session(&target))
+        let target = unplug::fuzz_target(name)
+            .unwrap_or_else(|| panic!("no fuzz target '{name}' in unplug::fuzz_targets()"));
+        Mutex::new(unplug::fuzz::session(&target))
     })
 }
 
 /// Run one fuzz input on target `name`; panics (so libFuzzer aborts and
 /// saves the input) if the execution has a finding or the scenario itself
-/// panicked. The record is the one `scenarios::fuzz::run_input` gives for
+/// panicked. The record is the one `unplug::fuzz::run_input` gives for
 /// the same bytes, which is how `unplug replay` replays an artifact.
 pub fn run(name: &str, data: &[u8]) {
     let result = session(name)
@@ -119,7 +119,7 @@ pub fn run(name: &str, data: &[u8]) {
     }
 }
 
-/// Define a fuzz target for the entry `name` of `scenarios::fuzz_targets()`.
+/// Define a fuzz target for the entry `name` of `unplug::fuzz_targets()`.
 ///
 /// A driver crate's own fuzz crate names its registry too:
 /// `unplug_fuzz::fuzz_target!("tpm_no_ops_sem", driver_crate::registry());`
@@ -134,7 +134,7 @@ macro_rules! fuzz_target {
         $crate::libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             static INSTALL: ::std::sync::Once = ::std::sync::Once::new();
             INSTALL.call_once(|| {
-                if let Err(e) = $crate::scenarios::schemes::install($registry) {
+                if let Err(e) = $crate::unplug::schemes::install($registry) {
                     panic!("{}: {e}", $name);
                 }
             });

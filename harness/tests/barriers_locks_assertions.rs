@@ -3,20 +3,22 @@
 //! their variants, and scenario assertions (`BUG_ON`, `WARN_ON`) as
 //! findings with their own report.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy};
-use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
-use harness::finding::{AssertionKind, Detail, FindingKind};
-use harness::kernel::{
+use std::sync::Arc;
+use unplug_harness::engine::{
+    explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy,
+};
+use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
+use unplug_harness::finding::{AssertionKind, Detail, FindingKind};
+use unplug_harness::kernel::{
     atomic_add_unless, atomic_read, cmpxchg, smp_mb__after_atomic, xchg, xchg_acquire,
     xchg_relaxed, xchg_release, Atomic,
 };
-use harness::kernel::{
+use unplug_harness::kernel::{
     kfree, kzalloc, rcu_assign_pointer, rcu_dereference, rcu_read_lock, rcu_read_unlock, smp_rmb,
     smp_wmb, spawn_task, spin_lock, spin_unlock, Plain, Spinlock, BUG_ON, READ_ONCE, WARN_ON,
     WRITE_ONCE,
 };
-use harness::report::{render, Detailing, Header};
-use std::sync::Arc;
+use unplug_harness::report::{render, Detailing, Header};
 
 const RACE: Option<FindingKind> = Some(FindingKind::DataRace);
 const ASSERTION: Option<FindingKind> = Some(FindingKind::Assertion);
@@ -28,7 +30,7 @@ fn loom_verdict(scenario: &ScenarioFn) -> Option<FindingKind> {
         .verdict()
 }
 
-fn shuttle_run(scenario: &ScenarioFn) -> harness::engine::RunStats {
+fn shuttle_run(scenario: &ScenarioFn) -> unplug_harness::engine::RunStats {
     let run = RunConfig {
         explorer: Explorer::Random,
         seed: 11,

@@ -1,13 +1,13 @@
 //! The character-device lifetime (fs/char_dev.c, fs/file_table.c): what an
 //! open file keeps alive, on both backends.
 
-use harness::engine::{
+use std::sync::Arc;
+use unplug_harness::engine::{
     explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, ScenarioFn, StopPolicy,
 };
-use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
-use harness::finding::{Detail, Finding, FindingKind};
-use harness::kernel::*;
-use std::sync::Arc;
+use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
+use unplug_harness::finding::{Detail, Finding, FindingKind};
+use unplug_harness::kernel::*;
 
 fn shuttle(scenario: &ScenarioFn) -> RunStats {
     let cfg = RunConfig {

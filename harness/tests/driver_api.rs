@@ -3,10 +3,13 @@
 //! `refcount_inc_not_zero()`, plain RCU grace periods and callbacks, wait
 //! queues, work items, the device lock and devres actions.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy};
-use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
-use harness::finding::FindingKind;
-use harness::kernel::{
+use std::sync::Arc;
+use unplug_harness::engine::{
+    explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy,
+};
+use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
+use unplug_harness::finding::FindingKind;
+use unplug_harness::kernel::{
     atomic_dec_and_test, atomic_read, atomic_sub_return_release, call_rcu, cancel_work_sync,
     clear_bit_unlock, device_initialize, device_lock, device_release_driver, device_unlock,
     devm_add_action_or_reset, devm_kzalloc, down_read_trylock, down_write, down_write_trylock,
@@ -17,7 +20,6 @@ use harness::kernel::{
     test_and_set_bit_lock, test_bit, up_read, up_write, wait_event, wake_up, Atomic, Kref, Mutex,
     Object, Plain, RwSemaphore, Spinlock, WaitQueueHead, BUG_ON, INIT_WORK, READ_ONCE, WRITE_ONCE,
 };
-use std::sync::Arc;
 
 const RACE: Option<FindingKind> = Some(FindingKind::DataRace);
 const UAF: Option<FindingKind> = Some(FindingKind::UseAfterRemoval);
@@ -128,7 +130,7 @@ fn bit_lock_and_one_shot_flag() {
         let data = Plain::new("data", None, 0i64);
         let side = move || {
             while test_and_set_bit_lock(0, &flags) {
-                harness::kernel::cpu_relax();
+                unplug_harness::kernel::cpu_relax();
             }
             data.write(data.read() + 1);
             clear_bit_unlock(0, &flags);
@@ -147,7 +149,7 @@ fn bit_lock_and_one_shot_flag() {
         set_bit(3, &flags);
         let take = move || {
             if test_and_clear_bit(3, &flags) {
-                harness::kernel::atomic_inc(&wins);
+                unplug_harness::kernel::atomic_inc(&wins);
             }
         };
         let a = spawn_task("a", take);
@@ -479,7 +481,7 @@ fn device_lock_and_devres_actions() {
 /// different interleavings.
 #[test]
 fn spawned_workers_keep_executions_deterministic() {
-    use harness::engine::{execution_seed, run_single, Drive};
+    use unplug_harness::engine::{execution_seed, run_single, Drive};
     let s: ScenarioFn = Arc::new(|| {
         let obj = kzalloc("obj");
         let field = Plain::new("obj.field", Some(obj), 0i64);

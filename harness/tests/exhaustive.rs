@@ -4,14 +4,16 @@
 //! reported. Where sequential consistency and C11 agree, the shuttle engine
 //! must reach the same verdict on the same scenario.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy};
-use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig, ExhaustiveError};
-use harness::finding::FindingKind;
-use harness::kernel::{
+use std::sync::Arc;
+use unplug_harness::engine::{
+    explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy,
+};
+use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig, ExhaustiveError};
+use unplug_harness::finding::FindingKind;
+use unplug_harness::kernel::{
     cpu_relax, kfree, kzalloc, mutex_lock, mutex_unlock, smp_load_acquire, smp_mb,
     smp_store_release, spawn_task, Mutex, Plain, READ_ONCE, WRITE_ONCE,
 };
-use std::sync::Arc;
 
 const RACE: Option<FindingKind> = Some(FindingKind::DataRace);
 const CLEAN: Option<FindingKind> = None;
@@ -256,7 +258,7 @@ fn a_scenario_bug_is_an_error_not_a_finding() {
 #[test]
 fn too_many_tasks_is_an_error() {
     let s: ScenarioFn = Arc::new(|| {
-        let tasks: Vec<_> = (0..harness::runtime::MAX_LOOM_TASKS)
+        let tasks: Vec<_> = (0..unplug_harness::runtime::MAX_LOOM_TASKS)
             .map(|i| spawn_task(format!("t{i}"), || {}))
             .collect();
         for t in tasks {

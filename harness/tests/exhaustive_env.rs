@@ -1,9 +1,9 @@
 //! A bad `LOOM_*` environment variable is a clear error, not a panic. (Its
 //! own test binary: the environment is process-wide.)
 
-use harness::engine::ScenarioFn;
-use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig, ExhaustiveError};
 use std::sync::Arc;
+use unplug_harness::engine::ScenarioFn;
+use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig, ExhaustiveError};
 
 #[test]
 fn an_unparsable_loom_variable_is_an_environment_error() {

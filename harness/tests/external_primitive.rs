@@ -1,18 +1,18 @@
 //! A primitive written outside the harness crate with nothing but the
-//! public step protocol ([`harness::protocol`]): the kernel's counting
+//! public step protocol ([`unplug_harness::protocol`]): the kernel's counting
 //! `struct semaphore` (include/linux/semaphore.h, kernel/locking/semaphore.c),
-//! explored on both backends like the primitives of `harness::kernel`.
+//! explored on both backends like the primitives of `unplug_harness::kernel`.
 
-use harness::engine::{
+use std::sync::Arc;
+use unplug_harness::engine::{
     explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, ScenarioFn, StopPolicy,
 };
-use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig, ExhaustiveRun};
-use harness::finding::FindingKind;
-use harness::kernel::{kfree, kzalloc, spawn_task, Object};
-use harness::protocol::{
+use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig, ExhaustiveRun};
+use unplug_harness::finding::FindingKind;
+use unplug_harness::kernel::{kfree, kzalloc, spawn_task, Object};
+use unplug_harness::protocol::{
     step, step_blocking, step_on, Ordering, Prim, PrimitiveState, Target, TaskNames, VectorClock,
 };
-use std::sync::Arc;
 
 /// `struct semaphore`: the count of units left, and the clock the last
 /// `up()` published (an `up()` happens-before the `down()` that takes its

@@ -5,14 +5,14 @@
 //! took it, and where it returned if it leaked it; a second free, or a put
 //! past zero, is a `double-free` naming both frees.
 
-use harness::engine::{
+use std::sync::Arc;
+use unplug_harness::engine::{
     explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, ScenarioFn, StopPolicy,
 };
-use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
-use harness::finding::{Detail, Finding, FindingKind};
-use harness::kernel::*;
-use harness::report::{render, Detailing, Header};
-use std::sync::Arc;
+use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
+use unplug_harness::finding::{Detail, Finding, FindingKind};
+use unplug_harness::kernel::*;
+use unplug_harness::report::{render, Detailing, Header};
 
 fn shuttle(scenario: &ScenarioFn, seed: u64) -> RunStats {
     let cfg = RunConfig {

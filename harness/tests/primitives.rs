@@ -1,12 +1,12 @@
 //! The kernel model's primitives, each checked by exploring a tiny scenario
 //! built to show one property.
 
-use harness::engine::{
+use std::sync::Arc;
+use unplug_harness::engine::{
     explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, ScenarioFn, StopPolicy,
 };
-use harness::finding::{Detail, FindingKind};
-use harness::kernel::*;
-use std::sync::Arc;
+use unplug_harness::finding::{Detail, FindingKind};
+use unplug_harness::kernel::*;
 
 fn run(body: impl Fn() + Send + Sync + 'static, iterations: u64) -> RunStats {
     let scenario: ScenarioFn = Arc::new(body);
@@ -280,7 +280,10 @@ fn an_object_never_freed_is_a_leak_and_a_freed_one_is_poisoned() {
     );
 }
 
-fn stats_for(stats: &RunStats, kind: FindingKind) -> (String, harness::engine::ExecutionRecord) {
+fn stats_for(
+    stats: &RunStats,
+    kind: FindingKind,
+) -> (String, unplug_harness::engine::ExecutionRecord) {
     stats
         .distinct
         .iter()

@@ -4,15 +4,17 @@
 //! least one a write and at least one plain, race unless one happens-before
 //! the other; `kfree()` is a plain write of the whole object.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy};
-use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
-use harness::finding::{Detail, FindingKind};
-use harness::kernel::{
+use std::sync::Arc;
+use unplug_harness::engine::{
+    explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy,
+};
+use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
+use unplug_harness::finding::{Detail, FindingKind};
+use unplug_harness::kernel::{
     atomic_dec, atomic_inc, atomic_read, cpu_relax, kfree, kzalloc, smp_load_acquire, smp_mb,
     smp_mb__before_atomic, smp_store_release, spawn_task, Atomic, Object, Plain, READ_ONCE,
     WRITE_ONCE,
 };
-use std::sync::Arc;
 
 const RACE: Option<FindingKind> = Some(FindingKind::DataRace);
 const CLEAN: Option<FindingKind> = None;
@@ -374,8 +376,8 @@ fn write_once_before_any_fence_publishes_none_of_the_writers_accesses() {
 /// increments of the other finds none of these races.
 #[test]
 fn an_srcu_check_of_one_index_does_not_order_readers_of_the_other() {
-    use harness::engine::{run_single, Drive};
-    use harness::kernel::{srcu_read_lock, srcu_read_unlock, synchronize_srcu, SrcuStruct};
+    use unplug_harness::engine::{run_single, Drive};
+    use unplug_harness::kernel::{srcu_read_lock, srcu_read_unlock, synchronize_srcu, SrcuStruct};
     let s: ScenarioFn = Arc::new(|| {
         let ss = SrcuStruct::new("ss");
         let x = Plain::new("x", None, 0i64);

@@ -20,7 +20,7 @@ fn main() {
     let seeds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(20);
     let budget: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(60_000);
     let names: Vec<String> = args.collect();
-    for scheme in scenarios::ALL {
+    for scheme in unplug::ALL {
         let Some(kind) = scheme.expected.sc else {
             continue;
         };

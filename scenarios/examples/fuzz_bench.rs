@@ -12,8 +12,8 @@
 //! `>CAP` when half the seeds or more miss.
 
 use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
-use scenarios::fuzz_target;
 use std::process::ExitCode;
+use unplug::fuzz_target;
 
 /// The median of `values` where `None` is "missed" (slower than any hit).
 fn median(mut values: Vec<Option<f64>>) -> Option<f64> {

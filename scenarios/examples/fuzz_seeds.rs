@@ -8,9 +8,9 @@
 //! one raw schedule per entry whose workload a fuzz target runs. Exit 0 on
 //! success (also when there is no corpus yet), 2 on bad input.
 
-use scenarios::fuzz::write_seeds;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use unplug::fuzz::write_seeds;
 
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1);

@@ -10,10 +10,10 @@
 //! is marked `>`. A run that ends at a finding explores only up to it.
 
 use harness::exhaustive::ExhaustiveConfig;
-use scenarios::verify::{verify_with, VerifyOutcome};
-use scenarios::{Scheme, Workload};
 use std::process::ExitCode;
 use std::time::Duration;
+use unplug::verify::{verify_with, VerifyOutcome};
+use unplug::{Scheme, Workload};
 
 struct Args {
     budget: Duration,
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let schemes: Vec<&Scheme> = scenarios::ALL
+    let schemes: Vec<&Scheme> = unplug::ALL
         .iter()
         .filter(|s| args.scheme.as_deref().is_none_or(|n| n == s.name))
         .collect();

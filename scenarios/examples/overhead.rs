@@ -26,7 +26,7 @@ fn per_second(n: u64, f: impl FnOnce()) -> f64 {
 }
 
 fn unplug_rate(scheme: &str, n: u64, workers: u64) -> f64 {
-    let s = scenarios::find(scheme).expect("in the zoo");
+    let s = unplug::find(scheme).expect("in the zoo");
     let scenario = s.scenario(s.default_workload.clone());
     per_second(n, || {
         std::thread::scope(|scope| {
@@ -62,7 +62,7 @@ fn in_parallel(workers: u64, n: u64, body: impl Fn(u64) + Sync) -> f64 {
 }
 
 fn shuttle_with_model(scheme: &str, n: u64, workers: u64) -> f64 {
-    let s = scenarios::find(scheme).expect("in the zoo");
+    let s = unplug::find(scheme).expect("in the zoo");
     let scenario = s.scenario(s.default_workload.clone());
     in_parallel(workers, n, |k| {
         shuttle::check_random(

@@ -12,9 +12,9 @@
 
 use harness::engine::{last_execution_found, shuttle_baseline_body, ExecConfig};
 use harness::finding::FindingKind;
-use scenarios::fuzz_target;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use unplug::fuzz_target;
 
 thread_local! {
     static EXECUTIONS: Cell<u64> = const { Cell::new(0) };

@@ -92,7 +92,7 @@ pub fn target_source(name: &str) -> String {
     format!(
         "#![no_main]\n\
          // The target body lives in unplug_fuzz (one copy for every target); the\n\
-         // scheme and workload come from scenarios::fuzz_targets().\n\
+         // scheme and workload come from unplug::fuzz_targets().\n\
          unplug_fuzz::fuzz_target!(\"{name}\");\n"
     )
 }

@@ -28,6 +28,9 @@ pub mod verify;
 pub mod workload;
 
 pub use fuzz::{fuzz_target, fuzz_targets, FuzzTarget};
+/// The engine and kernel model (package `unplug-harness`), re-exported so a
+/// driver crate can depend on `unplug` alone.
+pub use harness;
 pub use minimize::minimize;
 pub use schemes::{find, registry, Body, Expected, Registry, Scheme, ALL};
 pub use workload::Workload;

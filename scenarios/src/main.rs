@@ -1,6 +1,6 @@
 //! `unplug`: explore device-removal vs ioctl races in the scheme zoo (see
-//! [`scenarios::cli`]).
+//! [`unplug::cli`]).
 
 fn main() -> std::process::ExitCode {
-    scenarios::cli::main(scenarios::Registry::zoo())
+    unplug::cli::main(unplug::Registry::zoo())
 }

@@ -9,10 +9,10 @@
 //! TOML lines with their leading ` * ` stripped, up to `*/`.
 
 use harness::finding::FindingKind;
-use scenarios::check::verdict_mismatches;
-use scenarios::schemes::{self, Scheme};
-use scenarios::workload::Workload;
 use std::path::{Path, PathBuf};
+use unplug::check::verdict_mismatches;
+use unplug::schemes::{self, Scheme};
+use unplug::workload::Workload;
 
 /// The directory of the kernel-C schemes, at the repository root.
 fn schemes_c_dir() -> PathBuf {
@@ -260,7 +260,7 @@ fn every_file_compiles_or_fails_with_its_recorded_gap() {
         let file = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let file = file.as_deref().unwrap_or("?");
         let gap = KNOWN_GAPS.iter().find(|(f, _)| *f == file);
-        match (scenarios::kc::compile(&c_path(file)), gap) {
+        match (unplug::kc::compile(&c_path(file)), gap) {
             (Ok(_), None) => {}
             (Ok(_), Some(_)) => wrong.push(format!(
                 "{file} compiles now: take it out of KNOWN_GAPS so its verdict is checked"
@@ -298,7 +298,7 @@ fn every_accepted_file_reaches_its_declared_sc_verdict() {
                 return None;
             }
             Some(
-                scenarios::kc::load(&c_path(&file))
+                unplug::kc::load(&c_path(&file))
                     .unwrap_or_else(|e| panic!("{file} does not compile: {e}")),
             )
         })
@@ -599,7 +599,7 @@ const GAPS: &[Case] = &[
 #[test]
 fn the_gap_cases_base_driver_compiles() {
     let src = NONE.source();
-    scenarios::kc::compile_source("gap.c", &src).unwrap_or_else(|e| panic!("{e}"));
+    unplug::kc::compile_source("gap.c", &src).unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// The gap cases the interpreter covers: each compiles and reaches its
@@ -635,7 +635,7 @@ fn refused<'c>(cases: impl Iterator<Item = &'c Case>) -> Vec<String> {
             let file = dir.join(format!("gap-{i}.c"));
             std::fs::write(&file, case.source()).expect("a writable scratch file");
             let path = file.to_string_lossy().into_owned();
-            let scheme = match scenarios::kc::load(&path) {
+            let scheme = match unplug::kc::load(&path) {
                 Ok(scheme) => scheme,
                 Err(e) => return Some(format!("{}: {e}", case.name)),
             };
@@ -683,8 +683,8 @@ fn the_dialect_covers_what_schemes_c_uses() {
 /// clean.
 #[test]
 fn every_accepted_file_with_a_fatal_c11_verdict_reaches_it_under_loom() {
-    use scenarios::verdict::{expected_words, judge, Judgement, Model, Verdict};
-    use scenarios::verify::{deepen, DeepenConfig};
+    use unplug::verdict::{expected_words, judge, Judgement, Model, Verdict};
+    use unplug::verify::{deepen, DeepenConfig};
     let mut checked = Vec::new();
     for (path, _) in c_files() {
         let file = path
@@ -694,7 +694,7 @@ fn every_accepted_file_with_a_fatal_c11_verdict_reaches_it_under_loom() {
         if KNOWN_GAPS.iter().any(|(f, _)| *f == file) {
             continue;
         }
-        let s = scenarios::kc::load(&c_path(&file)).unwrap_or_else(|e| panic!("{e}"));
+        let s = unplug::kc::load(&c_path(&file)).unwrap_or_else(|e| panic!("{e}"));
         if !s.expected.c11.is_some_and(FindingKind::is_fatal) {
             continue;
         }

@@ -151,10 +151,9 @@ fn list_names_every_scheme_with_its_expectations() {
     let o = unplug(&["list"]);
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
-    for s in scenarios::ALL {
+    for s in unplug::ALL {
         let line = out.lines().find(|l| l.starts_with(s.name)).expect("listed");
-        let expected =
-            scenarios::verdict::expected_words(&s.expected, scenarios::verdict::Model::Sc);
+        let expected = unplug::verdict::expected_words(&s.expected, unplug::verdict::Model::Sc);
         assert!(line.contains(&expected), "{line}");
     }
 }

@@ -2,8 +2,8 @@
 //! has at least one entry (a missing one is reported with the commands that
 //! make it).
 
-use scenarios::check::{corpus_failures, missing_corpus_entries};
 use std::path::{Path, PathBuf};
+use unplug::check::{corpus_failures, missing_corpus_entries};
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
@@ -22,7 +22,7 @@ fn every_corpus_entry_reproduces_its_finding() {
 
 #[test]
 fn every_buggy_scheme_has_a_corpus_entry_of_its_expected_kind() {
-    let missing = missing_corpus_entries(&corpus_dir(), scenarios::ALL, "cargo run --release --")
+    let missing = missing_corpus_entries(&corpus_dir(), unplug::ALL, "cargo run --release --")
         .expect("corpus/ is readable");
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }

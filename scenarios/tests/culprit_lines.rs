@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 /// The first finding of `kind` for each of ten seeds of the portfolio.
 fn findings(scheme: &str, kind: FindingKind) -> Vec<Finding> {
-    let s = scenarios::find(scheme).expect("a registered scheme");
+    let s = unplug::find(scheme).expect("a registered scheme");
     (1..=10)
         .map(|seed| {
             let cfg = RunConfig {

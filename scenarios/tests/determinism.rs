@@ -4,7 +4,7 @@
 use harness::engine::{execution_seed, run_single, Drive, ExecConfig, Explorer};
 
 fn trace(scheme: &str, drive: &Drive) -> harness::engine::ExecutionRecord {
-    let s = scenarios::find(scheme).expect("in the zoo");
+    let s = unplug::find(scheme).expect("in the zoo");
     run_single(
         &s.scenario(s.default_workload.clone()),
         drive,

@@ -27,7 +27,7 @@ const EXPLORERS: [Explorer; 4] = [
 ];
 
 fn run(explorer: &Explorer, seed: u64) -> RunStats {
-    let s = scenarios::find("unsynchronized").expect("in the zoo");
+    let s = unplug::find("unsynchronized").expect("in the zoo");
     let cfg = RunConfig {
         explorer: explorer.clone(),
         seed,
@@ -83,7 +83,7 @@ fn each_new_explorer_is_deterministic_for_a_seed() {
 
 #[test]
 fn what_each_new_explorer_finds_replays() {
-    let s = scenarios::find("unsynchronized").expect("in the zoo");
+    let s = unplug::find("unsynchronized").expect("in the zoo");
     let scenario = s.scenario(s.default_workload.clone());
     for explorer in &EXPLORERS {
         let stats = run(explorer, 1);

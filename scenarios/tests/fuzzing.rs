@@ -6,13 +6,13 @@ use harness::engine::{
     Explorer, RunConfig, StopPolicy,
 };
 use harness::finding::FindingKind;
-use scenarios::fuzz::{
-    artifact_target, import_input, run_input, seed_input, session, target_name, write_seeds,
-};
-use scenarios::replay::{entry_for, replay_entry, reproduces, CorpusEntry};
-use scenarios::{find, fuzz_target, fuzz_targets, minimize, Workload, ALL};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use unplug::fuzz::{
+    artifact_target, import_input, run_input, seed_input, session, target_name, write_seeds,
+};
+use unplug::replay::{entry_for, replay_entry, reproduces, CorpusEntry};
+use unplug::{find, fuzz_target, fuzz_targets, minimize, Workload, ALL};
 
 /// The first execution of a seeded random run with a fatal finding.
 fn first_failure(scheme: &str, seed: u64) -> ExecutionRecord {
@@ -104,13 +104,13 @@ fn every_target_has_a_fuzz_binary() {
             missing.push(format!(
                 "write fuzz/fuzz_targets/{}.rs:\n{}",
                 t.name,
-                scenarios::fuzz::target_source(&t.name)
+                unplug::fuzz::target_source(&t.name)
             ));
         }
-        if !manifest.contains(&scenarios::fuzz::target_manifest_section(&t.name)) {
+        if !manifest.contains(&unplug::fuzz::target_manifest_section(&t.name)) {
             missing.push(format!(
                 "append to fuzz/Cargo.toml:\n\n{}",
-                scenarios::fuzz::target_manifest_section(&t.name)
+                unplug::fuzz::target_manifest_section(&t.name)
             ));
         }
     }
@@ -345,7 +345,7 @@ fn minimising_a_schedule_that_does_not_fail_is_an_error() {
     entry.choices.clear();
     assert!(matches!(
         minimize(&entry),
-        Err(scenarios::replay::ReplayError::DoesNotReproduce(_))
+        Err(unplug::replay::ReplayError::DoesNotReproduce(_))
     ));
 }
 
@@ -431,7 +431,7 @@ fn artifact_files_import_by_their_directory() {
     let file = dir.join("fuzz/artifacts/unsynchronized/crash-0001");
     std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
     std::fs::write(&file, &record.byte_schedule).expect("write");
-    let entry = scenarios::fuzz::import_artifact(&file)
+    let entry = unplug::fuzz::import_artifact(&file)
         .expect("import")
         .expect("a finding");
     assert_eq!(entry.scheme, "unsynchronized");
@@ -443,8 +443,8 @@ fn artifact_files_import_by_their_directory() {
     std::fs::create_dir_all(stray.parent().expect("dir")).expect("mkdir");
     std::fs::write(&stray, &record.byte_schedule).expect("write");
     assert!(matches!(
-        scenarios::fuzz::import_artifact(&stray),
-        Err(scenarios::fuzz::FuzzError::UnknownTarget(_))
+        unplug::fuzz::import_artifact(&stray),
+        Err(unplug::fuzz::FuzzError::UnknownTarget(_))
     ));
     let _ = std::fs::remove_dir_all(&dir);
 }

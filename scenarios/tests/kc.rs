@@ -4,12 +4,12 @@
 
 use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
 use harness::finding::FindingKind;
-use scenarios::kc::{self, KcError};
-use scenarios::verdict::{expected_words, judge, Judgement, Model, Verdict};
-use scenarios::verify::{deepen, DeepenConfig};
-use scenarios::{Scheme, ALL};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use unplug::kc::{self, KcError};
+use unplug::verdict::{expected_words, judge, Judgement, Model, Verdict};
+use unplug::verify::{deepen, DeepenConfig};
+use unplug::{Scheme, ALL};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

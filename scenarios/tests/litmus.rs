@@ -1,9 +1,9 @@
 //! The kernel's memory-model litmus tests as a conformance suite: every
 //! test under the SC explorers and loom, against its published LKMM result.
 
-use scenarios::litmus::run::{run, Agreement, LitmusBudget, Outcome, Row};
-use scenarios::litmus::{self, Lkmm};
 use std::process::Command;
+use unplug::litmus::run::{run, Agreement, LitmusBudget, Outcome, Row};
+use unplug::litmus::{self, Lkmm};
 
 fn suite() -> Vec<Row> {
     let budget = LitmusBudget::default();
@@ -57,7 +57,7 @@ fn the_model_agrees_with_lkmm_on_every_translated_litmus_test() {
         }
         // A declared divergence is shown in the table, not hidden.
         if let Some(reason) = r.test.divergence {
-            assert!(scenarios::litmus::run::note(r).contains(reason), "{name}");
+            assert!(unplug::litmus::run::note(r).contains(reason), "{name}");
         }
     }
     // The README's table is this one, as `unplug litmus all --format md`
@@ -65,7 +65,7 @@ fn the_model_agrees_with_lkmm_on_every_translated_litmus_test() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
         .expect("the README is readable");
     assert!(
-        readme.contains(&scenarios::litmus::run::render_markdown(&rows)),
+        readme.contains(&unplug::litmus::run::render_markdown(&rows)),
         "README.md's conformance table is stale: regenerate it with `unplug litmus all --format md`"
     );
     // The suite exercises both sides: outcomes loom reaches, and outcomes
@@ -129,7 +129,7 @@ fn the_command_prints_the_table_in_markdown() {
 #[test]
 fn a_litmus_test_is_a_scheme_every_command_can_name() {
     for t in litmus::ALL {
-        let s = scenarios::find(t.name()).expect("registered");
+        let s = unplug::find(t.name()).expect("registered");
         assert!(!s.uses_workload(), "{}", t.name());
     }
 }

@@ -7,11 +7,11 @@
 
 use harness::exhaustive::DEFAULT_PREEMPTION_BOUND;
 use harness::finding::Detail;
-use scenarios::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
-use scenarios::verify::{
+use unplug::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
+use unplug::verify::{
     deepen, verify, DeepenConfig, DeepenEnd, VerifyError, VerifyOutcome, MAX_LOOM_USERS,
 };
-use scenarios::{find, Scheme, Workload};
+use unplug::{find, Scheme, Workload};
 
 fn scheme(name: &str) -> &'static Scheme {
     find(name).unwrap_or_else(|| panic!("the zoo has no scheme {name}"))
@@ -129,7 +129,7 @@ fn a_run_cut_short_is_never_a_match() {
 const SHARDS: usize = 4;
 
 fn shard(k: usize) {
-    for (i, s) in scenarios::ALL.iter().enumerate() {
+    for (i, s) in unplug::ALL.iter().enumerate() {
         if i % SHARDS == k {
             reaches_declared_verdict(s.name);
         }

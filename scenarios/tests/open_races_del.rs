@@ -8,7 +8,7 @@
 
 use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, StopPolicy};
 use harness::finding::{Detail, FindingKind};
-use scenarios::{find, Scheme, Workload};
+use unplug::{find, Scheme, Workload};
 
 fn scheme(name: &str) -> &'static Scheme {
     find(name).unwrap_or_else(|| panic!("the zoo has no scheme {name}"))
@@ -176,7 +176,7 @@ fn correct_schemes_verify_clean_with_opens_racing_removal() {
         "percpu-ref-no-devref",
     ] {
         let s = scheme(name);
-        let out = scenarios::verify::verify(s, racing(s), s.loom_bound())
+        let out = unplug::verify::verify(s, racing(s), s.loom_bound())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             out.verdict,

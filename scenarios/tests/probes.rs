@@ -6,10 +6,10 @@
 
 use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
 use harness::finding::{Detail, FindingKind};
-use scenarios::probes::ALL;
-use scenarios::verify::verify;
-use scenarios::Scheme;
 use std::process::Command;
+use unplug::probes::ALL;
+use unplug::verify::verify;
+use unplug::Scheme;
 
 /// Executions per seed: a probe has two tasks and a handful of steps.
 const BUDGET: u64 = 2_000;
@@ -93,7 +93,7 @@ fn loom_names_the_racing_accesses() {
         ),
     ];
     for (name, location, first_op, second_op) in cases {
-        let p = scenarios::find(name).expect("a registered probe");
+        let p = unplug::find(name).expect("a registered probe");
         let out = verify(p, p.default_workload.clone(), p.loom_bound()).expect("verifies");
         let finding = out.finding.expect("a race");
         let Detail::DataRace {

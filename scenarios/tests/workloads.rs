@@ -8,10 +8,10 @@
 
 use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
 use harness::finding::FindingKind;
-use scenarios::workload::{Gate, RemoverOp, UserOp, WorkloadError};
-use scenarios::{find, Workload};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use unplug::workload::{Gate, RemoverOp, UserOp, WorkloadError};
+use unplug::{find, Workload};
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/workloads/open-twice-rebind.toml")

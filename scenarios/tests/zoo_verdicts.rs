@@ -19,8 +19,8 @@
 
 use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, StopPolicy};
 use harness::finding::FindingKind;
-use scenarios::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
-use scenarios::{Scheme, ALL};
+use unplug::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
+use unplug::{Scheme, ALL};
 
 /// The per-cell budget of `unplug compare`.
 const COMPARE_BUDGET: u64 = 60_000;
@@ -144,7 +144,7 @@ fn portfolio_reaches_every_expected_verdict() {
 /// 36,432 executions, P90 20,125).
 #[test]
 fn portfolio_finds_the_single_drain_bug_on_twenty_of_twenty_seeds() {
-    let scheme = scenarios::find("srcu-single-drain").expect("in the zoo");
+    let scheme = unplug::find("srcu-single-drain").expect("in the zoo");
     for seed in 0..20 {
         let v = verdict(scheme, &Explorer::Portfolio, seed, COMPARE_BUDGET);
         assert_eq!(judge(&v, scheme), Judgement::Match, "seed {seed}: {v}");
@@ -156,7 +156,7 @@ fn portfolio_finds_the_single_drain_bug_on_twenty_of_twenty_seeds() {
 #[test]
 fn data_race_schemes_race_on_the_registered_flag_and_never_use_after_removal() {
     for name in ["srcu-plain-flag", "bool-then-lock-cycle"] {
-        let scheme = scenarios::find(name).expect("in the zoo");
+        let scheme = unplug::find(name).expect("in the zoo");
         for seed in 0..10 {
             let stats = run(scheme, &Explorer::Portfolio, seed, 20_000);
             assert_eq!(
@@ -203,7 +203,7 @@ fn data_race_schemes_race_on_the_registered_flag_and_never_use_after_removal() {
 /// budget — while the ladder finds it on all ten.
 #[test]
 fn pct_at_fixed_depth_two_is_blind_to_the_deep_srcu_bug() {
-    let scheme = scenarios::find("srcu-single-drain").expect("in the zoo");
+    let scheme = unplug::find("srcu-single-drain").expect("in the zoo");
     for seed in 0..10 {
         let fixed = run(
             scheme,
@@ -229,7 +229,7 @@ fn pct_at_fixed_depth_two_is_blind_to_the_deep_srcu_bug() {
 /// mismatch, not a match: the expectation is about the bug, not its kind.
 #[test]
 fn a_finding_on_another_object_is_a_mismatch() {
-    let real = scenarios::find("unsynchronized").expect("in the zoo");
+    let real = unplug::find("unsynchronized").expect("in the zoo");
     let v = verdict(
         real,
         &Explorer::Portfolio,

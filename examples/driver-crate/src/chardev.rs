@@ -16,8 +16,8 @@ use harness::kernel::{
     alloc_chrdev_region, called_at, cdev_device_add, device_initialize, device_release_driver,
     devm_kzalloc, get_device, kfree, kzalloc, put_device, Cdev, DevT, Device, Object, Plain,
 };
-use scenarios::workload::{probe_fn, Driver, Probe, Workload};
 use std::sync::Arc;
+use unplug::workload::{probe_fn, Driver, Probe, Workload};
 
 /// `ENODEV` from include/uapi/asm-generic/errno-base.h.
 pub const ENODEV: i64 = 19;

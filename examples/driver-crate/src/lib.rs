@@ -19,8 +19,8 @@ pub mod chardev;
 pub mod drivers;
 
 use harness::finding::FindingKind;
-use scenarios::schemes::DEFAULT_WORKLOAD;
-use scenarios::{Body, Expected, Registry, Scheme};
+use unplug::schemes::DEFAULT_WORKLOAD;
+use unplug::{Body, Expected, Registry, Scheme};
 
 const UAF: Option<FindingKind> = Some(FindingKind::UseAfterRemoval);
 const CLEAN: Option<FindingKind> = None;

@@ -1,5 +1,5 @@
 //! `driver-crate`: the whole `unplug` command line over this crate's schemes.
 
 fn main() -> std::process::ExitCode {
-    scenarios::cli::main(driver_crate::registry())
+    unplug::cli::main(driver_crate::registry())
 }

@@ -8,7 +8,7 @@
 use driver_crate::drivers::skel::REBIND_WORKLOAD;
 use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
 use harness::finding::FindingKind;
-use scenarios::{Scheme, Workload};
+use unplug::{Scheme, Workload};
 
 fn scheme(name: &str) -> &'static Scheme {
     driver_crate::SCHEMES

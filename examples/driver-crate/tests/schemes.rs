@@ -1,8 +1,8 @@
 //! This crate's schemes against their declared verdicts, and its corpus
 //! replayed, with the checks the unplug zoo's own tests use.
 
-use scenarios::check::{corpus_failures, missing_corpus_entries, verdict_mismatches};
 use std::path::{Path, PathBuf};
+use unplug::check::{corpus_failures, missing_corpus_entries, verdict_mismatches};
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
@@ -10,7 +10,7 @@ fn corpus() -> PathBuf {
 
 /// Corpus entries name schemes in this crate's registry.
 fn install() {
-    scenarios::schemes::install(driver_crate::registry()).expect("one registry per test binary");
+    unplug::schemes::install(driver_crate::registry()).expect("one registry per test binary");
 }
 
 #[test]

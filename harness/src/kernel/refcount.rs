@@ -199,7 +199,14 @@ pub fn kref_put(k: &Kref, release: impl FnOnce()) -> bool {
             Target::Prim(k.id.into()),
             Some(Value::Int(count)),
         );
-        if let Some(zero) = cx.state(k.id).zero_event {
+        // A put past zero on a count whose release freed the object it is
+        // embedded in: a double release. (Past zero on a count that is not
+        // embedded in a freed object stays the underflow misuse below.)
+        let freed_owner =
+            cx.w.prim(k.id)
+                .owner
+                .is_some_and(|o| cx.w.objects[o.0 as usize].free_event.is_some());
+        if let Some(zero) = cx.state(k.id).zero_event.filter(|_| freed_owner) {
             put_past_zero(cx, k.id, e, zero);
             return None;
         }

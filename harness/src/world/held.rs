@@ -7,7 +7,7 @@
 
 use super::{current_task, with_world, Op, World};
 use crate::finding::{Detail, Finding, FindingKind, Holder};
-use crate::trace::{short_site, PrimId};
+use crate::trace::{short_site, PrimId, Site};
 
 /// A lock a task holds, as lockdep's `struct held_lock` records it: which
 /// lock, and the event that took it (its operation and site).
@@ -105,7 +105,7 @@ impl Op<'_> {
 /// The current task returns to user space from `syscall`, called at `site`:
 /// every lock it still holds is reported (see
 /// [`World::check_no_locks_held`]).
-pub(crate) fn sys_exit(syscall: &str, site: crate::trace::Site) {
+pub(crate) fn sys_exit(syscall: &str, site: Site) {
     let me = current_task();
     with_world(|w| {
         if w.stop {

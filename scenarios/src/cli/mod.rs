@@ -6,10 +6,10 @@
 //! call:
 //!
 //! ```no_run
-//! use scenarios::{Registry, Scheme};
+//! use unplug::{Registry, Scheme};
 //! # static MY_SCHEMES: &[Scheme] = &[];
 //! fn main() -> std::process::ExitCode {
-//!     scenarios::cli::main(Registry::new(MY_SCHEMES))
+//!     unplug::cli::main(Registry::new(MY_SCHEMES))
 //! }
 //! ```
 //!

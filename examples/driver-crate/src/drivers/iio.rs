@@ -32,7 +32,7 @@
 use crate::chardev::{Chardev, ENODEV};
 use harness::kernel::File;
 use harness::kernel::{cdev_device_del, mutex_lock, mutex_unlock, Mutex};
-use scenarios::workload::{Driver, Probe, Workload};
+use unplug::workload::{Driver, Probe, Workload};
 
 /// An IIO device; `check_before_lock` selects the broken ioctl.
 struct Iio {

@@ -63,11 +63,11 @@ use harness::kernel::{
     cdev_device_del, down_read, down_write, kfree, kref_get, kref_put, kzalloc, mutex_lock,
     mutex_unlock, up_read, up_write, File, Kref, Mutex, Object, Plain, RwSemaphore,
 };
-use scenarios::workload::{
-    probe_fn, Driver, Gate, Probe, RemoverOp, RemoverScript, UserOp, UserScript, Workload,
-};
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex as HostMutex, PoisonError};
+use unplug::workload::{
+    probe_fn, Driver, Gate, Probe, RemoverOp, RemoverScript, UserOp, UserScript, Workload,
+};
 
 /// `struct usb_skel`: what `file->private_data` points at.
 struct SkelDev {

@@ -33,7 +33,7 @@
 use crate::chardev::Chardev;
 use harness::kernel::File;
 use harness::kernel::{down_read, down_write, up_read, up_write, RwSemaphore};
-use scenarios::workload::{Driver, Probe, Workload};
+use unplug::workload::{Driver, Probe, Workload};
 
 /// `-EIO`, what `tpm_try_get_ops()` returns for a chip without ops.
 const EIO: i64 = 5;

@@ -34,7 +34,7 @@ use harness::kernel::{
     cdev_device_del, rcu_assign_pointer, srcu_dereference, srcu_read_lock, srcu_read_unlock,
     synchronize_srcu, DevT, SrcuStruct,
 };
-use scenarios::workload::{Driver, Probe, Workload};
+use unplug::workload::{Driver, Probe, Workload};
 
 /// A uverbs device; `synchronize` is false in the broken variant.
 struct Uverbs {
