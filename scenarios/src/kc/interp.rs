@@ -465,12 +465,7 @@ impl<'r> Exec<'r> {
                     Val::Static(s) => i64::try_from(s).map_or(0, |s| s + 1),
                     _ => fault(site, "only the address of a static struct of this file (or NULL) can be stored here: the file has a static instance of this struct, and kzalloc'd ones are not modelled"),
                 };
-                if matches!(mode, Mode::RcuAssign) {
-                    fault(
-                        site,
-                        "rcu_assign_pointer() of a pointer to a static struct is not modelled",
-                    );
-                }
+                // rcu_assign_pointer() is a release store, as for any cell.
                 wr(p, s, mode)
             }
             Slot::Atomic(a) => k::atomic_set(a, x.int()),
