@@ -8,15 +8,15 @@ use crate::scheduler::{Pending, RandomScheduler, Scheduler};
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// Measure the number of scheduling decisions of one execution, the horizon
-/// `k` PCT draws its change points from. Uses a fixed random seed, so the
-/// horizon is a function of the scenario alone.
-pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64, EngineError> {
-    let run = RunConfig {
+/// A calibration run: `executions` uniform random walks from a fixed
+/// `seed`, without race detection (what is measured is the schedule's shape,
+/// not its findings), so the measurement is a function of the scenario alone.
+fn calibration_run(seed: u64, executions: u64, exec: ExecConfig) -> RunConfig {
+    RunConfig {
         explorer: Explorer::Random,
-        seed: 0x0C0F_FEE0,
+        seed,
         budget: Budget {
-            iterations: Some(4),
+            iterations: Some(executions),
             time: None,
         },
         exec: ExecConfig {
@@ -25,7 +25,14 @@ pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64,
         },
         stop: StopPolicy::Never,
         shard: (0, 1),
-    };
+    }
+}
+
+/// Measure the number of scheduling decisions of one execution, the horizon
+/// `k` PCT draws its change points from. Uses a fixed random seed, so the
+/// horizon is a function of the scenario alone.
+pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64, EngineError> {
+    let run = calibration_run(0x0C0F_FEE0, 4, exec);
     let shared_max = Rc::new(RefCell::new(0u64));
     let max = Rc::clone(&shared_max);
     struct Counting {
@@ -61,20 +68,7 @@ pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64,
 /// estimate is a function of the scenario alone. What SURW weights tasks by.
 pub fn calibrate_surw(scenario: &ScenarioFn, exec: ExecConfig) -> Result<Vec<u64>, EngineError> {
     const EXECUTIONS: u64 = 8;
-    let run = RunConfig {
-        explorer: Explorer::Random,
-        seed: 0x5EED_5A4F,
-        budget: Budget {
-            iterations: Some(EXECUTIONS),
-            time: None,
-        },
-        exec: ExecConfig {
-            race_detection: false,
-            ..exec
-        },
-        stop: StopPolicy::Never,
-        shard: (0, 1),
-    };
+    let run = calibration_run(0x5EED_5A4F, EXECUTIONS, exec);
     struct Counting {
         inner: RandomScheduler,
         pending: Vec<Option<Pending>>,

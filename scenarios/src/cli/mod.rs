@@ -416,7 +416,7 @@ pub fn scheme(name: &str) -> Result<&'static Scheme> {
         Some(s) => Ok(s),
         None => {
             let closest = crate::registry()
-                .map(|s| (edit_distance(name, s.name), s.name))
+                .map(|s| (strsim::levenshtein(name, s.name), s.name))
                 .min()
                 .filter(|&(d, _)| d <= 3 || name.len() >= 4 && d <= name.len() / 2);
             match closest {
@@ -428,22 +428,6 @@ pub fn scheme(name: &str) -> Result<&'static Scheme> {
             }
         }
     }
-}
-
-/// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Parse an explorer name.

@@ -1657,8 +1657,8 @@ impl<'a> Lower<'a> {
             .iter()
             .map(|b| b.0)
             .chain(self.func_ix.keys().map(String::as_str))
-            .min_by_key(|c| distance(name, c))
-            .filter(|c| distance(name, c) <= 3);
+            .min_by_key(|c| strsim::levenshtein(name, c))
+            .filter(|c| strsim::levenshtein(name, c) <= 3);
         Err(self.err(
             f,
             match near {
@@ -1795,20 +1795,4 @@ fn binop(op: &str) -> Option<&'static str> {
         ">>" => ">>",
         _ => return None,
     })
-}
-
-/// Levenshtein distance, for "write … instead".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
