@@ -487,3 +487,184 @@ fn every_c_twin_reaches_its_rust_twins_c11_verdict() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A driver whose chip is embedded by value in its devm-allocated state,
+/// as `struct gpio_chip gc;` is in a GPIO expander's: the device holds a
+/// pointer to the embedded chip and the ioctl reaches the container back
+/// with `container_of()`. `{LOCK}`/`{UNLOCK}` bracket the ioctl's use and
+/// `{REMOVE}` is the remove function's body before devres frees the state.
+const EMBEDDED: &str = r#"/* unplug:
+ * name = "emb"
+ * probe = "t_probe"
+ * remove = "t_remove"
+ * [expect]
+ * sc = "clean"
+ */
+struct t_chip {
+	int ngpio;
+	unsigned long *valid_mask;
+	struct t_dev *td;
+};
+
+struct t_exp {
+	int reg_base;
+	struct t_chip gc;
+};
+
+struct t_dev {
+	struct device dev;
+	struct cdev cdev;
+	struct t_chip *chip;
+};
+
+static DECLARE_RWSEM(t_rwsem);
+
+static void t_release(struct device *dev)
+{
+	struct t_dev *td = container_of(dev, struct t_dev, dev);
+
+	kfree(td);
+}
+
+static long t_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct t_dev *td = container_of(file_inode(file)->i_cdev, struct t_dev, cdev);
+	struct t_chip *gc;
+	struct t_exp *exp;
+	long rc = -ENODEV;
+
+	{LOCK}
+	gc = td->chip;
+	if (gc) {
+		exp = container_of(gc, struct t_exp, gc);
+		rc = gc->ngpio + exp->reg_base;
+	}
+	{UNLOCK}
+	return rc;
+}
+
+static const struct file_operations t_fops = {
+	.unlocked_ioctl = t_ioctl,
+};
+
+static int t_probe(struct device *parent)
+{
+	struct t_exp *exp = devm_kzalloc(parent, sizeof(*exp), GFP_KERNEL);
+	struct t_dev *td = kzalloc(sizeof(*td), GFP_KERNEL);
+
+	if (!exp || !td)
+		return -ENOMEM;
+	exp->reg_base = 16;
+	exp->gc.ngpio = 8;
+	exp->gc.td = td;
+	device_initialize(&td->dev);
+	td->dev.release = t_release;
+	td->chip = &exp->gc;
+	cdev_init(&td->cdev, &t_fops);
+	cdev_device_add(&td->cdev, &td->dev);
+	dev_set_drvdata(parent, exp);
+	return 0;
+}
+
+static void t_remove(struct device *parent)
+{
+	struct t_exp *exp = dev_get_drvdata(parent);
+	struct t_chip *gc = &exp->gc;
+	struct t_dev *td = gc->td;
+
+	cdev_device_del(&td->cdev, &td->dev);
+	{REMOVE}
+	put_device(&td->dev);
+}
+"#;
+
+fn embedded(lock: &str, unlock: &str, remove: &str) -> String {
+    EMBEDDED
+        .replace("{LOCK}", lock)
+        .replace("{UNLOCK}", unlock)
+        .replace("{REMOVE}", remove)
+}
+
+/// The kinds of finding exploring `src` (written to a file named `name`)
+/// reaches within 3,000 executions on seed 0.
+fn findings_of(name: &str, src: &str) -> Vec<FindingKind> {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, src).expect("write the scheme");
+    let s = kc::load(&path.to_string_lossy()).expect("compiles");
+    let cfg = RunConfig {
+        explorer: Explorer::Portfolio,
+        seed: 0,
+        budget: Budget {
+            iterations: Some(3_000),
+            time: None,
+        },
+        exec: ExecConfig::default(),
+        stop: StopPolicy::FirstFatal,
+        shard: (0, 1),
+    };
+    let stats = explore(&s.scenario(s.default_workload.clone()), &cfg, None).expect("runs");
+    stats
+        .distinct
+        .iter()
+        .flat_map(|(_, r)| r.findings.iter().map(|f| f.kind))
+        .collect()
+}
+
+#[test]
+fn an_embedded_struct_is_freed_with_its_container() {
+    // The ioctl reads the chip through the stored pointer with nothing
+    // keeping devres from freeing the container once remove returns.
+    let racy = findings_of("emb-racy.c", &embedded("", "", "td->chip = NULL;"));
+    assert!(
+        racy.contains(&FindingKind::UseAfterRemoval),
+        "the embedded chip is read after its container's free: {racy:?}"
+    );
+    // The same driver with the chip unpublished under the rwsem the ioctl
+    // holds: nothing within the budget.
+    let locked = findings_of(
+        "emb-locked.c",
+        &embedded(
+            "down_read(&t_rwsem);",
+            "up_read(&t_rwsem);",
+            "down_write(&t_rwsem);\n\ttd->chip = NULL;\n\tup_write(&t_rwsem);",
+        ),
+    );
+    assert!(
+        locked.is_empty(),
+        "no finding in 3,000 executions: {locked:?}"
+    );
+}
+
+#[test]
+fn embedded_struct_misuse_is_an_error() {
+    let src = embedded("", "", "").replace("rc = gc->ngpio", "rc = exp->gc->ngpio");
+    let e = compile_err(&src);
+    assert!(
+        e.message.contains("is not a pointer (write `.ngpio`)"),
+        "{e}"
+    );
+    let src = embedded("", "", "").replace(
+        "container_of(gc, struct t_exp, gc)",
+        "container_of(td, struct t_exp, gc)",
+    );
+    let e = compile_err(&src);
+    assert!(
+        e.message.contains("does not point to a struct t_chip"),
+        "{e}"
+    );
+    // The embedded struct must be defined, with its fields, first.
+    let chip =
+        "struct t_chip {\n\tint ngpio;\n\tunsigned long *valid_mask;\n\tstruct t_dev *td;\n};\n";
+    let src = embedded("", "", "").replacen(chip, "", 1).replacen(
+        "struct t_dev {",
+        &format!("{chip}\nstruct t_dev {{"),
+        1,
+    );
+    let e = compile_err(&src);
+    assert!(
+        e.message
+            .contains("define struct t_chip, with its fields, before struct t_exp"),
+        "{e}"
+    );
+    assert_eq!(e.line, line_of(&src, "struct t_chip gc;"));
+}

@@ -47,7 +47,7 @@ use std::borrow::Cow;
 
 /// `rcu_assign_pointer(p, v)`.
 #[track_caller]
-pub fn rcu_assign_pointer(p: &Plain<Option<Object>>, v: Option<Object>) {
+pub fn rcu_assign_pointer<T: CellValue>(p: &Plain<T>, v: T) {
     cell_access(
         p.id,
         "rcu_assign_pointer",

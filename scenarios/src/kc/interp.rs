@@ -12,7 +12,7 @@ use harness::kernel::{
     self as k, Atomic, Cdev, Completion, DevT, Device, Kref, Object, PercpuRef, Plain,
 };
 use harness::kernel::{File, RwSemaphore, Spinlock, SrcuStruct, WaitQueueHead};
-use harness::trace::{with_source_site, SourceSite};
+use harness::trace::{with_source_site, ObjectId, SourceSite, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -36,11 +36,61 @@ struct Inst {
     slots: Vec<Slot>,
 }
 
+/// A pointer cell's value: the object pointed to (its id plus one, 0 for
+/// NULL) in the low 32 bits; for a pointer to a driver struct embedded by
+/// value, the embedded struct's index plus one in bits 48..64 and the
+/// index of its first field among the container's in bits 32..48. The
+/// member's address is part of the value the store publishes, so the
+/// model's race and use-after-free checks see it with the pointer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct PtrCell(u64);
+
+impl PtrCell {
+    const NULL: PtrCell = PtrCell(0);
+
+    fn new(obj: Object, sub: Option<(usize, usize)>) -> Option<PtrCell> {
+        let id = u64::from(obj.id().0) + 1;
+        match sub {
+            None => Some(PtrCell(id)),
+            Some((t, first)) => {
+                let t = u64::try_from(t + 1).ok().filter(|t| *t < 1 << 16)?;
+                let first = u64::try_from(first).ok().filter(|f| *f < 1 << 16)?;
+                Some(PtrCell(id | first << 32 | t << 48))
+            }
+        }
+    }
+
+    /// The object's id, and the embedded member if it is one.
+    fn get(self) -> Option<(u32, Option<(usize, usize)>)> {
+        let id = u32::try_from((self.0 & 0xffff_ffff).checked_sub(1)?).ok()?;
+        let t = (self.0 >> 48) as usize;
+        let first = ((self.0 >> 32) & 0xffff) as usize;
+        Some((id, t.checked_sub(1).map(|t| (t, first))))
+    }
+}
+
+impl CellValue for PtrCell {
+    fn encode(self) -> u64 {
+        self.0
+    }
+    fn decode(raw: u64) -> Self {
+        PtrCell(raw)
+    }
+    fn display(raw: u64) -> Value {
+        Value::Ptr(
+            (raw & 0xffff_ffff)
+                .checked_sub(1)
+                .and_then(|i| u32::try_from(i).ok())
+                .map(ObjectId),
+        )
+    }
+}
+
 /// A field or global.
 enum Slot {
     Int(Plain<i64>),
     Bool(Plain<bool>),
-    Ptr(Plain<Option<Object>>),
+    Ptr(Plain<PtrCell>),
     /// A function pointer: the function's index plus one, 0 for NULL, in a
     /// model cell so a read of a freed ops table is a use-after-free.
     FnPtr(Plain<i64>),
@@ -102,6 +152,10 @@ enum Val {
     Inst(Arc<Inst>),
     /// `&x->field` of an embedded kernel object.
     Emb(Arc<Inst>, usize),
+    /// `&x->member` of a driver struct embedded by value: the container,
+    /// the embedded struct, and the index of its first field among the
+    /// container's slots.
+    Sub(Arc<Inst>, usize, usize),
     /// A global primitive.
     Global(usize),
     /// `&x->field` or `&global` of a memory cell (None: a global).
@@ -210,7 +264,7 @@ fn new_slot(name: &str, owner: Option<Object>, ty: FieldTy, init: i64, statics: 
         FieldTy::Cell(Ty::Ptr(PtrTy::Struct(d))) if statics.contains(&d) => {
             Slot::StaticPtr(Plain::new(name, owner, 0))
         }
-        FieldTy::Cell(Ty::Ptr(_)) => Slot::Ptr(Plain::new(name, owner, None)),
+        FieldTy::Cell(Ty::Ptr(_)) => Slot::Ptr(Plain::new(name, owner, PtrCell::NULL)),
         FieldTy::Cell(Ty::FnPtr(_)) => Slot::FnPtr(Plain::new(name, owner, init)),
         FieldTy::Cell(_) => Slot::Int(Plain::new(name, owner, init)),
         FieldTy::Prim(p) => match p {
@@ -415,11 +469,12 @@ impl<'r> Exec<'r> {
         match self.slot(v, site) {
             Slot::Int(p) => Val::Int(rd(p, mode)),
             Slot::Bool(p) => Val::Int(i64::from(rd(p, mode))),
-            Slot::Ptr(p) => match rd(p, mode) {
+            Slot::Ptr(p) => match rd(p, mode).get() {
                 None => Val::Null,
-                Some(o) => match host(&self.rt.objects).get(&o.id().0) {
-                    Some(i) => Val::Inst(Arc::clone(i)),
-                    None => fault(site, "a pointer to an object the scheme did not allocate"),
+                Some((o, sub)) => match (host(&self.rt.objects).get(&o), sub) {
+                    (Some(i), None) => Val::Inst(Arc::clone(i)),
+                    (Some(i), Some((t, first))) => Val::Sub(Arc::clone(i), t, first),
+                    (None, _) => fault(site, "a pointer to an object the scheme did not allocate"),
                 },
             },
             Slot::FnPtr(p) => match rd(p, mode) {
@@ -441,9 +496,12 @@ impl<'r> Exec<'r> {
             Slot::Bool(p) => wr(p, x.int() != 0, mode),
             Slot::Ptr(p) => {
                 let o = match x {
-                    Val::Null | Val::Int(0) => None,
-                    Val::Inst(i) => Some(i.obj),
-                    _ => fault(site, "only pointers to kzalloc'd structs (or NULL) can be stored in a struct field or global"),
+                    Val::Null | Val::Int(0) => PtrCell::NULL,
+                    Val::Inst(i) => PtrCell::new(i.obj, None)
+                        .unwrap_or_else(|| fault(site, "pointer out of the model's range")),
+                    Val::Sub(i, t, first) => PtrCell::new(i.obj, Some((t, first)))
+                        .unwrap_or_else(|| fault(site, "embedded member out of the model's range")),
+                    _ => fault(site, "only pointers to kzalloc'd structs, their embedded driver structs (`&priv->gc`), or NULL can be stored in a struct field or global"),
                 };
                 if matches!(mode, Mode::RcuAssign) {
                     k::rcu_assign_pointer(p, o)
@@ -498,7 +556,19 @@ impl<'r> Exec<'r> {
     fn field_place(&self, base: &Val, f: usize, site: &SourceSite) -> Val {
         match base {
             Val::Static(s) => Val::Cell(None, self.prog().statics[*s].2 + f),
-            _ => Val::Cell(Some(self.inst(base, site).clone()), f),
+            _ => {
+                let (i, f) = self.member(base, f, site);
+                Val::Cell(Some(i), f)
+            }
+        }
+    }
+
+    /// The container and slot index of field `f` of the driver struct `v`
+    /// points to: a kzalloc'd instance, or a struct embedded in one.
+    fn member(&self, v: &Val, f: usize, site: &SourceSite) -> (Arc<Inst>, usize) {
+        match v {
+            Val::Sub(i, _, first) => (Arc::clone(i), first + f),
+            _ => (Arc::clone(self.inst(v, site)), f),
         }
     }
 
@@ -680,7 +750,10 @@ impl<'r> Exec<'r> {
             ExprKind::Field(b, _, f) => {
                 let base = self.eval(b, frame);
                 match e.ty {
-                    Ty::Emb(_) => Val::Emb(self.inst(&base, e.site).clone(), *f),
+                    Ty::Emb(_) => {
+                        let (i, f) = self.member(&base, *f, e.site);
+                        Val::Emb(i, f)
+                    }
                     _ => {
                         let place = self.field_place(&base, *f, e.site);
                         self.cell_read(&place, Mode::Plain, e.site)
@@ -731,7 +804,10 @@ impl<'r> Exec<'r> {
                 ExprKind::Field(b, _, f) => {
                     let base = self.eval(b, frame);
                     match inner.ty {
-                        Ty::Emb(_) => Val::Emb(self.inst(&base, e.site).clone(), *f),
+                        Ty::Emb(_) => {
+                        let (i, f) = self.member(&base, *f, e.site);
+                        Val::Emb(i, f)
+                    }
                         _ => self.field_place(&base, *f, e.site),
                     }
                 }
@@ -830,6 +906,18 @@ impl<'r> Exec<'r> {
                 _ => fault(
                     e.site,
                     "container_of: the pointer is not that member of that struct",
+                ),
+            },
+            ExprKind::EmbStruct(b, t, first) => match self.eval(b, frame) {
+                Val::Sub(i, _, o) => Val::Sub(i, *t, o + first),
+                base => Val::Sub(Arc::clone(self.inst(&base, e.site)), *t, *first),
+            },
+            ExprKind::ContainerOfStruct(p, s, first) => match self.eval(p, frame) {
+                Val::Sub(i, _, o) if i.def == *s && o == *first => Val::Inst(i),
+                Val::Null => Val::Null,
+                _ => fault(
+                    e.site,
+                    "container_of: the pointer is not that member of that struct (a struct allocated on its own, or another member)",
                 ),
             },
             ExprKind::SizeOf(_) => Val::Int(8),
@@ -1334,9 +1422,10 @@ impl<'r> Exec<'r> {
 fn same(x: &Val, y: &Val) -> bool {
     match (x, y) {
         (Val::Inst(a), Val::Inst(b)) => Arc::ptr_eq(a, b),
+        (Val::Sub(a, _, fa), Val::Sub(b, _, fb)) => Arc::ptr_eq(a, b) && fa == fb,
         (Val::Emb(a, f), Val::Emb(b, g)) => Arc::ptr_eq(a, b) && f == g,
-        (Val::Inst(_) | Val::Emb(..) | Val::Parent(_) | Val::File(_), _)
-        | (_, Val::Inst(_) | Val::Emb(..) | Val::Parent(_) | Val::File(_)) => false,
+        (Val::Inst(_) | Val::Sub(..) | Val::Emb(..) | Val::Parent(_) | Val::File(_), _)
+        | (_, Val::Inst(_) | Val::Sub(..) | Val::Emb(..) | Val::Parent(_) | Val::File(_)) => false,
         _ => x.int() == y.int(),
     }
 }

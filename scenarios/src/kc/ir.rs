@@ -111,6 +111,9 @@ pub enum Ty {
     Ptr(PtrTy),
     /// An embedded kernel object named as an lvalue (`x->dev`).
     Emb(PrimKind),
+    /// A driver struct of this file embedded by value, named as an lvalue
+    /// (`priv->gc`): usable only as `priv->gc.field` or `&priv->gc`.
+    EmbStruct(usize),
     /// `dev_t` (a device number).
     DevT,
     /// A function (used as a value: `dev->release = f`).
@@ -302,6 +305,13 @@ pub enum ExprKind {
     Builtin(Builtin, Vec<Expr>),
     /// `container_of(e, struct S, field)`.
     ContainerOf(Box<Expr>, usize, usize),
+    /// `base->member` of a driver struct embedded by value: the embedded
+    /// struct, and the index of its first field among the container's
+    /// (its fields are laid out inline in the container).
+    EmbStruct(Box<Expr>, usize, usize),
+    /// `container_of(e, struct S, member)` of a driver struct embedded by
+    /// value in `S`: `S`, and the member's first field index in `S`.
+    ContainerOfStruct(Box<Expr>, usize, usize),
     /// `sizeof(…)`: only for allocation sizes; the struct allocated.
     SizeOf(Option<usize>),
     /// `wait_event(wq, condition)`: the condition is re-evaluated.

@@ -35,6 +35,7 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
         statics: Vec::new(),
         static_ix: HashMap::new(),
         field_arrays: HashMap::new(),
+        embeds: HashMap::new(),
     };
     l.unit(root, header)
 }
@@ -68,6 +69,10 @@ struct Lower<'a> {
     /// one field standing for the whole buffer (length 0 here: its
     /// elements cannot be indexed), with its byte size kept for `sizeof`.
     field_arrays: HashMap<(usize, String), (usize, usize, usize, i64)>,
+    /// Driver structs embedded by value (`struct gpio_chip gc;`):
+    /// (container, member) to (embedded struct, index of its first field
+    /// among the container's, where its fields are laid out inline).
+    embeds: HashMap<(usize, String), (usize, usize)>,
 }
 
 /// Array fields up to this length get a model cell per element; longer ones
@@ -385,11 +390,72 @@ impl<'a> Lower<'a> {
                     continue;
                 }
                 let (fname, ptr) = self.declarator(d)?;
+                if let Some(t) = self.embedded_struct(ty_node, ptr) {
+                    self.embed(ix, &name, &mut fields, fname, t, ty_node)?;
+                    continue;
+                }
                 let ty = self.type_of(ty_node, ptr, true)?;
                 fields.push((fname, ty));
             }
         }
         self.structs[ix].fields = fields;
+        Ok(())
+    }
+
+    /// The driver struct of this file `ty_node` names by value, if it does.
+    fn embedded_struct(&self, ty_node: Node<'a>, ptr: usize) -> Option<usize> {
+        if ptr != 0 || ty_node.kind() != "struct_specifier" {
+            return None;
+        }
+        let name = self.text(ty_node.child_by_field_name("name")?);
+        self.struct_ix.get(name).copied()
+    }
+
+    /// `struct T member;` in struct `ix`: `T`'s fields laid out inline as
+    /// `member.field`, so they are cells of the container's object and a
+    /// use after the container's free is a use-after-free, as in the kernel
+    /// where the embedded struct is part of the container's allocation.
+    fn embed(
+        &mut self,
+        ix: usize,
+        name: &str,
+        fields: &mut Vec<(String, FieldTy)>,
+        member: String,
+        t: usize,
+        ty_node: Node<'a>,
+    ) -> Result<()> {
+        let tname = self.structs[t].name.clone();
+        if t == ix || self.structs[t].fields.is_empty() {
+            return Err(self.err(
+                ty_node,
+                format!("struct {name} embeds struct {tname}: define struct {tname}, with its fields, before struct {name}"),
+            ));
+        }
+        let base = fields.len();
+        for (f, ty) in self.structs[t].fields.clone() {
+            fields.push((format!("{member}.{f}"), ty));
+        }
+        let inner: Vec<_> = self
+            .field_arrays
+            .iter()
+            .filter(|((s, _), _)| *s == t)
+            .map(|((_, f), v)| (f.clone(), *v))
+            .collect();
+        for (f, (first, len, z, bytes)) in inner {
+            self.field_arrays
+                .insert((ix, format!("{member}.{f}")), (base + first, len, z, bytes));
+        }
+        let inner: Vec<_> = self
+            .embeds
+            .iter()
+            .filter(|((s, _), _)| *s == t)
+            .map(|((_, f), v)| (f.clone(), *v))
+            .collect();
+        for (f, (u, first)) in inner {
+            self.embeds
+                .insert((ix, format!("{member}.{f}")), (u, base + first));
+        }
+        self.embeds.insert((ix, member), (t, base));
         Ok(())
     }
 
@@ -1160,6 +1226,14 @@ impl<'a> Lower<'a> {
                     if let ExprKind::Static(_) = e.kind {
                         return Ok(e);
                     }
+                    if let Ty::EmbStruct(t) = e.ty {
+                        // `&priv->gc` is the member's address: the same
+                        // value, typed as the pointer it is.
+                        return Ok(Expr {
+                            ty: Ty::Ptr(PtrTy::Struct(t)),
+                            ..e
+                        });
+                    }
                     if let ExprKind::Fops(_) | ExprKind::Func(_) = e.kind {
                         return Ok(e);
                     }
@@ -1373,7 +1447,8 @@ impl<'a> Lower<'a> {
             ("->", Ty::Ptr(p)) if !matches!(base.kind, ExprKind::Static(_)) => p,
             (".", Ty::Ptr(p)) if matches!(base.kind, ExprKind::Static(_)) => p,
             (".", Ty::Emb(k)) => PtrTy::Prim(k),
-            ("->", Ty::Emb(_)) => {
+            (".", Ty::EmbStruct(t)) => PtrTy::Struct(t),
+            ("->", Ty::Emb(_) | Ty::EmbStruct(_)) => {
                 return Err(self.err(
                     n,
                     format!(
@@ -1399,6 +1474,14 @@ impl<'a> Lower<'a> {
                 let (first, _, _, _) = self.field_arrays[&(s, fname.to_string())];
                 let f = self.mk(n, ExprKind::Field(Box::new(base), s, first), Ty::Int);
                 Ok(self.mk(n, ExprKind::AddrOf(Box::new(f)), Ty::Ptr(PtrTy::Int)))
+            }
+            PtrTy::Struct(s) if self.embeds.contains_key(&(s, fname.to_string())) => {
+                let (t, first) = self.embeds[&(s, fname.to_string())];
+                Ok(self.mk(
+                    n,
+                    ExprKind::EmbStruct(Box::new(base), t, first),
+                    Ty::EmbStruct(t),
+                ))
             }
             PtrTy::Struct(s) => {
                 let def = &self.structs[s];
@@ -1691,6 +1774,17 @@ impl<'a> Lower<'a> {
         let Some(&s) = self.struct_ix.get(sname) else {
             return Err(self.err(n, format!("unknown struct `{sname}` in container_of")));
         };
+        if let Some(&(t, first)) = self.embeds.get(&(s, member.to_string())) {
+            let e = self.expr(ptr)?;
+            if e.ty != Ty::Ptr(PtrTy::Struct(t)) && e.ty != Ty::Ptr(PtrTy::Void) {
+                return Err(self.err(ptr, format!("container_of: `{}` does not point to a struct {} (member `{member}` of struct {sname} is one)", self.text(ptr), self.structs[t].name)));
+            }
+            return Ok(self.mk(
+                n,
+                ExprKind::ContainerOfStruct(Box::new(e), s, first),
+                Ty::Ptr(PtrTy::Struct(s)),
+            ));
+        }
         let Some(fi) = self.structs[s].fields.iter().position(|(f, _)| f == member) else {
             return Err(self.err(n, format!("struct {sname} has no member `{member}`")));
         };
@@ -1729,6 +1823,10 @@ fn clone_expr(e: &Expr) -> Expr {
         ExprKind::Attr(b, a) => ExprKind::Attr(Box::new(clone_expr(b)), *a),
         ExprKind::AddrOf(b) => ExprKind::AddrOf(Box::new(clone_expr(b))),
         ExprKind::ContainerOf(b, s, f) => ExprKind::ContainerOf(Box::new(clone_expr(b)), *s, *f),
+        ExprKind::EmbStruct(b, t, f) => ExprKind::EmbStruct(Box::new(clone_expr(b)), *t, *f),
+        ExprKind::ContainerOfStruct(b, s, f) => {
+            ExprKind::ContainerOfStruct(Box::new(clone_expr(b)), *s, *f)
+        }
         ExprKind::Builtin(b, args) => ExprKind::Builtin(*b, args.iter().map(clone_expr).collect()),
         ExprKind::Call(f, args) => ExprKind::Call(*f, args.iter().map(clone_expr).collect()),
         ExprKind::CallPtr(p, args) => ExprKind::CallPtr(
