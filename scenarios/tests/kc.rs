@@ -504,6 +504,7 @@ struct t_chip {
 	int ngpio;
 	unsigned long *valid_mask;
 	struct t_dev *td;
+	struct list_head node;
 };
 
 struct t_exp {
@@ -515,6 +516,7 @@ struct t_dev {
 	struct device dev;
 	struct cdev cdev;
 	struct t_chip *chip;
+	struct list_head chips;
 };
 
 static DECLARE_RWSEM(t_rwsem);
@@ -560,6 +562,9 @@ static int t_probe(struct device *parent)
 	device_initialize(&td->dev);
 	td->dev.release = t_release;
 	td->chip = &exp->gc;
+	INIT_LIST_HEAD(&td->chips);
+	list_add_tail(&exp->gc.node, &td->chips);
+	BUG_ON(list_empty(&td->chips));
 	cdev_init(&td->cdev, &t_fops);
 	cdev_device_add(&td->cdev, &td->dev);
 	dev_set_drvdata(parent, exp);
@@ -574,6 +579,9 @@ static void t_remove(struct device *parent)
 
 	cdev_device_del(&td->cdev, &td->dev);
 	{REMOVE}
+	list_del_init(&gc->node);
+	BUG_ON(!list_empty(&td->chips));
+	BUG_ON(!list_empty(&gc->node));
 	put_device(&td->dev);
 }
 "#;
@@ -654,7 +662,7 @@ fn embedded_struct_misuse_is_an_error() {
     );
     // The embedded struct must be defined, with its fields, first.
     let chip =
-        "struct t_chip {\n\tint ngpio;\n\tunsigned long *valid_mask;\n\tstruct t_dev *td;\n};\n";
+        "struct t_chip {\n\tint ngpio;\n\tunsigned long *valid_mask;\n\tstruct t_dev *td;\n\tstruct list_head node;\n};\n";
     let src = embedded("", "", "").replacen(chip, "", 1).replacen(
         "struct t_dev {",
         &format!("{chip}\nstruct t_dev {{"),
@@ -667,4 +675,13 @@ fn embedded_struct_misuse_is_an_error() {
         "{e}"
     );
     assert_eq!(e.line, line_of(&src, "struct t_chip gc;"));
+    // list.h's operations take the address of an embedded list_head.
+    let src = embedded("", "", "").replace("list_del_init(&gc->node)", "list_del_init(gc)");
+    let e = compile_err(&src);
+    assert!(
+        e.message
+            .contains("`list_del_init` takes `struct list_head *`"),
+        "{e}"
+    );
+    assert_eq!(e.line, line_of(&src, "list_del_init(gc)"));
 }

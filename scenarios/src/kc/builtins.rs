@@ -132,6 +132,21 @@ builtins! {
     IS_ERR = "IS_ERR" (1..=1) -> INT;
     IS_ERR_OR_NULL = "IS_ERR_OR_NULL" (1..=1) -> INT;
     PTR_ERR = "PTR_ERR" (1..=1) -> INT;
+    INIT_LIST_HEAD = "INIT_LIST_HEAD" (1..=1) -> VOID;
+    list_add = "list_add" (2..=2) -> VOID;
+    list_add_tail = "list_add_tail" (2..=2) -> VOID;
+    list_del = "list_del" (1..=1) -> VOID;
+    list_del_init = "list_del_init" (1..=1) -> VOID;
+    list_empty = "list_empty" (1..=1) -> INT;
+}
+
+/// include/linux/list.h's operations on `struct list_head`.
+pub fn is_list_op(b: Builtin) -> bool {
+    use Builtin::*;
+    matches!(
+        b,
+        INIT_LIST_HEAD | list_add | list_add_tail | list_del | list_del_init | list_empty
+    )
 }
 
 /// Look a kernel function up by name.

@@ -563,6 +563,40 @@ impl<'r> Exec<'r> {
         }
     }
 
+    /// `INIT_LIST_HEAD(h)`.
+    fn list_init(&self, h: &Val, site: &SourceSite) {
+        self.cell_write(&self.field_place(h, 0, site), h.clone(), Mode::Once, site);
+        self.cell_write(&self.field_place(h, 1, site), h.clone(), Mode::Plain, site);
+    }
+
+    /// `__list_add(new, prev, next)`.
+    fn list_insert(&self, new: &Val, prev: &Val, next: &Val, site: &SourceSite) {
+        self.cell_write(
+            &self.field_place(next, 1, site),
+            new.clone(),
+            Mode::Plain,
+            site,
+        );
+        self.cell_write(
+            &self.field_place(new, 0, site),
+            next.clone(),
+            Mode::Plain,
+            site,
+        );
+        self.cell_write(
+            &self.field_place(new, 1, site),
+            prev.clone(),
+            Mode::Plain,
+            site,
+        );
+        self.cell_write(
+            &self.field_place(prev, 0, site),
+            new.clone(),
+            Mode::Once,
+            site,
+        );
+    }
+
     /// The container and slot index of field `f` of the driver struct `v`
     /// points to: a kzalloc'd instance, or a struct embedded in one.
     fn member(&self, v: &Val, f: usize, site: &SourceSite) -> (Arc<Inst>, usize) {
@@ -1212,6 +1246,48 @@ impl<'r> Exec<'r> {
             B::rcu_assign_pointer => {
                 self.cell_write(&v[0], v[1].clone(), Mode::RcuAssign, site);
                 unit
+            }
+            // include/linux/list.h, access for access: the link a list
+            // walk loads locklessly (`prev->next`, `head->next` in
+            // list_empty()) is written with WRITE_ONCE().
+            B::INIT_LIST_HEAD => {
+                self.list_init(&v[0], site);
+                unit
+            }
+            B::list_add => {
+                let next = self.cell_read(&self.field_place(&v[1], 0, site), Mode::Plain, site);
+                self.list_insert(&v[0], &v[1], &next, site);
+                unit
+            }
+            B::list_add_tail => {
+                let prev = self.cell_read(&self.field_place(&v[1], 1, site), Mode::Plain, site);
+                self.list_insert(&v[0], &prev, &v[1], site);
+                unit
+            }
+            B::list_del | B::list_del_init => {
+                let e = &v[0];
+                let prev = self.cell_read(&self.field_place(e, 1, site), Mode::Plain, site);
+                let next = self.cell_read(&self.field_place(e, 0, site), Mode::Plain, site);
+                self.cell_write(
+                    &self.field_place(&next, 1, site),
+                    prev.clone(),
+                    Mode::Plain,
+                    site,
+                );
+                self.cell_write(&self.field_place(&prev, 0, site), next, Mode::Once, site);
+                if b == B::list_del_init {
+                    self.list_init(e, site);
+                } else {
+                    // LIST_POISON1/2: the model's NULL, so a use of the
+                    // deleted entry's links is a NULL dereference.
+                    self.cell_write(&self.field_place(e, 0, site), Val::Null, Mode::Plain, site);
+                    self.cell_write(&self.field_place(e, 1, site), Val::Null, Mode::Plain, site);
+                }
+                unit
+            }
+            B::list_empty => {
+                let next = self.cell_read(&self.field_place(&v[0], 0, site), Mode::Once, site);
+                boolean(same(&next, &v[0]))
             }
             B::RCU_INIT_POINTER | B::WRITE_ONCE => {
                 self.cell_write(&v[0], v[1].clone(), Mode::Once, site);

@@ -195,6 +195,18 @@ impl<'a> Lower<'a> {
                 }
             }
         }
+        // `struct list_head` is include/linux/types.h's, as the file would
+        // have it from its includes: two pointers to list_heads, embedded in
+        // the structs a list links; list.h's operations are builtins.
+        if !self.struct_ix.contains_key("list_head") {
+            let ix = self.structs.len();
+            let link = FieldTy::Cell(Ty::Ptr(PtrTy::Struct(ix)));
+            self.struct_ix.insert("list_head".to_string(), ix);
+            self.structs.push(StructDef {
+                name: "list_head".to_string(),
+                fields: vec![("next".to_string(), link), ("prev".to_string(), link)],
+            });
+        }
         // Structs, globals and function signatures first: functions and
         // fops tables may use what is defined after them.
         for &n in &items {
@@ -1677,6 +1689,13 @@ impl<'a> Lower<'a> {
                 let i = usize::from(b == Builtin::devm_kzalloc);
                 if !matches!(args[i].kind, ExprKind::SizeOf(Some(_))) {
                     return Err(self.err(arg_nodes[i], format!("`{bname}` allocates a struct of this file (write `sizeof(*p)` or `sizeof(struct NAME)`)")));
+                }
+            }
+            if builtins::is_list_op(b) {
+                let lh = Ty::Ptr(PtrTy::Struct(self.struct_ix["list_head"]));
+                if let Some(i) = args.iter().position(|a| a.ty != lh) {
+                    let at = arg_nodes[i];
+                    return Err(self.err(at, format!("`{bname}` takes `struct list_head *` (the address of an embedded list_head: `&p->list`)")));
                 }
             }
             if builtins::takes_cell(b) {
