@@ -685,3 +685,38 @@ fn embedded_struct_misuse_is_an_error() {
     );
     assert_eq!(e.line, line_of(&src, "list_del_init(gc)"));
 }
+
+#[test]
+fn a_pointer_to_another_struct_is_a_fault_not_a_misread() {
+    // Probe stores the `struct t_dev *` where remove expects the
+    // `struct t_exp *` whose embedded chip it takes.
+    let src = embedded("", "", "").replace(
+        "dev_set_drvdata(parent, exp);",
+        "dev_set_drvdata(parent, td);",
+    );
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("emb-wrong.c");
+    std::fs::write(&path, &src).expect("write the scheme");
+    let s = kc::load(&path.to_string_lossy()).expect("compiles");
+    let cfg = RunConfig {
+        explorer: Explorer::Portfolio,
+        seed: 0,
+        budget: Budget {
+            iterations: Some(10),
+            time: None,
+        },
+        exec: ExecConfig::default(),
+        stop: StopPolicy::FirstFatal,
+        shard: (0, 1),
+    };
+    let err = match explore(&s.scenario(s.default_workload.clone()), &cfg, None) {
+        Ok(_) => panic!("the misread struct ran"),
+        Err(e) => e.to_string(),
+    };
+    let line = line_of(&src, "struct t_chip *gc = &exp->gc;");
+    assert!(
+        err.contains(&format!(
+            "emb-wrong.c:{line}:23: error: the pointer does not point to a struct t_exp"
+        )),
+        "{err}"
+    );
+}

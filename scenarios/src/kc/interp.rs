@@ -534,7 +534,7 @@ impl<'r> Exec<'r> {
     /// The place of `base->arr[idx]`: bounds-checked, as an index past the
     /// array is a bug the model has no finding for.
     fn field_elem(&self, e: &Expr, frame: &mut [Val]) -> Val {
-        let ExprKind::FieldIndex(b, _, first, len, idx) = &e.kind else {
+        let ExprKind::FieldIndex(b, s, first, len, idx) = &e.kind else {
             fault(e.site, "not an array element")
         };
         let base = self.eval(b, frame);
@@ -548,16 +548,19 @@ impl<'r> Exec<'r> {
                     &format!("index {i} outside the array's {len} elements"),
                 )
             });
-        self.field_place(&base, first + i, e.site)
+        self.field_place(&base, *s, first + i, e.site)
     }
 
     /// The place of field `f` of the struct `base` points to: a kzalloc'd
     /// instance's slot, or a static struct's global.
-    fn field_place(&self, base: &Val, f: usize, site: &SourceSite) -> Val {
+    fn field_place(&self, base: &Val, s: usize, f: usize, site: &SourceSite) -> Val {
         match base {
-            Val::Static(s) => Val::Cell(None, self.prog().statics[*s].2 + f),
+            Val::Static(st) if self.prog().statics[*st].1 == s => {
+                Val::Cell(None, self.prog().statics[*st].2 + f)
+            }
+            Val::Static(_) => fault(site, &self.wrong_struct(s)),
             _ => {
-                let (i, f) = self.member(base, f, site);
+                let (i, f) = self.member(base, s, f, site);
                 Val::Cell(Some(i), f)
             }
         }
@@ -565,32 +568,42 @@ impl<'r> Exec<'r> {
 
     /// `INIT_LIST_HEAD(h)`.
     fn list_init(&self, h: &Val, site: &SourceSite) {
-        self.cell_write(&self.field_place(h, 0, site), h.clone(), Mode::Once, site);
-        self.cell_write(&self.field_place(h, 1, site), h.clone(), Mode::Plain, site);
+        self.cell_write(
+            &self.field_place(h, self.list_head(), 0, site),
+            h.clone(),
+            Mode::Once,
+            site,
+        );
+        self.cell_write(
+            &self.field_place(h, self.list_head(), 1, site),
+            h.clone(),
+            Mode::Plain,
+            site,
+        );
     }
 
     /// `__list_add(new, prev, next)`.
     fn list_insert(&self, new: &Val, prev: &Val, next: &Val, site: &SourceSite) {
         self.cell_write(
-            &self.field_place(next, 1, site),
+            &self.field_place(next, self.list_head(), 1, site),
             new.clone(),
             Mode::Plain,
             site,
         );
         self.cell_write(
-            &self.field_place(new, 0, site),
+            &self.field_place(new, self.list_head(), 0, site),
             next.clone(),
             Mode::Plain,
             site,
         );
         self.cell_write(
-            &self.field_place(new, 1, site),
+            &self.field_place(new, self.list_head(), 1, site),
             prev.clone(),
             Mode::Plain,
             site,
         );
         self.cell_write(
-            &self.field_place(prev, 0, site),
+            &self.field_place(prev, self.list_head(), 0, site),
             new.clone(),
             Mode::Once,
             site,
@@ -599,11 +612,42 @@ impl<'r> Exec<'r> {
 
     /// The container and slot index of field `f` of the driver struct `v`
     /// points to: a kzalloc'd instance, or a struct embedded in one.
-    fn member(&self, v: &Val, f: usize, site: &SourceSite) -> (Arc<Inst>, usize) {
-        match v {
-            Val::Sub(i, _, first) => (Arc::clone(i), first + f),
-            _ => (Arc::clone(self.inst(v, site)), f),
+    ///
+    /// The pointer must point to a struct `s`: C lets a pointer to a
+    /// struct stand for a pointer to its first member (what
+    /// `ib_alloc_device()`'s `BUILD_BUG_ON(offsetof(…) != 0)` relies on),
+    /// and nothing else, so any other struct is a fault, not a misread.
+    fn member(&self, v: &Val, s: usize, f: usize, site: &SourceSite) -> (Arc<Inst>, usize) {
+        let (i, mut def, first) = match v {
+            Val::Sub(i, t, first) => (i, *t, *first),
+            _ => {
+                let i = self.inst(v, site);
+                (i, i.def, 0)
+            }
+        };
+        while def != s {
+            match self.prog().structs[def].embeds.iter().find(|e| e.1 == 0) {
+                Some(&(t, _)) => def = t,
+                None => fault(site, &self.wrong_struct(s)),
+            }
         }
+        (Arc::clone(i), first + f)
+    }
+
+    fn wrong_struct(&self, s: usize) -> String {
+        format!(
+            "the pointer does not point to a struct {}",
+            self.prog().structs[s].name
+        )
+    }
+
+    /// `struct list_head`, which the front end always defines.
+    fn list_head(&self) -> usize {
+        self.prog()
+            .structs
+            .iter()
+            .position(|d| d.name == "list_head")
+            .unwrap_or(usize::MAX)
     }
 
     fn inst<'v>(&self, v: &'v Val, site: &SourceSite) -> &'v Arc<Inst> {
@@ -695,9 +739,9 @@ impl<'r> Exec<'r> {
                 let g = self.element(e, frame);
                 self.cell_write(&Val::Cell(None, g), x, Mode::Plain, e.site)
             }
-            ExprKind::Field(b, _, f) => {
+            ExprKind::Field(b, s, f) => {
                 let base = self.eval(b, frame);
-                let place = self.field_place(&base, *f, e.site);
+                let place = self.field_place(&base, *s, *f, e.site);
                 self.cell_write(&place, x, Mode::Plain, e.site)
             }
             ExprKind::FieldIndex(..) => {
@@ -781,15 +825,15 @@ impl<'r> Exec<'r> {
             }
             ExprKind::Func(f) => Val::Func(*f),
             ExprKind::Fops(f) => Val::Fops(*f),
-            ExprKind::Field(b, _, f) => {
+            ExprKind::Field(b, s, f) => {
                 let base = self.eval(b, frame);
                 match e.ty {
                     Ty::Emb(_) => {
-                        let (i, f) = self.member(&base, *f, e.site);
+                        let (i, f) = self.member(&base, *s, *f, e.site);
                         Val::Emb(i, f)
                     }
                     _ => {
-                        let place = self.field_place(&base, *f, e.site);
+                        let place = self.field_place(&base, *s, *f, e.site);
                         self.cell_read(&place, Mode::Plain, e.site)
                     }
                 }
@@ -835,14 +879,14 @@ impl<'r> Exec<'r> {
                 }
             }
             ExprKind::AddrOf(inner) => match &inner.kind {
-                ExprKind::Field(b, _, f) => {
+                ExprKind::Field(b, s, f) => {
                     let base = self.eval(b, frame);
                     match inner.ty {
                         Ty::Emb(_) => {
-                        let (i, f) = self.member(&base, *f, e.site);
+                        let (i, f) = self.member(&base, *s, *f, e.site);
                         Val::Emb(i, f)
                     }
-                        _ => self.field_place(&base, *f, e.site),
+                        _ => self.field_place(&base, *s, *f, e.site),
                     }
                 }
                 ExprKind::Global(g) => match self.prog().globals[*g].ty {
@@ -942,10 +986,14 @@ impl<'r> Exec<'r> {
                     "container_of: the pointer is not that member of that struct",
                 ),
             },
-            ExprKind::EmbStruct(b, t, first) => match self.eval(b, frame) {
-                Val::Sub(i, _, o) => Val::Sub(i, *t, o + first),
-                base => Val::Sub(Arc::clone(self.inst(&base, e.site)), *t, *first),
-            },
+            ExprKind::EmbStruct(b, t, first) => {
+                let (Ty::Ptr(PtrTy::Struct(c)) | Ty::EmbStruct(c)) = b.ty else {
+                    fault(e.site, "not a member of a driver struct")
+                };
+                let base = self.eval(b, frame);
+                let (i, f) = self.member(&base, c, *first, e.site);
+                Val::Sub(i, *t, f)
+            }
             ExprKind::ContainerOfStruct(p, s, first) => match self.eval(p, frame) {
                 Val::Sub(i, _, o) if i.def == *s && o == *first => Val::Inst(i),
                 Val::Null => Val::Null,
@@ -1255,38 +1303,73 @@ impl<'r> Exec<'r> {
                 unit
             }
             B::list_add => {
-                let next = self.cell_read(&self.field_place(&v[1], 0, site), Mode::Plain, site);
+                let next = self.cell_read(
+                    &self.field_place(&v[1], self.list_head(), 0, site),
+                    Mode::Plain,
+                    site,
+                );
                 self.list_insert(&v[0], &v[1], &next, site);
                 unit
             }
             B::list_add_tail => {
-                let prev = self.cell_read(&self.field_place(&v[1], 1, site), Mode::Plain, site);
+                let prev = self.cell_read(
+                    &self.field_place(&v[1], self.list_head(), 1, site),
+                    Mode::Plain,
+                    site,
+                );
                 self.list_insert(&v[0], &prev, &v[1], site);
                 unit
             }
             B::list_del | B::list_del_init => {
                 let e = &v[0];
-                let prev = self.cell_read(&self.field_place(e, 1, site), Mode::Plain, site);
-                let next = self.cell_read(&self.field_place(e, 0, site), Mode::Plain, site);
+                let prev = self.cell_read(
+                    &self.field_place(e, self.list_head(), 1, site),
+                    Mode::Plain,
+                    site,
+                );
+                let next = self.cell_read(
+                    &self.field_place(e, self.list_head(), 0, site),
+                    Mode::Plain,
+                    site,
+                );
                 self.cell_write(
-                    &self.field_place(&next, 1, site),
+                    &self.field_place(&next, self.list_head(), 1, site),
                     prev.clone(),
                     Mode::Plain,
                     site,
                 );
-                self.cell_write(&self.field_place(&prev, 0, site), next, Mode::Once, site);
+                self.cell_write(
+                    &self.field_place(&prev, self.list_head(), 0, site),
+                    next,
+                    Mode::Once,
+                    site,
+                );
                 if b == B::list_del_init {
                     self.list_init(e, site);
                 } else {
                     // LIST_POISON1/2: the model's NULL, so a use of the
                     // deleted entry's links is a NULL dereference.
-                    self.cell_write(&self.field_place(e, 0, site), Val::Null, Mode::Plain, site);
-                    self.cell_write(&self.field_place(e, 1, site), Val::Null, Mode::Plain, site);
+                    self.cell_write(
+                        &self.field_place(e, self.list_head(), 0, site),
+                        Val::Null,
+                        Mode::Plain,
+                        site,
+                    );
+                    self.cell_write(
+                        &self.field_place(e, self.list_head(), 1, site),
+                        Val::Null,
+                        Mode::Plain,
+                        site,
+                    );
                 }
                 unit
             }
             B::list_empty => {
-                let next = self.cell_read(&self.field_place(&v[0], 0, site), Mode::Once, site);
+                let next = self.cell_read(
+                    &self.field_place(&v[0], self.list_head(), 0, site),
+                    Mode::Once,
+                    site,
+                );
                 boolean(same(&next, &v[0]))
             }
             B::RCU_INIT_POINTER | B::WRITE_ONCE => {

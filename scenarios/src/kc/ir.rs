@@ -44,6 +44,9 @@ pub struct StructDef {
     pub name: String,
     /// Its fields in order.
     pub fields: Vec<(String, FieldTy)>,
+    /// The driver structs embedded in it by value: the embedded struct and
+    /// the index of its first field among these fields.
+    pub embeds: Vec<(usize, usize)>,
 }
 
 /// A kernel object embedded in a struct or declared globally: each is a

@@ -191,6 +191,7 @@ impl<'a> Lower<'a> {
                     self.structs.push(StructDef {
                         name,
                         fields: Vec::new(),
+                        embeds: Vec::new(),
                     });
                 }
             }
@@ -205,6 +206,7 @@ impl<'a> Lower<'a> {
             self.structs.push(StructDef {
                 name: "list_head".to_string(),
                 fields: vec![("next".to_string(), link), ("prev".to_string(), link)],
+                embeds: Vec::new(),
             });
         }
         // Structs, globals and function signatures first: functions and
@@ -468,6 +470,7 @@ impl<'a> Lower<'a> {
                 .insert((ix, format!("{member}.{f}")), (u, base + first));
         }
         self.embeds.insert((ix, member), (t, base));
+        self.structs[ix].embeds.push((t, base));
         Ok(())
     }
 
