@@ -120,9 +120,8 @@ struct ib_device *_ib_alloc_device(size_t size)
 	return device;
 }
 
-#define ib_alloc_device(drv_struct, member)				\
-	container_of(_ib_alloc_device(sizeof(struct drv_struct)),	\
-		     struct drv_struct, member)
+/* ib_alloc_device(drv_struct, member) is written out where it is used:
+ * container_of(_ib_alloc_device(sizeof(struct drv_struct)), ...). */
 
 void ib_dealloc_device(struct ib_device *device)
 {
@@ -387,7 +386,9 @@ static int hw_ib_probe(struct device *parent)
 	struct hw_ib_dev *hw;
 	int ret;
 
-	hw = ib_alloc_device(hw_ib_dev, ib_dev);
+	/* ib_alloc_device(hw_ib_dev, ib_dev) */
+	hw = container_of(_ib_alloc_device(sizeof(struct hw_ib_dev)),
+			  struct hw_ib_dev, ib_dev);
 	if (!hw)
 		return -ENOMEM;
 

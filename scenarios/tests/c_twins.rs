@@ -233,11 +233,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
     // `list_for_each_entry(h, &head, entry) { ... }`: list.h's iterator.
     ("iio-info-exist-lock.c", "syntax error"),
     ("iio-no-info-exist-lock.c", "syntax error"),
-    // `#define ib_alloc_device(drv_struct, member) container_of(...)`: a
-    // function-like macro, over an allocation whose size a caller passes.
-    ("uverbs-disassociate-srcu.c", "macros are not expanded"),
-    ("uverbs-no-synchronize.c", "macros are not expanded"),
-    ("uverbs-wait-clients.c", "macros are not expanded"),
 ];
 
 /// `schemes-c/<file>` as a path string, the scheme's name on the command

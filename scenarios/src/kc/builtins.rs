@@ -132,6 +132,8 @@ builtins! {
     IS_ERR = "IS_ERR" (1..=1) -> INT;
     IS_ERR_OR_NULL = "IS_ERR_OR_NULL" (1..=1) -> INT;
     PTR_ERR = "PTR_ERR" (1..=1) -> INT;
+    try_module_get = "try_module_get" (1..=1) -> INT;
+    module_put = "module_put" (1..=1) -> VOID;
     INIT_LIST_HEAD = "INIT_LIST_HEAD" (1..=1) -> VOID;
     list_add = "list_add" (2..=2) -> VOID;
     list_add_tail = "list_add_tail" (2..=2) -> VOID;

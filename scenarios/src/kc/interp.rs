@@ -166,6 +166,9 @@ enum Val {
     Func(usize),
     /// `&NAME` of a static driver struct (an ops table).
     Static(usize),
+    /// `sizeof(struct NAME)`: the struct, so an allocation of a size a
+    /// caller passed knows what it allocates.
+    Size(usize),
     Parent(Arc<Parent>),
     File(Arc<FileCtx>),
     Inode(Arc<FileCtx>),
@@ -176,6 +179,7 @@ impl Val {
         match self {
             Val::Int(v) => *v,
             Val::Null => 0,
+            Val::Size(_) => 8,
             _ => 1,
         }
     }
@@ -327,17 +331,26 @@ impl<'r> Exec<'r> {
             frame[i] = a;
         }
         let mut pc = 0;
+        let mut ret = Val::Int(0);
         while pc < func.body.len() {
             match self.stmt(&func.body[pc], &mut frame) {
                 Flow::Next => pc += 1,
-                Flow::Return(v) => return v,
+                Flow::Return(v) => {
+                    ret = v;
+                    break;
+                }
                 Flow::Goto(l) => pc = func.labels[l],
                 Flow::Break | Flow::Continue => {
                     fault(func.body[pc].site, "break or continue outside a loop")
                 }
             }
         }
-        Val::Int(0)
+        for slot in &func.stack {
+            if let Val::Inst(i) = &frame[*slot] {
+                with_source_site(func.site, || k::kfree(i.obj));
+            }
+        }
+        ret
     }
 
     fn block(&self, stmts: &[Stmt], frame: &mut [Val]) -> Flow {
@@ -361,6 +374,10 @@ impl<'r> Exec<'r> {
                 Flow::Next
             }
             StmtKind::Init(slot, e) => {
+                if let (ExprKind::StackStruct(_), Val::Inst(old)) = (&e.kind, &frame[*slot]) {
+                    // The previous iteration's struct went out of scope.
+                    with_source_site(s.site, || k::kfree(old.obj));
+                }
                 let v = with_source_site(s.site, || self.eval(e, frame));
                 frame[*slot] = v;
                 Flow::Next
@@ -632,6 +649,19 @@ impl<'r> Exec<'r> {
             }
         }
         (Arc::clone(i), first + f)
+    }
+
+    /// Where struct `s` lies embedded, at any depth, in struct `def`: the
+    /// index of its first field among `def`'s.
+    fn embed_offsets(&self, def: usize, s: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        for &(t, b) in &self.prog().structs[def].embeds {
+            if t == s {
+                out.push(b);
+            }
+            out.extend(self.embed_offsets(t, s).into_iter().map(|o| b + o));
+        }
+        out
     }
 
     fn wrong_struct(&self, s: usize) -> String {
@@ -980,6 +1010,12 @@ impl<'r> Exec<'r> {
             }
             ExprKind::ContainerOf(p, s, f) => match self.eval(p, frame) {
                 Val::Emb(i, fi) if i.def == *s && fi == *f => Val::Inst(i),
+                // The member of a struct embedded in the allocation.
+                Val::Emb(i, fi)
+                    if self.embed_offsets(i.def, *s).iter().any(|b| b + f == fi) =>
+                {
+                    Val::Sub(Arc::clone(&i), *s, fi - f)
+                }
                 Val::Null => Val::Null,
                 _ => fault(
                     e.site,
@@ -996,13 +1032,22 @@ impl<'r> Exec<'r> {
             }
             ExprKind::ContainerOfStruct(p, s, first) => match self.eval(p, frame) {
                 Val::Sub(i, _, o) if i.def == *s && o == *first => Val::Inst(i),
+                // The member is the container's first: the same address.
+                Val::Inst(i) if i.def == *s && *first == 0 => Val::Inst(i),
                 Val::Null => Val::Null,
                 _ => fault(
                     e.site,
                     "container_of: the pointer is not that member of that struct (a struct allocated on its own, or another member)",
                 ),
             },
-            ExprKind::SizeOf(_) => Val::Int(8),
+            // The stack frame as a model object: its fields are cells a
+            // callee reads and writes through `&attr`.
+            ExprKind::StackStruct(t) => {
+                let name = format!("{}.{}", self.ctx.prefix, self.prog().structs[*t].name);
+                Val::Inst(self.rt.alloc(k::kzalloc(name.clone()), *t, name))
+            }
+            ExprKind::SizeOf(Some(s)) => Val::Size(*s),
+            ExprKind::SizeOf(None) => Val::Int(8),
             ExprKind::WaitEvent(wq, c) => {
                 let wq = self.eval(wq, frame);
                 let Slot::WaitQueue(q) = self.slot(&wq, e.site) else {
@@ -1022,8 +1067,15 @@ impl<'r> Exec<'r> {
         // (`mem0.cxlmd`), as the Rust schemes do.
         if matches!(b, B::kzalloc | B::kmalloc | B::devm_kzalloc) {
             let size = &args[if b == B::devm_kzalloc { 1 } else { 0 }];
-            let ExprKind::SizeOf(Some(s)) = size.kind else {
-                fault(site, "allocate a struct of this file: kzalloc(sizeof(*p), GFP_KERNEL) or kzalloc(sizeof(struct NAME), GFP_KERNEL)")
+            // A size a caller computed (`_ib_alloc_device(size)` in
+            // drivers/infiniband/core/device.c allocates the driver's
+            // struct, whose size `ib_alloc_device()` passes it).
+            let s = match size.kind {
+                ExprKind::SizeOf(Some(s)) => s,
+                _ => match self.eval(size, frame) {
+                    Val::Size(s) => s,
+                    _ => fault(site, "allocate a struct of this file: kzalloc(sizeof(*p), GFP_KERNEL), kzalloc(sizeof(struct NAME), GFP_KERNEL), or a size parameter a caller passed sizeof(struct NAME)"),
+                },
             };
             let var = size
                 .site
@@ -1057,7 +1109,8 @@ impl<'r> Exec<'r> {
             B::kzalloc | B::kmalloc | B::devm_kzalloc => unit,
             B::kfree => {
                 match &v[0] {
-                    Val::Inst(i) => k::kfree(i.obj),
+                    // A first member has the allocation's address.
+                    Val::Inst(i) | Val::Sub(i, _, 0) => k::kfree(i.obj),
                     Val::Null | Val::Int(0) => {}
                     _ => fault(site, "kfree of something kzalloc did not return"),
                 }
@@ -1412,6 +1465,10 @@ impl<'r> Exec<'r> {
                 unit
             }
             B::barrier | B::might_sleep => unit,
+            // The model has no module unload: a module reference
+            // (kernel/module/main.c) is always there to take.
+            B::try_module_get => boolean(true),
+            B::module_put => unit,
             B::atomic_set => {
                 k::atomic_set(slot!(0, Atomic), int(1));
                 unit

@@ -160,6 +160,9 @@ pub struct Func {
     pub ret: Ty,
     /// How many local slots a call needs.
     pub nlocals: usize,
+    /// The slots of structs declared on the stack: freed when the call
+    /// returns, as its frame goes.
+    pub stack: Vec<usize>,
     /// The body.
     pub body: Vec<Stmt>,
     /// Each label's statement index in `body` (labels live at the top level
@@ -315,6 +318,9 @@ pub enum ExprKind {
     /// `container_of(e, struct S, member)` of a driver struct embedded by
     /// value in `S`: `S`, and the member's first field index in `S`.
     ContainerOfStruct(Box<Expr>, usize, usize),
+    /// A driver struct declared on the stack (`struct ib_device_attr attr
+    /// = {};`): zeroed, used through `attr.field` and `&attr`.
+    StackStruct(usize),
     /// `sizeof(…)`: only for allocation sizes; the struct allocated.
     SizeOf(Option<usize>),
     /// `wait_event(wq, condition)`: the condition is re-evaluated.

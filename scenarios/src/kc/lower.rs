@@ -36,6 +36,7 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
         static_ix: HashMap::new(),
         field_arrays: HashMap::new(),
         embeds: HashMap::new(),
+        stack: Vec::new(),
     };
     l.unit(root, header)
 }
@@ -73,6 +74,8 @@ struct Lower<'a> {
     /// (container, member) to (embedded struct, index of its first field
     /// among the container's, where its fields are laid out inline).
     embeds: HashMap<(usize, String), (usize, usize)>,
+    /// The current function's structs on the stack, by slot.
+    stack: Vec<usize>,
 }
 
 /// Array fields up to this length get a model cell per element; longer ones
@@ -949,6 +952,7 @@ impl<'a> Lower<'a> {
         let (ix, ret, tys) = self.func_ix[&name].clone();
         self.scopes = vec![HashMap::new()];
         self.nlocals = 0;
+        self.stack.clear();
         self.ret = ret;
         let mut pi = 0;
         for p in Self::named(params) {
@@ -1001,6 +1005,7 @@ impl<'a> Lower<'a> {
             params: tys,
             ret,
             nlocals: self.nlocals,
+            stack: std::mem::take(&mut self.stack),
             body: stmts,
             labels,
             site: self.site(name_node),
@@ -1172,6 +1177,23 @@ impl<'a> Lower<'a> {
                 (d, None)
             };
             let (name, ptr) = self.declarator(decl)?;
+            if let Some(t) = self.embedded_struct(ty_node, ptr) {
+                if let Some(v) =
+                    value.filter(|v| v.kind() != "initializer_list" || v.named_child_count() != 0)
+                {
+                    return Err(self.err(v, "a struct on the stack starts zeroed (`= {}`) or uninitialised; assign its fields"));
+                }
+                let slot = self.declare(name, Ty::EmbStruct(t));
+                self.stack.push(slot);
+                out.push(Stmt {
+                    kind: StmtKind::Init(
+                        slot,
+                        self.mk(d, ExprKind::StackStruct(t), Ty::EmbStruct(t)),
+                    ),
+                    site: self.site(n),
+                });
+                continue;
+            }
             let ty = match self.type_of(ty_node, ptr, false)? {
                 FieldTy::Cell(t) => t,
                 FieldTy::Prim(k) => {
@@ -1324,6 +1346,9 @@ impl<'a> Lower<'a> {
                     call.kind() == "call_expression"
                         && call.child_by_field_name("function").is_some_and(|f| {
                             matches!(self.text(f), "kzalloc" | "kmalloc" | "devm_kzalloc")
+                                // An allocator of this file the size is
+                                // passed to (`_ib_alloc_device(size)`).
+                                || self.func_ix.contains_key(self.text(f))
                         })
                 });
                 if !in_alloc {
@@ -1690,7 +1715,7 @@ impl<'a> Lower<'a> {
                 Builtin::kzalloc | Builtin::kmalloc | Builtin::devm_kzalloc
             ) {
                 let i = usize::from(b == Builtin::devm_kzalloc);
-                if !matches!(args[i].kind, ExprKind::SizeOf(Some(_))) {
+                if !matches!(args[i].kind, ExprKind::SizeOf(Some(_)) | ExprKind::Local(_)) {
                     return Err(self.err(arg_nodes[i], format!("`{bname}` allocates a struct of this file (write `sizeof(*p)` or `sizeof(struct NAME)`)")));
                 }
             }
@@ -1846,6 +1871,7 @@ fn clone_expr(e: &Expr) -> Expr {
         ExprKind::AddrOf(b) => ExprKind::AddrOf(Box::new(clone_expr(b))),
         ExprKind::ContainerOf(b, s, f) => ExprKind::ContainerOf(Box::new(clone_expr(b)), *s, *f),
         ExprKind::EmbStruct(b, t, f) => ExprKind::EmbStruct(Box::new(clone_expr(b)), *t, *f),
+        ExprKind::StackStruct(t) => ExprKind::StackStruct(*t),
         ExprKind::ContainerOfStruct(b, s, f) => {
             ExprKind::ContainerOfStruct(Box::new(clone_expr(b)), *s, *f)
         }
