@@ -1077,12 +1077,16 @@ impl<'r> Exec<'r> {
                     _ => fault(site, "allocate a struct of this file: kzalloc(sizeof(*p), GFP_KERNEL), kzalloc(sizeof(struct NAME), GFP_KERNEL), or a size parameter a caller passed sizeof(struct NAME)"),
                 },
             };
-            let var = size
-                .site
-                .label
-                .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .find(|w| !w.is_empty())
-                .unwrap_or("obj");
+            let var = match size.kind {
+                ExprKind::SizeOf(_) => size
+                    .site
+                    .label
+                    .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .find(|w| !w.is_empty())
+                    .unwrap_or("obj"),
+                // A size a caller passed: the struct it is the size of.
+                _ => self.prog().structs[s].name.as_str(),
+            };
             let name = format!("{}.{var}", self.ctx.prefix);
             let obj = if b == B::devm_kzalloc {
                 let dev = self.eval(&args[0], frame);
