@@ -207,6 +207,9 @@ impl shuttle::scheduler::Scheduler for Adapter {
             race_detection: self.run.exec.race_detection,
         });
         self.inner.begin(seed);
+        // After `begin`: a portfolio picks the member (and so whether it
+        // reads pending steps) per execution.
+        world::track_pending(self.inner.wants_pending());
         self.steps = 0;
         self.drain_steps = 0;
         self.preemptions = 0;

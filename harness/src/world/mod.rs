@@ -49,7 +49,9 @@ pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use held::{sys_exit, HeldLock};
 pub(crate) use leaks::scenario_completed;
 pub use prim::{AsAny, Prim, PrimitiveState, TaskNames};
-pub(crate) use step::{run_unless_stopped, schedule_point, spin_wait, step_access_at, step_with};
+pub(crate) use step::{
+    run_unless_stopped, schedule_point, spin_wait, step_access_at, step_with, track_pending,
+};
 pub use step::{step, step_blocking, step_on, Op};
 use task::register_task;
 pub(crate) use task::{
@@ -348,6 +350,7 @@ pub(crate) fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
 pub(crate) fn reset(config: WorldConfig) {
     set_backend(&SHUTTLE);
     forget_running();
+    step::track_pending(false);
     with_world(|w| {
         w.reset(config);
         register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
@@ -362,6 +365,7 @@ pub(crate) fn reset(config: WorldConfig) {
 /// only approximate).
 pub(crate) fn reset_loom() {
     set_backend(&LOOM);
+    step::track_pending(false);
     let me = loom::thread::current();
     with_world(|w| {
         w.reset(WorldConfig {

@@ -11,6 +11,7 @@ use crate::finding::{Access, Detail, Finding, FindingKind};
 use crate::scheduler::Pending;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
+use std::cell::Cell;
 
 /// A scheduling point: let the scheduler run another task (or stop the
 /// execution) before the current task's next model operation.
@@ -95,8 +96,12 @@ pub(crate) fn step_with<R>(
 ) -> R {
     let site = crate::trace::Site::caller();
     // Where the backend does not perform the loom operation it is still read
-    // for what the step will act on (see `note_pending`).
-    let op = with_world(|w| loom_op(w));
+    // for what the step will act on, if a scheduler asks (see `note_pending`).
+    let op = if backend().orders_steps() || TRACK_PENDING.with(Cell::get) {
+        with_world(|w| loom_op(w))
+    } else {
+        LoomOp::None
+    };
     step_at(site, op, f)
 }
 
@@ -113,11 +118,24 @@ fn pending_of(op: LoomOp) -> Option<Pending> {
     Some(Pending { target, write })
 }
 
+thread_local! {
+    /// Whether this execution's scheduler reads pending steps: off unless
+    /// the shuttle adapter's scheduler asks, so every other execution (loom,
+    /// shuttle's own schedulers, the explorers that do not ask) takes no
+    /// extra world borrow per step.
+    static TRACK_PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether steps note what they will act on for the scheduler, for the
+/// execution about to start ([`super::reset`] turns it off).
+pub(crate) fn track_pending(on: bool) {
+    TRACK_PENDING.with(|t| t.set(on));
+}
+
 /// Note, at the running task's scheduling point, what its next step acts
-/// on, for the engine's schedulers that order conflicting steps (a backend
-/// that orders steps itself, loom, has no use for it).
+/// on, for the engine's schedulers that order conflicting steps.
 fn note_pending(b: &dyn Backend, pending: Option<Pending>) {
-    if b.orders_steps() {
+    if !TRACK_PENDING.with(Cell::get) {
         return;
     }
     let me = b.current_task();
