@@ -7,6 +7,7 @@
  * [expect]
  * sc = "use-after-removal"
  * c11 = "use-after-removal"
+ * object = "priv"
  */
 
 /*
@@ -24,14 +25,32 @@
  * Cut as in gpio-cdev-srcu.c; the hardware driver is the same.
  *
  * Verdict: use-after-removal of the driver's state (priv, with the
- * gpio_chip embedded). An ioctl that passed the !gdev->chip test, or that
- * loaded gc in gpio_desc_to_lineinfo(), reads gc->base after the driver's
- * devres freed priv. The same interleavings race on gdev->chip (a plain
- * load against the plain NULL store), and one of them loads the NULL in
- * gpio_desc_to_lineinfo() after the test passed: "any subsequent access
- * will cause a crash", as the fix's message says. bdbbae241a04 made every
- * file operation take gdev->sem for reading and gpiochip_remove() take it
- * for writing; 6.9 replaced the rwsem with gdev->srcu.
+ * gpio_chip embedded), the worst of three findings of one race. The ioctl
+ * tests gdev->chip in gpio_ioctl() and loads it again, with no lock, in
+ * lineinfo_get() (passed to gpiochip_get_desc()) and in
+ * gpio_desc_to_lineinfo():
+ *
+ *   - the loads race with gpiochip_remove()'s plain NULL store: a data
+ *     race on gdev->chip, found first on every seed;
+ *   - an ioctl that passed the test and loads gdev->chip after the NULL
+ *     store follows the NULL in gpiochip_get_desc() (gc->gpiodev): an
+ *     oops, the model's assertion finding. It is the crash d83cee3d2bb1
+ *     ("gpio: protect the pointer to gpio_chip in gpio_device with SRCU")
+ *     names: "the GPIO device gets unregistered (and the chip pointer set
+ *     to NULL) during any of the API calls";
+ *   - an ioctl that loaded the chip before the store reads gc->gpiodev or
+ *     gc->base after remove returned and devres freed priv: the
+ *     use-after-removal.
+ *
+ * Measured (`unplug fuzz schemes-c/gpio-cdev-unlocked.c --iterations 20000
+ * --no-save --seed S`, S = 0..9): all three on every seed, the
+ * use-after-removal within 4 to 136 executions. With --stop-at-first the
+ * run ends at the first fatal one, the oops on 9 of the 10 seeds (within
+ * 1 to 12 executions) and the use-after-removal on seed 5 (12). Under C11
+ * (`unplug verify`) loom reaches the use-after-removal of priv at bound 1.
+ * bdbbae241a04 made every file operation take gdev->sem for reading and
+ * gpiochip_remove() take it for writing; 6.9 replaced the rwsem with
+ * gdev->srcu (gpio-cdev-srcu.c).
  */
 
 #define GPIO_V2_GET_LINEINFO_IOCTL	0xc100b405
@@ -271,7 +290,10 @@ static const struct file_operations gpio_fileops = {
 int gpiolib_cdev_register(struct gpio_device *gdev, dev_t devt)
 {
 	cdev_init(&gdev->chrdev, &gpio_fileops);
-	gdev->dev.devt = devt;
+	/*
+	 * gdev->dev.devt = MKDEV(MAJOR(devt), gdev->id): the number
+	 * gpiochip_add_data() allocated, into gdev->dev.devt itself.
+	 */
 
 	return cdev_device_add(&gdev->chrdev, &gdev->dev);
 }
@@ -286,7 +308,6 @@ void gpiolib_cdev_unregister(struct gpio_device *gdev)
 int gpiochip_add_data(struct gpio_chip *gc, void *data)
 {
 	struct gpio_device *gdev;
-	dev_t devt;
 	int ret;
 
 	gdev = kzalloc(sizeof(*gdev), GFP_KERNEL);
@@ -320,12 +341,12 @@ int gpiochip_add_data(struct gpio_chip *gc, void *data)
 	if (ret)
 		goto err_put_device;
 
-	ret = alloc_chrdev_region(&devt, 0, 1, "gpiochip");
+	ret = alloc_chrdev_region(&gdev->dev.devt, 0, 1, "gpiochip");
 	if (ret)
 		goto err_put_device;
 
 	/* gpiochip_setup_dev() -> gcdev_register() */
-	ret = gpiolib_cdev_register(gdev, devt);
+	ret = gpiolib_cdev_register(gdev, gdev->dev.devt);
 	if (ret)
 		goto err_put_device;
 
@@ -379,7 +400,7 @@ static int gpio_exp_probe(struct device *dev)
 	if (!priv)
 		return -ENOMEM;
 
-	priv->gc.label = "gpio-exp";
+	/* priv->gc.label = "gpio-exp": the model's pointer cells hold objects, not strings. */
 	priv->gc.parent = dev;
 	priv->gc.base = -1;
 	priv->gc.ngpio = 8;

@@ -26,6 +26,11 @@ builtins! {
     kzalloc = "kzalloc" (2..=2) -> VOIDP;
     kmalloc = "kmalloc" (2..=2) -> VOIDP;
     kfree = "kfree" (1..=1) -> VOID;
+    kcalloc = "kcalloc" (3..=3) -> VOIDP;
+    kmalloc_array = "kmalloc_array" (3..=3) -> VOIDP;
+    bitmap_zalloc = "bitmap_zalloc" (2..=2) -> Ty::Ptr(PtrTy::Int);
+    bitmap_free = "bitmap_free" (1..=1) -> VOID;
+    memset = "memset" (3..=3) -> VOID;
     devm_kzalloc = "devm_kzalloc" (3..=3) -> VOIDP;
     device_initialize = "device_initialize" (1..=1) -> VOID;
     device_add = "device_add" (1..=1) -> INT;
@@ -78,6 +83,7 @@ builtins! {
     rcu_dereference_raw = "rcu_dereference_raw" (1..=1) -> VOIDP;
     rcu_dereference_protected = "rcu_dereference_protected" (2..=2) -> VOIDP;
     srcu_dereference = "srcu_dereference" (2..=2) -> VOIDP;
+    rcu_access_pointer = "rcu_access_pointer" (1..=1) -> VOIDP;
     READ_ONCE = "READ_ONCE" (1..=1) -> INT;
     WRITE_ONCE = "WRITE_ONCE" (2..=2) -> VOID;
     smp_load_acquire = "smp_load_acquire" (1..=1) -> INT;
@@ -170,6 +176,7 @@ pub fn takes_cell(b: Builtin) -> bool {
             | rcu_dereference_raw
             | rcu_dereference_protected
             | srcu_dereference
+            | rcu_access_pointer
     )
 }
 

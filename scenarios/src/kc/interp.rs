@@ -25,15 +25,34 @@ struct Rt {
     prog: Arc<Program>,
     globals: Vec<Slot>,
     objects: Mutex<HashMap<u32, Arc<Inst>>>,
+    /// The parent devices whose pointers were stored in cells, by object.
+    parents: Mutex<HashMap<u32, Arc<Parent>>>,
     me: Weak<Rt>,
 }
 
-/// A kzalloc'd struct: its model object and one slot per field.
+/// A kzalloc'd struct, or a kcalloc'd array of them: its model object and
+/// one slot per field of each element, element after element.
 struct Inst {
     obj: Object,
     def: usize,
     name: String,
     slots: Vec<Slot>,
+    /// How many elements: 1 for a single struct.
+    len: usize,
+}
+
+impl Inst {
+    /// Slots per element.
+    fn stride(&self) -> usize {
+        self.slots.len() / self.len.max(1)
+    }
+}
+
+/// A pointer into an array: the allocation and the slot its element
+/// starts at (for an array of integers, the element's own slot).
+struct ArrayPos {
+    inst: Arc<Inst>,
+    slot: usize,
 }
 
 /// A pointer cell's value: the object pointed to (its id plus one, 0 for
@@ -133,9 +152,18 @@ struct CdevSlot {
 /// The parent device a probe is called with (the bus device the driver
 /// binds to): its driver data and its devres list.
 struct Parent {
+    /// The parent's model object, which a pointer cell holding
+    /// `struct device *parent` names.
+    obj: Object,
     dev: Device,
     drvdata: Mutex<Val>,
 }
+
+/// The member tag of a pointer cell holding `&x->dev`, an embedded kernel
+/// object (its slot is the member's index).
+const EMB_TAG: usize = 0xfffe;
+/// The member tag of a pointer cell holding the parent device a probe got.
+const PARENT_TAG: usize = 0xfffd;
 
 /// An open file as the driver sees it.
 struct FileCtx {
@@ -194,6 +222,15 @@ struct Ctx {
     rebind_devt: Option<DevT>,
 }
 
+/// A guard taken in a scope: released when the scope is left.
+struct Held {
+    kind: GuardKind,
+    lock: Val,
+    /// What `srcu_read_lock()` returned.
+    idx: usize,
+    site: &'static SourceSite,
+}
+
 enum Flow {
     Next,
     Break,
@@ -214,6 +251,17 @@ fn fault(site: &SourceSite, msg: &str) -> ! {
     )
 }
 
+/// A NULL pointer followed: the kernel oopses ("BUG: kernel NULL pointer
+/// dereference", arch/x86/mm/fault.c), so the model records a fatal
+/// assertion finding at the `.c` line, and the next step ends the
+/// execution (under loom, this one does). The fault is reached only if
+/// nothing ended it.
+fn oops(site: &SourceSite, msg: &str) -> ! {
+    k::BUG_ON(true);
+    k::cond_resched();
+    fault(site, msg)
+}
+
 /// The structs the file has static instances of.
 fn static_defs(prog: &Program) -> Vec<usize> {
     prog.statics.iter().map(|s| s.1).collect()
@@ -230,29 +278,38 @@ impl Rt {
             prog,
             globals,
             objects: Mutex::new(HashMap::new()),
+            parents: Mutex::new(HashMap::new()),
             me: me.clone(),
         })
     }
 
     fn alloc(&self, obj: Object, def: usize, name: String) -> Arc<Inst> {
-        let slots = self.prog.structs[def]
-            .fields
-            .iter()
-            .map(|(f, ty)| {
-                new_slot(
-                    &format!("{name}->{f}"),
-                    Some(obj),
-                    *ty,
-                    0,
-                    &static_defs(&self.prog),
-                )
-            })
-            .collect();
+        self.alloc_n(obj, def, name, 1)
+    }
+
+    /// `len` elements of struct `def` in one object, as `kcalloc()`
+    /// allocates them: `mem0.descs[3].flags` is a cell of `mem0.descs`.
+    fn alloc_n(&self, obj: Object, def: usize, name: String, len: usize) -> Arc<Inst> {
+        let fields = &self.prog.structs[def].fields;
+        let word = self.prog.structs[def].name == WORD_STRUCT;
+        let statics = static_defs(&self.prog);
+        let mut slots = Vec::with_capacity(fields.len() * len);
+        for k in 0..len {
+            for (f, ty) in fields {
+                let cell = match (word, len) {
+                    (true, _) => format!("{name}[{k}]"),
+                    (false, 1) => format!("{name}->{f}"),
+                    (false, _) => format!("{name}[{k}].{f}"),
+                };
+                slots.push(new_slot(&cell, Some(obj), *ty, 0, &statics));
+            }
+        }
         let inst = Arc::new(Inst {
             obj,
             def,
             name,
             slots,
+            len,
         });
         host(&self.objects).insert(obj.id().0, Arc::clone(&inst));
         inst
@@ -332,7 +389,16 @@ impl<'r> Exec<'r> {
         }
         let mut pc = 0;
         let mut ret = Val::Int(0);
+        // The function body's guards: the front end refuses a goto into or
+        // backwards out of one's scope, so they are released when the
+        // function returns.
+        let mut held = Vec::new();
         while pc < func.body.len() {
+            if let StmtKind::Guard(g, arg) = &func.body[pc].kind {
+                held.push(self.guard_take(*g, arg.as_ref(), func.body[pc].site, &mut frame));
+                pc += 1;
+                continue;
+            }
             match self.stmt(&func.body[pc], &mut frame) {
                 Flow::Next => pc += 1,
                 Flow::Return(v) => {
@@ -345,6 +411,7 @@ impl<'r> Exec<'r> {
                 }
             }
         }
+        self.guards_drop(held);
         for slot in &func.stack {
             if let Val::Inst(i) = &frame[*slot] {
                 with_source_site(func.site, || k::kfree(i.obj));
@@ -354,13 +421,111 @@ impl<'r> Exec<'r> {
     }
 
     fn block(&self, stmts: &[Stmt], frame: &mut [Val]) -> Flow {
+        let mut held = Vec::new();
+        let mut flow = Flow::Next;
         for s in stmts {
+            if let StmtKind::Guard(g, arg) = &s.kind {
+                held.push(self.guard_take(*g, arg.as_ref(), s.site, frame));
+                continue;
+            }
             match self.stmt(s, frame) {
                 Flow::Next => {}
-                other => return other,
+                other => {
+                    flow = other;
+                    break;
+                }
             }
         }
-        Flow::Next
+        self.guards_drop(held);
+        flow
+    }
+
+    /// `guard(NAME)(lock)`: the lock taken, as the guard class's
+    /// constructor does (include/linux/cleanup.h, `DEFINE_GUARD()` and
+    /// `DEFINE_LOCK_GUARD_*()` in the lock's header).
+    fn guard_take(
+        &self,
+        g: GuardKind,
+        arg: Option<&Expr>,
+        site: &'static SourceSite,
+        frame: &mut [Val],
+    ) -> Held {
+        let lock = arg.map_or(Val::Null, |a| {
+            with_source_site(site, || self.eval(a, frame))
+        });
+        let idx = with_source_site(site, || match g {
+            GuardKind::Srcu => match self.slot(&lock, site) {
+                Slot::Srcu(s) => k::srcu_read_lock(s),
+                _ => fault(site, "guard(srcu) of something other than a srcu_struct"),
+            },
+            GuardKind::Mutex => match self.slot(&lock, site) {
+                Slot::Mutex(m) => {
+                    k::mutex_lock(m);
+                    0
+                }
+                _ => fault(site, "guard(mutex) of something other than a mutex"),
+            },
+            GuardKind::Spinlock => match self.slot(&lock, site) {
+                Slot::Spinlock(l) => {
+                    k::spin_lock(l);
+                    0
+                }
+                _ => fault(site, "guard(spinlock) of something other than a spinlock"),
+            },
+            GuardKind::RwsemRead | GuardKind::RwsemWrite => match self.slot(&lock, site) {
+                Slot::Rwsem(r) if g == GuardKind::RwsemRead => {
+                    k::down_read(r);
+                    0
+                }
+                Slot::Rwsem(r) => {
+                    k::down_write(r);
+                    0
+                }
+                _ => fault(
+                    site,
+                    "guard(rwsem_*) of something other than a rw_semaphore",
+                ),
+            },
+            GuardKind::Rcu => {
+                k::rcu_read_lock();
+                0
+            }
+            GuardKind::Device => {
+                k::device_lock(&self.device(&lock, site));
+                0
+            }
+        });
+        Held {
+            kind: g,
+            lock,
+            idx,
+            site,
+        }
+    }
+
+    /// The guards of a scope being left, released last taken first (GCC
+    /// runs cleanups "in reverse order of definition", as cleanup.h says).
+    fn guards_drop(&self, held: Vec<Held>) {
+        for h in held.into_iter().rev() {
+            let site = h.site;
+            with_source_site(site, || match (h.kind, self.slot_or_rcu(&h)) {
+                (GuardKind::Srcu, Some(Slot::Srcu(s))) => k::srcu_read_unlock(s, h.idx),
+                (GuardKind::Mutex, Some(Slot::Mutex(m))) => k::mutex_unlock(m),
+                (GuardKind::Spinlock, Some(Slot::Spinlock(l))) => k::spin_unlock(l),
+                (GuardKind::RwsemRead, Some(Slot::Rwsem(r))) => k::up_read(r),
+                (GuardKind::RwsemWrite, Some(Slot::Rwsem(r))) => k::up_write(r),
+                (GuardKind::Rcu, _) => k::rcu_read_unlock(),
+                (GuardKind::Device, _) => k::device_unlock(&self.device(&h.lock, site)),
+                _ => fault(site, "the guard's lock changed type"),
+            });
+        }
+    }
+
+    fn slot_or_rcu<'v>(&'v self, h: &'v Held) -> Option<&'v Slot> {
+        match h.kind {
+            GuardKind::Rcu | GuardKind::Device => None,
+            _ => Some(self.slot(&h.lock, h.site)),
+        }
     }
 
     fn truth(&self, e: &Expr, frame: &mut [Val]) -> bool {
@@ -428,6 +593,7 @@ impl<'r> Exec<'r> {
             StmtKind::Break => Flow::Break,
             StmtKind::Continue => Flow::Continue,
             StmtKind::Block(b) => self.block(b, frame),
+            StmtKind::Guard(..) => fault(s.site, "a guard outside a block"),
         }
     }
 
@@ -472,12 +638,12 @@ impl<'r> Exec<'r> {
 
     fn slot<'v>(&'v self, v: &'v Val, site: &SourceSite) -> &'v Slot {
         match v {
-            Val::Emb(i, f) | Val::Cell(Some(i), f) => &i.slots[*f],
+            Val::Emb(i, f) | Val::Cell(Some(i), f) => i
+                .slots
+                .get(*f)
+                .unwrap_or_else(|| fault(site, "access past the end of the array")),
             Val::Global(g) | Val::Cell(None, g) => &self.rt.globals[*g],
-            Val::Null | Val::Int(0) => {
-                k::BUG_ON(true);
-                fault(site, "NULL pointer dereference")
-            }
+            Val::Null | Val::Int(0) => oops(site, "NULL pointer dereference"),
             _ => fault(site, "not a kernel object or memory cell"),
         }
     }
@@ -488,9 +654,22 @@ impl<'r> Exec<'r> {
             Slot::Bool(p) => Val::Int(i64::from(rd(p, mode))),
             Slot::Ptr(p) => match rd(p, mode).get() {
                 None => Val::Null,
+                // `struct device *` held in a driver's field.
+                Some((o, Some((PARENT_TAG, _)))) => match host(&self.rt.parents).get(&o) {
+                    Some(p) => Val::Parent(Arc::clone(p)),
+                    None => fault(site, "a pointer to a device the scheme was not given"),
+                },
+                Some((o, Some((EMB_TAG, f)))) => match host(&self.rt.objects).get(&o) {
+                    Some(i) => Val::Emb(Arc::clone(i), f),
+                    None => fault(site, "a pointer to an object the scheme did not allocate"),
+                },
                 Some((o, sub)) => match (host(&self.rt.objects).get(&o), sub) {
                     (Some(i), None) => Val::Inst(Arc::clone(i)),
-                    (Some(i), Some((t, first))) => Val::Sub(Arc::clone(i), t, first),
+                    // A pointer to an integer cell (`unsigned long *mask`).
+                    (Some(i), Some((t, f))) if Some(t) == self.word() => {
+                        Val::Cell(Some(Arc::clone(i)), f)
+                    }
+                    (Some(i), Some((t, first))) => elem(i, t, first),
                     (None, _) => fault(site, "a pointer to an object the scheme did not allocate"),
                 },
             },
@@ -518,7 +697,19 @@ impl<'r> Exec<'r> {
                         .unwrap_or_else(|| fault(site, "pointer out of the model's range")),
                     Val::Sub(i, t, first) => PtrCell::new(i.obj, Some((t, first)))
                         .unwrap_or_else(|| fault(site, "embedded member out of the model's range")),
-                    _ => fault(site, "only pointers to kzalloc'd structs, their embedded driver structs (`&priv->gc`), or NULL can be stored in a struct field or global"),
+                    Val::Emb(i, f) => PtrCell::new(i.obj, Some((EMB_TAG, f)))
+                        .unwrap_or_else(|| fault(site, "member out of the model's range")),
+                    Val::Parent(p) => {
+                        host(&self.rt.parents).insert(p.obj.id().0, Arc::clone(&p));
+                        PtrCell::new(p.obj, Some((PARENT_TAG, 0)))
+                            .unwrap_or_else(|| fault(site, "device out of the model's range"))
+                    }
+                    Val::Cell(Some(i), f) => match self.word() {
+                        Some(w) => PtrCell::new(i.obj, Some((w, f)))
+                            .unwrap_or_else(|| fault(site, "cell out of the model's range")),
+                        None => fault(site, "no integer cells in this program"),
+                    },
+                    _ => fault(site, "only pointers to kzalloc'd structs, their embedded driver structs (`&priv->gc`), their members (`&x->dev`), integer cells, the parent device, or NULL can be stored in a struct field or global"),
                 };
                 if matches!(mode, Mode::RcuAssign) {
                     k::rcu_assign_pointer(p, o)
@@ -648,6 +839,10 @@ impl<'r> Exec<'r> {
                 None => fault(site, &self.wrong_struct(s)),
             }
         }
+        if first + f >= i.slots.len() {
+            // `&p[n]` may be formed (C11 6.5.6p8), not followed.
+            fault(site, "access past the end of the array");
+        }
         (Arc::clone(i), first + f)
     }
 
@@ -662,6 +857,99 @@ impl<'r> Exec<'r> {
             out.extend(self.embed_offsets(t, s).into_iter().map(|o| b + o));
         }
         out
+    }
+
+    /// The name of slot `f` of `i`'s struct (of its element, in an array).
+    fn field_name<'i>(&'i self, i: &Inst, f: usize) -> &'i str {
+        let fields = &self.prog().structs[i.def].fields;
+        fields
+            .get(f % i.stride().max(1))
+            .map_or("?", |(n, _)| n.as_str())
+    }
+
+    /// The array-of-integers struct's index.
+    fn word(&self) -> Option<usize> {
+        self.prog()
+            .structs
+            .iter()
+            .position(|d| d.name == WORD_STRUCT)
+    }
+
+    /// Where in an array `v` points: a kzalloc'd struct is an array of one,
+    /// an integer cell of an integer array is its element. A pointer to a
+    /// struct embedded in another, or to a field, is no array element.
+    fn array_pos(&self, v: &Val, site: &SourceSite) -> ArrayPos {
+        match v {
+            Val::Inst(i) => ArrayPos {
+                inst: Arc::clone(i),
+                slot: 0,
+            },
+            Val::Sub(i, t, off) if *t == i.def => ArrayPos {
+                inst: Arc::clone(i),
+                slot: *off,
+            },
+            Val::Cell(Some(i), f) if Some(i.def) == self.word() => ArrayPos {
+                inst: Arc::clone(i),
+                slot: *f,
+            },
+            Val::Null | Val::Int(0) => fault(site, "pointer arithmetic on NULL"),
+            _ => fault(
+                site,
+                "pointer arithmetic on a pointer that is not into an array (kcalloc(), kmalloc_array(), bitmap_zalloc()) or a kzalloc'd struct",
+            ),
+        }
+    }
+
+    /// The pointer `k` elements from `p`: within the array or one past its
+    /// end (C11 6.5.6p8: such a pointer may be formed and compared, and a
+    /// field access through it is a fault). Anything else is a fault: the
+    /// model has no finding for an out-of-bounds pointer, and a scheme that
+    /// forms one is wrong.
+    fn ptr_offset(&self, p: &Val, k: i64, site: &SourceSite) -> Val {
+        let pos = self.array_pos(p, site);
+        let stride = pos.inst.stride().max(1);
+        let cur = pos.slot / stride;
+        let to = i64::try_from(cur)
+            .ok()
+            .and_then(|c| c.checked_add(k))
+            .and_then(|t| usize::try_from(t).ok())
+            .filter(|t| *t <= pos.inst.len)
+            .unwrap_or_else(|| {
+                fault(
+                    site,
+                    &format!(
+                        "index {} outside the array's {} elements",
+                        cur as i64 + k,
+                        pos.inst.len
+                    ),
+                )
+            });
+        let slot = to * stride + pos.slot % stride;
+        if Some(pos.inst.def) == self.word() {
+            Val::Cell(Some(pos.inst), slot)
+        } else {
+            elem(&pos.inst, pos.inst.def, slot)
+        }
+    }
+
+    /// `p[i]`: the element's place (an integer cell) or its address (a
+    /// struct), `i` within the array.
+    fn ptr_index(&self, e: &Expr, frame: &mut [Val]) -> Val {
+        let ExprKind::PtrIndex(p, idx) = &e.kind else {
+            fault(e.site, "not an array element")
+        };
+        let p = self.eval(p, frame);
+        let i = self.eval(idx, frame).int();
+        let v = self.ptr_offset(&p, i, e.site);
+        if let Val::Cell(Some(inst), f) = &v {
+            if *f >= inst.slots.len() {
+                fault(
+                    e.site,
+                    &format!("index {i} outside the array's {} elements", inst.len),
+                );
+            }
+        }
+        v
     }
 
     fn wrong_struct(&self, s: usize) -> String {
@@ -683,10 +971,7 @@ impl<'r> Exec<'r> {
     fn inst<'v>(&self, v: &'v Val, site: &SourceSite) -> &'v Arc<Inst> {
         match v {
             Val::Inst(i) => i,
-            Val::Null | Val::Int(0) => {
-                k::BUG_ON(true);
-                fault(site, "NULL pointer dereference")
-            }
+            Val::Null | Val::Int(0) => oops(site, "NULL pointer dereference"),
             _ => fault(site, "not a pointer to a driver struct"),
         }
     }
@@ -696,10 +981,7 @@ impl<'r> Exec<'r> {
         match v {
             Val::Parent(p) => p.dev.clone(),
             Val::Emb(i, f) => self.emb_device(i, *f, site),
-            Val::Null | Val::Int(0) => {
-                k::BUG_ON(true);
-                fault(site, "NULL pointer dereference")
-            }
+            Val::Null | Val::Int(0) => oops(site, "NULL pointer dereference"),
             _ => fault(site, "not a struct device"),
         }
     }
@@ -710,9 +992,9 @@ impl<'r> Exec<'r> {
         };
         d.dev
             .get_or_init(|| {
-                let name = host(&d.name).clone().unwrap_or_else(|| {
-                    format!("{}.{}", i.name, self.prog().structs[i.def].fields[f].0)
-                });
+                let name = host(&d.name)
+                    .clone()
+                    .unwrap_or_else(|| format!("{}.{}", i.name, self.field_name(i, f)));
                 let rt = self.rt.me.clone();
                 let ctx = Arc::downgrade(self.ctx);
                 let inst = Arc::downgrade(i);
@@ -750,11 +1032,7 @@ impl<'r> Exec<'r> {
         c.cdev
             .get_or_init(|| {
                 Cdev::new(
-                    format!(
-                        "{}.{}",
-                        self.ctx.prefix,
-                        self.prog().structs[i.def].fields[*f].0
-                    ),
+                    format!("{}.{}", self.ctx.prefix, self.field_name(i, *f)),
                     i.obj,
                 )
             })
@@ -776,6 +1054,10 @@ impl<'r> Exec<'r> {
             }
             ExprKind::FieldIndex(..) => {
                 let place = self.field_elem(e, frame);
+                self.cell_write(&place, x, Mode::Plain, e.site)
+            }
+            ExprKind::PtrIndex(..) => {
+                let place = self.ptr_index(e, frame);
                 self.cell_write(&place, x, Mode::Plain, e.site)
             }
             ExprKind::Attr(b, a) => {
@@ -869,6 +1151,40 @@ impl<'r> Exec<'r> {
                 }
             }
             ExprKind::Static(s) => Val::Static(*s),
+            // `p[i]` of structs is the element's address (used as
+            // `p[i].field` or `&p[i]`); of integers, the element's value.
+            ExprKind::PtrIndex(..) => {
+                let place = self.ptr_index(e, frame);
+                match e.ty {
+                    Ty::Int => self.cell_read(&place, Mode::Plain, e.site),
+                    _ => place,
+                }
+            }
+            ExprKind::PtrAdd(p, k) => {
+                let p = self.eval(p, frame);
+                let k = self.eval(k, frame).int();
+                self.ptr_offset(&p, k, e.site)
+            }
+            // C11 6.5.6p9: both pointers point into the same array (or one
+            // past it); pointers into different objects have no difference,
+            // and a scheme that subtracts them is wrong: a fault, as the
+            // model has no finding for it.
+            ExprKind::PtrDiff(a, b) => {
+                let a = self.eval(a, frame);
+                let b = self.eval(b, frame);
+                let (pa, pb) = (self.array_pos(&a, e.site), self.array_pos(&b, e.site));
+                if !Arc::ptr_eq(&pa.inst, &pb.inst) {
+                    fault(
+                        e.site,
+                        &format!(
+                            "pointer subtraction between two different objects ({} and {}): both must point into the same array",
+                            pa.inst.name, pb.inst.name
+                        ),
+                    );
+                }
+                let stride = pa.inst.stride().max(1);
+                Val::Int((pa.slot / stride) as i64 - (pb.slot / stride) as i64)
+            }
             ExprKind::FieldIndex(..) => {
                 let place = self.field_elem(e, frame);
                 self.cell_read(&place, Mode::Plain, e.site)
@@ -936,6 +1252,7 @@ impl<'r> Exec<'r> {
                 }
                 ExprKind::Attr(..) => self.eval(inner, frame),
                 ExprKind::FieldIndex(..) => self.field_elem(inner, frame),
+                ExprKind::PtrIndex(..) => self.ptr_index(inner, frame),
                 _ => fault(
                     e.site,
                     "cannot take this address (take the address of a field or global)",
@@ -997,8 +1314,7 @@ impl<'r> Exec<'r> {
                 let f = match self.eval(p, frame) {
                     Val::Func(f) if f < self.prog().funcs.len() => f,
                     Val::Null | Val::Int(0) => {
-                        k::BUG_ON(true);
-                        fault(e.site, "call through a NULL function pointer")
+                        oops(e.site, "call through a NULL function pointer")
                     }
                     _ => fault(
                         e.site,
@@ -1009,10 +1325,16 @@ impl<'r> Exec<'r> {
                 self.call(f, args)
             }
             ExprKind::ContainerOf(p, s, f) => match self.eval(p, frame) {
-                Val::Emb(i, fi) if i.def == *s && fi == *f => Val::Inst(i),
+                // The allocation, or the array element, the member is in.
+                Val::Emb(i, fi) if i.def == *s && fi % i.stride().max(1) == *f => {
+                    elem(&i, *s, fi - f)
+                }
                 // The member of a struct embedded in the allocation.
                 Val::Emb(i, fi)
-                    if self.embed_offsets(i.def, *s).iter().any(|b| b + f == fi) =>
+                    if self
+                        .embed_offsets(i.def, *s)
+                        .iter()
+                        .any(|b| b + f == fi % i.stride().max(1)) =>
                 {
                     Val::Sub(Arc::clone(&i), *s, fi - f)
                 }
@@ -1031,7 +1353,9 @@ impl<'r> Exec<'r> {
                 Val::Sub(i, *t, f)
             }
             ExprKind::ContainerOfStruct(p, s, first) => match self.eval(p, frame) {
-                Val::Sub(i, _, o) if i.def == *s && o == *first => Val::Inst(i),
+                Val::Sub(i, _, o) if i.def == *s && o % i.stride().max(1) == *first => {
+                    elem(&i, *s, o - first)
+                }
                 // The member is the container's first: the same address.
                 Val::Inst(i) if i.def == *s && *first == 0 => Val::Inst(i),
                 Val::Null => Val::Null,
@@ -1097,6 +1421,21 @@ impl<'r> Exec<'r> {
             };
             return Val::Inst(self.rt.alloc(obj, s, name));
         }
+        if matches!(b, B::kcalloc | B::kmalloc_array | B::bitmap_zalloc) {
+            return self.alloc_array(b, args, site, frame);
+        }
+        if b == B::memset {
+            // memset(p, 0, sizeof(*p)), as the front end checked: every
+            // cell of the struct written with a plain zero store.
+            let (Ty::Ptr(PtrTy::Struct(s)), p) = (args[0].ty, self.eval(&args[0], frame)) else {
+                fault(site, "memset of something other than a struct of this file")
+            };
+            for f in 0..self.prog().structs[s].fields.len() {
+                let place = self.field_place(&p, s, f, site);
+                self.cell_write(&place, Val::Null, Mode::Plain, site);
+            }
+            return Val::Int(0);
+        }
         let v: Vec<Val> = args.iter().map(|a| self.eval(a, frame)).collect();
         let int = |i: usize| v[i].int();
         macro_rules! slot {
@@ -1110,11 +1449,20 @@ impl<'r> Exec<'r> {
         let unit = Val::Int(0);
         let boolean = |b: bool| Val::Int(i64::from(b));
         match b {
-            B::kzalloc | B::kmalloc | B::devm_kzalloc => unit,
-            B::kfree => {
+            B::kzalloc
+            | B::kmalloc
+            | B::devm_kzalloc
+            | B::kcalloc
+            | B::kmalloc_array
+            | B::bitmap_zalloc
+            | B::memset => unit,
+            // bitmap_free() is kfree() (lib/bitmap.c).
+            B::kfree | B::bitmap_free => {
                 match &v[0] {
-                    // A first member has the allocation's address.
+                    // A first member has the allocation's address; so has
+                    // an array's first element.
                     Val::Inst(i) | Val::Sub(i, _, 0) => k::kfree(i.obj),
+                    Val::Cell(Some(i), 0) if Some(i.def) == self.word() => k::kfree(i.obj),
                     Val::Null | Val::Int(0) => {}
                     _ => fault(site, "kfree of something kzalloc did not return"),
                 }
@@ -1433,7 +1781,9 @@ impl<'r> Exec<'r> {
                 self.cell_write(&v[0], v[1].clone(), Mode::Once, site);
                 unit
             }
-            B::rcu_dereference | B::rcu_dereference_raw | B::READ_ONCE => {
+            // include/linux/rcupdate.h: rcu_access_pointer() is a
+            // READ_ONCE() of the pointer, for a test and not to follow it.
+            B::rcu_dereference | B::rcu_dereference_raw | B::READ_ONCE | B::rcu_access_pointer => {
                 self.cell_read(&v[0], Mode::RcuDeref, site)
             }
             B::srcu_dereference => {
@@ -1495,16 +1845,27 @@ impl<'r> Exec<'r> {
             // include/linux/atomic/atomic-instrumented.h: atomic_add_unless(v, 1, 0).
             B::atomic_inc_not_zero => boolean(k::atomic_add_unless(slot!(0, Atomic), 1, 0)),
             B::set_bit => {
-                k::set_bit(int(0) as u32, slot!(1, Int));
+                let (w, nr) = self.bit_word(&v[1], int(0), site);
+                k::set_bit(nr, w);
                 unit
             }
             B::clear_bit => {
-                k::clear_bit(int(0) as u32, slot!(1, Int));
+                let (w, nr) = self.bit_word(&v[1], int(0), site);
+                k::clear_bit(nr, w);
                 unit
             }
-            B::test_bit => boolean(k::test_bit(int(0) as u32, slot!(1, Int))),
-            B::test_and_set_bit => boolean(k::test_and_set_bit(int(0) as u32, slot!(1, Int))),
-            B::test_and_clear_bit => boolean(k::test_and_clear_bit(int(0) as u32, slot!(1, Int))),
+            B::test_bit => {
+                let (w, nr) = self.bit_word(&v[1], int(0), site);
+                boolean(k::test_bit(nr, w))
+            }
+            B::test_and_set_bit => {
+                let (w, nr) = self.bit_word(&v[1], int(0), site);
+                boolean(k::test_and_set_bit(nr, w))
+            }
+            B::test_and_clear_bit => {
+                let (w, nr) = self.bit_word(&v[1], int(0), site);
+                boolean(k::test_and_clear_bit(nr, w))
+            }
             B::xchg => Val::Int(k::xchg(slot!(0, Int), int(1))),
             B::cmpxchg => Val::Int(k::cmpxchg(slot!(0, Int), int(1), int(2))),
             B::kref_init => {
@@ -1569,7 +1930,7 @@ impl<'r> Exec<'r> {
                 let ctx = Arc::downgrade(self.ctx);
                 let inst = Arc::downgrade(i);
                 let fi = *fi;
-                let name = format!("{}->{}", i.name, self.prog().structs[i.def].fields[fi].0);
+                let name = format!("{}->{}", i.name, self.field_name(i, fi));
                 cell.get_or_init(|| {
                     PercpuRef::new(name, Some(i.obj), move || {
                         let (Some(rt), Some(ctx), Some(inst)) =
@@ -1619,6 +1980,77 @@ impl<'r> Exec<'r> {
         }
     }
 
+    /// `kcalloc(n, size, gfp)`, `kmalloc_array(n, size, gfp)` (zeroed:
+    /// the model's cells start at zero), `bitmap_zalloc(nbits, gfp)`: one
+    /// model object whose cells are each element's fields, so a race or a
+    /// use after `kfree()` is found per field as for a single struct. An
+    /// array of structs is returned as its first element, one of integers
+    /// as its first cell. The last argument is the name the front end
+    /// chose.
+    fn alloc_array(&self, b: Builtin, args: &[Expr], site: &SourceSite, frame: &mut [Val]) -> Val {
+        let n = self.eval(&args[0], frame).int();
+        let word = self
+            .word()
+            .unwrap_or_else(|| fault(site, "no integer arrays in this program"));
+        let (def, len) = if b == Builtin::bitmap_zalloc {
+            // include/linux/bitmap.h: BITS_TO_LONGS(nbits) unsigned longs.
+            (word, (n + 63).div_euclid(64))
+        } else {
+            let def = match args[1].kind {
+                ExprKind::SizeOf(Some(s)) => s,
+                ExprKind::SizeOf(None) => word,
+                _ => match self.eval(&args[1], frame) {
+                    Val::Size(s) => s,
+                    _ => word,
+                },
+            };
+            (def, n)
+        };
+        let fields = self.prog().structs[def].fields.len().max(1);
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|l| *l > 0 && l * fields < 1 << 16)
+            .unwrap_or_else(|| {
+                fault(
+                    site,
+                    &format!("an array of {n} elements: the model has arrays of 1 to {} elements of this struct (a zero-sized allocation returns ZERO_SIZE_PTR, which the model does not have)", (1usize << 16) / fields - 1),
+                )
+            });
+        let var = match args.last().map(|a| &a.kind) {
+            Some(ExprKind::Str(s)) => s.as_str(),
+            _ => "array",
+        };
+        let name = format!("{}.{var}", self.ctx.prefix);
+        let inst = self.rt.alloc_n(k::kzalloc(name.clone()), def, name, len);
+        if def == word {
+            Val::Cell(Some(inst), 0)
+        } else {
+            Val::Inst(inst)
+        }
+    }
+
+    /// The word of a bitmap bit `nr` is in, and the bit within it: `addr`
+    /// is an integer cell, and a bit past its 64 is in the following
+    /// words of its array (`BIT_WORD(nr)`, include/linux/bits.h).
+    fn bit_word<'v>(&'v self, addr: &'v Val, nr: i64, site: &SourceSite) -> (&'v Plain<i64>, u32) {
+        let nr =
+            u64::try_from(nr).unwrap_or_else(|_| fault(site, &format!("negative bit number {nr}")));
+        let word = usize::try_from(nr / 64).unwrap_or(usize::MAX);
+        let bit = (nr % 64) as u32;
+        let cell = match (addr, word) {
+            (_, 0) => self.slot(addr, site),
+            (Val::Cell(Some(i), f), w) if Some(i.def) == self.word() => i
+                .slots
+                .get(f.saturating_add(w))
+                .unwrap_or_else(|| fault(site, &format!("bit {nr} past the end of the bitmap"))),
+            _ => fault(site, &format!("bit {nr} past the end of the word")),
+        };
+        match cell {
+            Slot::Int(p) => (p, bit),
+            _ => fault(site, "expected an Int"),
+        }
+    }
+
     /// `alloc_chrdev_region()`: a new number, or on a rebind the number
     /// the previous binding freed.
     fn alloc_devt(&self) -> DevT {
@@ -1639,8 +2071,26 @@ impl<'r> Exec<'r> {
     }
 }
 
+/// The pointer to slot `off` of `i` as a struct `t`: the allocation itself
+/// when that is its first element.
+fn elem(i: &Arc<Inst>, t: usize, off: usize) -> Val {
+    if off == 0 && t == i.def {
+        Val::Inst(Arc::clone(i))
+    } else {
+        Val::Sub(Arc::clone(i), t, off)
+    }
+}
+
 fn same(x: &Val, y: &Val) -> bool {
     match (x, y) {
+        (Val::Cell(a, f), Val::Cell(b, g)) => {
+            f == g
+                && match (a, b) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                }
+        }
         (Val::Inst(a), Val::Inst(b)) => Arc::ptr_eq(a, b),
         (Val::Sub(a, _, fa), Val::Sub(b, _, fb)) => Arc::ptr_eq(a, b) && fa == fb,
         (Val::Emb(a, f), Val::Emb(b, g)) => Arc::ptr_eq(a, b) && f == g,
@@ -1819,6 +2269,7 @@ fn bind(rt: &Arc<Rt>, index: u32, devt: Option<&DevT>, remove_work: u32) -> Arc<
     let pobj = k::kzalloc(format!("{prefix}.parent"));
     let pdev = k::device_initialize(format!("{prefix}.parent"), pobj, move || k::kfree(pobj));
     let parent = Arc::new(Parent {
+        obj: pobj,
         dev: pdev,
         drvdata: Mutex::new(Val::Null),
     });

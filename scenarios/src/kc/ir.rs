@@ -228,7 +228,38 @@ pub enum StmtKind {
     Continue,
     /// `{ … }`.
     Block(Vec<Stmt>),
+    /// `guard(NAME)(lock);` (include/linux/cleanup.h): the lock taken
+    /// here and released when the enclosing block is left, however it is
+    /// left (its end, `return`, `break`, `continue`, a `goto` out of it).
+    Guard(GuardKind, Option<Expr>),
 }
+
+/// The lock guards of include/linux/cleanup.h the dialect has: each is the
+/// `DEFINE_GUARD()` / `DEFINE_LOCK_GUARD_*()` of its lock's header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuardKind {
+    /// `guard(srcu)(&ssp)`: `srcu_read_lock()` / `srcu_read_unlock()`
+    /// with the index it returned (include/linux/srcu.h).
+    Srcu,
+    /// `guard(mutex)(&m)` (include/linux/mutex.h).
+    Mutex,
+    /// `guard(spinlock)`, `guard(spinlock_irq)`, `guard(spinlock_irqsave)`
+    /// (include/linux/spinlock.h; the model has no interrupts).
+    Spinlock,
+    /// `guard(rwsem_read)(&sem)` (include/linux/rwsem.h).
+    RwsemRead,
+    /// `guard(rwsem_write)(&sem)` (include/linux/rwsem.h).
+    RwsemWrite,
+    /// `guard(rcu)()` (include/linux/rcupdate.h).
+    Rcu,
+    /// `guard(device)(dev)`: `device_lock()` (include/linux/device.h).
+    Device,
+}
+
+/// The struct the front end defines for arrays of integers
+/// (`kcalloc(n, sizeof(int), …)`, `bitmap_zalloc()`): one `unsigned long`
+/// cell per element. No C struct can have this name.
+pub const WORD_STRUCT: &str = "unsigned long";
 
 /// A typed expression.
 #[derive(Debug)]
@@ -276,6 +307,14 @@ pub enum ExprKind {
     /// `arr[i]` of an array global: its first element's global, its
     /// length, the index.
     Index(usize, usize, Box<Expr>),
+    /// `p[i]` of a pointer into an array (`kcalloc()`, `bitmap_zalloc()`):
+    /// typed [`Ty::EmbStruct`] for an array of structs (used as `p[i].f`
+    /// or `&p[i]`), [`Ty::Int`] for one of integers.
+    PtrIndex(Box<Expr>, Box<Expr>),
+    /// `p + i` (and `p - i`, the index negated) of a pointer into an array.
+    PtrAdd(Box<Expr>, Box<Expr>),
+    /// `p - q` of two pointers into the same array: elements between them.
+    PtrDiff(Box<Expr>, Box<Expr>),
     /// A driver function as a value.
     Func(usize),
     /// A static driver struct (`&ftpm_tee_tpm_ops`), by index in

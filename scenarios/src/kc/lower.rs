@@ -37,6 +37,10 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
         field_arrays: HashMap::new(),
         embeds: HashMap::new(),
         stack: Vec::new(),
+        nest: 0,
+        top_pos: 0,
+        top_guards: Vec::new(),
+        gotos: Vec::new(),
     };
     l.unit(root, header)
 }
@@ -76,6 +80,18 @@ struct Lower<'a> {
     embeds: HashMap<(usize, String), (usize, usize)>,
     /// The current function's structs on the stack, by slot.
     stack: Vec<usize>,
+    /// How deep in nested blocks the statement being lowered is (0: the
+    /// function body's top level).
+    nest: usize,
+    /// The index among the function body's top-level statements of the
+    /// one being lowered.
+    top_pos: usize,
+    /// The top-level `guard()` statements of the current function: their
+    /// index and line.
+    top_guards: Vec<(usize, u32)>,
+    /// The current function's `goto`s: label, the index of the top-level
+    /// statement they are in, and where.
+    gotos: Vec<(String, usize, Node<'a>)>,
 }
 
 /// Array fields up to this length get a model cell per element; longer ones
@@ -212,6 +228,15 @@ impl<'a> Lower<'a> {
                 embeds: Vec::new(),
             });
         }
+        // Arrays of integers (`bitmap_zalloc()`, `kcalloc(n, sizeof(int),
+        // …)`) are arrays of this one-cell struct.
+        self.struct_ix
+            .insert(WORD_STRUCT.to_string(), self.structs.len());
+        self.structs.push(StructDef {
+            name: WORD_STRUCT.to_string(),
+            fields: vec![(String::new(), FieldTy::Cell(Ty::Int))],
+            embeds: Vec::new(),
+        });
         // Structs, globals and function signatures first: functions and
         // fops tables may use what is defined after them.
         for &n in &items {
@@ -973,6 +998,9 @@ impl<'a> Lower<'a> {
         }
         let mut stmts = Vec::new();
         let mut label_at: Vec<(String, usize)> = Vec::new();
+        self.nest = 0;
+        self.top_guards.clear();
+        self.gotos.clear();
         for s in Self::named(body) {
             if s.kind() == "labeled_statement" {
                 let l = self.text(self.field(s, "label")?).to_string();
@@ -982,12 +1010,15 @@ impl<'a> Lower<'a> {
                     site: self.site(s),
                 });
                 for inner in Self::named(s).into_iter().skip(1) {
+                    self.top_pos = stmts.len();
                     stmts.extend(self.stmt(inner)?);
                 }
             } else {
+                self.top_pos = stmts.len();
                 stmts.extend(self.stmt(s)?);
             }
         }
+        self.check_gotos_and_guards(&label_at)?;
         let mut names: Vec<&String> = self.labels.keys().collect();
         names.sort();
         let labels = names
@@ -1013,6 +1044,88 @@ impl<'a> Lower<'a> {
         Ok(())
     }
 
+    /// A `goto` may not jump into a top-level `guard()`'s scope (from
+    /// before it to a label after it) nor out of it backwards: the guard
+    /// would be held without having been taken, or taken twice. cleanup.h
+    /// itself expects `goto` and guards not to be mixed; the kernel does
+    /// mix them (`gpio_chrdev_open()` in drivers/gpio/gpiolib-cdev.c) with
+    /// forward jumps inside the guard's scope, which are fine.
+    fn check_gotos_and_guards(&self, label_at: &[(String, usize)]) -> Result<()> {
+        for (label, from, node) in &self.gotos {
+            let Some(&(_, to)) = label_at.iter().find(|(l, _)| l == label) else {
+                continue;
+            };
+            if let Some((_, line)) = self
+                .top_guards
+                .iter()
+                .find(|(g, _)| (*from < *g) != (to < *g))
+            {
+                return Err(self.err(*node, format!("`goto {label}` crosses the guard() at line {line}: a guard's scope is entered at its statement and left at the end of its block (include/linux/cleanup.h), so jump only within it or only before it")));
+            }
+        }
+        Ok(())
+    }
+
+    /// `guard(NAME)(args);`: the guard kind and its lock, checked.
+    fn guard(&mut self, n: Node<'a>, call: Node<'a>) -> Result<Option<Stmt>> {
+        let f = self.field(call, "function")?;
+        if f.kind() != "call_expression" {
+            return Ok(None);
+        }
+        let g = self.field(f, "function")?;
+        if g.kind() != "identifier" || self.text(g) != "guard" {
+            return Ok(None);
+        }
+        let names = Self::named(self.field(f, "arguments")?);
+        let [name] = names.as_slice() else {
+            return Err(self.err(f, "guard() takes the guard's name: `guard(srcu)(&ssp);`"));
+        };
+        let name = self.text(*name);
+        let (kind, want) = match name {
+            "srcu" => (GuardKind::Srcu, Some(PrimKind::Srcu)),
+            "mutex" => (GuardKind::Mutex, Some(PrimKind::Mutex)),
+            "spinlock" | "spinlock_irq" | "spinlock_irqsave" => {
+                (GuardKind::Spinlock, Some(PrimKind::Spinlock))
+            }
+            "rwsem_read" => (GuardKind::RwsemRead, Some(PrimKind::Rwsem)),
+            "rwsem_write" => (GuardKind::RwsemWrite, Some(PrimKind::Rwsem)),
+            "rcu" => (GuardKind::Rcu, None),
+            "device" => (GuardKind::Device, Some(PrimKind::Device)),
+            other => return Err(self.err(f, format!("unknown guard `{other}` (the model has guard(srcu), guard(mutex), guard(spinlock), guard(spinlock_irq), guard(spinlock_irqsave), guard(rwsem_read), guard(rwsem_write), guard(rcu), guard(device))"))),
+        };
+        let args = Self::named(self.field(call, "arguments")?);
+        let arg = match (want, args.as_slice()) {
+            (None, []) => None,
+            (Some(k), [a]) => {
+                let e = self.expr(*a)?;
+                if e.ty != Ty::Ptr(PtrTy::Prim(k)) {
+                    return Err(self.err(*a, format!("guard({name}) takes a pointer to a {k:?} (write `guard({name})(&x->lock)`)")));
+                }
+                Some(e)
+            }
+            (None, _) => {
+                return Err(self.err(
+                    call,
+                    format!("guard({name}) takes no lock: `guard({name})();`"),
+                ))
+            }
+            (Some(_), _) => {
+                return Err(self.err(
+                    call,
+                    format!("guard({name}) takes one lock: `guard({name})(&x->lock);`"),
+                ))
+            }
+        };
+        let site = self.site(n);
+        if self.nest == 0 {
+            self.top_guards.push((self.top_pos, site.line));
+        }
+        Ok(Some(Stmt {
+            kind: StmtKind::Guard(kind, arg),
+            site,
+        }))
+    }
+
     fn declare(&mut self, name: String, ty: Ty) -> usize {
         let slot = self.nlocals;
         self.nlocals += 1;
@@ -1023,6 +1136,13 @@ impl<'a> Lower<'a> {
     }
 
     fn block(&mut self, n: Node<'a>) -> Result<Vec<Stmt>> {
+        self.nest += 1;
+        let out = self.block_inner(n);
+        self.nest -= 1;
+        out
+    }
+
+    fn block_inner(&mut self, n: Node<'a>) -> Result<Vec<Stmt>> {
         if n.kind() == "compound_statement" {
             self.scopes.push(HashMap::new());
             let mut out = Vec::new();
@@ -1044,7 +1164,14 @@ impl<'a> Lower<'a> {
             "declaration" => self.local_decl(n),
             "expression_statement" => match Self::named(n).first() {
                 None => Ok(Vec::new()),
-                Some(&e) => one(StmtKind::Expr(self.expr(e)?)),
+                Some(&e) => {
+                    if e.kind() == "call_expression" {
+                        if let Some(g) = self.guard(n, e)? {
+                            return Ok(vec![g]);
+                        }
+                    }
+                    one(StmtKind::Expr(self.expr(e)?))
+                }
             },
             "if_statement" => {
                 let c = self.cond(self.field(n, "condition")?)?;
@@ -1090,6 +1217,9 @@ impl<'a> Lower<'a> {
                 let body = self.field(n, "body")?;
                 let mut cases = Vec::new();
                 let mut stmts = Vec::new();
+                // The switch body is a block: a guard in it is released
+                // when the switch is left.
+                self.nest += 1;
                 self.scopes.push(HashMap::new());
                 for case in Self::named(body) {
                     if case.kind() != "case_statement" {
@@ -1109,6 +1239,7 @@ impl<'a> Lower<'a> {
                     }
                 }
                 self.scopes.pop();
+                self.nest -= 1;
                 one(StmtKind::Switch(c, cases, stmts))
             }
             "return_statement" => {
@@ -1123,7 +1254,10 @@ impl<'a> Lower<'a> {
                 let mut names: Vec<&String> = self.labels.keys().collect();
                 names.sort();
                 match names.iter().position(|x| *x == l) {
-                    Some(i) => one(StmtKind::Goto(i)),
+                    Some(i) => {
+                        self.gotos.push((l.to_string(), self.top_pos, n));
+                        one(StmtKind::Goto(i))
+                    }
                     None => Err(self.err(n, format!("no label `{l}:` at the top level of this function (kernel error unwinding puts its labels there)"))),
                 }
             }
@@ -1301,8 +1435,10 @@ impl<'a> Lower<'a> {
                 let a = self.expr(self.field(n, "left")?)?;
                 let b = self.expr(self.field(n, "right")?)?;
                 let op = binop(op).ok_or_else(|| self.err(n, format!("unsupported operator `{op}`")))?;
-                if matches!(a.ty, Ty::Ptr(_)) && matches!(op, "+" | "-") {
-                    return Err(self.err(n, "pointer arithmetic is not supported (name the field instead)"));
+                if matches!(op, "+" | "-")
+                    && (matches!(a.ty, Ty::Ptr(_)) || matches!(b.ty, Ty::Ptr(_)))
+                {
+                    return self.ptr_arith(n, op, a, b);
                 }
                 Ok(self.mk(n, ExprKind::Binary(op, Box::new(a), Box::new(b)), Ty::Int))
             }
@@ -1325,6 +1461,9 @@ impl<'a> Lower<'a> {
                     "=" => None,
                     o => Some(binop(o.trim_end_matches('=')).ok_or_else(|| self.err(n, format!("unsupported operator `{o}`")))?),
                 };
+                if op.is_some() && matches!(lhs.ty, Ty::Ptr(_)) {
+                    return Err(self.err(n, "compound assignment to a pointer is not supported (write `p = p + i`)"));
+                }
                 let ty = lhs.ty;
                 Ok(self.mk(n, ExprKind::Assign(Box::new(lhs), op, Box::new(rhs)), ty))
             }
@@ -1334,6 +1473,9 @@ impl<'a> Lower<'a> {
                 let prefix = n.start_byte() < arg.start_byte();
                 let e = self.expr(arg)?;
                 self.check_lvalue(n, &e)?;
+                if matches!(e.ty, Ty::Ptr(_)) {
+                    return Err(self.err(n, format!("`{op}` of a pointer is not supported (write `p = p + 1`, or index the array: `p[i]`)")));
+                }
                 let d = if op == "++" { 1 } else { -1 };
                 Ok(self.mk(n, ExprKind::IncDec(Box::new(e), d, prefix), Ty::Int))
             }
@@ -1345,7 +1487,15 @@ impl<'a> Lower<'a> {
                 let in_alloc = n.parent().and_then(|p| p.parent()).is_some_and(|call| {
                     call.kind() == "call_expression"
                         && call.child_by_field_name("function").is_some_and(|f| {
-                            matches!(self.text(f), "kzalloc" | "kmalloc" | "devm_kzalloc")
+                            matches!(
+                                self.text(f),
+                                "kzalloc"
+                                    | "kmalloc"
+                                    | "devm_kzalloc"
+                                    | "kcalloc"
+                                    | "kmalloc_array"
+                                    | "memset"
+                            )
                                 // An allocator of this file the size is
                                 // passed to (`_ib_alloc_device(size)`).
                                 || self.func_ix.contains_key(self.text(f))
@@ -1368,9 +1518,21 @@ impl<'a> Lower<'a> {
         }
     }
 
-    /// `arr[i]` of an array global.
+    /// `arr[i]` of an array global or array field, or `p[i]` of a pointer
+    /// into an array.
     fn subscript(&mut self, n: Node<'a>) -> Result<Expr> {
         let arr = self.field(n, "argument")?;
+        let is_global_array = arr.kind() == "identifier"
+            && self.lookup(self.text(arr)).is_none()
+            && self.arrays.contains_key(self.text(arr));
+        if !is_global_array {
+            let e = self.expr(arr)?;
+            if !matches!(e.kind, ExprKind::AddrOf(_))
+                && matches!(e.ty, Ty::Ptr(PtrTy::Struct(_) | PtrTy::Int))
+            {
+                return self.ptr_subscript(n, e);
+            }
+        }
         if arr.kind() == "field_expression" {
             let e = self.expr(arr)?;
             if let ExprKind::AddrOf(f) = e.kind {
@@ -1407,9 +1569,57 @@ impl<'a> Lower<'a> {
         Ok(self.mk(n, ExprKind::Index(first, len, Box::new(idx)), ty))
     }
 
+    /// `p[i]` of a pointer into an array: an element struct (used as
+    /// `p[i].field` or `&p[i]`) or an integer. Whether `p` points into an
+    /// array, and `i` is within it, is checked when it runs.
+    fn ptr_subscript(&mut self, n: Node<'a>, p: Expr) -> Result<Expr> {
+        let ty = match p.ty {
+            Ty::Ptr(PtrTy::Struct(s)) => Ty::EmbStruct(s),
+            _ => Ty::Int,
+        };
+        let idx = self.expr(self.field(n, "index")?)?;
+        if matches!(idx.ty, Ty::Ptr(_)) {
+            return Err(self.err(n, "an index is an integer"));
+        }
+        Ok(self.mk(n, ExprKind::PtrIndex(Box::new(p), Box::new(idx)), ty))
+    }
+
+    /// `p + i`, `i + p`, `p - i` and `p - q` of pointers into arrays
+    /// (`kcalloc()`'d structs or integers): C's pointer arithmetic, in
+    /// elements. Other pointers (`void *`, a kernel object, a string) have
+    /// no arithmetic in the model.
+    fn ptr_arith(&mut self, n: Node<'a>, op: &'static str, a: Expr, b: Expr) -> Result<Expr> {
+        let arith = |t: Ty| matches!(t, Ty::Ptr(PtrTy::Struct(_) | PtrTy::Int));
+        match (a.ty, b.ty) {
+            (Ty::Ptr(_), Ty::Ptr(_)) if op == "-" => {
+                if a.ty != b.ty || !arith(a.ty) {
+                    return Err(self.err(n, "pointer subtraction needs two pointers of the same type into an array (`desc - &gdev->descs[0]`)"));
+                }
+                Ok(self.mk(n, ExprKind::PtrDiff(Box::new(a), Box::new(b)), Ty::Int))
+            }
+            (Ty::Ptr(_), Ty::Ptr(_)) => Err(self.err(n, "two pointers cannot be added")),
+            (p @ Ty::Ptr(_), _) | (_, p @ Ty::Ptr(_)) if !arith(p) => Err(self.err(n, "pointer arithmetic works on pointers into arrays of structs of this file or of integers (`kcalloc()`, `bitmap_zalloc()`), not on this pointer")),
+            (Ty::Ptr(_), _) => {
+                let ty = a.ty;
+                let i = if op == "-" {
+                    self.mk(n, ExprKind::Unary("-", Box::new(b)), Ty::Int)
+                } else {
+                    b
+                };
+                Ok(self.mk(n, ExprKind::PtrAdd(Box::new(a), Box::new(i)), ty))
+            }
+            _ if op == "+" => {
+                let ty = b.ty;
+                Ok(self.mk(n, ExprKind::PtrAdd(Box::new(b), Box::new(a)), ty))
+            }
+            _ => Err(self.err(n, "an integer minus a pointer is not C")),
+        }
+    }
+
     fn check_lvalue(&self, n: Node<'_>, e: &Expr) -> Result<()> {
         match &e.kind {
             ExprKind::Local(_) | ExprKind::Field(..) | ExprKind::FieldIndex(..) => Ok(()),
+            ExprKind::PtrIndex(..) if e.ty == Ty::Int => Ok(()),
             ExprKind::Index(first, _, _) if matches!(self.globals[*first].ty, FieldTy::Cell(_)) => {
                 Ok(())
             }
@@ -1597,6 +1807,12 @@ impl<'a> Lower<'a> {
                     Ty::Ptr(PtrTy::Struct(s)) => Some(s),
                     _ => None,
                 }
+            } else if v.kind() == "identifier" {
+                // `sizeof(lineinfo)` of a struct on the stack.
+                match self.lookup(self.text(v)) {
+                    Some((_, Ty::EmbStruct(s))) => Some(s),
+                    _ => None,
+                }
             } else {
                 None
             }
@@ -1719,6 +1935,36 @@ impl<'a> Lower<'a> {
                     return Err(self.err(arg_nodes[i], format!("`{bname}` allocates a struct of this file (write `sizeof(*p)` or `sizeof(struct NAME)`)")));
                 }
             }
+            if matches!(b, Builtin::kcalloc | Builtin::kmalloc_array)
+                && !matches!(args[1].kind, ExprKind::SizeOf(_) | ExprKind::Local(_))
+            {
+                return Err(self.err(arg_nodes[1], format!("`{bname}` allocates an array of a struct of this file or of integers (write `{bname}(n, sizeof(*p), GFP_KERNEL)`)")));
+            }
+            if matches!(
+                b,
+                Builtin::kcalloc | Builtin::kmalloc_array | Builtin::bitmap_zalloc
+            ) {
+                // The array's name in reports, as a trailing argument.
+                let name = self.array_name(n, &args);
+                args.push(self.mk(n, ExprKind::Str(name), Ty::Ptr(PtrTy::Char)));
+            }
+            if b == Builtin::memset {
+                self.check_memset(n, &arg_nodes, &args)?;
+            }
+            if matches!(
+                b,
+                Builtin::set_bit
+                    | Builtin::clear_bit
+                    | Builtin::test_bit
+                    | Builtin::test_and_set_bit
+                    | Builtin::test_and_clear_bit
+            ) {
+                if let ExprKind::AddrOf(inner) = &args[1].kind {
+                    if let ExprKind::Local(_) = inner.kind {
+                        return self.local_bit_op(n, arg_nodes[1], b, args);
+                    }
+                }
+            }
             if builtins::is_list_op(b) {
                 let lh = Ty::Ptr(PtrTy::Struct(self.struct_ix["list_head"]));
                 if let Some(i) = args.iter().position(|a| a.ty != lh) {
@@ -1798,6 +2044,101 @@ impl<'a> Lower<'a> {
         ))
     }
 
+    /// What a `kcalloc()` or `bitmap_zalloc()` is named after in reports:
+    /// the `sizeof` operand for an array of structs (as `kzalloc()`'s
+    /// object is), else the variable or field it is assigned to
+    /// (`gc->valid_mask = bitmap_zalloc(…)` is `mem0.valid_mask`).
+    fn array_name(&self, n: Node<'a>, args: &[Expr]) -> String {
+        let last_word = |t: &str| {
+            t.rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .find(|w| !w.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(size) = args.get(1) {
+            if let ExprKind::SizeOf(Some(_)) = size.kind {
+                if let Some(w) = last_word(&size.site.label) {
+                    return w;
+                }
+            }
+        }
+        let target = n.parent().and_then(|p| match p.kind() {
+            "assignment_expression" => p.child_by_field_name("left"),
+            "init_declarator" => p.child_by_field_name("declarator"),
+            _ => None,
+        });
+        target
+            .and_then(|t| last_word(self.text(t)))
+            .unwrap_or_else(|| "array".to_string())
+    }
+
+    /// `memset(p, 0, sizeof(*p))`: the struct `p` points to, zeroed cell by
+    /// cell. Any other value or size would need the byte layout the model
+    /// does not have.
+    fn check_memset(&self, n: Node<'a>, nodes: &[Node<'a>], args: &[Expr]) -> Result<()> {
+        let Ty::Ptr(PtrTy::Struct(s)) = args[0].ty else {
+            return Err(self.err(
+                nodes[0],
+                "memset() zeroes a struct of this file: `memset(p, 0, sizeof(*p))`",
+            ));
+        };
+        if !matches!(args[1].kind, ExprKind::Int(0)) {
+            return Err(self.err(
+                nodes[1],
+                "memset() writes zero only (the model has no bytes, only each field's value)",
+            ));
+        }
+        if !matches!(args[2].kind, ExprKind::SizeOf(Some(t)) if t == s) {
+            return Err(self.err(nodes[2], format!("memset() zeroes the whole struct: its size is `sizeof(*p)` or `sizeof(struct {})`", self.structs[s].name)));
+        }
+        if let Some((f, _)) = self.structs[s]
+            .fields
+            .iter()
+            .find(|(_, t)| matches!(t, FieldTy::Prim(_)))
+        {
+            return Err(self.err(n, format!("memset() of struct {} would overwrite the kernel object `{f}` in it (initialise its fields one by one)", self.structs[s].name)));
+        }
+        Ok(())
+    }
+
+    /// `test_bit(nr, &local)` and friends on a local `unsigned long` (a
+    /// copy of flags: `dflags = READ_ONCE(desc->flags)` in
+    /// `gpio_desc_to_lineinfo()`): no other task can see a local, so the
+    /// bit operation is the arithmetic it does, with no model step.
+    fn local_bit_op(
+        &self,
+        n: Node<'a>,
+        at: Node<'a>,
+        b: Builtin,
+        mut args: Vec<Expr>,
+    ) -> Result<Expr> {
+        let cell = args.remove(1);
+        let ExprKind::AddrOf(local) = cell.kind else {
+            return Err(self.err(at, "expected `&local`"));
+        };
+        let nr = args.remove(0);
+        let bx = Box::new;
+        let mask = self.mk(
+            n,
+            ExprKind::Binary("<<", bx(self.mk(n, ExprKind::Int(1), Ty::Int)), bx(nr)),
+            Ty::Int,
+        );
+        let kind = match b {
+            Builtin::test_bit => ExprKind::Binary(
+                "!=",
+                bx(self.mk(n, ExprKind::Binary("&", local, bx(mask)), Ty::Int)),
+                bx(self.mk(n, ExprKind::Int(0), Ty::Int)),
+            ),
+            Builtin::set_bit => ExprKind::Assign(local, Some("|"), bx(mask)),
+            Builtin::clear_bit => ExprKind::Assign(
+                local,
+                Some("&"),
+                bx(self.mk(n, ExprKind::Unary("~", bx(mask)), Ty::Int)),
+            ),
+            _ => return Err(self.err(at, "test_and_set_bit()/test_and_clear_bit() of a local is not supported (test it, then set it: nothing else can see a local)")),
+        };
+        Ok(self.mk(n, kind, Ty::Int))
+    }
+
     fn container_of(&mut self, n: Node<'a>, args: Node<'a>) -> Result<Expr> {
         // tree-sitter reads `struct S` in an argument list as an error node:
         // split the macro's arguments at top-level commas, parse the first
@@ -1872,6 +2213,9 @@ fn clone_expr(e: &Expr) -> Expr {
         ExprKind::ContainerOf(b, s, f) => ExprKind::ContainerOf(Box::new(clone_expr(b)), *s, *f),
         ExprKind::EmbStruct(b, t, f) => ExprKind::EmbStruct(Box::new(clone_expr(b)), *t, *f),
         ExprKind::StackStruct(t) => ExprKind::StackStruct(*t),
+        ExprKind::PtrIndex(p, i) => {
+            ExprKind::PtrIndex(Box::new(clone_expr(p)), Box::new(clone_expr(i)))
+        }
         ExprKind::ContainerOfStruct(b, s, f) => {
             ExprKind::ContainerOfStruct(Box::new(clone_expr(b)), *s, *f)
         }

@@ -57,6 +57,14 @@ pub fn parse(file: &str, src: &str) -> Result<Tree> {
             let text: String = text.chars().take(40).collect();
             format!("syntax error near `{text}`")
         };
+        // cleanup.h's scoped_guard() is a `for` statement in disguise: the
+        // grammar reads `scoped_guard(…) {` as a call missing its `;`.
+        let line = src.lines().nth(p.row).unwrap_or("");
+        let msg = if line.contains("scoped_guard(") {
+            "scoped_guard() is not supported (write a block with guard() at its top: `{ guard(NAME)(lock); … }`)".to_string()
+        } else {
+            msg
+        };
         return Err(KcError::at(
             file,
             p.row as u32 + 1,
