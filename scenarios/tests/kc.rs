@@ -891,6 +891,12 @@ fn a_macro_loop_the_dialect_does_not_know_is_an_error_naming_it() {
     let e = compile_err(&src);
     assert_eq!(e.line, line_of(&src, "list_for_each_entry(it"), "{e}");
     assert!(e.message.contains("write the body in braces"), "{e}");
+    // The loop as an unbraced `if`'s body: its block is the if's sibling.
+    let walk = "\tif (n == 0)\n\t\tlist_for_each_entry(it, &td->items, node) {\n\t\t\tn++;\n\t\t}";
+    let src = lists(walk, SAFE_FREE);
+    let e = compile_err(&src);
+    assert_eq!(e.line, line_of(&src, "list_for_each_entry(it"), "{e}");
+    assert!(e.message.contains("brace the `if` or loop body"), "{e}");
     // A `;` after the header.
     let walk = "\tlist_for_each_entry(it, &td->items, node);";
     let e = compile_err(&lists(walk, SAFE_FREE));

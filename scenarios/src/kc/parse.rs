@@ -130,7 +130,7 @@ fn macro_loop_error<'t>(bad: Node<'t>, src: &str) -> Option<(Node<'t>, String)> 
     {
         return Some((
             first,
-            format!("`{name}(…)` is a loop header and its body does not parse after it: write the body in braces, `{name}(…) {{ … }}`"),
+            format!("`{name}(…)` is a loop header and its body does not parse after it: write the body in braces, `{name}(…) {{ … }}` (and brace the `if` or loop body the macro stands in)"),
         ));
     }
     // `name(args)` missing its `;`, a block after it.
