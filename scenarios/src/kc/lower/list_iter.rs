@@ -10,7 +10,9 @@
 //! syntax error naming the construct.
 //!
 //! Each loop makes the memory accesses its macro makes, in the same order
-//! (list.h, e.g. v5.11):
+//! (the forms as include/linux/list.h has them at torvalds/linux
+//! 008208c6b26f; later kernels spell the end test
+//! `!list_entry_is_head(pos, head, member)`, the same comparison):
 //!
 //! * `list_for_each(pos, head)`: `for (pos = (head)->next; pos != (head);
 //!   pos = pos->next)`; `list_for_each_prev()` follows `->prev`.
@@ -22,7 +24,8 @@
 //!   `list_for_each_entry_reverse()` follows `->prev`.
 //! * `list_for_each_entry_safe(pos, n, head, member)`: the same with `n`
 //!   loaded from `pos->member.next` before the body runs, so the body may
-//!   unlink and free `pos`.
+//!   unlink and free `pos`. The next pass starts from the link saved for
+//!   `n`: a body that reassigns `n` itself is not followed.
 //! * include/linux/rculist.h's `list_for_each_entry_rcu(pos, head, member,
 //!   cond...)` and `list_for_each_rcu(pos, head)`: the links are loaded
 //!   with `list_entry_rcu()`/`rcu_dereference()`, i.e. `READ_ONCE()`.
