@@ -219,11 +219,7 @@ fn a_header_without_its_opening_line_or_end_is_refused() {
 /// Files the interpreter does not accept yet, with the start of the first
 /// error it gives: kernel C the dialect does not cover. A file leaves this
 /// list when it compiles, and from then on its verdict is checked.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    // `list_for_each_entry(h, &head, entry) { ... }`: list.h's iterator.
-    ("iio-info-exist-lock.c", "syntax error"),
-    ("iio-no-info-exist-lock.c", "syntax error"),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// `schemes-c/<file>` as a path string, the scheme's name on the command
 /// line.
@@ -678,6 +674,7 @@ const COVERED: &[&str] = &[
     "memset(p, 0, sizeof(*p)) of a struct on the stack (gpio: gpio_desc_to_lineinfo())",
     "test_bit() on a local copy of the flags (gpio: dflags)",
     "rcu_access_pointer() (gpio: gpio_ioctl())",
+    "struct list_head and list.h (iio, uverbs)",
 ];
 
 /// Each of `cases` compiled and run: the ones refused, with why.

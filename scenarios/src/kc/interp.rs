@@ -251,15 +251,14 @@ fn fault(site: &SourceSite, msg: &str) -> ! {
     )
 }
 
-/// A NULL pointer followed: the kernel oopses ("BUG: kernel NULL pointer
-/// dereference", arch/x86/mm/fault.c), so the model records a fatal
-/// assertion finding at the `.c` line, and the next step ends the
-/// execution (under loom, this one does). The fault is reached only if
-/// nothing ended it.
-fn oops(site: &SourceSite, msg: &str) -> ! {
+/// A NULL dereference: the kernel's oops, a fatal BUG finding at `site`.
+/// The execution that finding stopped ends at the task's next step (a
+/// backend that unwinds a stopped task unwinds there; loom stopped it at
+/// the finding's own step): the fault is reached only where neither does.
+fn null_deref(site: &SourceSite) -> ! {
     k::BUG_ON(true);
     k::cond_resched();
-    fault(site, msg)
+    fault(site, "NULL pointer dereference")
 }
 
 /// The structs the file has static instances of.
@@ -643,7 +642,7 @@ impl<'r> Exec<'r> {
                 .get(*f)
                 .unwrap_or_else(|| fault(site, "access past the end of the array")),
             Val::Global(g) | Val::Cell(None, g) => &self.rt.globals[*g],
-            Val::Null | Val::Int(0) => oops(site, "NULL pointer dereference"),
+            Val::Null | Val::Int(0) => null_deref(site),
             _ => fault(site, "not a kernel object or memory cell"),
         }
     }
@@ -971,7 +970,7 @@ impl<'r> Exec<'r> {
     fn inst<'v>(&self, v: &'v Val, site: &SourceSite) -> &'v Arc<Inst> {
         match v {
             Val::Inst(i) => i,
-            Val::Null | Val::Int(0) => oops(site, "NULL pointer dereference"),
+            Val::Null | Val::Int(0) => null_deref(site),
             _ => fault(site, "not a pointer to a driver struct"),
         }
     }
@@ -981,7 +980,7 @@ impl<'r> Exec<'r> {
         match v {
             Val::Parent(p) => p.dev.clone(),
             Val::Emb(i, f) => self.emb_device(i, *f, site),
-            Val::Null | Val::Int(0) => oops(site, "NULL pointer dereference"),
+            Val::Null | Val::Int(0) => null_deref(site),
             _ => fault(site, "not a struct device"),
         }
     }
@@ -1314,7 +1313,9 @@ impl<'r> Exec<'r> {
                 let f = match self.eval(p, frame) {
                     Val::Func(f) if f < self.prog().funcs.len() => f,
                     Val::Null | Val::Int(0) => {
-                        oops(e.site, "call through a NULL function pointer")
+                        k::BUG_ON(true);
+                        k::cond_resched();
+                        fault(e.site, "call through a NULL function pointer")
                     }
                     _ => fault(
                         e.site,

@@ -12,6 +12,8 @@ use harness::trace::SourceSite;
 use std::collections::HashMap;
 use tree_sitter::Node;
 
+pub(crate) mod list_iter;
+
 /// Lower a parsed file.
 pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Program> {
     let mut l = Lower {
@@ -41,6 +43,7 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
         top_pos: 0,
         top_guards: Vec::new(),
         gotos: Vec::new(),
+        list_iter_body: None,
     };
     l.unit(root, header)
 }
@@ -92,6 +95,9 @@ struct Lower<'a> {
     /// The current function's `goto`s: label, the index of the top-level
     /// statement they are in, and where.
     gotos: Vec<(String, usize, Node<'a>)>,
+    /// The statement being lowered as an iterator macro's body
+    /// ([`list_iter`]), by node id.
+    list_iter_body: Option<usize>,
 }
 
 /// Array fields up to this length get a model cell per element; longer ones
@@ -1157,6 +1163,9 @@ impl<'a> Lower<'a> {
     }
 
     fn stmt(&mut self, n: Node<'a>) -> Result<Vec<Stmt>> {
+        if let Some(r) = self.list_iter_stmt(n) {
+            return r;
+        }
         let site = self.site(n);
         let one = |kind| Ok(vec![Stmt { kind, site }]);
         match n.kind() {
