@@ -292,6 +292,37 @@ fn compare_table_fits_100_columns_and_explains_itself() {
     assert!(!out.contains("clean"), "never the bare word: {out}");
 }
 
+/// The legend describes the explorers that run: the portfolio's members as
+/// its scheduler draws them (conflict-aware POS among them, not basic POS),
+/// and each sampling column asked for.
+#[test]
+fn compare_legend_names_the_explorers_that_run() {
+    let o = unplug(&[
+        "compare",
+        "--schemes",
+        "unsynchronized",
+        "--explorers",
+        "portfolio,pos",
+        "--iterations",
+        "300",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for member in [
+        "the slow-task walk (slow)",
+        "conflict-aware POS (cpos)",
+        "ladder PCT (pct)",
+        "the random walk (random)",
+        "pos (partial-order sampling)",
+        "pos is a baseline",
+    ] {
+        assert!(words.contains(member), "the legend names {member}: {out}");
+    }
+    assert!(!words.contains("PCT, POS and random"), "{out}");
+    assert!(!words.contains("pct (PCT"), "no column pct: {out}");
+}
+
 /// A loom cell cut short by a time cap is never a match: compare marks it
 /// and fails.
 #[test]

@@ -590,22 +590,98 @@ fn print_table(
     println!();
     let budget = sampling_budget_words(args);
     let has = |p: &dyn Fn(&str) -> bool| columns.iter().any(|c| p(c));
-    let sampling = has(&|c| c == "random" || c == "pct" || c == "portfolio");
+    let sampling: Vec<&String> = columns
+        .iter()
+        .filter(|c| *c != "loom" && !c.starts_with("pct-d"))
+        .collect();
     let fixed = has(&|c| c.starts_with("pct-d"));
     let loom = has(&|c| c == "loom");
     let legend = [
         "Cells: UAR use-after-removal, race data race, dlock deadlock (dfree double-free, held lock held at exit), then the executions to the first one (bN: at N preemptions); \"none N\": no finding in N executions; \"none ≤b\": loom explored every execution within b preemptions and found nothing. ! differs from the expectation (`unplug list`); ? cut short by a budget or time cap, never a match.".to_string(),
-        format!("portfolio (the default explorer: slow-task walk, PCT, POS and random by shares), random, pct (PCT, depth ladder 1-6): sampling explorers, {budget}. random and pct are baselines: their misses are shown and do not fail the run."),
+        sampling_legend(&sampling, &budget),
         "pct-dN (pct-d2 by default): PCT at a fixed depth, shown on purpose: a fixed depth is blind to deeper bugs (srcu-single-drain); its mismatches do not fail the run.".into(),
         format!("loom: bounded-exhaustive, every execution within b preemptions, b = 1, 2, ... until a finding or {} executions.", args.loom_executions),
         "SC: sequential consistency, data races by happens-before (the sampling explorers). C11: the C11 memory model, where a relaxed store may be seen late (loom).".into(),
         "Exit status 0 when portfolio and loom meet every expectation, else 1 (with neither asked for: every column but pct-dN).".into(),
     ];
-    let shown = [true, sampling, fixed, loom, true, true];
+    let shown = [true, !sampling.is_empty(), fixed, loom, true, true];
     for (l, show) in legend.iter().zip(shown) {
         if show {
             para(l);
         }
+    }
+}
+
+/// The legend line of the sampling columns shown: what each explorer is
+/// (the portfolio's members and shares as the scheduler draws them), their
+/// budget, and which of them are baselines.
+fn sampling_legend(columns: &[&String], budget: &str) -> String {
+    let what: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} ({})", explorer_words(c)))
+        .collect();
+    let baselines: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.as_str() != "portfolio")
+        .map(|c| c.as_str())
+        .collect();
+    let mut line = format!("{}: sampling explorers, {budget}.", what.join(", "));
+    if columns.iter().any(|c| c.as_str() == "portfolio") && !baselines.is_empty() {
+        line.push_str(&format!(
+            " {} {}: {} misses are shown and do not fail the run.",
+            baselines.join(", "),
+            if baselines.len() == 1 {
+                "is a baseline"
+            } else {
+                "are baselines"
+            },
+            if baselines.len() == 1 { "its" } else { "their" }
+        ));
+    }
+    line
+}
+
+/// What a sampling explorer is, in a few words.
+fn explorer_words(name: &str) -> String {
+    match Explorer::parse(name) {
+        Some(Explorer::Portfolio) => {
+            let shares = harness::scheduler::portfolio_shares();
+            let total: u64 = shares.iter().map(|(_, w)| w).sum();
+            let members: Vec<String> = shares
+                .iter()
+                .map(|(m, w)| format!("{} {w}/{total}", member_words(*m)))
+                .collect();
+            format!(
+                "the default explorer: each execution runs one of {}",
+                members.join(", ")
+            )
+        }
+        Some(Explorer::Random) => "uniform random walk".into(),
+        Some(Explorer::Pct { depth: None }) => format!(
+            "PCT, depth ladder 1-{}",
+            harness::scheduler::PctDepth::LADDER_MAX
+        ),
+        Some(Explorer::Pct { depth: Some(d) }) => format!("PCT at depth {d}"),
+        Some(Explorer::Pos) => "partial-order sampling".into(),
+        Some(Explorer::Cpos) => "conflict-aware partial-order sampling".into(),
+        Some(Explorer::Slow) => "random walk with one slowed task".into(),
+        Some(Explorer::Surw) => "selectively uniform random walk".into(),
+        Some(Explorer::Guided) => "feedback-guided schedule fuzzing".into(),
+        Some(Explorer::Adaptive) => {
+            "the portfolio's members with cpos and guided, adaptive shares".into()
+        }
+        None => "unknown".into(),
+    }
+}
+
+/// A portfolio member, in words, with the explorer name that runs it alone.
+fn member_words(m: harness::scheduler::PortfolioMember) -> &'static str {
+    use harness::scheduler::PortfolioMember as M;
+    match m {
+        M::Slow => "the slow-task walk (slow)",
+        M::Cpos => "conflict-aware POS (cpos)",
+        M::Pct => "ladder PCT (pct)",
+        M::Random => "the random walk (random)",
     }
 }
 
