@@ -173,6 +173,74 @@ fn a_closed_pipe_ends_quietly() {
     no_noise(&err);
 }
 
+/// Every command whose reader went away before it wrote (`unplug verify
+/// … | head -1`) ends quietly with the status of what it found: no panic,
+/// no 101.
+#[test]
+fn every_command_ends_quietly_on_a_closed_pipe() {
+    let cases: [(&[&str], i32); 7] = [
+        (&["verify", "unsynchronized"], 1),
+        (
+            &[
+                "compare",
+                "--schemes",
+                "unsynchronized",
+                "--explorers",
+                "portfolio,loom",
+                "--iterations",
+                "500",
+                "--loom-executions",
+                "500",
+            ],
+            0,
+        ),
+        (
+            &[
+                "compare",
+                "--schemes",
+                "unsynchronized",
+                "--explorers",
+                "portfolio",
+                "--iterations",
+                "500",
+                "--format",
+                "json",
+            ],
+            0,
+        ),
+        (&["litmus", "MP+pooncerelease+poacquireonce"], 0),
+        (&["list"], 0),
+        (
+            &[
+                "replay",
+                "--scheme",
+                "unsynchronized",
+                "--explorer",
+                "random",
+                "--seed",
+                "1",
+            ],
+            1,
+        ),
+        (&["bench", "--help"], 0),
+    ];
+    for (args, want) in cases {
+        let mut child = bin()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // The reader goes away before the command writes anything.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("wait");
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(want), "{args:?}: {err}");
+        no_noise(&err);
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn a_full_disk_is_one_error_and_exit_2() {
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full");

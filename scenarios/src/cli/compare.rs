@@ -3,7 +3,9 @@
 
 use super::fuzz::run_workers;
 use super::verify::verify_verdict;
-use super::{catch_interrupts, explorer, interrupted, parse_duration, parse_seed, scheme, Status};
+use super::{
+    catch_interrupts, emit, explorer, interrupted, parse_duration, parse_seed, scheme, Status,
+};
 use crate::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
 use crate::verify::DeepenConfig;
 use crate::Scheme;
@@ -267,9 +269,9 @@ pub fn run(args: CompareArgs) -> Result<Status> {
     if was_interrupted && schemes.is_empty() {
         return Ok(status);
     }
-    match args.format {
-        Format::Table => print_table(&names, &schemes, &cells, &rows, &args, false),
-        Format::Md => print_table(&names, &schemes, &cells, &rows, &args, true),
+    let text = match args.format {
+        Format::Table => render_table(&names, &schemes, &cells, &rows, &args, false),
+        Format::Md => render_table(&names, &schemes, &cells, &rows, &args, true),
         Format::Json => {
             let doc = Document {
                 cells: &cells,
@@ -281,9 +283,12 @@ pub fn run(args: CompareArgs) -> Result<Status> {
                     .collect(),
                 exit_status: status as u8,
             };
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            serde_json::to_string_pretty(&doc)?
         }
-    }
+    };
+    // A reader that went away (`| head`) ends the command quietly with the
+    // status of what it found.
+    emit(text.trim_end())?;
     Ok(status)
 }
 
@@ -462,14 +467,15 @@ fn pad(s: &str, w: usize) -> String {
     format!("{s}{}", " ".repeat(w.saturating_sub(n)))
 }
 
-fn print_table(
+fn render_table(
     columns: &[String],
     schemes: &[&'static Scheme],
     cells: &[Cell],
     rows: &[Row],
     args: &CompareArgs,
     markdown: bool,
-) {
+) -> String {
+    let mut out = String::new();
     let mut head: Vec<String> = vec!["scheme".into()];
     head.extend(columns.iter().cloned());
     head.push("verdict".into());
@@ -498,13 +504,13 @@ fn print_table(
             let padded: Vec<String> = cols.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
             format!("| {} |", padded.join(" | "))
         };
-        println!("{}", line(&head));
+        outln(&mut out, &line(&head));
         let sep: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-        println!("{}", line(&sep));
+        outln(&mut out, &line(&sep));
         for r in &body {
-            println!("{}", line(r));
+            outln(&mut out, &line(r));
         }
-        println!();
+        out.push('\n');
     } else {
         // The verdict column takes what the table leaves of the width and
         // wraps onto continuation lines; when too little is left, each
@@ -524,13 +530,13 @@ fn print_table(
             // better as a line of its own under the row's cells.
             let under = below || wrapped.len() > 2;
             if under {
-                println!("{}", fixed.trim_end());
+                outln(&mut out, fixed.trim_end());
                 let lead = format!("{}→ ", " ".repeat(widths[0] + 2));
                 let hang = " ".repeat(lead.chars().count());
                 let lines = wrap(&r[n - 1], WIDTH.saturating_sub(hang.len()).max(20));
                 for (i, part) in lines.iter().enumerate() {
                     let lead = if i == 0 { &lead } else { &hang };
-                    println!("{}", format!("{lead}{part}").trim_end());
+                    outln(&mut out, format!("{lead}{part}").trim_end());
                 }
                 continue;
             }
@@ -540,30 +546,33 @@ fn print_table(
                 } else {
                     indent.as_str()
                 };
-                println!("{}", format!("{lead}{part}").trim_end());
+                outln(&mut out, format!("{lead}{part}").trim_end());
             }
         }
-        println!();
+        out.push('\n');
     }
     let quiet: Vec<&str> = rows
         .iter()
         .filter(|r| !r.any_finding)
         .map(|r| r.scheme)
         .collect();
-    let para = |text: &str| {
+    let para = |out: &mut String, text: &str| {
         if markdown {
             // A paragraph of its own: Markdown joins adjacent lines.
-            println!("{text}\n");
+            outln(out, &format!("{text}\n"));
             return;
         }
         for l in wrap(text, WIDTH) {
-            println!("{l}");
+            outln(out, &l);
         }
     };
     if quiet.is_empty() {
-        para("Every scheme had a finding in some column.");
+        para(&mut out, "Every scheme had a finding in some column.");
     } else {
-        para(&format!("No finding anywhere: {}.", quiet.join(", ")));
+        para(
+            &mut out,
+            &format!("No finding anywhere: {}.", quiet.join(", ")),
+        );
     }
     let issues: Vec<&Cell> = cells
         .iter()
@@ -580,14 +589,17 @@ fn print_table(
         } else {
             " (shown, does not fail the run)"
         };
-        para(&format!(
-            "{} {}{}: {why}{note}",
-            mark(c),
-            c.scheme,
-            format_args!(" / {}", c.explorer)
-        ));
+        para(
+            &mut out,
+            &format!(
+                "{} {}{}: {why}{note}",
+                mark(c),
+                c.scheme,
+                format_args!(" / {}", c.explorer)
+            ),
+        );
     }
-    println!();
+    out.push('\n');
     let budget = sampling_budget_words(args);
     let has = |p: &dyn Fn(&str) -> bool| columns.iter().any(|c| p(c));
     let sampling: Vec<&String> = columns
@@ -607,9 +619,16 @@ fn print_table(
     let shown = [true, !sampling.is_empty(), fixed, loom, true, true];
     for (l, show) in legend.iter().zip(shown) {
         if show {
-            para(l);
+            para(&mut out, l);
         }
     }
+    out
+}
+
+/// Append `line` and a newline to `out`.
+fn outln(out: &mut String, line: &str) {
+    out.push_str(line);
+    out.push('\n');
 }
 
 /// The legend line of the sampling columns shown: what each explorer is
@@ -625,7 +644,15 @@ fn sampling_legend(columns: &[&String], budget: &str) -> String {
         .filter(|c| c.as_str() != "portfolio")
         .map(|c| c.as_str())
         .collect();
-    let mut line = format!("{}: sampling explorers, {budget}.", what.join(", "));
+    let mut line = format!(
+        "{}: {}, {budget}.",
+        what.join(", "),
+        if columns.len() == 1 {
+            "a sampling explorer"
+        } else {
+            "sampling explorers"
+        }
+    );
     if columns.iter().any(|c| c.as_str() == "portfolio") && !baselines.is_empty() {
         line.push_str(&format!(
             " {} {}: {} misses are shown and do not fail the run.",

@@ -1,7 +1,7 @@
 //! `unplug verify SCHEME|all`: bounded-exhaustive exploration under loom's
 //! C11 memory model, deepening the preemption bound.
 
-use super::{parse_duration, scheme, ReportArgs, Status, WorkloadArgs};
+use super::{emit, parse_duration, scheme, ReportArgs, Status, WorkloadArgs};
 use crate::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
 use crate::verify::{deepen, DeepenConfig, Deepening, VerifyError, DEFAULT_EXECUTIONS};
 use crate::{Scheme, Workload};
@@ -121,7 +121,11 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
                     replay: found.replay.clone(),
                     model: c11_model(bound),
                 };
-                println!("{}", render_execution(&header, record, detailing));
+                // A reader that went away (`| head`): end quietly, with
+                // the status of what was found.
+                if !emit(&render_execution(&header, record, detailing))? {
+                    return Ok(Status::Finding);
+                }
             }
         }
         if let Some(d) = &deepening {
