@@ -324,7 +324,7 @@ fn run_cell(scheme: &'static Scheme, column: &Column, args: &CompareArgs) -> Res
                         super::program(),
                         scheme.name,
                         explorer.name(),
-                        workload.flags()
+                        super::workload_flags(scheme, &workload)
                     ),
                 }
                 .trim_end()

@@ -496,6 +496,26 @@ pub fn parse_schedule(s: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
+/// The workload flags that shape `scheme`'s executions, for reports and
+/// replay commands: none for a self-contained scenario (a probe, a litmus
+/// test), which runs the same whatever the workload says.
+pub fn workload_flags(scheme: &Scheme, workload: &Workload) -> String {
+    if scheme.uses_workload() {
+        workload.flags()
+    } else {
+        String::new()
+    }
+}
+
+/// `flags` with a space before it, or nothing when there are none.
+pub fn spaced(flags: &str) -> String {
+    if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" {flags}")
+    }
+}
+
 /// The command that replays `record`, found by `explorer`: by its seed, or,
 /// for an explorer whose executions depend on the run before them (see
 /// [`Explorer::replays_from_seed`]), by its recorded schedule.
@@ -508,21 +528,21 @@ pub fn replay_command(
 ) -> String {
     if explorer.replays_from_seed() {
         format!(
-            "{} replay --scheme {} --explorer {} --seed {:#018x} {}{}",
+            "{} replay --scheme {} --explorer {} --seed {:#018x}{}{}",
             program(),
             scheme.name,
             explorer.name(),
             record.seed,
-            workload.flags(),
+            spaced(&workload_flags(scheme, workload)),
             exec
         )
     } else {
         format!(
-            "{} replay --scheme {} --schedule {} {}{}",
+            "{} replay --scheme {} --schedule {}{}{}",
             program(),
             scheme.name,
             schedule_hex(&record.schedule),
-            workload.flags(),
+            spaced(&workload_flags(scheme, workload)),
             exec
         )
     }
@@ -538,7 +558,7 @@ pub fn record_header(
 ) -> Header {
     Header {
         scheme: scheme.name.to_string(),
-        workload: workload.flags(),
+        workload: workload_flags(scheme, workload),
         replay: replay_command(scheme, workload, explorer, record, &exec.flags()),
         model: SC_MODEL.to_string(),
     }
@@ -554,13 +574,13 @@ pub fn seed_header(
 ) -> Header {
     Header {
         scheme: scheme.name.to_string(),
-        workload: workload.flags(),
+        workload: workload_flags(scheme, workload),
         replay: format!(
-            "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}{}",
+            "{} replay --scheme {} --explorer {} --seed {seed:#018x}{}{}",
             program(),
             scheme.name,
             explorer.name(),
-            workload.flags(),
+            spaced(&workload_flags(scheme, workload)),
             exec.flags()
         ),
         model: SC_MODEL.to_string(),

@@ -47,7 +47,7 @@ pub fn verify_replay(scheme: &Scheme, workload: &Workload, bound: usize) -> Stri
         "{} verify {} --preemptions {bound} {}",
         super::program(),
         scheme.name,
-        workload.flags()
+        super::workload_flags(scheme, workload)
     )
     .trim_end()
     .to_string()
@@ -117,7 +117,7 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
                 let bound = found.bound.unwrap_or_default();
                 let header = Header {
                     scheme: s.name.to_string(),
-                    workload: w.flags(),
+                    workload: super::workload_flags(s, &w),
                     replay: found.replay.clone(),
                     model: c11_model(bound),
                 };
