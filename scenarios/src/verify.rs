@@ -127,6 +127,10 @@ pub struct DeepenConfig {
     pub time: Option<Duration>,
     /// Incremented once per execution (see [`ExhaustiveConfig::counter`]).
     pub counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Set by a Ctrl-C handler to stop before the next execution (see
+    /// [`ExhaustiveConfig::cancel`]); the deepening then ends with what it
+    /// found.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for DeepenConfig {
@@ -137,6 +141,7 @@ impl Default for DeepenConfig {
             executions: DEFAULT_EXECUTIONS,
             time: None,
             counter: None,
+            cancel: None,
         }
     }
 }
@@ -157,6 +162,8 @@ pub enum DeepenEnd {
     Executions,
     /// The wall-time cap ran out during the last bound.
     Time,
+    /// The user interrupted the last bound (Ctrl-C).
+    Interrupted,
 }
 
 /// The outcome of [`deepen`]: one exploration per bound, shallowest first.
@@ -217,7 +224,16 @@ pub fn deepen(
     let mut spent = 0u64;
     let started = std::time::Instant::now();
     let mut bound = config.from;
+    let cancelled = || {
+        config
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    };
     let end = loop {
+        if cancelled() && !rounds.is_empty() {
+            break DeepenEnd::Interrupted;
+        }
         progress(bound, spent);
         let time = match config.time {
             Some(t) => match t.checked_sub(started.elapsed()) {
@@ -234,6 +250,7 @@ pub fn deepen(
                 time,
                 max_executions: Some(config.executions.saturating_sub(spent).max(1)),
                 counter: config.counter.clone(),
+                cancel: config.cancel.clone(),
                 ..ExhaustiveConfig::default()
             },
         )?;
@@ -251,6 +268,7 @@ pub fn deepen(
         match capped {
             Some(Cap::Time) => break DeepenEnd::Time,
             Some(Cap::Executions) => break DeepenEnd::Executions,
+            Some(Cap::Interrupted) => break DeepenEnd::Interrupted,
             None => {}
         }
         if complete && same_as_below {

@@ -594,3 +594,81 @@ fn sigint_stops_compare_and_says_what_completed() {
     );
     no_noise(&err);
 }
+
+/// Send SIGINT to `child` after `after`, and collect its exit status and
+/// standard error.
+fn interrupt_after(
+    mut child: std::process::Child,
+    after: std::time::Duration,
+) -> (Option<i32>, String) {
+    std::thread::sleep(after);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read");
+    (child.wait().expect("wait").code(), err)
+}
+
+/// Ctrl-C during a loom cell of `compare`: loom stops before its next
+/// execution (the budget is far beyond what runs before the signal), and
+/// the cell says it was interrupted and what it had shown by then.
+#[test]
+fn sigint_stops_a_loom_cell_of_compare_with_its_evidence() {
+    let child = bin()
+        .args([
+            "compare",
+            "--schemes",
+            "srcu-pointer",
+            "--explorers",
+            "loom",
+            "--loom-executions",
+            "1000000000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let (code, err) = interrupt_after(child, std::time::Duration::from_secs(2));
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("srcu-pointer / loom interrupted: "), "{err}");
+    // Bound 1 (176 executions) is usually complete by then; either way the
+    // line states the evidence.
+    assert!(
+        err.contains("no finding at ≤") || err.contains("incomplete: interrupted"),
+        "{err}"
+    );
+    assert!(
+        err.contains("compare interrupted: 0 of 1 cells complete"),
+        "{err}"
+    );
+    no_noise(&err);
+}
+
+/// Ctrl-C during `verify`: loom stops before its next execution, the
+/// bounds explored and the evidence so far are printed, never a verdict.
+#[test]
+fn sigint_stops_verify_with_its_evidence() {
+    let child = bin()
+        .args(["verify", "srcu-pointer", "--executions", "1000000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let (code, err) = interrupt_after(child, std::time::Duration::from_secs(2));
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.contains("bounds explored: 1 ("),
+        "the bounds it explored: {err}"
+    );
+    assert!(err.contains("INCONCLUSIVE: interrupted"), "{err}");
+    assert!(err.contains("verify interrupted"), "{err}");
+    no_noise(&err);
+}

@@ -4,7 +4,8 @@
 use super::fuzz::run_workers;
 use super::verify::verify_verdict;
 use super::{
-    catch_interrupts, emit, explorer, interrupted, parse_duration, parse_seed, scheme, Status,
+    catch_interrupts, emit, explorer, interrupt_flag, interrupted, parse_duration, parse_seed,
+    scheme, Status,
 };
 use crate::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
 use crate::verify::DeepenConfig;
@@ -221,13 +222,22 @@ pub fn run(args: CompareArgs) -> Result<Status> {
         .collect::<Result<Vec<_>>>()?;
     let cells_wanted = schemes.len() * columns.len();
     let was_interrupted = interrupted();
-    let cells_complete = cells.iter().filter(|c| !c.verdict.time_capped).count();
+    let cut_short = |c: &Cell| c.verdict.time_capped || c.verdict.interrupted;
+    let cells_complete = cells.iter().filter(|c| !cut_short(c)).count();
     if was_interrupted {
+        // What each interrupted cell had shown when it stopped: its evidence
+        // so far, never a verdict.
+        for c in cells.iter().filter(|c| c.verdict.interrupted) {
+            eprintln!(
+                "unplug: compare: {} / {} interrupted: {}",
+                c.scheme, c.explorer, c.verdict
+            );
+        }
         // Only the schemes whose every cell ran to its end.
         let done = |s: &&Scheme| {
             cells
                 .iter()
-                .filter(|c| c.scheme == s.name && !c.verdict.time_capped)
+                .filter(|c| c.scheme == s.name && !cut_short(c))
                 .count()
                 == columns.len()
         };
@@ -310,31 +320,40 @@ fn run_cell(scheme: &'static Scheme, column: &Column, args: &CompareArgs) -> Res
             let workload = scheme.default_workload.clone();
             let stats = run_workers(scheme, workload.clone(), &run, 1, None)?;
             let stopped_at_fatal = stats.first.keys().any(|k| k.is_fatal());
-            let time_capped = stats.executions < args.iterations && !stopped_at_fatal;
-            Verdict::from_run(&stats, &explorer.name(), args.seed, time_capped, |seed| {
-                let record = stats
-                    .distinct
-                    .iter()
-                    .map(|(_, r)| r)
-                    .find(|r| r.seed == seed);
-                match record {
-                    Some(r) => super::replay_command(scheme, &workload, explorer, r, ""),
-                    None => format!(
-                        "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}",
-                        super::program(),
-                        scheme.name,
-                        explorer.name(),
-                        super::workload_flags(scheme, &workload)
-                    ),
-                }
-                .trim_end()
-                .to_string()
-            })
+            let cut = stats.executions < args.iterations && !stopped_at_fatal;
+            // Ctrl-C ends the run at its next execution, as a time cap does.
+            let stopped_by_user = cut && interrupted();
+            let time_capped = cut && !stopped_by_user;
+            let mut verdict =
+                Verdict::from_run(&stats, &explorer.name(), args.seed, time_capped, |seed| {
+                    let record = stats
+                        .distinct
+                        .iter()
+                        .map(|(_, r)| r)
+                        .find(|r| r.seed == seed);
+                    match record {
+                        Some(r) => super::replay_command(scheme, &workload, explorer, r, ""),
+                        None => format!(
+                            "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}",
+                            super::program(),
+                            scheme.name,
+                            explorer.name(),
+                            super::workload_flags(scheme, &workload)
+                        ),
+                    }
+                    .trim_end()
+                    .to_string()
+                });
+            verdict.interrupted = stopped_by_user;
+            verdict
         }
         Column::Loom => {
             let config = DeepenConfig {
                 executions: args.loom_executions,
                 time: args.time_per_cell,
+                // Ctrl-C stops loom between two executions, as it stops the
+                // sampling cells.
+                cancel: Some(interrupt_flag()),
                 ..DeepenConfig::default()
             };
             verify_verdict(scheme, scheme.default_workload.clone(), &config, &|_, _| {})?.0

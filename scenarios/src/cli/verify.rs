@@ -1,8 +1,11 @@
 //! `unplug verify SCHEME|all`: bounded-exhaustive exploration under loom's
 //! C11 memory model, deepening the preemption bound.
 
-use super::{emit, parse_duration, scheme, ReportArgs, Status, WorkloadArgs};
-use crate::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
+use super::{
+    catch_interrupts, emit, interrupt_flag, interrupted, parse_duration, scheme, ReportArgs,
+    Status, WorkloadArgs,
+};
+use crate::verdict::{expected_words, judge, Cap, Judgement, Model, Outcome, Verdict};
 use crate::verify::{deepen, DeepenConfig, Deepening, VerifyError, DEFAULT_EXECUTIONS};
 use crate::{Scheme, Workload};
 use anyhow::{bail, Result};
@@ -94,6 +97,9 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
         .map(|s| args.workload.apply(s))
         .collect::<Result<Vec<_>>>()?;
     let detailing = args.report.detailing();
+    // Ctrl-C: loom stops before its next execution and the scheme's
+    // evidence so far is printed; the schemes after it are not started.
+    catch_interrupts()?;
     let mut status = Status::Clean;
     for (s, w) in schemes.into_iter().zip(workloads) {
         let counter = Arc::new(AtomicU64::new(0));
@@ -103,6 +109,7 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
             executions: args.executions,
             time: args.time,
             counter: Some(Arc::clone(&counter)),
+            cancel: Some(interrupt_flag()),
         };
         let (verdict, deepening) = with_progress(s.name, &counter, |bar| {
             verify_verdict(s, w.clone(), &config, &|bound, _| {
@@ -135,6 +142,8 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
                 .map(|r| {
                     let how = if r.complete {
                         "complete"
+                    } else if r.capped == Some(Cap::Interrupted) {
+                        "interrupted"
                     } else if r.verdict.is_some_and(|k| k.is_fatal()) {
                         "finding"
                     } else {
@@ -169,8 +178,16 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
             "unplug: {}: {verdict}\nunplug: {}: expected {expected} under C11: {mark}{hint}",
             s.name, s.name
         );
-        if verdict.found().is_some() || !judgement.is_match() {
+        if verdict.found().is_some() || (!judgement.is_match() && !verdict.interrupted) {
             status = Status::Finding;
+        }
+        if verdict.interrupted || interrupted() {
+            eprintln!("unplug: verify interrupted");
+            return Ok(if status == Status::Finding {
+                Status::Finding
+            } else {
+                Status::Interrupted
+            });
         }
     }
     Ok(status)
