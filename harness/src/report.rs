@@ -651,7 +651,7 @@ fn summary(header: &Header, finding: &Finding) -> String {
                 "INFO: hang: no progress within {steps} scheduling steps"
             );
             for (task, what) in live {
-                let _ = writeln!(out, "  task {task}: {what}");
+                let _ = writeln!(out, "  task {task} {what}");
             }
         }
         Detail::Leak { object, alloc } => {
