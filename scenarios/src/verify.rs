@@ -131,6 +131,13 @@ pub struct DeepenConfig {
     /// [`ExhaustiveConfig::cancel`]); the deepening then ends with what it
     /// found.
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Keep deepening past a bound whose findings are all non-fatal (a data
+    /// race, a lock held at exit), until a fatal finding, the whole state
+    /// space, the last bound or the budget. Off by default: the smallest
+    /// bound with a finding settles the verdict, and it was explored
+    /// completely (a non-fatal finding does not end a loom run), so nothing
+    /// worse is within it.
+    pub past_first_finding: bool,
 }
 
 impl Default for DeepenConfig {
@@ -142,6 +149,7 @@ impl Default for DeepenConfig {
             time: None,
             counter: None,
             cancel: None,
+            past_first_finding: false,
         }
     }
 }
@@ -152,6 +160,10 @@ impl Default for DeepenConfig {
 pub enum DeepenEnd {
     /// A fatal finding ended the last bound's exploration.
     Finding,
+    /// The last bound, explored completely, found something non-fatal (a
+    /// data race, a lock held at exit): the smallest bound with a finding
+    /// settles the verdict (see [`DeepenConfig::past_first_finding`]).
+    FirstFinding,
     /// The last bound asked for was explored completely.
     LastBound,
     /// A bound explored no more executions than the bound below it: no
@@ -210,8 +222,9 @@ impl Deepening {
     }
 }
 
-/// Explore `scheme` at preemption bounds `from, from + 1, …` until a fatal
-/// finding, the whole state space, the last bound asked for, or the budget.
+/// Explore `scheme` at preemption bounds `from, from + 1, …` until a
+/// finding (a fatal one, with [`DeepenConfig::past_first_finding`]), the
+/// whole state space, the last bound asked for, or the budget.
 /// `progress` is told each bound as it starts, with the executions spent so
 /// far.
 pub fn deepen(
@@ -256,6 +269,7 @@ pub fn deepen(
         )?;
         spent += out.executions;
         let fatal = out.verdict.is_some_and(|k| k.is_fatal());
+        let found = out.verdict.is_some();
         let same_as_below = rounds.last().is_some_and(|below| {
             below.complete && out.complete && below.executions == out.executions
         });
@@ -270,6 +284,9 @@ pub fn deepen(
             Some(Cap::Executions) => break DeepenEnd::Executions,
             Some(Cap::Interrupted) => break DeepenEnd::Interrupted,
             None => {}
+        }
+        if found && !config.past_first_finding {
+            break DeepenEnd::FirstFinding;
         }
         if complete && same_as_below {
             break DeepenEnd::WholeSpace;

@@ -349,6 +349,36 @@ fn compare_never_counts_a_time_capped_loom_cell_as_a_match() {
     }
 }
 
+/// The smallest bound with a finding settles verify's verdict: a data race
+/// at bound 1 (explored completely, so nothing worse is within it) stops
+/// the deepening there, and the output says so; `--all-bounds` looks deeper
+/// for a fatal finding.
+#[test]
+fn verify_stops_at_the_first_bound_with_a_finding_unless_asked_for_all() {
+    let o = unplug(&["verify", "srcu-plain-flag"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("bounds explored: 1 (complete, "), "{err}");
+    assert!(!err.contains("), 2 ("), "no deeper bound: {err}");
+    assert!(
+        err.contains("stopped at bound 1, the smallest with a finding"),
+        "{err}"
+    );
+    assert!(err.contains("≤ 1 preemptions"), "{err}");
+    assert!(err.contains("matches the expectation"), "{err}");
+    let o = unplug(&[
+        "verify",
+        "srcu-plain-flag",
+        "--all-bounds",
+        "--executions",
+        "1000",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("), 2 ("), "a deeper bound: {err}");
+    assert!(!err.contains("stopped at bound"), "{err}");
+}
+
 #[test]
 fn verify_finds_store_buffering_only_under_c11_and_proves_the_barrier_fix_within_its_bound() {
     let o = unplug(&["verify", "counter-flag-no-barrier"]);

@@ -145,7 +145,8 @@ fn an_interrupted_deepening_keeps_its_evidence_and_is_never_a_match() {
             1,
             "incomplete: interrupted after 0 executions at bound 1",
         ),
-        // A data race at bound 1; a fatal finding deeper is not ruled out.
+        // A data race at bound 1, deepening on (`--all-bounds`) for a fatal
+        // finding, which the interrupted bound 2 does not rule out.
         (
             "srcu-plain-flag",
             2,
@@ -158,6 +159,7 @@ fn an_interrupted_deepening_keeps_its_evidence_and_is_never_a_match() {
         let config = DeepenConfig {
             executions: LOOM_EXECUTIONS,
             cancel: Some(Arc::clone(&cancel)),
+            past_first_finding: true,
             ..DeepenConfig::default()
         };
         let d = deepen(s, s.default_workload.clone(), &config, &|bound, _| {

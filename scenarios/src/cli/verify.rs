@@ -6,7 +6,7 @@ use super::{
     Status, WorkloadArgs,
 };
 use crate::verdict::{expected_words, judge, Cap, Judgement, Model, Outcome, Verdict};
-use crate::verify::{deepen, DeepenConfig, Deepening, VerifyError, DEFAULT_EXECUTIONS};
+use crate::verify::{deepen, DeepenConfig, DeepenEnd, Deepening, VerifyError, DEFAULT_EXECUTIONS};
 use crate::{Scheme, Workload};
 use anyhow::{bail, Result};
 use clap::Args;
@@ -22,9 +22,15 @@ pub struct VerifyArgs {
     /// A scheme name (see `unplug list`), or `all`.
     scheme: String,
     /// Explore this preemption bound only (default: deepen 1, 2, 3, … until
-    /// a finding, the whole state space, or the execution budget).
+    /// a finding, the whole state space, or the execution budget; the first
+    /// bound with a finding settles the verdict).
     #[arg(long)]
     preemptions: Option<usize>,
+    /// Keep deepening after a bound whose findings are only data races (or
+    /// locks held at exit), looking for a fatal finding at a deeper bound
+    /// (default: stop there; that bound was explored completely).
+    #[arg(long)]
+    all_bounds: bool,
     /// Executions per scheme, over every bound.
     #[arg(long, default_value_t = DEFAULT_EXECUTIONS)]
     executions: u64,
@@ -110,6 +116,7 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
             time: args.time,
             counter: Some(Arc::clone(&counter)),
             cancel: Some(interrupt_flag()),
+            past_first_finding: args.all_bounds,
         };
         let (verdict, deepening) = with_progress(s.name, &counter, |bar| {
             verify_verdict(s, w.clone(), &config, &|bound, _| {
@@ -158,6 +165,12 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
                 bounds.join(", "),
                 d.elapsed().as_secs_f64()
             );
+            if let (DeepenEnd::FirstFinding, Some(last)) = (d.end, d.last()) {
+                eprintln!(
+                    "unplug: {}: stopped at bound {}, the smallest with a finding: it was explored completely, so no fatal finding is within it (--all-bounds looks deeper)",
+                    s.name, last.bound
+                );
+            }
         }
         let judgement = judge(&verdict, s);
         let expected = expected_words(&s.expected, Model::C11);
