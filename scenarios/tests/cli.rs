@@ -466,3 +466,33 @@ fn compare_prints_the_same_numbers_however_loaded() {
         String::from_utf8_lossy(&two.stdout)
     );
 }
+
+/// `litmus` says what it checks: the kernel model every scheme runs on,
+/// with the same suite in every program (a driver crate's included).
+#[test]
+fn litmus_says_it_is_the_kernel_models_suite_in_every_program() {
+    let o = unplug(&["--help"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let words = String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("litmus The kernel model's own check"),
+        "{words}"
+    );
+    assert!(
+        words.contains("(the same suite in every program)"),
+        "{words}"
+    );
+    let o = unplug(&["litmus", "--help"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let words = String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("It is the same for every scheme registry"),
+        "{words}"
+    );
+}

@@ -812,7 +812,15 @@ pub fn run(args: BenchArgs) -> Result<Status> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let target = |name: &str| fuzz_target(name).with_context(|| format!("no fuzz target {name}"));
+    // The benchmark is the zoo's: a driver crate's program has its own
+    // registry, without these targets.
+    let target = |name: &str| {
+        fuzz_target(name).with_context(|| {
+            format!(
+                "no fuzz target {name}: bench measures the explorers on the zoo's srcu-single-drain; run it from unplug itself"
+            )
+        })
+    };
     let default = target("srcu_single_drain")?;
     let hard = target("srcu_single_drain_hard")?;
     // (cap, seconds per seed) per workload, rate sample and its seconds.

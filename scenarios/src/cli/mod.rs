@@ -3,7 +3,9 @@
 //!
 //! A driver author's crate gets every command (`list`, `fuzz`, `replay`,
 //! `minimize`, `import`, `compare`, `verify`) over its own schemes with one
-//! call:
+//! call, and `litmus`, the kernel model's own litmus suite, which is the
+//! same in every program (it checks the model the schemes run on); `bench`
+//! measures the explorers on the zoo and runs in `unplug` itself:
 //!
 //! ```no_run
 //! use unplug::{Registry, Scheme};
@@ -68,9 +70,18 @@ enum Command {
     /// Bounded-exhaustive exploration under the C11 memory model (loom).
     Verify(verify::VerifyArgs),
     /// unplug's explorers against shuttle's schedulers and loom: executions,
-    /// seconds and executions per second to the first finding.
+    /// seconds and executions per second to the first finding (on the zoo's
+    /// srcu-single-drain).
     Bench(bench::BenchArgs),
-    /// The kernel's memory-model litmus tests under both backends, against LKMM.
+    /// The kernel model's own check: the kernel's memory-model litmus tests
+    /// under both backends, against LKMM (the same suite in every program).
+    ///
+    /// The suite checks unplug's kernel model (READ_ONCE()/WRITE_ONCE(),
+    /// barriers, acquire/release, locks) against the Linux-kernel memory
+    /// model, on which every scheme's verdict rests. It is the same for every
+    /// scheme registry: in a driver crate's own program it runs none of the
+    /// crate's schemes, and its tests cannot be named by the other commands
+    /// there.
     Litmus(litmus::LitmusArgs),
     /// Turn a cargo-fuzz artifact into a (minimised) corpus entry.
     Import(corpus_cmds::ImportArgs),
