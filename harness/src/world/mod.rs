@@ -180,6 +180,9 @@ pub(crate) struct World {
     pub(crate) spinning: usize,
     /// Under loom: each task's loom thread, by task index.
     pub(crate) loom_threads: Vec<Option<loom::thread::Thread>>,
+    /// The task states of earlier executions, kept with their held-lock
+    /// and caller stacks' capacity for the tasks of the next ones.
+    pub(crate) spare_tasks: Vec<TaskState>,
 }
 
 impl World {
@@ -198,12 +201,13 @@ impl World {
             live: 0,
             spinning: 0,
             loom_threads: Vec::new(),
+            spare_tasks: Vec::new(),
         }
     }
 
     fn reset(&mut self, config: WorldConfig) {
         self.config = config;
-        self.tasks.clear();
+        self.spare_tasks.append(&mut self.tasks);
         self.objects.clear();
         self.prims.clear();
         self.trace.clear();

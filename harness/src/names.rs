@@ -1,0 +1,110 @@
+//! Names of model objects, primitives and tasks, made without formatting.
+//!
+//! A scenario builds its whole driver model again in every execution:
+//! `mem0`, `mem0.cxlmd`, `mem0.kobj.kref`, `user1`, … Formatting those
+//! names each time (an allocation, a format and a free per name, a few
+//! dozen per execution) cost more than the steps of a small scenario.
+//! The names only matter when a report is printed, and they are the same
+//! in every execution of a scenario, so each distinct name is made once
+//! per thread and kept (`&'static str`); later executions look it up by
+//! what it is made of — the addresses of its `'static` parts and the
+//! index — without touching its text.
+//!
+//! What is kept is bounded by the distinct names the scenarios of a
+//! thread make (their structure times their workload's devices and
+//! tasks), not by the executions run.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// What a kept name is made of: the address and length of its first part,
+/// and either an index or the address and length of a suffix. Parts are
+/// `'static`, so an address names one text forever.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Indexed(usize, usize, u32),
+    Child(usize, usize, usize, usize),
+}
+
+type Table = HashMap<Key, &'static str, foldhash::fast::FixedState>;
+
+thread_local! {
+    static NAMES: RefCell<Table> = RefCell::new(Table::default());
+}
+
+fn keep(key: Key, make: impl FnOnce() -> String) -> &'static str {
+    NAMES.with(|t| {
+        let mut t = t.borrow_mut();
+        *t.entry(key)
+            .or_insert_with(|| Box::leak(make().into_boxed_str()))
+    })
+}
+
+/// `{prefix}{index}`: `indexed("mem", 0)` is `"mem0"`, `indexed("user",
+/// 1)` is `"user1"`.
+pub fn indexed(prefix: &'static str, index: u32) -> &'static str {
+    keep(
+        Key::Indexed(prefix.as_ptr() as usize, prefix.len(), index),
+        || format!("{prefix}{index}"),
+    )
+}
+
+/// `{parent}{suffix}`: `child("mem0", ".cxlmd")` is `"mem0.cxlmd"`.
+pub fn child(parent: &'static str, suffix: &'static str) -> &'static str {
+    keep(
+        Key::Child(
+            parent.as_ptr() as usize,
+            parent.len(),
+            suffix.as_ptr() as usize,
+            suffix.len(),
+        ),
+        || format!("{parent}{suffix}"),
+    )
+}
+
+/// [`child`] of a name that may have been formatted by its caller: a
+/// `'static` name is looked up, an owned one formatted as before.
+pub fn child_of(parent: &Cow<'static, str>, suffix: &'static str) -> Cow<'static, str> {
+    match parent {
+        Cow::Borrowed(p) => Cow::Borrowed(child(p, suffix)),
+        Cow::Owned(p) => Cow::Owned(format!("{p}{suffix}")),
+    }
+}
+
+/// `{prefix}{name}{suffix}` (`cdev_map[mem0]`): [`child`] with a prefix as
+/// well.
+pub fn wrapped(
+    prefix: &'static str,
+    name: &Cow<'static, str>,
+    suffix: &'static str,
+) -> Cow<'static, str> {
+    match name {
+        Cow::Borrowed(n) => Cow::Borrowed(child(child(prefix, n), suffix)),
+        Cow::Owned(n) => Cow::Owned(format!("{prefix}{n}{suffix}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_as_formatted_and_are_made_once() {
+        let a = indexed("mem", 3);
+        assert_eq!(a, "mem3");
+        assert!(std::ptr::eq(a, indexed("mem", 3)), "kept, not made again");
+        assert_eq!(indexed("mem", 4), "mem4");
+        let c = child(a, ".cxlmd");
+        assert_eq!(c, "mem3.cxlmd");
+        assert!(std::ptr::eq(c, child(indexed("mem", 3), ".cxlmd")));
+        assert_eq!(
+            wrapped("cdev_map[", &Cow::Borrowed(a), "]"),
+            "cdev_map[mem3]"
+        );
+        assert_eq!(
+            child_of(&Cow::Owned("x".to_string()), ".kobj.kref"),
+            "x.kobj.kref"
+        );
+    }
+}
