@@ -30,14 +30,18 @@ enum Key {
 type Table = HashMap<Key, &'static str, foldhash::fast::FixedState>;
 
 thread_local! {
-    static NAMES: RefCell<Table> = RefCell::new(Table::default());
+    static NAMES: RefCell<Table> =
+        const { RefCell::new(HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0))) };
 }
 
 fn keep(key: Key, make: impl FnOnce() -> String) -> &'static str {
     NAMES.with(|t| {
-        let mut t = t.borrow_mut();
-        *t.entry(key)
-            .or_insert_with(|| Box::leak(make().into_boxed_str()))
+        if let Some(name) = t.borrow().get(&key) {
+            return *name;
+        }
+        let name: &'static str = Box::leak(make().into_boxed_str());
+        t.borrow_mut().insert(key, name);
+        name
     })
 }
 
