@@ -183,6 +183,9 @@ pub(crate) struct World {
     /// The task states of earlier executions, kept with their held-lock
     /// and caller stacks' capacity for the tasks of the next ones.
     pub(crate) spare_tasks: Vec<TaskState>,
+    /// The execution's RCU domain once made (see
+    /// [`crate::kernel::rcu`]): every spawn asks for it.
+    pub(crate) rcu_domain: Option<PrimId>,
 }
 
 impl World {
@@ -202,6 +205,7 @@ impl World {
             spinning: 0,
             loom_threads: Vec::new(),
             spare_tasks: Vec::new(),
+            rcu_domain: None,
         }
     }
 
@@ -217,6 +221,7 @@ impl World {
         self.live = 0;
         self.spinning = 0;
         self.loom_threads.clear();
+        self.rcu_domain = None;
     }
 
     /// The trace of the execution so far.
