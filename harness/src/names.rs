@@ -69,6 +69,9 @@ pub fn child(parent: &'static str, suffix: &'static str) -> &'static str {
 
 /// [`child`] of a name that may have been formatted by its caller: a
 /// `'static` name is looked up, an owned one formatted as before.
+// `&Cow`, not `&str`: whether the name is `'static` decides whether it can
+// be kept.
+#[allow(clippy::ptr_arg)]
 pub fn child_of(parent: &Cow<'static, str>, suffix: &'static str) -> Cow<'static, str> {
     match parent {
         Cow::Borrowed(p) => Cow::Borrowed(child(p, suffix)),
@@ -78,6 +81,7 @@ pub fn child_of(parent: &Cow<'static, str>, suffix: &'static str) -> Cow<'static
 
 /// `{prefix}{name}{suffix}` (`cdev_map[mem0]`): [`child`] with a prefix as
 /// well.
+#[allow(clippy::ptr_arg)] // as for `child_of`
 pub fn wrapped(
     prefix: &'static str,
     name: &Cow<'static, str>,
