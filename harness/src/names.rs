@@ -19,28 +19,70 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// What a kept name is made of: the address and length of its first part,
-/// and either an index or the address and length of a suffix. Parts are
-/// `'static`, so an address names one text forever.
+/// and either an index (`d` = [`Key::INDEXED`]) or the address and length
+/// of a suffix. Parts are `'static`, so an address names one text forever.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    Indexed(usize, usize, u32),
-    Child(usize, usize, usize, usize),
+struct Key {
+    a: usize,
+    b: usize,
+    c: usize,
+    d: usize,
 }
 
-type Table = HashMap<Key, &'static str, foldhash::fast::FixedState>;
+impl Key {
+    /// No real key: its first part's address is null.
+    const EMPTY: Key = Key {
+        a: 0,
+        b: 0,
+        c: 0,
+        d: 0,
+    };
+    /// `d` of an indexed name (no suffix is that long).
+    const INDEXED: usize = usize::MAX;
+
+    /// The key's slot in the front cache: one multiply, not a hash of
+    /// every word.
+    fn slot(&self) -> usize {
+        let x = self.a ^ self.b.rotate_left(13) ^ self.c.rotate_left(29) ^ self.d.rotate_left(47);
+        ((x as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FRONT_BITS)) as usize
+    }
+}
+
+const FRONT_BITS: u32 = 7;
+
+/// The kept names: a direct-mapped front cache over the table of all of
+/// them. A scenario makes a few dozen names per execution, so nearly every
+/// lookup is answered by the front.
+struct Names {
+    front: [(Key, &'static str); 1 << FRONT_BITS],
+    table: HashMap<Key, &'static str, foldhash::fast::FixedState>,
+}
 
 thread_local! {
-    static NAMES: RefCell<Table> =
-        const { RefCell::new(HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0))) };
+    static NAMES: RefCell<Names> = const {
+        RefCell::new(Names {
+            front: [(Key::EMPTY, ""); 1 << FRONT_BITS],
+            table: HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0)),
+        })
+    };
 }
 
 fn keep(key: Key, make: impl FnOnce() -> String) -> &'static str {
-    NAMES.with(|t| {
-        if let Some(name) = t.borrow().get(&key) {
-            return *name;
+    NAMES.with(|n| {
+        let mut n = n.borrow_mut();
+        let slot = key.slot();
+        if n.front[slot].0 == key {
+            return n.front[slot].1;
         }
-        let name: &'static str = Box::leak(make().into_boxed_str());
-        t.borrow_mut().insert(key, name);
+        let name = match n.table.get(&key) {
+            Some(name) => *name,
+            None => {
+                let name: &'static str = Box::leak(make().into_boxed_str());
+                n.table.insert(key, name);
+                name
+            }
+        };
+        n.front[slot] = (key, name);
         name
     })
 }
@@ -48,23 +90,24 @@ fn keep(key: Key, make: impl FnOnce() -> String) -> &'static str {
 /// `{prefix}{index}`: `indexed("mem", 0)` is `"mem0"`, `indexed("user",
 /// 1)` is `"user1"`.
 pub fn indexed(prefix: &'static str, index: u32) -> &'static str {
-    keep(
-        Key::Indexed(prefix.as_ptr() as usize, prefix.len(), index),
-        || format!("{prefix}{index}"),
-    )
+    let key = Key {
+        a: prefix.as_ptr() as usize,
+        b: prefix.len(),
+        c: index as usize,
+        d: Key::INDEXED,
+    };
+    keep(key, || format!("{prefix}{index}"))
 }
 
 /// `{parent}{suffix}`: `child("mem0", ".cxlmd")` is `"mem0.cxlmd"`.
 pub fn child(parent: &'static str, suffix: &'static str) -> &'static str {
-    keep(
-        Key::Child(
-            parent.as_ptr() as usize,
-            parent.len(),
-            suffix.as_ptr() as usize,
-            suffix.len(),
-        ),
-        || format!("{parent}{suffix}"),
-    )
+    let key = Key {
+        a: parent.as_ptr() as usize,
+        b: parent.len(),
+        c: suffix.as_ptr() as usize,
+        d: suffix.len(),
+    };
+    keep(key, || format!("{parent}{suffix}"))
 }
 
 /// [`child`] of a name that may have been formatted by its caller: a
