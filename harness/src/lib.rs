@@ -22,6 +22,7 @@ pub mod exhaustive;
 pub mod feedback;
 pub mod finding;
 pub mod kernel;
+pub mod names;
 pub mod protocol;
 pub mod report;
 pub mod runtime;

@@ -704,7 +704,7 @@ fn check_length(script: &str, len: usize) -> Result<(), WorkloadError> {
 /// `probe` runs in the init task, makes the driver's global state and
 /// returns the [`Probe`] that binds each device (sharing that state).
 pub fn scenario(probe: fn(&Workload) -> Probe, workload: Workload) -> ScenarioFn {
-    Arc::new(move || run(&probe, &workload))
+    prepared(workload, move |wl, scripts| run(&probe, wl, scripts))
 }
 
 /// [`scenario`] for a probe built at run time (a kernel-C scheme).
@@ -712,7 +712,7 @@ pub fn scenario_with(
     probe: &'static (dyn Fn(&Workload) -> Probe + Send + Sync),
     workload: Workload,
 ) -> ScenarioFn {
-    Arc::new(move || run(probe, &workload))
+    prepared(workload, move |wl, scripts| run(probe, wl, scripts))
 }
 
 /// A device's bindings, oldest first: a file dispatches to the one whose
@@ -805,9 +805,9 @@ impl Gates {
     }
 }
 
-fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload) {
-    let users = wl.users();
-    let removers = wl.removers();
+fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload, scripts: &Scripts) {
+    let users = &scripts.users;
+    let removers = &scripts.removers;
     let bindings = Arc::new(Bindings {
         probe: probe(wl),
         per_device: (0..wl.devices).map(|_| Mutex::new(Vec::new())).collect(),
@@ -817,10 +817,10 @@ fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload) {
     }
     // One device node (`/dev/memN`) per device: every user of a device
     // opens the same inode, and so shares its `i_cdev` cache.
-    let inodes: Vec<Inode> = (0..wl.devices)
+    let inodes: Arc<[Inode]> = (0..wl.devices)
         .map(|d| {
             let driver = bindings.current(d).expect("every device was just bound");
-            Inode::new(format!("/dev/mem{d}"), driver.devt())
+            Inode::new(harness::names::indexed("/dev/mem", d), driver.devt())
         })
         .collect();
     let uses = |g: Gate| {
@@ -855,27 +855,27 @@ fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload) {
         })
         .count();
     let mut tasks = Vec::new();
-    for (u, script) in users.into_iter().enumerate() {
-        let bindings = Arc::clone(&bindings);
+    for u in 0..users.len() as u32 {
+        let (users, bindings) = (Arc::clone(users), Arc::clone(&bindings));
         let gates = Arc::clone(&gates);
-        let inodes = inodes.clone();
+        let inodes = Arc::clone(&inodes);
         let devices = wl.devices;
-        tasks.push(spawn_task(format!("user{u}"), move || {
-            run_user(u as u32, &script, devices, &inodes, &bindings, &gates)
+        tasks.push(spawn_task(harness::names::indexed("user", u), move || {
+            run_user(u, &users[u as usize], devices, &inodes, &bindings, &gates)
         }));
     }
     let many = removers.len() > 1;
-    for (r, script) in removers.into_iter().enumerate() {
-        let bindings = Arc::clone(&bindings);
+    for r in 0..removers.len() {
+        let (removers, bindings) = (Arc::clone(removers), Arc::clone(&bindings));
         let gates = Arc::clone(&gates);
         let devices = wl.devices;
         let name = if many {
-            format!("remove{r}")
+            harness::names::indexed("remove", r as u32)
         } else {
-            "remove".to_string()
+            "remove"
         };
         tasks.push(spawn_task(name, move || {
-            run_remover(&script, devices, waited_opens, &bindings, &gates)
+            run_remover(&removers[r], devices, waited_opens, &bindings, &gates)
         }));
     }
     for t in tasks {
@@ -1019,4 +1019,24 @@ fn run_remover(
             }
         }
     }
+}
+
+/// A workload's scripts, made once for all the executions of a scenario:
+/// every execution runs the same ones, and the scripts the knobs generate
+/// need not be generated again in each.
+struct Scripts {
+    users: Arc<[UserScript]>,
+    removers: Arc<[RemoverScript]>,
+}
+
+/// The scenario body running `run` over `workload` and its scripts.
+fn prepared(
+    workload: Workload,
+    run: impl Fn(&Workload, &Scripts) + Send + Sync + 'static,
+) -> ScenarioFn {
+    let scripts = Scripts {
+        users: workload.users().into(),
+        removers: workload.removers().into(),
+    };
+    Arc::new(move || run(&workload, &scripts))
 }

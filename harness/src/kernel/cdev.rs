@@ -80,7 +80,7 @@ pub fn alloc_chrdev_region(name: impl Into<Cow<'static, str>>) -> DevT {
     let name = name.into();
     let map = step(|cx| {
         cx.add_prim(
-            format!("cdev_map[{name}]"),
+            crate::names::wrapped("cdev_map[", &name, "]"),
             None,
             CellState::new_bool(false),
         )
@@ -116,7 +116,7 @@ impl Cdev {
     #[track_caller]
     pub fn new(name: impl Into<Cow<'static, str>>, owner: Object) -> Self {
         let name = name.into();
-        let kobj = Kref::new(format!("{name}.kobj.kref"), Some(owner));
+        let kobj = Kref::new(crate::names::child_of(&name, ".kobj.kref"), Some(owner));
         Cdev {
             inner: Arc::new(CdevInner {
                 kobj,
@@ -296,8 +296,8 @@ impl Inode {
     #[track_caller]
     pub fn new(name: impl Into<Cow<'static, str>>, devt: &DevT) -> Self {
         let name = name.into();
-        let lock =
-            step(|cx| cx.add_prim(format!("{name}->i_cdev"), None, CellState::new_bool(false)));
+        let name = crate::names::child_of(&name, "->i_cdev");
+        let lock = step(|cx| cx.add_prim(name, None, CellState::new_bool(false)));
         Inode {
             inner: Arc::new(InodeInner {
                 lock,

@@ -8,6 +8,7 @@ use super::cdev::DevT;
 use super::memory::{alloc_object, free_object, Object, Plain};
 use super::mutex::{mutex_lock, mutex_unlock, Mutex};
 use super::refcount::{kref_get, kref_put, Kref};
+use crate::names::child_of;
 use crate::trace::{ObjectId, Target};
 use crate::world::{step, step_with, LoomOp, Prim, PrimitiveState};
 use std::borrow::Cow;
@@ -77,13 +78,13 @@ pub fn device_initialize(
     release: impl Fn() + Send + Sync + 'static,
 ) -> Device {
     let name = name.into();
-    let kref = Kref::new(format!("{name}.kobj.kref"), Some(owner));
-    let state_in_sysfs = Plain::new(format!("{name}.kobj.state_in_sysfs"), Some(owner), false);
-    let devres_name = format!("{name}.devres_head");
-    let mutex_name = format!("{name}.mutex");
+    let kref = Kref::new(child_of(&name, ".kobj.kref"), Some(owner));
+    let state_in_sysfs = Plain::new(child_of(&name, ".kobj.state_in_sysfs"), Some(owner), false);
+    let devres_name = child_of(&name, ".devres_head");
+    let mutex_name = child_of(&name, ".mutex");
     let (devres, mutex) = step(|cx| {
         let devres = cx.add_prim(devres_name, Some(owner.id()), Vec::new());
-        (devres, Mutex::create(cx, mutex_name.into(), Some(owner)))
+        (devres, Mutex::create(cx, mutex_name, Some(owner)))
     });
     Device {
         name,

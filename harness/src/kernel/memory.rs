@@ -148,15 +148,13 @@ pub(crate) fn free_object(cx: &mut Op<'_>, obj: Object, op: &'static str) {
     }
     cx.w.objects[obj.id.0 as usize].free_event = Some(e);
     object_access(cx, obj.id, e, true);
-    let embedded: Vec<Prim<CellState>> = (0..cx.w.prims.len() as u32)
-        .map(|i| Prim::new(PrimId(i)))
-        .filter(|&p| {
-            let slot = cx.w.prim(p);
-            slot.owner == Some(obj.id) && slot.is::<CellState>()
-        })
-        .collect();
-    for id in embedded {
-        free_cell(cx, id, e);
+    // By index, without collecting them first: every free walks the
+    // primitives, and freeing a cell adds none.
+    for i in 0..cx.w.prims.len() as u32 {
+        let slot = &cx.w.prims[i as usize];
+        if slot.owner == Some(obj.id) && slot.is::<CellState>() {
+            free_cell(cx, Prim::new(PrimId(i)), e);
+        }
     }
 }
 
@@ -922,6 +920,11 @@ fn report_race(cx: &mut Op<'_>, target: Target, first: usize, second: usize) {
         return;
     }
     cx.w.race_signatures.push(sites);
+    if cx.w.stop {
+        // A fatal finding ended the execution: this one would be dropped
+        // (see `World::report`), so it is not rendered.
+        return;
+    }
     let detail = Detail::DataRace {
         cell: cx.w.target_name(target).into_owned(),
         first: cx.w.access(first),

@@ -135,9 +135,13 @@ impl PrimitiveState for RcuState {
 /// scheduling point (nor a loom branch point), so creating it does not
 /// change any schedule.
 pub(crate) fn domain() -> Prim<RcuState> {
-    with_world(|w| {
-        w.find_prim::<RcuState>()
-            .unwrap_or_else(|| w.add_prim(Cow::Borrowed("rcu_state"), None, RcuState::default()))
+    with_world(|w| match w.rcu_domain {
+        Some(id) => Prim::new(id),
+        None => {
+            let p = w.add_prim(Cow::Borrowed("rcu_state"), None, RcuState::default());
+            w.rcu_domain = Some(p.id());
+            p
+        }
     })
 }
 

@@ -47,6 +47,16 @@ impl SlowTaskScheduler {
     }
 }
 
+impl SlowTaskScheduler {
+    /// The current execution's draws, for measuring which combinations find
+    /// what: the decision at which the victim is picked, `log2(1/ε)` in
+    /// sixteenths, and the victim once picked.
+    pub fn plan(&self) -> (u64, u64, Option<usize>) {
+        let bits = (-(f64::from(self.threshold) / f64::from(u32::MAX)).log2() * 16.0).round();
+        (self.pick_at, bits as u64, self.victim)
+    }
+}
+
 impl Scheduler for SlowTaskScheduler {
     fn begin(&mut self, seed: u64) {
         self.rng = ChaCha8Rng::seed_from_u64(seed);

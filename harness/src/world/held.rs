@@ -47,8 +47,9 @@ impl World {
 
     /// Report the locks task `t` holds, not reported before, as held at a
     /// return (`context`). Records no event and takes no step, so schedules
-    /// are unchanged by it.
-    pub(crate) fn check_no_locks_held(&mut self, t: usize, context: String) {
+    /// are unchanged by it. `context` is only rendered for a report: every
+    /// return to user space passes here, and nearly all hold nothing.
+    pub(crate) fn check_no_locks_held(&mut self, t: usize, context: impl FnOnce() -> String) {
         let Some(task) = self.tasks.get_mut(t) else {
             return;
         };
@@ -67,7 +68,7 @@ impl World {
         }
         let detail = Detail::LockHeldAtExit {
             task: self.task_name(t).to_string(),
-            context,
+            context: context(),
             held: fresh.into_iter().map(|e| self.access(e)).collect(),
             last: last_event.map(|e| self.access(e)),
         };
@@ -111,10 +112,11 @@ pub(crate) fn sys_exit(syscall: &str, site: Site) {
         if w.stop {
             return;
         }
-        let context = format!(
-            "returned to user space from {syscall} at {}",
-            short_site(site)
-        );
-        w.check_no_locks_held(me, context);
+        w.check_no_locks_held(me, || {
+            format!(
+                "returned to user space from {syscall} at {}",
+                short_site(site)
+            )
+        });
     });
 }

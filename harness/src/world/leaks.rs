@@ -18,7 +18,7 @@ fn report_leaks() {
             return;
         }
         // init's own locks, as do_exit() checks them for every task.
-        w.check_no_locks_held(0, "exited".to_string());
+        w.check_no_locks_held(0, || "exited".to_string());
         let leaked: Vec<Finding> = w
             .objects
             .iter()

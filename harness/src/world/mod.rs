@@ -180,6 +180,12 @@ pub(crate) struct World {
     pub(crate) spinning: usize,
     /// Under loom: each task's loom thread, by task index.
     pub(crate) loom_threads: Vec<Option<loom::thread::Thread>>,
+    /// The task states of earlier executions, kept with their held-lock
+    /// and caller stacks' capacity for the tasks of the next ones.
+    pub(crate) spare_tasks: Vec<TaskState>,
+    /// The execution's RCU domain once made (see
+    /// [`crate::kernel::rcu`]): every spawn asks for it.
+    pub(crate) rcu_domain: Option<PrimId>,
 }
 
 impl World {
@@ -198,12 +204,14 @@ impl World {
             live: 0,
             spinning: 0,
             loom_threads: Vec::new(),
+            spare_tasks: Vec::new(),
+            rcu_domain: None,
         }
     }
 
     fn reset(&mut self, config: WorldConfig) {
         self.config = config;
-        self.tasks.clear();
+        self.spare_tasks.append(&mut self.tasks);
         self.objects.clear();
         self.prims.clear();
         self.trace.clear();
@@ -213,6 +221,7 @@ impl World {
         self.live = 0;
         self.spinning = 0;
         self.loom_threads.clear();
+        self.rcu_domain = None;
     }
 
     /// The trace of the execution so far.

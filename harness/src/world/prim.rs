@@ -140,12 +140,4 @@ impl World {
             .downcast_mut()
             .expect("a Prim<S> handle names a slot the world filled with an S")
     }
-
-    /// The first primitive whose state is an `S` (e.g. the one RCU domain).
-    pub(crate) fn find_prim<S: PrimitiveState>(&self) -> Option<Prim<S>> {
-        self.prims
-            .iter()
-            .position(|slot| slot.is::<S>())
-            .map(|i| Prim::new(PrimId(i as u32)))
-    }
 }

@@ -426,6 +426,11 @@ impl Op<'_> {
         let Some(free_event) = slot.free_event else {
             return true;
         };
+        if self.w.stop {
+            // Only the first fatal finding is kept (see `World::report`):
+            // nothing to render.
+            return false;
+        }
         let detail = Detail::UseAfterRemoval {
             object: slot.name.to_string(),
             access: self.w.access(access),

@@ -50,7 +50,7 @@ pub(crate) fn task_finished() {
     let b = backend();
     let me = b.current_task();
     with_world(|w| {
-        w.check_no_locks_held(me, "exited".to_string());
+        w.check_no_locks_held(me, || "exited".to_string());
         let t = &mut w.tasks[me];
         t.finished = true;
         t.wait = None;
@@ -93,6 +93,20 @@ pub(super) fn register_task(
         "a scenario may have at most {MAX_TASKS} tasks"
     );
     while w.tasks.len() <= id {
+        // A slot not yet registered: what a fresh task state holds, in a
+        // spare one's vectors when there is one.
+        let (held, callers) = match w.spare_tasks.pop() {
+            Some(TaskState {
+                mut held,
+                mut callers,
+                ..
+            }) => {
+                held.clear();
+                callers.clear();
+                (held, callers)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
         w.tasks.push(TaskState {
             name: Cow::Borrowed("?"),
             clock: VectorClock::new(),
@@ -102,8 +116,8 @@ pub(super) fn register_task(
             wait: None,
             finished: true,
             last_event: None,
-            held: Vec::new(),
-            callers: Vec::new(),
+            held,
+            callers,
             pending: None,
         });
     }

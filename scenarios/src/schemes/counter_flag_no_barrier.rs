@@ -32,7 +32,7 @@
 //! /* devm frees cxlm */
 //! ```
 
-use super::memdev::Memdev;
+use super::memdev::{mem_name, Memdev};
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
@@ -95,8 +95,8 @@ impl Driver for CounterFlag {
 /// barriers.
 pub(super) fn probe_gate(wl: &Workload, store_buffering_barriers: bool) -> Probe {
     Memdev::probe_each(wl, move |i, md| CounterFlag {
-        users: Atomic::new(format!("mem{i}.cxlmd->users"), Some(md.cxlmd), 0),
-        alive: Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true),
+        users: Atomic::new(mem_name(i, ".cxlmd->users"), Some(md.cxlmd), 0),
+        alive: Plain::new(mem_name(i, ".cxlmd->alive"), Some(md.cxlmd), true),
         md,
         store_buffering_barriers,
     })

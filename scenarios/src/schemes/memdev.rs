@@ -67,20 +67,20 @@ impl Memdev {
     /// ida hands the freed minor out again.
     #[track_caller]
     fn alloc(index: u32, devt: Option<&DevT>, remove_work: u32) -> Memdev {
-        let name = format!("mem{index}");
+        let name = mem_name(index, "");
         // The number comes from the driver's region (cxl_mem_major), which
         // outlives every memdev.
         let devt = match devt {
             Some(devt) => devt.clone(),
-            None => alloc_chrdev_region(name.clone()),
+            None => alloc_chrdev_region(name),
         };
-        let cxlmd = kzalloc(format!("{name}.cxlmd"));
+        let cxlmd = kzalloc(mem_name(index, ".cxlmd"));
         // cxl_memdev_release(): kfree(cxlmd) once the last reference is gone.
-        let dev = device_initialize(name.clone(), cxlmd, move || kfree(cxlmd));
+        let dev = device_initialize(name, cxlmd, move || kfree(cxlmd));
         dev.set_devt(&devt);
-        let cxlm = devm_kzalloc(&dev, format!("{name}.cxlm"));
-        let cxlm_ptr = Plain::new(format!("{name}.cxlmd->cxlm"), Some(cxlmd), Some(cxlm));
-        let cdev = Cdev::new(format!("{name}.cdev"), cxlmd);
+        let cxlm = devm_kzalloc(&dev, mem_name(index, ".cxlm"));
+        let cxlm_ptr = Plain::new(mem_name(index, ".cxlmd->cxlm"), Some(cxlmd), Some(cxlm));
+        let cdev = Cdev::new(mem_name(index, ".cdev"), cxlmd);
         Memdev {
             cxlmd,
             dev,
@@ -181,4 +181,16 @@ macro_rules! memdev_file_ops {
             self.$($path).+.release_devref()
         }
     };
+}
+
+/// `mem{index}{suffix}`: the name of memdev `index` (`mem0`) or of a part
+/// of it (`mem0.cxlmd->cxlm`), made once per thread rather than formatted
+/// in every execution (see [`harness::names`]).
+pub(crate) fn mem_name(index: u32, suffix: &'static str) -> &'static str {
+    let name = harness::names::indexed("mem", index);
+    if suffix.is_empty() {
+        name
+    } else {
+        harness::names::child(name, suffix)
+    }
 }

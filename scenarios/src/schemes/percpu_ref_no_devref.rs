@@ -60,7 +60,7 @@
 //! missing device reference is a real use-after-free only for a cdev added
 //! with a bare `cdev_add()` and no parent: see `percpu-ref-bare-cdev`.
 
-use super::memdev::Memdev;
+use super::memdev::{mem_name, Memdev};
 use crate::workload::{probe_fn, Driver, Probe, Workload};
 use harness::kernel::{
     cdev_del, cdev_device_del, complete, device_del, percpu_ref_kill, percpu_ref_put,
@@ -120,10 +120,10 @@ pub(super) fn probe_gate(wl: &Workload, bare_cdev: bool) -> Probe {
         } else {
             Memdev::probe(i, devt, remove_work)
         };
-        let ops_dead = Completion::new(format!("mem{i}.cxlmd->ops_dead"), Some(md.cxlmd));
+        let ops_dead = Completion::new(mem_name(i, ".cxlmd->ops_dead"), Some(md.cxlmd));
         // cxlmdev_ops_active_release(): complete(&cxlmd->ops_dead).
         let ops_active = PercpuRef::new(
-            format!("mem{i}.cxlmd->ops_active"),
+            mem_name(i, ".cxlmd->ops_active"),
             Some(md.cxlmd),
             move || complete(&ops_dead),
         );

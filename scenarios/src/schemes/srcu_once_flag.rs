@@ -14,7 +14,7 @@
 //! cxlmd->cxlm = NULL;
 //! ```
 
-use super::memdev::Memdev;
+use super::memdev::{mem_name, Memdev};
 use crate::memdev_file_ops;
 use crate::workload::{Driver, Probe, Workload};
 use harness::kernel::{
@@ -56,7 +56,7 @@ impl Driver for SrcuOnceFlag {
 pub(super) fn probe(wl: &Workload) -> Probe {
     let srcu = SrcuStruct::new("cxl_memdev_srcu");
     Memdev::probe_each(wl, move |i, md| SrcuOnceFlag {
-        alive: Plain::new(format!("mem{i}.cxlmd->alive"), Some(md.cxlmd), true),
+        alive: Plain::new(mem_name(i, ".cxlmd->alive"), Some(md.cxlmd), true),
         md,
         srcu,
     })
