@@ -6,13 +6,20 @@
 //! point before a step, the running task's id, spawn and join, blocking, and
 //! — under loom only — the memory that loom's C11 model must see.
 //!
+//! * [`native`]: the engine's own coroutines under its schedulers (the
+//!   default for the sequentially consistent explorers); a step is one
+//!   atomic, sequentially consistent action, and happens-before is computed
+//!   by the world's own vector clocks. The scheduling points are shuttle's,
+//!   so schedules replay on either runtime.
 //! * [`shuttle`]: shuttle's coroutines under the engine's schedulers; a step
 //!   is one atomic, sequentially consistent action, and happens-before is
 //!   computed by the world's own vector clocks.
 //! * [`loom`]: `loom::model`, bounded-exhaustive under the C11 memory model;
 //!   a step starts with the loom operations that make it visible to loom.
 
+pub(crate) mod driver;
 pub mod loom;
+pub mod native;
 pub mod shuttle;
 
 use crate::clock::VectorClock;
@@ -35,6 +42,9 @@ pub enum BackendKind {
     /// consistency, happens-before from the world's vector clocks.
     #[default]
     Shuttle,
+    /// The engine's own coroutines under its schedulers: the scheduling
+    /// points of [`BackendKind::Shuttle`], without shuttle.
+    Native,
     /// `loom::model`: bounded-exhaustive, C11 memory model.
     Loom,
 }

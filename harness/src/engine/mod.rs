@@ -25,12 +25,12 @@ pub use bytes_session::BytesSession;
 pub use calibrate::{calibrate_horizon, calibrate_surw};
 pub use config::{
     execution_seed, shard_index, Budget, ExecConfig, Explorer, Hooks, OnFinding, Progress,
-    RunConfig, StopPolicy, DEFAULT_STEP_BUDGET,
+    RunConfig, Runtime, StopPolicy, DEFAULT_STEP_BUDGET,
 };
 pub(crate) use stats::record_of;
 pub use stats::{severity, ExecutionRecord, FirstHit, RenderedEvent, RunStats};
 
-use crate::backend::shuttle::run_with;
+use crate::backend::driver::run_with;
 use crate::finding::FindingKind;
 use crate::scheduler::{
     AdaptiveScheduler, BytesScheduler, ConflictPosScheduler, GuidedScheduler, PctDepth,

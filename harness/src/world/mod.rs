@@ -348,7 +348,13 @@ pub(crate) fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
 /// Start a fresh shuttle execution on this thread with the main task
 /// registered.
 pub(crate) fn reset(config: WorldConfig) {
-    set_backend(&SHUTTLE);
+    reset_on(config, &SHUTTLE);
+}
+
+/// Start a fresh execution on runtime `b` (shuttle or native) on this
+/// thread, with the main task registered.
+pub(crate) fn reset_on(config: WorldConfig, b: &'static dyn crate::backend::Backend) {
+    set_backend(b);
     forget_running();
     step::track_pending(false);
     with_world(|w| {
