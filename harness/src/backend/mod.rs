@@ -91,6 +91,16 @@ pub(crate) trait Backend: Sync {
     /// step recorded a fatal finding.
     fn after_step(&self);
 
+    /// The running task reached a scheduling point of an execution a fatal
+    /// finding stopped, where it would unwind. Under the native runtime it
+    /// is retired instead: it counts as ended for the rest of the execution,
+    /// and once the execution is recorded it is resumed (this returns true)
+    /// to run to its end unrecorded, which frees what its stack holds
+    /// without unwinding it. Elsewhere (false) the task unwinds.
+    fn retire(&self) -> bool {
+        false
+    }
+
     /// The current task has just parked on a primitive (the world is
     /// borrowed): under loom, where a parked task stays runnable for loom,
     /// a park that leaves every task blocked is a deadlock the world must

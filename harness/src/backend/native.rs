@@ -55,12 +55,27 @@
 //!
 //! # Ending an execution
 //!
-//! After a fatal finding the driver hands the tasks left out one by one and
-//! each unwinds out of the scenario at its scheduling point (see
-//! `world::unwind_if_stopped`), exactly as under shuttle, so that what they
-//! hold is dropped and the record sees the same world. When the driver ends
-//! the execution outright (a deadlock, a hang), the coroutines left are
-//! unwound by dropping them; shuttle would leak them instead.
+//! After a fatal finding the driver hands the tasks left out one by one, as
+//! under shuttle, and each stops at its next scheduling point, where under
+//! shuttle it would unwind out of the scenario (`world::unwind_if_stopped`).
+//! Here it is *retired* instead ([`Backend::retire`]): it counts as ended
+//! for the rest of the execution (its joiner goes on, the driver no longer
+//! sees it) and its coroutine stays suspended. Every world effect of the
+//! drain (tasks that register when first run, a joiner that resumes) is
+//! therefore the same as under shuttle, and so is the record, which the
+//! driver takes as soon as the execution is over.
+//!
+//! Then the execution *winds down*: the retired tasks (and those a deadlock
+//! or a hang cut off) are resumed, lowest id first, and run on to their
+//! ends with no decisions and nothing recorded (the world's `stop` flag
+//! discards findings; the world is reset before the next execution). A
+//! task that returns has dropped everything its stack held, with no
+//! unwinding and no leak. A task that cannot go on (parked on a primitive
+//! nobody left will release, waiting in a join), a wind-down longer than
+//! [`WIND_DOWN_BUDGET`] scheduling points, or a panic of a task's code
+//! running on past the finding, ends that: whatever is still suspended is
+//! unwound by dropping its coroutine (corosensei's forced unwind), as is
+//! everything after a scenario panic.
 //!
 //! Stacks are pooled per worker thread and reused by the next task (of this
 //! execution or a later one): a finished coroutine gives its stack back.
@@ -101,6 +116,9 @@ struct Slot {
     finished: bool,
     /// Blocked in a join until the joined task returns.
     joining: bool,
+    /// Reached a scheduling point after a fatal finding: ended, as far as
+    /// the recorded execution goes (see [`Backend::retire`]).
+    retired: bool,
     /// The task joining this one, to make runnable when it returns.
     waiter: Option<usize>,
 }
@@ -116,8 +134,26 @@ enum Next {
     Stopped,
 }
 
+/// What the executor is doing with the execution.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Every scheduling point is the driver's decision.
+    Recording,
+    /// The execution is recorded: the tasks left run to their ends with no
+    /// decisions, so that their stacks are freed without unwinding.
+    WindingDown,
+}
+
+/// Scheduling points the tasks left may take, together, while winding an
+/// execution down; beyond it (a poll loop, a task that cannot end) they are
+/// unwound instead.
+const WIND_DOWN_BUDGET: u32 = 10_000;
+
 /// One worker thread's executor.
 struct Executor {
+    phase: Phase,
+    /// Scheduling points taken while winding down.
+    wind_down_steps: u32,
     driver: Driver,
     tasks: Vec<Slot>,
     next: Next,
@@ -136,7 +172,7 @@ impl Executor {
             self.tasks
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| !s.finished && !s.joining)
+                .filter(|(_, s)| !s.finished && !s.joining && !s.retired)
                 .map(|(t, _)| t),
         );
     }
@@ -164,6 +200,7 @@ impl Executor {
             yielder: std::ptr::null(),
             finished: false,
             joining: false,
+            retired: false,
             waiter: None,
         });
         Ok(id)
@@ -202,7 +239,12 @@ fn suspend(yielder: *const Yielder<(), ()>) {
 /// driver which task runs next; suspend unless it is this one.
 fn switch() {
     let me = CURRENT.with(Cell::get);
-    let yielder = if std::thread::panicking() {
+    let yielder = if with_exec(|e| e.phase == Phase::WindingDown) {
+        match wind_down_point(me) {
+            None => return,
+            Some(y) => y,
+        }
+    } else if std::thread::panicking() {
         // Shuttle's `maybe_yield` does not decide for a task that is
         // unwinding: it switches out, and the loop decides.
         with_exec(|e| e.tasks[me].yielder)
@@ -230,10 +272,48 @@ fn switch() {
     suspend(yielder);
 }
 
+/// A scheduling point while winding down: no decision; the task goes on
+/// unless it cannot (parked on a model primitive, waiting in a join) or the
+/// wind-down budget is spent. The yielder to suspend with, if it must stop.
+fn wind_down_point(me: usize) -> Option<*const Yielder<(), ()>> {
+    let parked = with_world(|w| w.is_waiting(me));
+    with_exec(|e| {
+        e.wind_down_steps += 1;
+        let stuck = parked || e.tasks[me].joining || e.wind_down_steps > WIND_DOWN_BUDGET;
+        stuck.then_some(e.tasks[me].yielder)
+    })
+}
+
+/// See [`Backend::retire`]: the running task, at a scheduling point where
+/// it would unwind, ends for the recorded execution (its joiner may go on,
+/// as when it has unwound) and suspends until the execution winds down.
+fn retire() -> bool {
+    let me = CURRENT.with(Cell::get);
+    let yielder = with_exec(|e| {
+        if e.phase == Phase::WindingDown {
+            return None;
+        }
+        let slot = &mut e.tasks[me];
+        slot.retired = true;
+        if let Some(w) = slot.waiter.take() {
+            e.tasks[w].joining = false;
+        }
+        // The loop decides next, as after a task ended.
+        e.next = Next::Undecided;
+        Some(e.tasks[me].yielder)
+    });
+    if let Some(y) = yielder {
+        suspend(y);
+    }
+    true
+}
+
 /// Run the driver's executions on this thread until it asks for no more.
 pub(crate) fn run(scenario: &ScenarioFn, driver: Driver) -> Result<(), EngineError> {
     let previous = EXEC.with(|e| {
         e.borrow_mut().replace(Executor {
+            phase: Phase::Recording,
+            wind_down_steps: 0,
             driver,
             tasks: Vec::new(),
             next: Next::Undecided,
@@ -267,6 +347,8 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
     with_exec(|e| {
         e.tasks.clear();
         e.next = Next::Undecided;
+        e.phase = Phase::Recording;
+        e.wind_down_steps = 0;
         e.add_task(move || {
             if world::run_unless_stopped(|| scenario()) {
                 world::scenario_completed();
@@ -283,7 +365,7 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
             Next::Undecided => {
                 e.collect_runnable();
                 if e.runnable.is_empty() {
-                    if e.tasks.iter().any(|s| !s.finished) {
+                    if e.tasks.iter().any(|s| !s.finished && !s.retired) {
                         return Err(EngineError::ScenarioPanicked(
                             "deadlock: every unfinished task waits in a join".into(),
                         ));
@@ -325,8 +407,62 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
             }
         }
     };
+    if outcome.is_ok() {
+        // Record the execution before the tasks left change the world.
+        with_exec(|e| e.driver.collect());
+        super::quietly(wind_down);
+    }
     drop_unfinished();
     outcome
+}
+
+/// Run the tasks an execution left (retired after a fatal finding, or cut
+/// off by a deadlock or a hang) to their ends, lowest id first, each until
+/// it ends or cannot go on, with no decisions and nothing recorded: a task
+/// that returns has dropped what its stack held, with no unwinding. A
+/// panic of a task here (its code running on past a fatal finding) only
+/// ends that task. What is still left after that is unwound.
+fn wind_down() {
+    let more = with_exec(|e| {
+        e.phase = Phase::WindingDown;
+        for s in &mut e.tasks {
+            s.retired = false;
+        }
+        e.tasks.iter().any(|s| !s.finished)
+    });
+    if !more {
+        return;
+    }
+    loop {
+        let next = with_world(|w| {
+            with_exec(|e| {
+                if e.wind_down_steps > WIND_DOWN_BUDGET {
+                    return None;
+                }
+                let t = e
+                    .tasks
+                    .iter()
+                    .enumerate()
+                    .position(|(t, s)| {
+                        !s.finished && !s.joining && s.co.is_some() && !w.is_waiting(t)
+                    })?;
+                e.tasks[t].co.take().map(|co| (t, co))
+            })
+        });
+        let Some((t, mut co)) = next else { return };
+        CURRENT.with(|c| c.set(t));
+        match catch_unwind(AssertUnwindSafe(|| co.resume(()))) {
+            Ok(CoroutineResult::Yield(())) => with_exec(|e| e.tasks[t].co = Some(co)),
+            Ok(CoroutineResult::Return(())) | Err(_) => with_exec(|e| {
+                let slot = &mut e.tasks[t];
+                slot.finished = true;
+                if let Some(w) = slot.waiter.take() {
+                    e.tasks[w].joining = false;
+                }
+                e.pool.push(co.into_stack());
+            }),
+        }
+    }
 }
 
 /// Unwind the coroutines an execution left suspended (it ended on a
@@ -387,6 +523,10 @@ impl Backend for NativeBackend {
     }
 
     fn after_step(&self) {}
+
+    fn retire(&self) -> bool {
+        retire()
+    }
 
     fn parked(&self, _w: &mut World) {}
 
@@ -476,13 +616,17 @@ impl Backend for NativeBackend {
 /// Point 4: wait for task `child` to return, as shuttle's `JoinHandle::join`
 /// does: a scheduling point if it already has; else block, then a
 /// scheduling point at which the joiner is no candidate.
+///
+/// A retired task has ended as far as the recorded execution goes: it is
+/// joined as one that returned (under shuttle it would have unwound).
 fn join(child: usize) {
-    if with_exec(|e| e.tasks[child].finished) {
+    let ended = |s: &Slot| s.finished || s.retired;
+    if with_exec(|e| ended(&e.tasks[child])) {
         switch();
     }
     let me = CURRENT.with(Cell::get);
     let block = with_exec(|e| {
-        if e.tasks[child].finished {
+        if ended(&e.tasks[child]) {
             return false;
         }
         e.tasks[child].waiter = Some(me);
