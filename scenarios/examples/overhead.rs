@@ -15,8 +15,7 @@
 //! `cargo run --release --example overhead [-- ITERATIONS]`
 
 use harness::engine::{
-    explore, shuttle_baseline_body, Budget, ExecConfig, Explorer, RunConfig, Runtime,
-    StopPolicy,
+    explore, shuttle_baseline_body, Budget, ExecConfig, Explorer, RunConfig, Runtime, StopPolicy,
 };
 use shuttle::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use shuttle::sync::RwLock;

@@ -4,7 +4,9 @@
 //! on shuttle's runtime, and a schedule recorded on one replays to the same
 //! trace on the other.
 
-use harness::engine::{execution_seed, run_single, Drive, ExecConfig, ExecutionRecord, Explorer, Runtime};
+use harness::engine::{
+    execution_seed, run_single, Drive, ExecConfig, ExecutionRecord, Explorer, Runtime,
+};
 
 fn record(scheme: &unplug::Scheme, drive: &Drive, runtime: Runtime) -> ExecutionRecord {
     run_single(

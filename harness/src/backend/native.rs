@@ -439,13 +439,9 @@ fn wind_down() {
                 if e.wind_down_steps > WIND_DOWN_BUDGET {
                     return None;
                 }
-                let t = e
-                    .tasks
-                    .iter()
-                    .enumerate()
-                    .position(|(t, s)| {
-                        !s.finished && !s.joining && s.co.is_some() && !w.is_waiting(t)
-                    })?;
+                let t = e.tasks.iter().enumerate().position(|(t, s)| {
+                    !s.finished && !s.joining && s.co.is_some() && !w.is_waiting(t)
+                })?;
                 e.tasks[t].co.take().map(|co| (t, co))
             })
         });

@@ -58,7 +58,6 @@ impl shuttle::scheduler::Scheduler for Adapter {
     }
 }
 
-
 fn shuttle_config() -> shuttle::Config {
     let mut config = shuttle::Config::new();
     config.max_steps = shuttle::MaxSteps::None;
