@@ -225,6 +225,19 @@ fn with_exec<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
     })
 }
 
+/// Run `f` on this thread's executor taken out of [`EXEC`], for the
+/// driver's calls that may run hooks: a hook may start a whole engine run
+/// of its own on this thread (a campaign re-running a hang under the
+/// default budget), which installs and removes its own executor meanwhile.
+fn with_exec_detached<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
+    let mut e = EXEC
+        .with(|x| x.borrow_mut().take())
+        .expect("the loop runs only inside the native executor");
+    let r = f(&mut e);
+    EXEC.with(|x| *x.borrow_mut() = Some(e));
+    r
+}
+
 /// Suspend the running task back to the loop, which resumes whatever
 /// `Executor::next` says.
 fn suspend(yielder: *const Yielder<(), ()>) {
@@ -330,7 +343,7 @@ pub(crate) fn run(scenario: &ScenarioFn, driver: Driver) -> Result<(), EngineErr
         ));
     }
     let result = (|| {
-        while with_exec(|e| e.driver.begin()).is_some() {
+        while with_exec_detached(|e| e.driver.begin()).is_some() {
             run_execution(scenario)?;
         }
         Ok(())
@@ -409,8 +422,13 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
     };
     if outcome.is_ok() {
         // Record the execution before the tasks left change the world.
-        with_exec(|e| e.driver.collect());
-        super::quietly(wind_down);
+        let execution = world::resets();
+        with_exec_detached(|e| e.driver.collect());
+        // Unless a hook ran executions of its own meanwhile: this world is
+        // no longer the one the tasks left were running against.
+        if world::resets() == execution {
+            super::quietly(wind_down);
+        }
     }
     drop_unfinished();
     outcome

@@ -73,6 +73,15 @@ use std::rc::Rc;
 
 thread_local! {
     static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
+    /// Executions started on this thread: tells a runtime whether the world
+    /// it left is still its own (a hook may run a whole engine run between
+    /// two executions).
+    static RESETS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many executions this thread has started (see `RESETS`).
+pub(crate) fn resets() -> u64 {
+    RESETS.with(std::cell::Cell::get)
 }
 
 /// Per-execution settings the engine gives the world.
@@ -354,6 +363,7 @@ pub(crate) fn reset(config: WorldConfig) {
 /// Start a fresh execution on runtime `b` (shuttle or native) on this
 /// thread, with the main task registered.
 pub(crate) fn reset_on(config: WorldConfig, b: &'static dyn crate::backend::Backend) {
+    RESETS.with(|r| r.set(r.get() + 1));
     set_backend(b);
     forget_running();
     step::track_pending(false);
