@@ -364,6 +364,7 @@ pub(crate) fn reset(config: WorldConfig) {
 /// thread, with the main task registered.
 pub(crate) fn reset_on(config: WorldConfig, b: &'static dyn crate::backend::Backend) {
     RESETS.with(|r| r.set(r.get() + 1));
+    crate::trace::clear_source_sites();
     set_backend(b);
     forget_running();
     step::track_pending(false);
@@ -380,6 +381,7 @@ pub(crate) fn reset_on(config: WorldConfig, b: &'static dyn crate::backend::Back
 /// find (its happens-before includes the C11 orderings the world's clocks
 /// only approximate).
 pub(crate) fn reset_loom() {
+    crate::trace::clear_source_sites();
     set_backend(&LOOM);
     step::track_pending(false);
     let me = loom::thread::current();
