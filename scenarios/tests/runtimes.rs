@@ -88,3 +88,46 @@ fn a_schedule_recorded_on_one_runtime_replays_on_the_other() {
         }
     }
 }
+
+/// The `.c` schemes of `schemes-c/` this version of the dialect compiles
+/// (the zoo's twins among them; `c_twins.rs` says which must).
+fn c_schemes() -> Vec<&'static unplug::Scheme> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemes-c");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("schemes-c/ is in the repository")
+        .map(|e| e.expect("a readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .collect();
+    paths.sort();
+    let schemes: Vec<_> = paths
+        .iter()
+        .filter_map(|p| unplug::kc::load(p.to_str()?).ok())
+        .collect();
+    assert!(
+        schemes.len() >= unplug::ALL.len(),
+        "only {} schemes compile",
+        schemes.len()
+    );
+    schemes
+}
+
+#[test]
+fn both_runtimes_take_the_same_decisions_on_the_kernel_c_schemes() {
+    // The portfolio calibrates first: executions that end on a deadlock or
+    // a hang come before the recorded one on the same thread.
+    for scheme in c_schemes() {
+        for explorer in [Explorer::Random, Explorer::Portfolio] {
+            for i in 0..6 {
+                let seed = execution_seed(0xc0de, i);
+                let drive = Drive::Seed {
+                    explorer: explorer.clone(),
+                    seed,
+                };
+                let what = format!("{} {explorer} seed {seed:#x}", scheme.name);
+                let native = record(scheme, &drive, Runtime::Native);
+                let shuttle = record(scheme, &drive, Runtime::Shuttle);
+                assert_same(&native, &shuttle, &what);
+            }
+        }
+    }
+}
