@@ -7,6 +7,14 @@
  * [expect]
  * sc = "clean"
  * c11 = "clean"
+ *
+ * # Each user asks for the buffer's fd, the ioctl the buffer's handler
+ * # takes (IIO_BUFFER_GET_FD_IOCTL).
+ * [workload]
+ * [[workload.user]]
+ * ops = [{ op = "open" }, { op = "ioctl", cmd = 0xc0046991 }, { op = "close" }]
+ * [[workload.user]]
+ * ops = [{ op = "open" }, { op = "ioctl", cmd = 0xc0046991 }, { op = "close" }]
  */
 
 /*
@@ -41,6 +49,11 @@
  * unregister got it; one that takes it after finds info NULL. The
  * iio_dev itself is pinned by the cdev and by iio_chrdev_open()'s
  * iio_device_get().
+ *
+ * iio_ioctl()'s list_for_each_entry() is include/linux/list.h's: the
+ * head's next link, then each entry's `entry.next`, until back at
+ * &iio_dev_opaque->ioctl_handlers. The workload's ioctl is the buffer's
+ * (IIO_BUFFER_GET_FD_IOCTL), as in iio-no-info-exist-lock.c.
  */
 
 #define IIO_BUSY_BIT_POS	1
@@ -113,10 +126,14 @@ static void iio_dev_release(struct device *device)
 	kfree(iio_dev_opaque);
 }
 
-struct device_type iio_device_type = {
-	.name = "iio_device",
-	.release = iio_dev_release,
-};
+/*
+ * The kernel's iio_device_type (.name = "iio_device", .release =
+ * iio_dev_release) is set as indio_dev->dev.type; device_release() in
+ * drivers/base/core.c calls dev->type->release when dev->release is unset.
+ * The dialect has no struct device_type: iio_device_alloc() sets
+ * dev.release to the same function, which device_release() then calls at
+ * the same point, the last put_device().
+ */
 
 struct iio_dev *iio_device_alloc(struct device *parent, int sizeof_priv)
 {
@@ -130,7 +147,7 @@ struct iio_dev *iio_device_alloc(struct device *parent, int sizeof_priv)
 	indio_dev = &iio_dev_opaque->indio_dev;
 
 	indio_dev->dev.parent = parent;
-	indio_dev->dev.type = &iio_device_type;
+	indio_dev->dev.release = iio_dev_release;	/* dev.type = &iio_device_type */
 	device_initialize(&indio_dev->dev);
 	mutex_init(&indio_dev->mlock);
 	mutex_init(&indio_dev->info_exist_lock);

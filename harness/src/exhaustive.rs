@@ -42,7 +42,7 @@ use crate::runtime::{self, panic_message, quietly, StopExploring};
 use crate::world::{self, with_world};
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,10 @@ pub struct ExhaustiveConfig {
     /// Incremented once per execution, so that a caller on another thread
     /// can show progress.
     pub counter: Option<Arc<AtomicU64>>,
+    /// Set from another thread (a Ctrl-C handler) to stop exploring before
+    /// the next execution: the run is then incomplete, capped by
+    /// [`Cap::Interrupted`], with what it found so far.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// The default preemption bound.
@@ -80,6 +84,7 @@ impl Default for ExhaustiveConfig {
             time: None,
             max_executions: None,
             counter: None,
+            cancel: None,
         }
     }
 }
@@ -135,7 +140,14 @@ pub enum Cap {
     Executions,
     /// The wall-time cap ([`ExhaustiveConfig::time`]).
     Time,
+    /// The cancel flag ([`ExhaustiveConfig::cancel`]): the user interrupted
+    /// the run.
+    Interrupted,
 }
+
+/// The panic payload that ends a loom run whose cancel flag was set: loom
+/// has no other way out of `check()` between executions.
+struct Cancelled;
 
 /// Why a bounded-exhaustive run could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +204,13 @@ pub fn explore_exhaustive(
     HARVEST.with(|h| *h.borrow_mut() = Harvest::default());
     let scenario = Arc::clone(scenario);
     let counter = config.counter.clone();
+    let cancel = config.cancel.clone();
     let body = move || {
+        // Checked before the execution starts, so an interrupted run's
+        // executions are all whole ones.
+        if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            panic::panic_any(Cancelled);
+        }
         if let Some(c) = &counter {
             c.fetch_add(1, Ordering::Relaxed);
         }
@@ -258,6 +276,10 @@ pub fn explore_exhaustive(
         return Ok(run);
     };
     run.complete = false;
+    if payload.downcast_ref::<Cancelled>().is_some() {
+        run.capped = Some(Cap::Interrupted);
+        return Ok(run);
+    }
     run.capped = None;
     let index = run.executions.saturating_sub(1);
     if payload.downcast_ref::<StopExploring>().is_none() {

@@ -199,7 +199,9 @@ pub enum Detail {
     Hang {
         /// Steps taken when the execution was cut off.
         steps: u64,
-        /// Tasks still live, with what each was doing last.
+        /// Tasks still live, with what each was doing last: `waits in
+        /// down_write(&sem) held for read by user0 (acquired at x.rs:45)`,
+        /// `spins in …`, `waits on no lock; last step: …`.
         live: Vec<(String, String)>,
     },
     /// An object still allocated when the scenario ended.

@@ -21,7 +21,8 @@ use std::fmt::Write;
 pub struct Header {
     /// The scheme's name.
     pub scheme: String,
-    /// One line describing the workload (as command-line flags).
+    /// One line describing the workload (as command-line flags); empty for
+    /// a scenario no workload shapes, and then not printed.
     pub workload: String,
     /// The exact command that replays this execution.
     pub replay: String,
@@ -70,7 +71,10 @@ pub fn render(
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "unplug: {} in scheme {}", finding.kind, header.scheme);
-    let _ = writeln!(out, "  workload: {}", header.workload);
+    // A self-contained scenario (a probe, a litmus test) has no workload.
+    if !header.workload.is_empty() {
+        let _ = writeln!(out, "  workload: {}", header.workload);
+    }
     let _ = writeln!(out);
     out.push_str(&diagram(record, finding, detailing));
     let _ = writeln!(out);
@@ -647,7 +651,7 @@ fn summary(header: &Header, finding: &Finding) -> String {
                 "INFO: hang: no progress within {steps} scheduling steps"
             );
             for (task, what) in live {
-                let _ = writeln!(out, "  task {task}: {what}");
+                let _ = writeln!(out, "  task {task} {what}");
             }
         }
         Detail::Leak { object, alloc } => {

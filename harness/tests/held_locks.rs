@@ -288,6 +288,76 @@ fn a_deadlock_names_a_holder_that_exited_and_where_it_returned() {
     assert!(text.contains("<-- returned"), "{text}");
 }
 
+/// A hang — a task holding a read lock polls a flag nobody will set, while
+/// another blocks for the write lock — names for the blocked task the lock,
+/// who holds it and where that holder took it, on both backends.
+#[test]
+fn a_hang_names_the_lock_a_blocked_task_waits_on_and_its_holder() {
+    let scenario: ScenarioFn = Arc::new(|| {
+        let sem = RwSemaphore::new("sem");
+        let taken = Plain::new("taken", None, false);
+        let stop = Plain::new("stop", None, false);
+        let reader = spawn_task("reader", move || {
+            down_read(&sem); // @hang-take
+            WRITE_ONCE(&taken, true);
+            while !READ_ONCE(&stop) {
+                cpu_relax();
+            }
+            up_read(&sem);
+        });
+        let writer = spawn_task("writer", move || {
+            while !READ_ONCE(&taken) {
+                cpu_relax();
+            }
+            down_write(&sem);
+            up_write(&sem);
+        });
+        reader.join();
+        writer.join();
+    });
+    let (verdict, found) = both(&scenario, FindingKind::Hang);
+    assert_eq!(verdict, Some(FindingKind::Hang));
+    assert_eq!(found.len(), 11);
+    let want = format!(
+        "waits in down_write(&sem) held for read by reader (acquired at {})",
+        site(line_of("hang-take"))
+    );
+    for f in &found {
+        let Detail::Hang { live, .. } = &f.detail else {
+            panic!("not a hang")
+        };
+        let writer = live
+            .iter()
+            .find(|(t, _)| t == "writer")
+            .expect("writer live");
+        assert_eq!(writer.1, want, "{live:?}");
+        let reader = live
+            .iter()
+            .find(|(t, _)| t == "reader")
+            .expect("reader live");
+        // Shuttle parks a poller in `cpu_relax()`; loom runs it until its
+        // branch budget ends.
+        assert!(reader.1.contains("cpu_relax"), "{live:?}");
+    }
+    let stats = shuttle(&scenario, 1);
+    let (_, record) = stats
+        .distinct
+        .iter()
+        .find(|(_, r)| r.findings.iter().any(|f| f.kind == FindingKind::Hang))
+        .expect("a hang");
+    let finding = record
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::Hang)
+        .expect("a hang");
+    let text = render(&header(), record, finding, Detailing::Full);
+    assert!(text.contains(&format!("  task writer {want}")), "{text}");
+    assert!(
+        !text.contains("workload:"),
+        "no workload in the header: {text}"
+    );
+}
+
 /// A deadlock between two live tasks (ABBA) names each lock's holder and
 /// the site it took it at.
 #[test]

@@ -191,6 +191,10 @@ pub struct Verdict {
     /// got then depends on the machine's load, so only a fatal finding it
     /// reached is an answer.
     pub time_capped: bool,
+    /// Set when the user interrupted the exploration (Ctrl-C): like a time
+    /// cap, where it stopped depends on when, so only a fatal finding it
+    /// reached is an answer.
+    pub interrupted: bool,
     /// What they showed.
     pub outcome: Outcome,
 }
@@ -226,6 +230,7 @@ impl Verdict {
             explorer: explorer.to_string(),
             executions: stats.executions,
             time_capped,
+            interrupted: false,
             outcome: match found {
                 Some(f) => Outcome::Found(f),
                 None => Outcome::NotFound { base_seed },
@@ -259,6 +264,7 @@ impl Verdict {
             let cut = match d.end {
                 DeepenEnd::Executions => Some(Cap::Executions),
                 DeepenEnd::Time => Some(Cap::Time),
+                DeepenEnd::Interrupted => Some(Cap::Interrupted),
                 _ => None,
             };
             match d.deepest_complete() {
@@ -283,6 +289,7 @@ impl Verdict {
             explorer: "loom".into(),
             executions,
             time_capped: d.end == DeepenEnd::Time,
+            interrupted: d.end == DeepenEnd::Interrupted,
             outcome,
         }
     }
@@ -294,6 +301,7 @@ impl Verdict {
             explorer: explorer.into(),
             executions: 0,
             time_capped: false,
+            interrupted: false,
             outcome: Outcome::Unexplorable { reason },
         }
     }
@@ -331,6 +339,7 @@ impl Verdict {
             Outcome::Incomplete { cap, bound } => match cap {
                 Cap::Time => format!("time cap b{bound}"),
                 Cap::Executions => format!("budget b{bound}"),
+                Cap::Interrupted => format!("interrupted b{bound}"),
             },
             Outcome::Unexplorable { .. } => "n/a".into(),
         }
@@ -364,7 +373,11 @@ impl fmt::Display for Verdict {
                 if let Some(s) = f.seed {
                     write!(out, ", seed {s:#018x}")?;
                 }
-                write!(out, "); replay: {}", f.replay)
+                write!(out, "); replay: {}", f.replay)?;
+                if self.interrupted {
+                    write!(out, "; interrupted before the exploration ended")?;
+                }
+                Ok(())
             }
             Outcome::NotFound { base_seed } => {
                 write!(
@@ -378,6 +391,12 @@ impl fmt::Display for Verdict {
                     write!(
                         out,
                         "; cut by the time cap, so it depends on the machine's load"
+                    )?;
+                }
+                if self.interrupted {
+                    write!(
+                        out,
+                        "; interrupted before the budget was spent, so no answer"
                     )?;
                 }
                 Ok(())
@@ -406,6 +425,7 @@ impl fmt::Display for Verdict {
                         write!(out, "; bound {} cut by the execution budget", bound + 1)
                     }
                     Some(Cap::Time) => write!(out, "; bound {} cut by the time cap", bound + 1),
+                    Some(Cap::Interrupted) => write!(out, "; bound {} interrupted", bound + 1),
                     None => Ok(()),
                 }
             }
@@ -415,6 +435,7 @@ impl fmt::Display for Verdict {
                 match cap {
                     Cap::Executions => "execution budget",
                     Cap::Time => "time cap",
+                    Cap::Interrupted => "interrupted",
                 },
                 self.executions,
                 self.model.name()
@@ -516,6 +537,12 @@ pub fn judge(verdict: &Verdict, scheme: &Scheme) -> Judgement {
             Judgement::Inconclusive(
                 "cut by the wall-time cap; drop the time cap for a verdict".into(),
             )
+        }
+        (outcome, _)
+            if verdict.interrupted
+                && !matches!(outcome, Outcome::Found(f) if f.kind.is_fatal()) =>
+        {
+            Judgement::Inconclusive("interrupted before the exploration ended".into())
         }
         (Outcome::Found(f), Some(kind)) if is_expected(f, kind, expected) => Judgement::Match,
         (Outcome::Found(f), Some(kind)) if severity(f.kind) > severity(kind) => {

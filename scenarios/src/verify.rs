@@ -127,6 +127,17 @@ pub struct DeepenConfig {
     pub time: Option<Duration>,
     /// Incremented once per execution (see [`ExhaustiveConfig::counter`]).
     pub counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Set by a Ctrl-C handler to stop before the next execution (see
+    /// [`ExhaustiveConfig::cancel`]); the deepening then ends with what it
+    /// found.
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Keep deepening past a bound whose findings are all non-fatal (a data
+    /// race, a lock held at exit), until a fatal finding, the whole state
+    /// space, the last bound or the budget. Off by default: the smallest
+    /// bound with a finding settles the verdict, and it was explored
+    /// completely (a non-fatal finding does not end a loom run), so nothing
+    /// worse is within it.
+    pub past_first_finding: bool,
 }
 
 impl Default for DeepenConfig {
@@ -137,6 +148,8 @@ impl Default for DeepenConfig {
             executions: DEFAULT_EXECUTIONS,
             time: None,
             counter: None,
+            cancel: None,
+            past_first_finding: false,
         }
     }
 }
@@ -147,6 +160,10 @@ impl Default for DeepenConfig {
 pub enum DeepenEnd {
     /// A fatal finding ended the last bound's exploration.
     Finding,
+    /// The last bound, explored completely, found something non-fatal (a
+    /// data race, a lock held at exit): the smallest bound with a finding
+    /// settles the verdict (see [`DeepenConfig::past_first_finding`]).
+    FirstFinding,
     /// The last bound asked for was explored completely.
     LastBound,
     /// A bound explored no more executions than the bound below it: no
@@ -157,6 +174,8 @@ pub enum DeepenEnd {
     Executions,
     /// The wall-time cap ran out during the last bound.
     Time,
+    /// The user interrupted the last bound (Ctrl-C).
+    Interrupted,
 }
 
 /// The outcome of [`deepen`]: one exploration per bound, shallowest first.
@@ -203,8 +222,9 @@ impl Deepening {
     }
 }
 
-/// Explore `scheme` at preemption bounds `from, from + 1, …` until a fatal
-/// finding, the whole state space, the last bound asked for, or the budget.
+/// Explore `scheme` at preemption bounds `from, from + 1, …` until a
+/// finding (a fatal one, with [`DeepenConfig::past_first_finding`]), the
+/// whole state space, the last bound asked for, or the budget.
 /// `progress` is told each bound as it starts, with the executions spent so
 /// far.
 pub fn deepen(
@@ -217,7 +237,16 @@ pub fn deepen(
     let mut spent = 0u64;
     let started = std::time::Instant::now();
     let mut bound = config.from;
+    let cancelled = || {
+        config
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    };
     let end = loop {
+        if cancelled() && !rounds.is_empty() {
+            break DeepenEnd::Interrupted;
+        }
         progress(bound, spent);
         let time = match config.time {
             Some(t) => match t.checked_sub(started.elapsed()) {
@@ -234,11 +263,13 @@ pub fn deepen(
                 time,
                 max_executions: Some(config.executions.saturating_sub(spent).max(1)),
                 counter: config.counter.clone(),
+                cancel: config.cancel.clone(),
                 ..ExhaustiveConfig::default()
             },
         )?;
         spent += out.executions;
         let fatal = out.verdict.is_some_and(|k| k.is_fatal());
+        let found = out.verdict.is_some();
         let same_as_below = rounds.last().is_some_and(|below| {
             below.complete && out.complete && below.executions == out.executions
         });
@@ -251,7 +282,11 @@ pub fn deepen(
         match capped {
             Some(Cap::Time) => break DeepenEnd::Time,
             Some(Cap::Executions) => break DeepenEnd::Executions,
+            Some(Cap::Interrupted) => break DeepenEnd::Interrupted,
             None => {}
+        }
+        if found && !config.past_first_finding {
+            break DeepenEnd::FirstFinding;
         }
         if complete && same_as_below {
             break DeepenEnd::WholeSpace;

@@ -230,9 +230,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "gpio-cdev-unlocked.c",
         "only array fields and array globals can be indexed",
     ),
-    // `list_for_each_entry(h, &head, entry) { ... }`: list.h's iterator.
-    ("iio-info-exist-lock.c", "syntax error"),
-    ("iio-no-info-exist-lock.c", "syntax error"),
 ];
 
 /// `schemes-c/<file>` as a path string, the scheme's name on the command
@@ -609,6 +606,7 @@ const COVERED: &[&str] = &[
     "likely() (gpio: gpiochip_line_is_valid())",
     "spin_lock_irqsave() (gpio)",
     "atomic_inc_not_zero() (uverbs)",
+    "struct list_head and list.h (iio, uverbs)",
 ];
 
 /// Each of `cases` compiled and run: the ones refused, with why.

@@ -173,6 +173,74 @@ fn a_closed_pipe_ends_quietly() {
     no_noise(&err);
 }
 
+/// Every command whose reader went away before it wrote (`unplug verify
+/// … | head -1`) ends quietly with the status of what it found: no panic,
+/// no 101.
+#[test]
+fn every_command_ends_quietly_on_a_closed_pipe() {
+    let cases: [(&[&str], i32); 7] = [
+        (&["verify", "unsynchronized"], 1),
+        (
+            &[
+                "compare",
+                "--schemes",
+                "unsynchronized",
+                "--explorers",
+                "portfolio,loom",
+                "--iterations",
+                "500",
+                "--loom-executions",
+                "500",
+            ],
+            0,
+        ),
+        (
+            &[
+                "compare",
+                "--schemes",
+                "unsynchronized",
+                "--explorers",
+                "portfolio",
+                "--iterations",
+                "500",
+                "--format",
+                "json",
+            ],
+            0,
+        ),
+        (&["litmus", "MP+pooncerelease+poacquireonce"], 0),
+        (&["list"], 0),
+        (
+            &[
+                "replay",
+                "--scheme",
+                "unsynchronized",
+                "--explorer",
+                "random",
+                "--seed",
+                "1",
+            ],
+            1,
+        ),
+        (&["bench", "--help"], 0),
+    ];
+    for (args, want) in cases {
+        let mut child = bin()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // The reader goes away before the command writes anything.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("wait");
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(want), "{args:?}: {err}");
+        no_noise(&err);
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn a_full_disk_is_one_error_and_exit_2() {
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
@@ -524,5 +592,83 @@ fn sigint_stops_compare_and_says_what_completed() {
         err.contains("compare interrupted: 0 of 1 cells complete"),
         "{err}"
     );
+    no_noise(&err);
+}
+
+/// Send SIGINT to `child` after `after`, and collect its exit status and
+/// standard error.
+fn interrupt_after(
+    mut child: std::process::Child,
+    after: std::time::Duration,
+) -> (Option<i32>, String) {
+    std::thread::sleep(after);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err)
+        .expect("read");
+    (child.wait().expect("wait").code(), err)
+}
+
+/// Ctrl-C during a loom cell of `compare`: loom stops before its next
+/// execution (the budget is far beyond what runs before the signal), and
+/// the cell says it was interrupted and what it had shown by then.
+#[test]
+fn sigint_stops_a_loom_cell_of_compare_with_its_evidence() {
+    let child = bin()
+        .args([
+            "compare",
+            "--schemes",
+            "srcu-pointer",
+            "--explorers",
+            "loom",
+            "--loom-executions",
+            "1000000000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let (code, err) = interrupt_after(child, std::time::Duration::from_secs(2));
+    assert_eq!(code, Some(130), "{err}");
+    assert!(err.contains("srcu-pointer / loom interrupted: "), "{err}");
+    // Bound 1 (176 executions) is usually complete by then; either way the
+    // line states the evidence.
+    assert!(
+        err.contains("no finding at ≤") || err.contains("incomplete: interrupted"),
+        "{err}"
+    );
+    assert!(
+        err.contains("compare interrupted: 0 of 1 cells complete"),
+        "{err}"
+    );
+    no_noise(&err);
+}
+
+/// Ctrl-C during `verify`: loom stops before its next execution, the
+/// bounds explored and the evidence so far are printed, never a verdict.
+#[test]
+fn sigint_stops_verify_with_its_evidence() {
+    let child = bin()
+        .args(["verify", "srcu-pointer", "--executions", "1000000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let (code, err) = interrupt_after(child, std::time::Duration::from_secs(2));
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.contains("bounds explored: 1 ("),
+        "the bounds it explored: {err}"
+    );
+    assert!(err.contains("INCONCLUSIVE: interrupted"), "{err}");
+    assert!(err.contains("verify interrupted"), "{err}");
     no_noise(&err);
 }

@@ -292,6 +292,37 @@ fn compare_table_fits_100_columns_and_explains_itself() {
     assert!(!out.contains("clean"), "never the bare word: {out}");
 }
 
+/// The legend describes the explorers that run: the portfolio's members as
+/// its scheduler draws them (conflict-aware POS among them, not basic POS),
+/// and each sampling column asked for.
+#[test]
+fn compare_legend_names_the_explorers_that_run() {
+    let o = unplug(&[
+        "compare",
+        "--schemes",
+        "unsynchronized",
+        "--explorers",
+        "portfolio,pos",
+        "--iterations",
+        "300",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for member in [
+        "the slow-task walk (slow)",
+        "conflict-aware POS (cpos)",
+        "ladder PCT (pct)",
+        "the random walk (random)",
+        "pos (partial-order sampling)",
+        "pos is a baseline",
+    ] {
+        assert!(words.contains(member), "the legend names {member}: {out}");
+    }
+    assert!(!words.contains("PCT, POS and random"), "{out}");
+    assert!(!words.contains("pct (PCT"), "no column pct: {out}");
+}
+
 /// A loom cell cut short by a time cap is never a match: compare marks it
 /// and fails.
 #[test]
@@ -316,6 +347,36 @@ fn compare_never_counts_a_time_capped_loom_cell_as_a_match() {
             assert_eq!(c["judgement"]["judgement"], "inconclusive", "{c}");
         }
     }
+}
+
+/// The smallest bound with a finding settles verify's verdict: a data race
+/// at bound 1 (explored completely, so nothing worse is within it) stops
+/// the deepening there, and the output says so; `--all-bounds` looks deeper
+/// for a fatal finding.
+#[test]
+fn verify_stops_at_the_first_bound_with_a_finding_unless_asked_for_all() {
+    let o = unplug(&["verify", "srcu-plain-flag"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("bounds explored: 1 (complete, "), "{err}");
+    assert!(!err.contains("), 2 ("), "no deeper bound: {err}");
+    assert!(
+        err.contains("stopped at bound 1, the smallest with a finding"),
+        "{err}"
+    );
+    assert!(err.contains("≤ 1 preemptions"), "{err}");
+    assert!(err.contains("matches the expectation"), "{err}");
+    let o = unplug(&[
+        "verify",
+        "srcu-plain-flag",
+        "--all-bounds",
+        "--executions",
+        "1000",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("), 2 ("), "a deeper bound: {err}");
+    assert!(!err.contains("stopped at bound"), "{err}");
 }
 
 #[test]
@@ -403,5 +464,35 @@ fn compare_prints_the_same_numbers_however_loaded() {
     assert_eq!(
         String::from_utf8_lossy(&one.stdout),
         String::from_utf8_lossy(&two.stdout)
+    );
+}
+
+/// `litmus` says what it checks: the kernel model every scheme runs on,
+/// with the same suite in every program (a driver crate's included).
+#[test]
+fn litmus_says_it_is_the_kernel_models_suite_in_every_program() {
+    let o = unplug(&["--help"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let words = String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("litmus The kernel model's own check"),
+        "{words}"
+    );
+    assert!(
+        words.contains("(the same suite in every program)"),
+        "{words}"
+    );
+    let o = unplug(&["litmus", "--help"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let words = String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("It is the same for every scheme registry"),
+        "{words}"
     );
 }

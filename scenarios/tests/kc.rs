@@ -720,3 +720,230 @@ fn a_pointer_to_another_struct_is_a_fault_not_a_misread() {
         "{err}"
     );
 }
+
+/// A driver whose device keeps a list of three items (values 1, 2, 3):
+/// probe builds it and walks it with `{WALK}` (which must leave `sum` at
+/// 6 and `n` at 3, or BUG_ON fires); remove unlinks and frees every item
+/// with `{FREE}`.
+const LISTS: &str = r#"/* unplug:
+ * name = "t-lists"
+ * probe = "t_probe"
+ * remove = "t_remove"
+ * [expect]
+ * sc = "clean"
+ */
+struct t_item {
+	int v;
+	struct list_head node;
+};
+
+struct t_dev {
+	struct device dev;
+	struct cdev cdev;
+	struct list_head items;
+};
+
+static void t_release(struct device *dev)
+{
+	struct t_dev *td = container_of(dev, struct t_dev, dev);
+
+	kfree(td);
+}
+
+static long t_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return 0;
+}
+
+static const struct file_operations t_fops = {
+	.unlocked_ioctl = t_ioctl,
+};
+
+static int t_probe(struct device *parent)
+{
+	struct t_dev *td = kzalloc(sizeof(*td), GFP_KERNEL);
+	struct t_item *it, *tmp;
+	struct list_head *p, *q, *r;
+	int i, sum = 0, n = 0;
+
+	if (!td)
+		return -ENOMEM;
+	device_initialize(&td->dev);
+	td->dev.release = t_release;
+	INIT_LIST_HEAD(&td->items);
+	for (i = 1; i <= 3; i++) {
+		it = kzalloc(sizeof(*it), GFP_KERNEL);
+		it->v = i;
+		list_add_tail(&it->node, &td->items);
+	}
+{WALK}
+	BUG_ON(sum != 6);
+	BUG_ON(n != 3);
+	cdev_init(&td->cdev, &t_fops);
+	cdev_device_add(&td->cdev, &td->dev);
+	dev_set_drvdata(parent, td);
+	return 0;
+}
+
+static void t_remove(struct device *parent)
+{
+	struct t_dev *td = dev_get_drvdata(parent);
+	struct t_item *it, *tmp;
+
+	cdev_device_del(&td->cdev, &td->dev);
+{FREE}
+	put_device(&td->dev);
+}
+"#;
+
+const SAFE_FREE: &str = "\tlist_for_each_entry_safe(it, tmp, &td->items, node) {\n\t\tlist_del(&it->node);\n\t\tkfree(it);\n\t}";
+
+fn lists(walk: &str, free: &str) -> String {
+    LISTS.replace("{WALK}", walk).replace("{FREE}", free)
+}
+
+#[test]
+fn list_iterators_walk_the_list_as_list_h_defines_them() {
+    let walks: &[(&str, &str)] = &[
+        (
+            "entry",
+            "\tlist_for_each_entry(it, &td->items, node) {\n\t\tsum += it->v;\n\t\tn++;\n\t}",
+        ),
+        // A single statement as the body, no braces.
+        (
+            "entry-unbraced",
+            "\tlist_for_each_entry(it, &td->items, node)\n\t\tif (it->v) {\n\t\t\tsum += it->v;\n\t\t\tn++;\n\t\t}",
+        ),
+        // Backwards: 3 first.
+        (
+            "reverse",
+            "\tlist_for_each_entry_reverse(it, &td->items, node) {\n\t\tif (!n)\n\t\t\tBUG_ON(it->v != 3);\n\t\tsum += it->v;\n\t\tn++;\n\t}",
+        ),
+        (
+            "rcu",
+            "\tlist_for_each_entry_rcu(it, &td->items, node) {\n\t\tsum += it->v;\n\t\tn++;\n\t}",
+        ),
+        // `break` leaves the loop at 2, `continue` skips to the next item.
+        (
+            "break-continue",
+            "\tlist_for_each_entry(it, &td->items, node) {\n\t\tif (it->v == 2)\n\t\t\tbreak;\n\t\tsum += 5;\n\t\tn += 3;\n\t}\n\tBUG_ON(it->v != 2);\n\tlist_for_each_entry(it, &td->items, node) {\n\t\tif (it->v != 1)\n\t\t\tcontinue;\n\t\tsum += it->v;\n\t}",
+        ),
+        // The list_head cursors, and two loops nested without braces.
+        (
+            "plain",
+            "\tlist_for_each(p, &td->items) {\n\t\tit = container_of(p, struct t_item, node);\n\t\tsum += it->v;\n\t}\n\tlist_for_each_prev(p, &td->items)\n\t\tlist_for_each_safe(q, r, &td->items) {\n\t\t\tn++;\n\t\t}\n\tn = n / 3;\n\tBUG_ON(p != &td->items);",
+        ),
+    ];
+    for (name, walk) in walks {
+        let found = findings_of(&format!("lists-{name}.c"), &lists(walk, SAFE_FREE));
+        assert!(found.is_empty(), "{name}: {found:?}");
+    }
+    // The checks fire: a walk that stops one item short.
+    let short = "\tlist_for_each_entry(it, &td->items, node) {\n\t\tif (it->v == 3)\n\t\t\tbreak;\n\t\tsum += it->v;\n\t\tn++;\n\t}";
+    let found = findings_of("lists-short.c", &lists(short, SAFE_FREE));
+    assert_eq!(found, vec![FindingKind::Assertion], "a short walk");
+}
+
+#[test]
+fn the_safe_iterator_may_free_its_entry_and_the_plain_one_may_not() {
+    // list_for_each_entry() loads pos->node.next after the body kfree()d
+    // pos: the read of freed memory KASAN reports.
+    let unsafe_free = SAFE_FREE.replace("_safe(it, tmp,", "(it,");
+    let walk = "\tsum = 6;\n\tn = 3;";
+    let found = findings_of("lists-unsafe-free.c", &lists(walk, &unsafe_free));
+    assert!(
+        found.contains(&FindingKind::UseAfterRemoval),
+        "freeing inside list_for_each_entry(): {found:?}"
+    );
+    // Past its end the loop's cursor is no entry: the model's is NULL.
+    let walk = "\tlist_for_each_entry(it, &td->items, node) {\n\t\tsum += it->v;\n\t\tn++;\n\t}\n\tBUG_ON(it);";
+    let found = findings_of("lists-past-end.c", &lists(walk, SAFE_FREE));
+    assert!(found.is_empty(), "the cursor after the loop: {found:?}");
+    // ...and a use of it is a NULL dereference: the oops, a finding that
+    // ends the execution, not an error of the scheme.
+    let walk = "\tlist_for_each_entry(it, &td->items, node) {\n\t\tsum += it->v;\n\t\tn++;\n\t}\n\tn += it->v;";
+    let found = findings_of("lists-past-end-deref.c", &lists(walk, SAFE_FREE));
+    assert_eq!(
+        found,
+        vec![FindingKind::Assertion],
+        "a use of the cursor after the loop"
+    );
+}
+
+#[test]
+fn a_macro_loop_the_dialect_does_not_know_is_an_error_naming_it() {
+    let walk = "\thlist_for_each_entry(it, &td->items, node) {\n\t\tsum += it->v;\n\t}";
+    let src = lists(walk, SAFE_FREE);
+    let e = compile_err(&src);
+    assert_eq!(e.line, line_of(&src, "hlist_for_each_entry("), "{e}");
+    assert_eq!(e.column, 2, "{e}");
+    assert!(
+        e.message
+            .contains("`hlist_for_each_entry(…) { … }` uses a macro as a loop header")
+            && e.message.contains("list_for_each_entry_safe")
+            && e.message
+                .contains("write the loop as `for (…; …; …) { … }`"),
+        "{e}"
+    );
+    // A body the grammar cannot read after the macro.
+    let walk = "\tlist_for_each_entry(it, &td->items, node)\n\t\tn++;";
+    let src = lists(walk, SAFE_FREE);
+    let e = compile_err(&src);
+    assert_eq!(e.line, line_of(&src, "list_for_each_entry(it"), "{e}");
+    assert!(e.message.contains("write the body in braces"), "{e}");
+    // The loop as an unbraced `if`'s body: its block is the if's sibling.
+    let walk = "\tif (n == 0)\n\t\tlist_for_each_entry(it, &td->items, node) {\n\t\t\tn++;\n\t\t}";
+    let src = lists(walk, SAFE_FREE);
+    let e = compile_err(&src);
+    assert_eq!(e.line, line_of(&src, "list_for_each_entry(it"), "{e}");
+    assert!(e.message.contains("brace the `if` or loop body"), "{e}");
+    // A `;` after the header.
+    let walk = "\tlist_for_each_entry(it, &td->items, node);";
+    let e = compile_err(&lists(walk, SAFE_FREE));
+    assert!(
+        e.message
+            .contains("is a loop header: write its body after it"),
+        "{e}"
+    );
+    // The member must be the list_head the list links.
+    let walk = "\tlist_for_each_entry(it, &td->items, v) {\n\t\tn++;\n\t}";
+    let e = compile_err(&lists(walk, SAFE_FREE));
+    assert!(
+        e.message
+            .contains("struct t_item has no `struct list_head v` member"),
+        "{e}"
+    );
+    // The cursor of list_for_each() is a list_head.
+    let walk = "\tlist_for_each(it, &td->items) {\n\t\tn++;\n\t}";
+    let e = compile_err(&lists(walk, SAFE_FREE));
+    assert!(e.message.contains("is a `struct list_head *`"), "{e}");
+}
+
+#[test]
+fn cli_names_an_unknown_macro_loop_and_exits_2() {
+    let dir = std::env::temp_dir().join(format!("unplug-kc-loop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("loop.c");
+    let src = lists(
+        "\tfor_each_item(it, &td->items) {\n\t\tn++;\n\t}",
+        SAFE_FREE,
+    );
+    std::fs::write(&path, &src).expect("write");
+    let p = path.to_str().expect("utf-8");
+    let line = line_of(&src, "for_each_item(");
+    for args in [
+        vec!["fuzz", p, "--iterations", "10", "--no-save"],
+        vec!["verify", p],
+    ] {
+        let out = unplug(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!(
+                "{p}:{line}:2: error: `for_each_item(…) {{ … }}` uses a macro as a loop header"
+            )),
+            "{args:?}: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -133,3 +133,24 @@ fn a_litmus_test_is_a_scheme_every_command_can_name() {
         assert!(!s.uses_workload(), "{}", t.name());
     }
 }
+
+/// A litmus test's report names no workload (it has none) and replays
+/// without workload flags.
+#[test]
+fn a_litmus_report_names_no_workload() {
+    let o = Command::new(env!("CARGO_BIN_EXE_unplug"))
+        .args(["verify", "SB+poonceonces"])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("the binary runs");
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(out.contains("LITMUS: exists clause observed"), "{out}");
+    assert!(!out.contains("workload:"), "{out}");
+    assert!(
+        out.contains("Replay: unplug verify SB+poonceonces --preemptions 1\n"),
+        "{out}"
+    );
+    assert!(!err.contains("--users"), "{err}");
+}

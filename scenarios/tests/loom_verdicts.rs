@@ -124,6 +124,66 @@ fn a_run_cut_short_is_never_a_match() {
     }
 }
 
+/// Ctrl-C (the cancel flag) stops loom before its next execution: the
+/// deepening ends as interrupted, keeps what the bounds before showed, says
+/// which bound it stopped in, and is never a match. The flag is set as
+/// bound `at` starts, so the outcome does not depend on timing.
+#[test]
+fn an_interrupted_deepening_keeps_its_evidence_and_is_never_a_match() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let cases = [
+        // Clean within bound 1, stopped as bound 2 starts.
+        (
+            "flag-under-write-lock",
+            2,
+            "no finding at ≤ 1 preemptions, complete",
+        ),
+        // Stopped before anything ran: no evidence at all.
+        (
+            "flag-under-write-lock",
+            1,
+            "incomplete: interrupted after 0 executions at bound 1",
+        ),
+        // A data race at bound 1, deepening on (`--all-bounds`) for a fatal
+        // finding, which the interrupted bound 2 does not rule out.
+        (
+            "srcu-plain-flag",
+            2,
+            "data-race of mem0.kobj.state_in_sysfs",
+        ),
+    ];
+    for (name, at, evidence) in cases {
+        let s = scheme(name);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let config = DeepenConfig {
+            executions: LOOM_EXECUTIONS,
+            cancel: Some(Arc::clone(&cancel)),
+            past_first_finding: true,
+            ..DeepenConfig::default()
+        };
+        let d = deepen(s, s.default_workload.clone(), &config, &|bound, _| {
+            if bound == at {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        })
+        .expect("runs");
+        assert_eq!(d.end, DeepenEnd::Interrupted, "{name}");
+        assert_eq!(d.last().map(|r| r.bound), Some(at), "{name}");
+        let verdict = Verdict::from_deepening(&d, |_| String::new());
+        assert!(verdict.interrupted, "{name}: {verdict}");
+        let text = verdict.to_string();
+        assert!(text.contains(evidence), "{name}: {text}");
+        if at > 1 {
+            assert!(text.contains("interrupted"), "{name}: {text}");
+        }
+        assert!(
+            matches!(judge(&verdict, s), Judgement::Inconclusive(_)),
+            "{name}: {verdict}"
+        );
+    }
+}
+
 /// The zoo in four shards, so that the test runner explores them in
 /// parallel; every scheme of the table is in exactly one.
 const SHARDS: usize = 4;

@@ -132,6 +132,16 @@ fn the_cli_reports_the_probes_on_both_backends() {
                 p.expected.sc == Some(FindingKind::DataRace),
                 "{cmd:?}: {out}"
             );
+            // The workload is named only where it shapes the execution: a
+            // self-contained probe runs the same whatever it says.
+            if !out.is_empty() {
+                assert_eq!(
+                    out.contains("  workload: --users"),
+                    p.uses_workload(),
+                    "{cmd:?}: {out}"
+                );
+                assert_eq!(out.contains("--users"), p.uses_workload(), "{cmd:?}: {out}");
+            }
         }
     }
 }

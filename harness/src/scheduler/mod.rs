@@ -23,7 +23,10 @@ pub use bytes::BytesScheduler;
 pub use cpos::ConflictPosScheduler;
 pub use guided::GuidedScheduler;
 pub use pct::{PctDepth, PctScheduler};
-pub use portfolio::{member as portfolio_member, Member as PortfolioMember, PortfolioScheduler};
+pub use portfolio::{
+    member as portfolio_member, shares as portfolio_shares, Member as PortfolioMember,
+    PortfolioScheduler,
+};
 pub use pos::PosScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;

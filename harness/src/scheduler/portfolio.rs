@@ -72,6 +72,13 @@ pub fn member(seed: u64) -> Member {
     Member::Random
 }
 
+/// Every member with its share of the executions, in sixteenths, in the
+/// order [`member`] draws them: for reports that say what a portfolio run
+/// is made of.
+pub fn shares() -> &'static [(Member, u64)] {
+    &MEMBERS
+}
+
 /// The portfolio scheduler.
 #[derive(Debug)]
 pub struct PortfolioScheduler {

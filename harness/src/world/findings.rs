@@ -99,7 +99,68 @@ impl World {
         });
     }
 
-    /// Record that the step budget ran out.
+    /// What a task blocked in `wait` waits for, for a hang report: the
+    /// primitive, who holds it, and where each holder took it (from the
+    /// held locks lockdep keeps), as `down_write(&sem) held for read by
+    /// user0 (acquired at scheme.rs:45)`.
+    fn describe_blocked(&self, me: &str, wait: Wait) -> String {
+        if wait.prim == SPIN {
+            return format!(
+                "spins in {}, polling what no other task can change",
+                wait.op
+            );
+        }
+        if wait.prim == JOIN {
+            return format!("waits in {}", wait.op);
+        }
+        let slot = self.prim(wait.prim);
+        let state = slot.state.describe_holders(&TaskNames { w: self });
+        let mut parts: Vec<String> = state
+            .split("; ")
+            .filter(|p| !p.is_empty())
+            // The waiter itself queued (`writer queued: user1`) says
+            // nothing the first words do not.
+            .filter(|p| !p.strip_suffix(me).is_some_and(|r| r.ends_with("queued: ")))
+            .map(str::to_string)
+            .collect();
+        let holders = self.holders(wait.prim);
+        if !holders.is_empty() {
+            let sites = if let [h] = holders.as_slice() {
+                format!("acquired at {}", h.acquired.site)
+            } else {
+                let each: Vec<String> = holders
+                    .iter()
+                    .map(|h| format!("{} at {}", h.acquired.task, h.acquired.site))
+                    .collect();
+                format!("acquired by {}", each.join(", "))
+            };
+            // After the words that name the holders (`held for read by
+            // user0`), or, for a primitive whose state names no task (an
+            // SRCU domain's counts), as words of their own.
+            let names = |p: &str, task: &str| p.split([' ', ',']).any(|w| w == task);
+            match parts
+                .iter_mut()
+                .find(|p| holders.iter().any(|h| names(p, &h.acquired.task)))
+            {
+                Some(p) => p.push_str(&format!(" ({sites})")),
+                None => {
+                    let mut tasks: Vec<&str> =
+                        holders.iter().map(|h| h.acquired.task.as_str()).collect();
+                    tasks.dedup();
+                    parts.push(format!("held by {} ({sites})", tasks.join(", ")));
+                }
+            }
+        }
+        let mut text = format!("waits in {}(&{})", wait.op, slot.name);
+        if !parts.is_empty() {
+            text.push(' ');
+            text.push_str(&parts.join("; "));
+        }
+        text
+    }
+
+    /// Record that the step budget ran out: each live task with what it
+    /// waits for and who holds it, or the last step it ran.
     pub(crate) fn report_hang(&mut self, steps: u64) {
         let live = self
             .tasks
@@ -107,9 +168,13 @@ impl World {
             .filter(|t| !t.finished)
             .map(|t| {
                 let doing = match (t.wait, t.last_event) {
-                    (Some(w), _) => format!("waiting in {}", self.describe_wait(w)),
-                    (None, Some(e)) => format!("spinning after {}", self.access(e).op),
-                    (None, None) => "not started".to_string(),
+                    (Some(w), _) => self.describe_blocked(&t.name, w),
+                    // Runnable, or joining a task (joins are not modelled
+                    // as waits under shuttle).
+                    (None, Some(e)) => {
+                        format!("waits on no lock; last step: {}", self.access(e).op)
+                    }
+                    (None, None) => "recorded no step".to_string(),
                 };
                 (t.name.to_string(), doing)
             })

@@ -11,7 +11,7 @@
 //! parked task spins (a deadlock runs into shuttle's step bound), which is
 //! how a shuttle user would run this model.
 
-use super::{bench_fuzz, explorer, Status};
+use super::{bench_fuzz, emit, explorer, Status};
 use crate::{fuzz_target, FuzzTarget, Scheme};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -671,13 +671,14 @@ const HEADER: [&str; 11] = [
     "rate 2w vs sr",
 ];
 
-fn print_table(rows: &[Row], md: bool) {
+fn render_table(rows: &[Row], md: bool) -> String {
+    let mut out = String::new();
     let body: Vec<Vec<String>> = rows.iter().map(cells).collect();
     if md {
-        println!("| {} |", HEADER.join(" | "));
-        println!("|{}", "---|".repeat(HEADER.len()));
+        out.push_str(&format!("| {} |\n", HEADER.join(" | ")));
+        out.push_str(&format!("|{}\n", "---|".repeat(HEADER.len())));
         for r in &body {
-            println!("| {} |", r.join(" | "));
+            out.push_str(&format!("| {} |\n", r.join(" | ")));
         }
     } else {
         let widths: Vec<usize> = (0..HEADER.len())
@@ -689,17 +690,18 @@ fn print_table(rows: &[Row], md: bool) {
                     .unwrap_or(0)
             })
             .collect();
-        let line = |cols: Vec<String>| {
+        let line = |out: &mut String, cols: Vec<String>| {
             let padded: Vec<String> = cols
                 .iter()
                 .zip(&widths)
                 .map(|(c, w)| format!("{c:<w$}"))
                 .collect();
-            println!("{}", padded.join("  ").trim_end());
+            out.push_str(padded.join("  ").trim_end());
+            out.push('\n');
         };
-        line(HEADER.iter().map(|h| h.to_string()).collect());
+        line(&mut out, HEADER.iter().map(|h| h.to_string()).collect());
         for r in body {
-            line(r);
+            line(&mut out, r);
         }
     }
     let notes: Vec<String> = rows
@@ -711,11 +713,12 @@ fn print_table(rows: &[Row], md: bool) {
         })
         .collect();
     if !notes.is_empty() {
-        println!();
+        out.push('\n');
         for n in notes {
-            println!("{}{n}", if md { "* " } else { "" });
+            out.push_str(&format!("{}{n}\n", if md { "* " } else { "" }));
         }
     }
+    out
 }
 
 /// The plot: per workload, the fraction of seeds that found the bug within
@@ -809,7 +812,15 @@ pub fn run(args: BenchArgs) -> Result<Status> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let target = |name: &str| fuzz_target(name).with_context(|| format!("no fuzz target {name}"));
+    // The benchmark is the zoo's: a driver crate's program has its own
+    // registry, without these targets.
+    let target = |name: &str| {
+        fuzz_target(name).with_context(|| {
+            format!(
+                "no fuzz target {name}: bench measures the explorers on the zoo's srcu-single-drain; run it from unplug itself"
+            )
+        })
+    };
     let default = target("srcu_single_drain")?;
     let hard = target("srcu_single_drain_hard")?;
     // (cap, seconds per seed) per workload, rate sample and its seconds.
@@ -879,14 +890,14 @@ pub fn run(args: BenchArgs) -> Result<Status> {
         }
     }
     std::panic::set_hook(hook);
-    match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-        Format::Md => print_table(&rows, true),
-        Format::Table => print_table(&rows, false),
-    }
+    let mut text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&rows)?,
+        Format::Md => render_table(&rows, true),
+        Format::Table => render_table(&rows, false),
+    };
     if !matches!(args.format, Format::Json) {
-        println!();
-        println!(
+        text.push('\n');
+        text.push_str(&format!(
             "sr: shuttle random on the same workload. Seeds 1..={}; a seed that has not found \
              the use-after-removal within its cap ({default_cap} executions on the default \
              workload, {hard_cap} on the hard one) or {seed_time} s is a miss, counted as \
@@ -894,8 +905,10 @@ pub fn run(args: BenchArgs) -> Result<Status> {
              at the median). Rates: {rate_time} s or {sample} executions per sample, findings \
              included.",
             args.seeds
-        );
+        ));
     }
+    // A reader that went away (`| head`) still gets the plot written.
+    emit(text.trim_end())?;
     let path = args.plot.unwrap_or_else(default_plot_path);
     plot(&rows, &path).with_context(|| format!("writing the plot to {}", path.display()))?;
     eprintln!(

@@ -3,7 +3,10 @@
 
 use super::fuzz::run_workers;
 use super::verify::verify_verdict;
-use super::{catch_interrupts, explorer, interrupted, parse_duration, parse_seed, scheme, Status};
+use super::{
+    catch_interrupts, emit, explorer, interrupt_flag, interrupted, parse_duration, parse_seed,
+    scheme, Status,
+};
 use crate::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
 use crate::verify::DeepenConfig;
 use crate::Scheme;
@@ -219,13 +222,22 @@ pub fn run(args: CompareArgs) -> Result<Status> {
         .collect::<Result<Vec<_>>>()?;
     let cells_wanted = schemes.len() * columns.len();
     let was_interrupted = interrupted();
-    let cells_complete = cells.iter().filter(|c| !c.verdict.time_capped).count();
+    let cut_short = |c: &Cell| c.verdict.time_capped || c.verdict.interrupted;
+    let cells_complete = cells.iter().filter(|c| !cut_short(c)).count();
     if was_interrupted {
+        // What each interrupted cell had shown when it stopped: its evidence
+        // so far, never a verdict.
+        for c in cells.iter().filter(|c| c.verdict.interrupted) {
+            eprintln!(
+                "unplug: compare: {} / {} interrupted: {}",
+                c.scheme, c.explorer, c.verdict
+            );
+        }
         // Only the schemes whose every cell ran to its end.
         let done = |s: &&Scheme| {
             cells
                 .iter()
-                .filter(|c| c.scheme == s.name && !c.verdict.time_capped)
+                .filter(|c| c.scheme == s.name && !cut_short(c))
                 .count()
                 == columns.len()
         };
@@ -267,9 +279,9 @@ pub fn run(args: CompareArgs) -> Result<Status> {
     if was_interrupted && schemes.is_empty() {
         return Ok(status);
     }
-    match args.format {
-        Format::Table => print_table(&names, &schemes, &cells, &rows, &args, false),
-        Format::Md => print_table(&names, &schemes, &cells, &rows, &args, true),
+    let text = match args.format {
+        Format::Table => render_table(&names, &schemes, &cells, &rows, &args, false),
+        Format::Md => render_table(&names, &schemes, &cells, &rows, &args, true),
         Format::Json => {
             let doc = Document {
                 cells: &cells,
@@ -281,9 +293,12 @@ pub fn run(args: CompareArgs) -> Result<Status> {
                     .collect(),
                 exit_status: status as u8,
             };
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            serde_json::to_string_pretty(&doc)?
         }
-    }
+    };
+    // A reader that went away (`| head`) ends the command quietly with the
+    // status of what it found.
+    emit(text.trim_end())?;
     Ok(status)
 }
 
@@ -305,31 +320,40 @@ fn run_cell(scheme: &'static Scheme, column: &Column, args: &CompareArgs) -> Res
             let workload = scheme.default_workload.clone();
             let stats = run_workers(scheme, workload.clone(), &run, 1, None)?;
             let stopped_at_fatal = stats.first.keys().any(|k| k.is_fatal());
-            let time_capped = stats.executions < args.iterations && !stopped_at_fatal;
-            Verdict::from_run(&stats, &explorer.name(), args.seed, time_capped, |seed| {
-                let record = stats
-                    .distinct
-                    .iter()
-                    .map(|(_, r)| r)
-                    .find(|r| r.seed == seed);
-                match record {
-                    Some(r) => super::replay_command(scheme, &workload, explorer, r, ""),
-                    None => format!(
-                        "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}",
-                        super::program(),
-                        scheme.name,
-                        explorer.name(),
-                        workload.flags()
-                    ),
-                }
-                .trim_end()
-                .to_string()
-            })
+            let cut = stats.executions < args.iterations && !stopped_at_fatal;
+            // Ctrl-C ends the run at its next execution, as a time cap does.
+            let stopped_by_user = cut && interrupted();
+            let time_capped = cut && !stopped_by_user;
+            let mut verdict =
+                Verdict::from_run(&stats, &explorer.name(), args.seed, time_capped, |seed| {
+                    let record = stats
+                        .distinct
+                        .iter()
+                        .map(|(_, r)| r)
+                        .find(|r| r.seed == seed);
+                    match record {
+                        Some(r) => super::replay_command(scheme, &workload, explorer, r, ""),
+                        None => format!(
+                            "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}",
+                            super::program(),
+                            scheme.name,
+                            explorer.name(),
+                            super::workload_flags(scheme, &workload)
+                        ),
+                    }
+                    .trim_end()
+                    .to_string()
+                });
+            verdict.interrupted = stopped_by_user;
+            verdict
         }
         Column::Loom => {
             let config = DeepenConfig {
                 executions: args.loom_executions,
                 time: args.time_per_cell,
+                // Ctrl-C stops loom between two executions, as it stops the
+                // sampling cells.
+                cancel: Some(interrupt_flag()),
                 ..DeepenConfig::default()
             };
             verify_verdict(scheme, scheme.default_workload.clone(), &config, &|_, _| {})?.0
@@ -462,14 +486,15 @@ fn pad(s: &str, w: usize) -> String {
     format!("{s}{}", " ".repeat(w.saturating_sub(n)))
 }
 
-fn print_table(
+fn render_table(
     columns: &[String],
     schemes: &[&'static Scheme],
     cells: &[Cell],
     rows: &[Row],
     args: &CompareArgs,
     markdown: bool,
-) {
+) -> String {
+    let mut out = String::new();
     let mut head: Vec<String> = vec!["scheme".into()];
     head.extend(columns.iter().cloned());
     head.push("verdict".into());
@@ -498,13 +523,13 @@ fn print_table(
             let padded: Vec<String> = cols.iter().zip(&widths).map(|(c, w)| pad(c, *w)).collect();
             format!("| {} |", padded.join(" | "))
         };
-        println!("{}", line(&head));
+        outln(&mut out, &line(&head));
         let sep: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-        println!("{}", line(&sep));
+        outln(&mut out, &line(&sep));
         for r in &body {
-            println!("{}", line(r));
+            outln(&mut out, &line(r));
         }
-        println!();
+        out.push('\n');
     } else {
         // The verdict column takes what the table leaves of the width and
         // wraps onto continuation lines; when too little is left, each
@@ -524,13 +549,13 @@ fn print_table(
             // better as a line of its own under the row's cells.
             let under = below || wrapped.len() > 2;
             if under {
-                println!("{}", fixed.trim_end());
+                outln(&mut out, fixed.trim_end());
                 let lead = format!("{}→ ", " ".repeat(widths[0] + 2));
                 let hang = " ".repeat(lead.chars().count());
                 let lines = wrap(&r[n - 1], WIDTH.saturating_sub(hang.len()).max(20));
                 for (i, part) in lines.iter().enumerate() {
                     let lead = if i == 0 { &lead } else { &hang };
-                    println!("{}", format!("{lead}{part}").trim_end());
+                    outln(&mut out, format!("{lead}{part}").trim_end());
                 }
                 continue;
             }
@@ -540,30 +565,33 @@ fn print_table(
                 } else {
                     indent.as_str()
                 };
-                println!("{}", format!("{lead}{part}").trim_end());
+                outln(&mut out, format!("{lead}{part}").trim_end());
             }
         }
-        println!();
+        out.push('\n');
     }
     let quiet: Vec<&str> = rows
         .iter()
         .filter(|r| !r.any_finding)
         .map(|r| r.scheme)
         .collect();
-    let para = |text: &str| {
+    let para = |out: &mut String, text: &str| {
         if markdown {
             // A paragraph of its own: Markdown joins adjacent lines.
-            println!("{text}\n");
+            outln(out, &format!("{text}\n"));
             return;
         }
         for l in wrap(text, WIDTH) {
-            println!("{l}");
+            outln(out, &l);
         }
     };
     if quiet.is_empty() {
-        para("Every scheme had a finding in some column.");
+        para(&mut out, "Every scheme had a finding in some column.");
     } else {
-        para(&format!("No finding anywhere: {}.", quiet.join(", ")));
+        para(
+            &mut out,
+            &format!("No finding anywhere: {}.", quiet.join(", ")),
+        );
     }
     let issues: Vec<&Cell> = cells
         .iter()
@@ -580,32 +608,126 @@ fn print_table(
         } else {
             " (shown, does not fail the run)"
         };
-        para(&format!(
-            "{} {}{}: {why}{note}",
-            mark(c),
-            c.scheme,
-            format_args!(" / {}", c.explorer)
-        ));
+        para(
+            &mut out,
+            &format!(
+                "{} {}{}: {why}{note}",
+                mark(c),
+                c.scheme,
+                format_args!(" / {}", c.explorer)
+            ),
+        );
     }
-    println!();
+    out.push('\n');
     let budget = sampling_budget_words(args);
     let has = |p: &dyn Fn(&str) -> bool| columns.iter().any(|c| p(c));
-    let sampling = has(&|c| c == "random" || c == "pct" || c == "portfolio");
+    let sampling: Vec<&String> = columns
+        .iter()
+        .filter(|c| *c != "loom" && !c.starts_with("pct-d"))
+        .collect();
     let fixed = has(&|c| c.starts_with("pct-d"));
     let loom = has(&|c| c == "loom");
     let legend = [
         "Cells: UAR use-after-removal, race data race, dlock deadlock (dfree double-free, held lock held at exit), then the executions to the first one (bN: at N preemptions); \"none N\": no finding in N executions; \"none ≤b\": loom explored every execution within b preemptions and found nothing. ! differs from the expectation (`unplug list`); ? cut short by a budget or time cap, never a match.".to_string(),
-        format!("portfolio (the default explorer: slow-task walk, PCT, POS and random by shares), random, pct (PCT, depth ladder 1-6): sampling explorers, {budget}. random and pct are baselines: their misses are shown and do not fail the run."),
+        sampling_legend(&sampling, &budget),
         "pct-dN (pct-d2 by default): PCT at a fixed depth, shown on purpose: a fixed depth is blind to deeper bugs (srcu-single-drain); its mismatches do not fail the run.".into(),
         format!("loom: bounded-exhaustive, every execution within b preemptions, b = 1, 2, ... until a finding or {} executions.", args.loom_executions),
         "SC: sequential consistency, data races by happens-before (the sampling explorers). C11: the C11 memory model, where a relaxed store may be seen late (loom).".into(),
         "Exit status 0 when portfolio and loom meet every expectation, else 1 (with neither asked for: every column but pct-dN).".into(),
     ];
-    let shown = [true, sampling, fixed, loom, true, true];
+    let shown = [true, !sampling.is_empty(), fixed, loom, true, true];
     for (l, show) in legend.iter().zip(shown) {
         if show {
-            para(l);
+            para(&mut out, l);
         }
+    }
+    out
+}
+
+/// Append `line` and a newline to `out`.
+fn outln(out: &mut String, line: &str) {
+    out.push_str(line);
+    out.push('\n');
+}
+
+/// The legend line of the sampling columns shown: what each explorer is
+/// (the portfolio's members and shares as the scheduler draws them), their
+/// budget, and which of them are baselines.
+fn sampling_legend(columns: &[&String], budget: &str) -> String {
+    let what: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{c} ({})", explorer_words(c)))
+        .collect();
+    let baselines: Vec<&str> = columns
+        .iter()
+        .filter(|c| c.as_str() != "portfolio")
+        .map(|c| c.as_str())
+        .collect();
+    let mut line = format!(
+        "{}: {}, {budget}.",
+        what.join(", "),
+        if columns.len() == 1 {
+            "a sampling explorer"
+        } else {
+            "sampling explorers"
+        }
+    );
+    if columns.iter().any(|c| c.as_str() == "portfolio") && !baselines.is_empty() {
+        line.push_str(&format!(
+            " {} {}: {} misses are shown and do not fail the run.",
+            baselines.join(", "),
+            if baselines.len() == 1 {
+                "is a baseline"
+            } else {
+                "are baselines"
+            },
+            if baselines.len() == 1 { "its" } else { "their" }
+        ));
+    }
+    line
+}
+
+/// What a sampling explorer is, in a few words.
+fn explorer_words(name: &str) -> String {
+    match Explorer::parse(name) {
+        Some(Explorer::Portfolio) => {
+            let shares = harness::scheduler::portfolio_shares();
+            let total: u64 = shares.iter().map(|(_, w)| w).sum();
+            let members: Vec<String> = shares
+                .iter()
+                .map(|(m, w)| format!("{} {w}/{total}", member_words(*m)))
+                .collect();
+            format!(
+                "the default explorer: each execution runs one of {}",
+                members.join(", ")
+            )
+        }
+        Some(Explorer::Random) => "uniform random walk".into(),
+        Some(Explorer::Pct { depth: None }) => format!(
+            "PCT, depth ladder 1-{}",
+            harness::scheduler::PctDepth::LADDER_MAX
+        ),
+        Some(Explorer::Pct { depth: Some(d) }) => format!("PCT at depth {d}"),
+        Some(Explorer::Pos) => "partial-order sampling".into(),
+        Some(Explorer::Cpos) => "conflict-aware partial-order sampling".into(),
+        Some(Explorer::Slow) => "random walk with one slowed task".into(),
+        Some(Explorer::Surw) => "selectively uniform random walk".into(),
+        Some(Explorer::Guided) => "feedback-guided schedule fuzzing".into(),
+        Some(Explorer::Adaptive) => {
+            "the portfolio's members with cpos and guided, adaptive shares".into()
+        }
+        None => "unknown".into(),
+    }
+}
+
+/// A portfolio member, in words, with the explorer name that runs it alone.
+fn member_words(m: harness::scheduler::PortfolioMember) -> &'static str {
+    use harness::scheduler::PortfolioMember as M;
+    match m {
+        M::Slow => "the slow-task walk (slow)",
+        M::Cpos => "conflict-aware POS (cpos)",
+        M::Pct => "ladder PCT (pct)",
+        M::Random => "the random walk (random)",
     }
 }
 

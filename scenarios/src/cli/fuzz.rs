@@ -38,7 +38,7 @@ pub struct FuzzArgs {
     /// slowed task), guided (feedback-guided schedule fuzzing), adaptive
     /// (the portfolio's members with cpos and guided, shares adapting to new
     /// features; guided and adaptive findings replay from the printed
-    /// schedule), or portfolio (slow, pct, pos and random, picked per
+    /// schedule), or portfolio (slow, cpos, pct and random, picked per
     /// execution).
     #[arg(long, default_value = "portfolio")]
     explorer: String,

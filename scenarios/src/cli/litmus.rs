@@ -1,7 +1,7 @@
 //! `unplug litmus [NAME|all]`: the kernel's memory-model litmus tests under
 //! the SC explorers and loom, against their published LKMM results.
 
-use super::{parse_seed, Status};
+use super::{emit, parse_seed, Status};
 use crate::litmus::run::{render_markdown, render_text, run as run_test, Agreement, LitmusBudget};
 use crate::litmus::{self, Litmus};
 use anyhow::{bail, Result};
@@ -64,19 +64,28 @@ pub fn run(a: LitmusArgs) -> Result<Status> {
         loom_bound: a.preemptions,
     };
     let rows: Vec<_> = tests.into_iter().map(|t| run_test(t, &budget)).collect();
-    match a.format {
-        Format::Text => print!("{}", render_text(&rows)),
-        Format::Md => print!("{}", render_markdown(&rows)),
+    let unexplained = rows
+        .iter()
+        .filter(|r| matches!(r.agreement, Agreement::Undeclared(_)))
+        .count();
+    let status = if unexplained > 0 {
+        Status::Finding
+    } else {
+        Status::Clean
+    };
+    let table = match a.format {
+        Format::Text => render_text(&rows),
+        Format::Md => render_markdown(&rows),
+    };
+    // A reader that went away (`| head`) ends the command quietly.
+    if !emit(table.trim_end())? {
+        return Ok(status);
     }
     if a.name == "all" {
         for (name, why) in litmus::SKIPPED {
             eprintln!("not translated: {name}: {why}");
         }
     }
-    let unexplained = rows
-        .iter()
-        .filter(|r| matches!(r.agreement, Agreement::Undeclared(_)))
-        .count();
     eprintln!(
         "{} tests; SC explorers: {} executions each of random and PCT (seed {}); loom: preemption bound {}; {} unexplained disagreement(s)",
         rows.len(),
@@ -85,9 +94,5 @@ pub fn run(a: LitmusArgs) -> Result<Status> {
         budget.loom_bound,
         unexplained
     );
-    Ok(if unexplained > 0 {
-        Status::Finding
-    } else {
-        Status::Clean
-    })
+    Ok(status)
 }

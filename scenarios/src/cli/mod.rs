@@ -3,7 +3,9 @@
 //!
 //! A driver author's crate gets every command (`list`, `fuzz`, `replay`,
 //! `minimize`, `import`, `compare`, `verify`) over its own schemes with one
-//! call:
+//! call, and `litmus`, the kernel model's own litmus suite, which is the
+//! same in every program (it checks the model the schemes run on); `bench`
+//! measures the explorers on the zoo and runs in `unplug` itself:
 //!
 //! ```no_run
 //! use unplug::{Registry, Scheme};
@@ -68,9 +70,18 @@ enum Command {
     /// Bounded-exhaustive exploration under the C11 memory model (loom).
     Verify(verify::VerifyArgs),
     /// unplug's explorers against shuttle's schedulers and loom: executions,
-    /// seconds and executions per second to the first finding.
+    /// seconds and executions per second to the first finding (on the zoo's
+    /// srcu-single-drain).
     Bench(bench::BenchArgs),
-    /// The kernel's memory-model litmus tests under both backends, against LKMM.
+    /// The kernel model's own check: the kernel's memory-model litmus tests
+    /// under both backends, against LKMM (the same suite in every program).
+    ///
+    /// The suite checks unplug's kernel model (READ_ONCE()/WRITE_ONCE(),
+    /// barriers, acquire/release, locks) against the Linux-kernel memory
+    /// model, on which every scheme's verdict rests. It is the same for every
+    /// scheme registry: in a driver crate's own program it runs none of the
+    /// crate's schemes, and its tests cannot be named by the other commands
+    /// there.
     Litmus(litmus::LitmusArgs),
     /// Turn a cargo-fuzz artifact into a (minimised) corpus entry.
     Import(corpus_cmds::ImportArgs),
@@ -509,6 +520,26 @@ pub fn parse_schedule(s: &str) -> Result<Vec<u8>, String> {
         .collect()
 }
 
+/// The workload flags that shape `scheme`'s executions, for reports and
+/// replay commands: none for a self-contained scenario (a probe, a litmus
+/// test), which runs the same whatever the workload says.
+pub fn workload_flags(scheme: &Scheme, workload: &Workload) -> String {
+    if scheme.uses_workload() {
+        workload.flags()
+    } else {
+        String::new()
+    }
+}
+
+/// `flags` with a space before it, or nothing when there are none.
+pub fn spaced(flags: &str) -> String {
+    if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" {flags}")
+    }
+}
+
 /// The command that replays `record`, found by `explorer`: by its seed, or,
 /// for an explorer whose executions depend on the run before them (see
 /// [`Explorer::replays_from_seed`]), by its recorded schedule.
@@ -521,21 +552,21 @@ pub fn replay_command(
 ) -> String {
     if explorer.replays_from_seed() {
         format!(
-            "{} replay --scheme {} --explorer {} --seed {:#018x} {}{}",
+            "{} replay --scheme {} --explorer {} --seed {:#018x}{}{}",
             program(),
             scheme.name,
             explorer.name(),
             record.seed,
-            workload.flags(),
+            spaced(&workload_flags(scheme, workload)),
             exec
         )
     } else {
         format!(
-            "{} replay --scheme {} --schedule {} {}{}",
+            "{} replay --scheme {} --schedule {}{}{}",
             program(),
             scheme.name,
             schedule_hex(&record.schedule),
-            workload.flags(),
+            spaced(&workload_flags(scheme, workload)),
             exec
         )
     }
@@ -551,7 +582,7 @@ pub fn record_header(
 ) -> Header {
     Header {
         scheme: scheme.name.to_string(),
-        workload: workload.flags(),
+        workload: workload_flags(scheme, workload),
         replay: replay_command(scheme, workload, explorer, record, &exec.flags()),
         model: SC_MODEL.to_string(),
     }
@@ -567,13 +598,13 @@ pub fn seed_header(
 ) -> Header {
     Header {
         scheme: scheme.name.to_string(),
-        workload: workload.flags(),
+        workload: workload_flags(scheme, workload),
         replay: format!(
-            "{} replay --scheme {} --explorer {} --seed {seed:#018x} {}{}",
+            "{} replay --scheme {} --explorer {} --seed {seed:#018x}{}{}",
             program(),
             scheme.name,
             explorer.name(),
-            workload.flags(),
+            spaced(&workload_flags(scheme, workload)),
             exec.flags()
         ),
         model: SC_MODEL.to_string(),

@@ -1,8 +1,8 @@
 //! `unplug replay`: a corpus entry, a fuzz artifact, or scheme + explorer + seed.
 
 use super::{
-    emit, explorer, parse_schedule, parse_seed, replay_command, scheme, seed_header, ExecArgs,
-    ReportArgs, Status, WorkloadArgs, SC_MODEL,
+    emit, explorer, parse_schedule, parse_seed, replay_command, scheme, seed_header,
+    workload_flags, ExecArgs, ReportArgs, Status, WorkloadArgs, SC_MODEL,
 };
 use crate::fuzz::{artifact_target, run_input};
 use crate::replay::{reproduces, scheme_of, CorpusEntry};
@@ -75,7 +75,7 @@ pub fn run(args: ReplayArgs) -> Result<Status> {
             );
             let header = Header {
                 scheme: scheme.name.to_string(),
-                workload: workload.flags(),
+                workload: workload_flags(scheme, &workload),
                 replay,
                 model: SC_MODEL.to_string(),
             };
@@ -156,7 +156,7 @@ fn replay_entry(path: &Path, exec: &ExecArgs) -> Result<(Header, ExecutionRecord
         (Some(seed), Some(explorer)) => seed_header(scheme, &entry.workload, &explorer, seed, exec),
         _ => Header {
             scheme: scheme.name.to_string(),
-            workload: entry.workload.flags(),
+            workload: workload_flags(scheme, &entry.workload),
             replay: format!(
                 "{} replay {}{}",
                 super::program(),
@@ -194,14 +194,14 @@ fn replay_artifact(path: &Path, args: &ReplayArgs) -> Result<(Header, ExecutionR
     let run = run_input(&target, &bytes)?;
     let header = Header {
         scheme: target.scheme.name.to_string(),
-        workload: target.workload.flags(),
+        workload: workload_flags(target.scheme, &target.workload),
         replay: match &args.scheme {
             Some(_) => format!(
-                "{} replay {} --scheme {} {}",
+                "{} replay {} --scheme {}{}",
                 super::program(),
                 path.display(),
                 target.scheme.name,
-                target.workload.flags()
+                super::spaced(&workload_flags(target.scheme, &target.workload))
             ),
             None => format!("{} replay {}", super::program(), path.display()),
         },

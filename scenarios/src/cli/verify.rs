@@ -1,9 +1,12 @@
 //! `unplug verify SCHEME|all`: bounded-exhaustive exploration under loom's
 //! C11 memory model, deepening the preemption bound.
 
-use super::{parse_duration, scheme, ReportArgs, Status, WorkloadArgs};
-use crate::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
-use crate::verify::{deepen, DeepenConfig, Deepening, VerifyError, DEFAULT_EXECUTIONS};
+use super::{
+    catch_interrupts, emit, interrupt_flag, interrupted, parse_duration, scheme, ReportArgs,
+    Status, WorkloadArgs,
+};
+use crate::verdict::{expected_words, judge, Cap, Judgement, Model, Outcome, Verdict};
+use crate::verify::{deepen, DeepenConfig, DeepenEnd, Deepening, VerifyError, DEFAULT_EXECUTIONS};
 use crate::{Scheme, Workload};
 use anyhow::{bail, Result};
 use clap::Args;
@@ -19,9 +22,15 @@ pub struct VerifyArgs {
     /// A scheme name (see `unplug list`), or `all`.
     scheme: String,
     /// Explore this preemption bound only (default: deepen 1, 2, 3, … until
-    /// a finding, the whole state space, or the execution budget).
+    /// a finding, the whole state space, or the execution budget; the first
+    /// bound with a finding settles the verdict).
     #[arg(long)]
     preemptions: Option<usize>,
+    /// Keep deepening after a bound whose findings are only data races (or
+    /// locks held at exit), looking for a fatal finding at a deeper bound
+    /// (default: stop there; that bound was explored completely).
+    #[arg(long)]
+    all_bounds: bool,
     /// Executions per scheme, over every bound.
     #[arg(long, default_value_t = DEFAULT_EXECUTIONS)]
     executions: u64,
@@ -47,7 +56,7 @@ pub fn verify_replay(scheme: &Scheme, workload: &Workload, bound: usize) -> Stri
         "{} verify {} --preemptions {bound} {}",
         super::program(),
         scheme.name,
-        workload.flags()
+        super::workload_flags(scheme, workload)
     )
     .trim_end()
     .to_string()
@@ -94,6 +103,9 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
         .map(|s| args.workload.apply(s))
         .collect::<Result<Vec<_>>>()?;
     let detailing = args.report.detailing();
+    // Ctrl-C: loom stops before its next execution and the scheme's
+    // evidence so far is printed; the schemes after it are not started.
+    catch_interrupts()?;
     let mut status = Status::Clean;
     for (s, w) in schemes.into_iter().zip(workloads) {
         let counter = Arc::new(AtomicU64::new(0));
@@ -103,6 +115,8 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
             executions: args.executions,
             time: args.time,
             counter: Some(Arc::clone(&counter)),
+            cancel: Some(interrupt_flag()),
+            past_first_finding: args.all_bounds,
         };
         let (verdict, deepening) = with_progress(s.name, &counter, |bar| {
             verify_verdict(s, w.clone(), &config, &|bound, _| {
@@ -117,11 +131,15 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
                 let bound = found.bound.unwrap_or_default();
                 let header = Header {
                     scheme: s.name.to_string(),
-                    workload: w.flags(),
+                    workload: super::workload_flags(s, &w),
                     replay: found.replay.clone(),
                     model: c11_model(bound),
                 };
-                println!("{}", render_execution(&header, record, detailing));
+                // A reader that went away (`| head`): end quietly, with
+                // the status of what was found.
+                if !emit(&render_execution(&header, record, detailing))? {
+                    return Ok(Status::Finding);
+                }
             }
         }
         if let Some(d) = &deepening {
@@ -131,6 +149,8 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
                 .map(|r| {
                     let how = if r.complete {
                         "complete"
+                    } else if r.capped == Some(Cap::Interrupted) {
+                        "interrupted"
                     } else if r.verdict.is_some_and(|k| k.is_fatal()) {
                         "finding"
                     } else {
@@ -145,6 +165,12 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
                 bounds.join(", "),
                 d.elapsed().as_secs_f64()
             );
+            if let (DeepenEnd::FirstFinding, Some(last)) = (d.end, d.last()) {
+                eprintln!(
+                    "unplug: {}: stopped at bound {}, the smallest with a finding: it was explored completely, so no fatal finding is within it (--all-bounds looks deeper)",
+                    s.name, last.bound
+                );
+            }
         }
         let judgement = judge(&verdict, s);
         let expected = expected_words(&s.expected, Model::C11);
@@ -165,8 +191,16 @@ pub fn run(args: VerifyArgs) -> Result<Status> {
             "unplug: {}: {verdict}\nunplug: {}: expected {expected} under C11: {mark}{hint}",
             s.name, s.name
         );
-        if verdict.found().is_some() || !judgement.is_match() {
+        if verdict.found().is_some() || (!judgement.is_match() && !verdict.interrupted) {
             status = Status::Finding;
+        }
+        if verdict.interrupted || interrupted() {
+            eprintln!("unplug: verify interrupted");
+            return Ok(if status == Status::Finding {
+                Status::Finding
+            } else {
+                Status::Interrupted
+            });
         }
     }
     Ok(status)

@@ -12,6 +12,8 @@ use harness::trace::SourceSite;
 use std::collections::HashMap;
 use tree_sitter::Node;
 
+pub(crate) mod list_iter;
+
 /// Lower a parsed file.
 pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Program> {
     let mut l = Lower {
@@ -37,6 +39,7 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
         field_arrays: HashMap::new(),
         embeds: HashMap::new(),
         stack: Vec::new(),
+        list_iter_body: None,
     };
     l.unit(root, header)
 }
@@ -76,6 +79,9 @@ struct Lower<'a> {
     embeds: HashMap<(usize, String), (usize, usize)>,
     /// The current function's structs on the stack, by slot.
     stack: Vec<usize>,
+    /// The statement being lowered as an iterator macro's body
+    /// ([`list_iter`]), by node id.
+    list_iter_body: Option<usize>,
 }
 
 /// Array fields up to this length get a model cell per element; longer ones
@@ -1037,6 +1043,9 @@ impl<'a> Lower<'a> {
     }
 
     fn stmt(&mut self, n: Node<'a>) -> Result<Vec<Stmt>> {
+        if let Some(r) = self.list_iter_stmt(n) {
+            return r;
+        }
         let site = self.site(n);
         let one = |kind| Ok(vec![Stmt { kind, site }]);
         match n.kind() {

@@ -3,6 +3,7 @@
 //! syntax error is reported at its position.
 
 use super::error::{KcError, Result};
+use super::lower::list_iter;
 use tree_sitter::{Node, Parser, Tree};
 
 /// The kernel's sparse and section annotations: they change nothing the
@@ -48,6 +49,15 @@ pub fn parse(file: &str, src: &str) -> Result<Tree> {
         .parse(src, None)
         .ok_or_else(|| KcError::at(file, 0, 0, "the parser gave up"))?;
     if let Some(bad) = first_error(tree.root_node(), src) {
+        if let Some((at, msg)) = macro_loop_error(bad, src) {
+            let p = at.start_position();
+            return Err(KcError::at(
+                file,
+                p.row as u32 + 1,
+                p.column as u32 + 1,
+                msg,
+            ));
+        }
         let p = bad.start_position();
         let msg = if bad.is_missing() {
             format!("syntax error: expected `{}` here", bad.kind())
@@ -84,7 +94,60 @@ fn first_error<'t>(n: Node<'t>, src: &str) -> Option<Node<'t>> {
             return None;
         }
     }
+    // `list_for_each_entry(pos, head, member) { … }`: its header lowers
+    // as a loop (the missing `;` is the grammar's reading of a macro).
+    if list_iter::is_header(n, src) {
+        return None;
+    }
     let mut c = n.walk();
     let children: Vec<Node<'t>> = n.children(&mut c).collect();
     children.into_iter().find_map(|ch| first_error(ch, src))
+}
+
+/// A syntax error in a macro used as a loop header, `name(args) { … }`,
+/// said as such: where it starts, and what to write. An iterator macro of
+/// list.h whose body does not parse after it (`list_for_each_entry(…)
+/// x++;`) asks for braces; any other name is a macro the dialect does not
+/// read as a loop.
+fn macro_loop_error<'t>(bad: Node<'t>, src: &str) -> Option<(Node<'t>, String)> {
+    // The statement the error is in.
+    let mut stmt = bad;
+    while stmt.kind() != "expression_statement" {
+        stmt = stmt.parent()?;
+    }
+    // The grammar may fold the body into the call's statement
+    // (`list_for_each_entry(…) n++;` reads as `(call ERROR)++`): the
+    // statement's leftmost call is the macro.
+    let mut first = stmt.named_child(0)?;
+    while first.kind() != "call_expression" {
+        first = first.named_child(0)?;
+    }
+    let f = first.child_by_field_name("function")?;
+    if let Some(name) = list_iter::ITERATORS
+        .iter()
+        .map(|(n, _)| *n)
+        .find(|n| *n == &src[f.byte_range()])
+    {
+        return Some((
+            first,
+            format!("`{name}(…)` is a loop header and its body does not parse after it: write the body in braces, `{name}(…) {{ … }}` (and brace the `if` or loop body the macro stands in)"),
+        ));
+    }
+    // `name(args)` missing its `;`, a block after it.
+    let call = stmt
+        .named_child(0)
+        .filter(|c| c.kind() == "call_expression")?;
+    let f = call.child_by_field_name("function")?;
+    let block = list_iter::next_stmt(stmt).filter(|b| b.kind() == "compound_statement");
+    if !(bad.is_missing() && bad.kind() == ";" && block.is_some()) {
+        return None;
+    }
+    let name = &src[f.byte_range()];
+    Some((
+        call,
+        format!(
+            "`{name}(…) {{ … }}` uses a macro as a loop header; the dialect reads only list.h's iterators that way ({}): write the loop as `for (…; …; …) {{ … }}` or `while (…) {{ … }}`",
+            list_iter::iterator_names()
+        ),
+    ))
 }
