@@ -1,8 +1,11 @@
 //! Executions per second of the unplug engine against plain shuttle, in one
 //! run, on `unsynchronized` and `flag-under-write-lock` with two users:
 //!
-//! * `unplug`: our engine (explorer random, race detection on), as
-//!   `unplug fuzz` runs it, with 1 and 2 workers;
+//! * `native`: our engine (explorer random, race detection on) on its own
+//!   coroutine runtime, as `unplug fuzz` runs it, with 1 and 2 workers;
+//! * `on shuttle`: the same engine and scheduler on shuttle's runtime
+//!   (`--runtime shuttle`): the same decisions, so the ratio isolates the
+//!   runtime;
 //! * `shuttle+model`: shuttle's own `check_random` over the same scenario
 //!   code (the kernel model included), so the ratio isolates the engine;
 //! * `shuttle minimal`: a hand-written plain-shuttle model of the same
@@ -12,7 +15,7 @@
 //! `cargo run --release --example overhead [-- ITERATIONS]`
 
 use harness::engine::{
-    explore, shuttle_baseline_body, Budget, ExecConfig, Explorer, RunConfig, StopPolicy,
+    explore, shuttle_baseline_body, Budget, ExecConfig, Explorer, RunConfig, Runtime, StopPolicy,
 };
 use shuttle::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use shuttle::sync::RwLock;
@@ -25,7 +28,7 @@ fn per_second(n: u64, f: impl FnOnce()) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-fn unplug_rate(scheme: &str, n: u64, workers: u64) -> f64 {
+fn unplug_rate(scheme: &str, n: u64, workers: u64, runtime: Runtime) -> f64 {
     let s = unplug::find(scheme).expect("in the zoo");
     let scenario = s.scenario(s.default_workload.clone());
     per_second(n, || {
@@ -40,7 +43,10 @@ fn unplug_rate(scheme: &str, n: u64, workers: u64) -> f64 {
                             iterations: Some(n / workers),
                             time: None,
                         },
-                        exec: ExecConfig::default(),
+                        exec: ExecConfig {
+                            runtime,
+                            ..ExecConfig::default()
+                        },
                         stop: StopPolicy::Never,
                         shard: (w, workers),
                     };
@@ -134,8 +140,16 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     println!("{n} executions per cell, {cores} cores; executions/s");
     println!(
-        "{:<24} {:>8} {:>12} {:>14} {:>16} {:>18}",
-        "scheme", "workers", "unplug", "shuttle+model", "shuttle minimal", "unplug/shuttle+model"
+        "{:<22} {:>7} {:>9} {:>10} {:>13} {:>9} {:>10} {:>10} {:>10}",
+        "scheme",
+        "workers",
+        "native",
+        "on shuttle",
+        "shuttle+model",
+        "minimal",
+        "/on shuttle",
+        "/shuttle+m",
+        "/minimal"
     );
     let minimal: [(&str, fn()); 2] = [
         ("unsynchronized", minimal_unsynchronized),
@@ -143,12 +157,15 @@ fn main() {
     ];
     for (scheme, hand) in minimal {
         for workers in [1, 2] {
-            let ours = unplug_rate(scheme, n, workers);
+            let native = unplug_rate(scheme, n, workers, Runtime::Native);
+            let on_shuttle = unplug_rate(scheme, n, workers, Runtime::Shuttle);
             let baseline = shuttle_with_model(scheme, n, workers);
             let plain = in_parallel(workers, n, |k| shuttle::check_random(hand, k as usize));
             println!(
-                "{scheme:<24} {workers:>8} {ours:>12.0} {baseline:>14.0} {plain:>16.0} {:>18.2}",
-                ours / baseline
+                "{scheme:<22} {workers:>7} {native:>9.0} {on_shuttle:>10.0} {baseline:>13.0} {plain:>9.0} {:>10.2}x {:>9.2}x {:>9.2}x",
+                native / on_shuttle,
+                native / baseline,
+                native / plain
             );
         }
     }
