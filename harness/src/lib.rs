@@ -2,13 +2,14 @@
 //!
 //! A deterministic concurrency explorer for device-removal-vs-ioctl races in
 //! Linux-kernel-style drivers. Scenarios are written with kernel-named
-//! primitives ([`kernel`]); the [`engine`] runs them on shuttle's runtime
-//! under seeded [`scheduler`]s, records a [`trace`], and reports
+//! primitives ([`kernel`]); the [`engine`] runs them on its own coroutine
+//! runtime (or shuttle's) under seeded [`scheduler`]s, records a [`trace`], and reports
 //! [`finding`]s — use-after-removal, data races, deadlocks, hangs, leaks —
 //! as kernel-style [`report`]s whose schedules are saved to the [`corpus`].
 //! The [`exhaustive`] backend runs the same scenarios under `loom::model`
-//! (bounded-exhaustive, C11 memory model); [`backend`] holds the two
-//! runtimes (the shuttle scheduler adapter and the loom glue), and
+//! (bounded-exhaustive, C11 memory model); [`backend`] holds the
+//! runtimes (the native executor, the shuttle scheduler adapter and the
+//! loom glue), and
 //! [`world`] the model state and the step protocol every primitive is
 //! written against.
 

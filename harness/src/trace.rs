@@ -138,6 +138,14 @@ impl Site {
     }
 }
 
+/// Forget every supplied source site, as an execution starts: a task whose
+/// execution was abandoned (shuttle leaks the stacks of the tasks a
+/// deadlock or a hang leaves) never popped its own, and a task of the next
+/// execution with the same index would report its steps at them.
+pub(crate) fn clear_source_sites() {
+    SOURCE_SITES.with(|s| s.borrow_mut().clear());
+}
+
 /// Run `f` (model operations an interpreter performs for one source
 /// expression) with `src` as the site of every step the running task takes
 /// in it, instead of the interpreter's own Rust line. Nested calls stack: a

@@ -356,6 +356,7 @@ fn a_livelock_exhausts_the_step_budget() {
         exec: ExecConfig {
             step_budget: 500,
             race_detection: true,
+            ..ExecConfig::default()
         },
         stop: StopPolicy::Never,
         shard: (0, 1),

@@ -1,18 +1,26 @@
 //! Executions per second of the unplug engine against plain shuttle, in one
 //! run, on `unsynchronized` and `flag-under-write-lock` with two users:
 //!
-//! * `unplug`: our engine (explorer random, race detection on), as
-//!   `unplug fuzz` runs it, with 1 and 2 workers;
+//! * `native`: our engine (explorer random, race detection on) on its own
+//!   coroutine runtime, as `unplug fuzz` runs it, with 1 and 2 workers;
+//! * `on shuttle`: the same engine and scheduler on shuttle's runtime
+//!   (`--runtime shuttle`): the same decisions, so the ratio isolates the
+//!   runtime;
 //! * `shuttle+model`: shuttle's own `check_random` over the same scenario
 //!   code (the kernel model included), so the ratio isolates the engine;
-//! * `shuttle minimal`: a hand-written plain-shuttle model of the same
-//!   scheme, one atomic operation per data touch — what a shuttle user would
-//!   write without unplug.
+//! * `minimal`: a hand-written plain-shuttle model of the same scheme, one
+//!   atomic operation per data touch of the driver alone (no cdev, no
+//!   references, no open path) — the smallest model a shuttle user could
+//!   write, with about a quarter of unplug's events;
+//! * `faithful`: a hand-written plain-shuttle model at unplug's level of
+//!   detail (the open path of fs/char_dev.c, the krefs, the completion, the
+//!   driver's locks), one shuttle operation per kernel operation — what a
+//!   shuttle user modelling the same kernel code would write.
 //!
 //! `cargo run --release --example overhead [-- ITERATIONS]`
 
 use harness::engine::{
-    explore, shuttle_baseline_body, Budget, ExecConfig, Explorer, RunConfig, StopPolicy,
+    explore, shuttle_baseline_body, Budget, ExecConfig, Explorer, RunConfig, Runtime, StopPolicy,
 };
 use shuttle::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use shuttle::sync::RwLock;
@@ -25,7 +33,7 @@ fn per_second(n: u64, f: impl FnOnce()) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-fn unplug_rate(scheme: &str, n: u64, workers: u64) -> f64 {
+fn unplug_rate(scheme: &str, n: u64, workers: u64, runtime: Runtime) -> f64 {
     let s = unplug::find(scheme).expect("in the zoo");
     let scenario = s.scenario(s.default_workload.clone());
     per_second(n, || {
@@ -40,7 +48,10 @@ fn unplug_rate(scheme: &str, n: u64, workers: u64) -> f64 {
                             iterations: Some(n / workers),
                             time: None,
                         },
-                        exec: ExecConfig::default(),
+                        exec: ExecConfig {
+                            runtime,
+                            ..ExecConfig::default()
+                        },
                         stop: StopPolicy::Never,
                         shard: (w, workers),
                     };
@@ -126,6 +137,169 @@ fn minimal_flag_under_write_lock() {
     remover.join().expect("no panic");
 }
 
+/// A scheme by hand at the kernel model's level of detail: the same
+/// objects, locks, references and completion as unplug's model of
+/// `chrdev_open()`/`cdev_put()` in fs/char_dev.c, `cdev_device_del()` and
+/// the driver, each kernel operation one shuttle operation (a spinlock or
+/// mutex a `shuttle::sync::Mutex`, a kref an atomic counter with
+/// `kobject_get_unless_zero()`'s compare-and-swap loop, a completion a
+/// mutex and condvar, a freed object a liveness flag checked on use). With
+/// `under_write_lock` it is `flag-under-write-lock` (the ioctl tests
+/// `cxlmd->cxlm` under `down_read()`, removal clears it under
+/// `down_write()`), without it `unsynchronized`. No data-race detection:
+/// shuttle has none, so this is cheaper per operation than what unplug
+/// checks.
+fn faithful(under_write_lock: bool) {
+    use shuttle::sync::{Condvar, Mutex};
+    struct Dev {
+        /// `cdev_map`'s entry for the device (`kobj_map()`), under its mutex.
+        map: Mutex<bool>,
+        /// `cdev_lock` and `inode->i_cdev`.
+        i_cdev: Mutex<bool>,
+        /// `cdev.kobj.kref` and `dev.kobj.kref`.
+        cdev_kref: AtomicUsize,
+        dev_kref: AtomicUsize,
+        /// `dev.kobj.state_in_sysfs`.
+        in_sysfs: AtomicBool,
+        /// `cxlmd->cxlm`, and whether `cxlm` and `cxlmd` are allocated.
+        cxlm_ptr: AtomicUsize,
+        cxlm_alive: AtomicBool,
+        cxlmd_alive: AtomicBool,
+        /// The driver's `mutex` held across removal.
+        mutex: Mutex<()>,
+        /// `cxl_memdev_rwsem`.
+        rwsem: RwLock<()>,
+        /// `all_users_opened`: opens done, and its wait queue.
+        opened: Mutex<usize>,
+        opened_cv: Condvar,
+    }
+    /// `kobject_get_unless_zero()`: a compare-and-swap loop.
+    fn get_unless_zero(kref: &AtomicUsize) -> bool {
+        let mut n = kref.load(Ordering::SeqCst);
+        while n != 0 {
+            match kref.compare_exchange(n, n + 1, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => return true,
+                Err(now) => n = now,
+            }
+        }
+        false
+    }
+    /// `kref_put()` on `dev.kobj`: the last put frees `cxlmd`.
+    fn put_dev(d: &Dev) {
+        if d.dev_kref.fetch_sub(1, Ordering::SeqCst) == 1 {
+            d.cxlmd_alive.store(false, Ordering::SeqCst);
+        }
+    }
+    /// `cdev_put()`: the last put runs `cdev_purge()` and drops the cdev's
+    /// reference on its parent device.
+    fn cdev_put(d: &Dev) {
+        if d.cdev_kref.fetch_sub(1, Ordering::SeqCst) == 1 {
+            *d.i_cdev.lock().expect("not poisoned") = false;
+            put_dev(d);
+        }
+    }
+    const USERS: usize = 2;
+    // probe: kzalloc, kref_init, cdev_add, get_device, cdev_device_add.
+    let d = Arc::new(Dev {
+        map: Mutex::new(false),
+        i_cdev: Mutex::new(false),
+        cdev_kref: AtomicUsize::new(0),
+        dev_kref: AtomicUsize::new(0),
+        in_sysfs: AtomicBool::new(false),
+        cxlm_ptr: AtomicUsize::new(0),
+        cxlm_alive: AtomicBool::new(false),
+        cxlmd_alive: AtomicBool::new(false),
+        mutex: Mutex::new(()),
+        rwsem: RwLock::new(()),
+        opened: Mutex::new(0),
+        opened_cv: Condvar::new(),
+    });
+    d.cxlmd_alive.store(true, Ordering::SeqCst);
+    d.dev_kref.store(1, Ordering::SeqCst);
+    d.cxlm_alive.store(true, Ordering::SeqCst);
+    d.cxlm_ptr.store(1, Ordering::SeqCst);
+    d.cdev_kref.store(1, Ordering::SeqCst);
+    *d.map.lock().expect("not poisoned") = true;
+    d.dev_kref.fetch_add(1, Ordering::SeqCst);
+    d.in_sysfs.store(true, Ordering::SeqCst);
+    let users: Vec<_> = (0..USERS)
+        .map(|_| {
+            let d = Arc::clone(&d);
+            shuttle::thread::spawn(move || {
+                // chrdev_open(): the cached cdev under cdev_lock, else
+                // kobj_lookup() under the map's mutex, then install it.
+                let cached = {
+                    let i_cdev = d.i_cdev.lock().expect("not poisoned");
+                    *i_cdev && get_unless_zero(&d.cdev_kref)
+                };
+                if !cached {
+                    let mapped = *d.map.lock().expect("not poisoned");
+                    if !mapped || !get_unless_zero(&d.cdev_kref) {
+                        let mut n = d.opened.lock().expect("not poisoned");
+                        *n += 1;
+                        d.opened_cv.notify_all();
+                        return;
+                    }
+                    let mut i_cdev = d.i_cdev.lock().expect("not poisoned");
+                    if *i_cdev {
+                        get_unless_zero(&d.cdev_kref);
+                        drop(i_cdev);
+                        cdev_put(&d);
+                    } else {
+                        *i_cdev = true;
+                    }
+                }
+                // The driver's open: get_device().
+                d.dev_kref.fetch_add(1, Ordering::SeqCst);
+                {
+                    let mut n = d.opened.lock().expect("not poisoned");
+                    *n += 1;
+                    d.opened_cv.notify_all();
+                }
+                // ioctl: cxlmd->cxlm, then the use of *cxlm.
+                let guard = under_write_lock.then(|| d.rwsem.read().expect("not poisoned"));
+                if d.cxlm_ptr.load(Ordering::SeqCst) != 0 {
+                    let _use_after_removal = !d.cxlm_alive.load(Ordering::SeqCst);
+                }
+                drop(guard);
+                // release: put_device(), then fput()'s cdev_put().
+                put_dev(&d);
+                cdev_put(&d);
+            })
+        })
+        .collect();
+    let remover = {
+        let d = Arc::clone(&d);
+        shuttle::thread::spawn(move || {
+            {
+                let mut n = d.opened.lock().expect("not poisoned");
+                while *n < USERS {
+                    n = d.opened_cv.wait(n).expect("not poisoned");
+                }
+            }
+            let guard = d.mutex.lock().expect("not poisoned");
+            d.in_sysfs.store(false, Ordering::SeqCst);
+            *d.map.lock().expect("not poisoned") = false;
+            cdev_put(&d);
+            if under_write_lock {
+                let _w = d.rwsem.write().expect("not poisoned");
+                d.cxlm_ptr.store(0, Ordering::SeqCst);
+            }
+            // devres_release_all(): kfree(cxlm).
+            d.cxlm_alive.store(false, Ordering::SeqCst);
+            drop(guard);
+            put_dev(&d);
+        })
+    };
+    for u in users {
+        u.join().expect("no panic");
+    }
+    remover.join().expect("no panic");
+}
+
+/// A scheme's name, its minimal and its faithful hand-written model.
+type HandModels = (&'static str, fn(), fn());
+
 fn main() {
     let n: u64 = std::env::args()
         .nth(1)
@@ -134,21 +308,40 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     println!("{n} executions per cell, {cores} cores; executions/s");
     println!(
-        "{:<24} {:>8} {:>12} {:>14} {:>16} {:>18}",
-        "scheme", "workers", "unplug", "shuttle+model", "shuttle minimal", "unplug/shuttle+model"
+        "{:<22} {:>7} {:>9} {:>10} {:>13} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10}",
+        "scheme",
+        "workers",
+        "native",
+        "on shuttle",
+        "shuttle+model",
+        "minimal",
+        "faithful",
+        "/on shuttle",
+        "/shuttle+m",
+        "/minimal",
+        "/faithful"
     );
-    let minimal: [(&str, fn()); 2] = [
-        ("unsynchronized", minimal_unsynchronized),
-        ("flag-under-write-lock", minimal_flag_under_write_lock),
+    let hand: [HandModels; 2] = [
+        ("unsynchronized", minimal_unsynchronized, || faithful(false)),
+        (
+            "flag-under-write-lock",
+            minimal_flag_under_write_lock,
+            || faithful(true),
+        ),
     ];
-    for (scheme, hand) in minimal {
+    for (scheme, minimal, faithful) in hand {
         for workers in [1, 2] {
-            let ours = unplug_rate(scheme, n, workers);
+            let native = unplug_rate(scheme, n, workers, Runtime::Native);
+            let on_shuttle = unplug_rate(scheme, n, workers, Runtime::Shuttle);
             let baseline = shuttle_with_model(scheme, n, workers);
-            let plain = in_parallel(workers, n, |k| shuttle::check_random(hand, k as usize));
+            let minimal = in_parallel(workers, n, |k| shuttle::check_random(minimal, k as usize));
+            let faithful = in_parallel(workers, n, |k| shuttle::check_random(faithful, k as usize));
             println!(
-                "{scheme:<24} {workers:>8} {ours:>12.0} {baseline:>14.0} {plain:>16.0} {:>18.2}",
-                ours / baseline
+                "{scheme:<22} {workers:>7} {native:>9.0} {on_shuttle:>10.0} {baseline:>13.0} {minimal:>9.0} {faithful:>9.0} {:>10.2}x {:>9.2}x {:>9.2}x {:>9.2}x",
+                native / on_shuttle,
+                native / baseline,
+                native / minimal,
+                native / faithful
             );
         }
     }

@@ -6,13 +6,20 @@
 //! point before a step, the running task's id, spawn and join, blocking, and
 //! — under loom only — the memory that loom's C11 model must see.
 //!
+//! * [`native`]: the engine's own coroutines under its schedulers (the
+//!   default for the sequentially consistent explorers); a step is one
+//!   atomic, sequentially consistent action, and happens-before is computed
+//!   by the world's own vector clocks. The scheduling points are shuttle's,
+//!   so schedules replay on either runtime.
 //! * [`shuttle`]: shuttle's coroutines under the engine's schedulers; a step
 //!   is one atomic, sequentially consistent action, and happens-before is
 //!   computed by the world's own vector clocks.
 //! * [`loom`]: `loom::model`, bounded-exhaustive under the C11 memory model;
 //!   a step starts with the loom operations that make it visible to loom.
 
+pub(crate) mod driver;
 pub mod loom;
+pub mod native;
 pub mod shuttle;
 
 use crate::clock::VectorClock;
@@ -35,6 +42,9 @@ pub enum BackendKind {
     /// consistency, happens-before from the world's vector clocks.
     #[default]
     Shuttle,
+    /// The engine's own coroutines under its schedulers: the scheduling
+    /// points of [`BackendKind::Shuttle`], without shuttle.
+    Native,
     /// `loom::model`: bounded-exhaustive, C11 memory model.
     Loom,
 }
@@ -80,6 +90,16 @@ pub(crate) trait Backend: Sync {
     /// After a step's world update: under loom, end the model run if the
     /// step recorded a fatal finding.
     fn after_step(&self);
+
+    /// The running task reached a scheduling point of an execution a fatal
+    /// finding stopped, where it would unwind. Under the native runtime it
+    /// is retired instead: it counts as ended for the rest of the execution,
+    /// and once the execution is recorded it is resumed (this returns true)
+    /// to run to its end unrecorded, which frees what its stack holds
+    /// without unwinding it. Elsewhere (false) the task unwinds.
+    fn retire(&self) -> bool {
+        false
+    }
 
     /// The current task has just parked on a primitive (the world is
     /// borrowed): under loom, where a parked task stays runnable for loom,

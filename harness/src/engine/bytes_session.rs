@@ -4,7 +4,7 @@ use super::{
     Budget, EngineError, ExecConfig, ExecutionRecord, Explorer, Hooks, RunConfig, ScenarioFn,
     StopPolicy,
 };
-use crate::backend::shuttle::{run_fed, Feed};
+use crate::backend::driver::{run_fed, Feed};
 use crate::scheduler::BytesScheduler;
 use std::sync::Arc;
 

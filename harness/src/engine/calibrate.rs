@@ -3,7 +3,7 @@
 //! on shared state.
 
 use super::{Budget, EngineError, ExecConfig, Explorer, Hooks, RunConfig, ScenarioFn, StopPolicy};
-use crate::backend::shuttle::run_with;
+use crate::backend::driver::run_with;
 use crate::scheduler::{Pending, RandomScheduler, Scheduler};
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -100,6 +100,37 @@ impl fmt::Display for Explorer {
 /// declared a hang.
 pub const DEFAULT_STEP_BUDGET: u64 = 20_000;
 
+/// Which coroutine runtime runs the sequentially consistent explorers'
+/// executions. Both take the same decisions at the same scheduling points,
+/// so a seed or a recorded schedule replays the same on either.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Runtime {
+    /// The engine's own executor ([`crate::backend::native`]).
+    #[default]
+    Native,
+    /// Shuttle's runtime, under the engine's schedulers.
+    Shuttle,
+}
+
+impl Runtime {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Native => "native",
+            Runtime::Shuttle => "shuttle",
+        }
+    }
+
+    /// Parse `native` or `shuttle`.
+    pub fn parse(s: &str) -> Option<Runtime> {
+        match s {
+            "native" => Some(Runtime::Native),
+            "shuttle" => Some(Runtime::Shuttle),
+            _ => None,
+        }
+    }
+}
+
 /// Settings shared by every execution of a run.
 #[derive(Clone, Copy, Debug)]
 pub struct ExecConfig {
@@ -107,6 +138,8 @@ pub struct ExecConfig {
     pub step_budget: u64,
     /// Whether plain accesses are checked for data races.
     pub race_detection: bool,
+    /// The coroutine runtime.
+    pub runtime: Runtime,
 }
 
 impl Default for ExecConfig {
@@ -114,6 +147,7 @@ impl Default for ExecConfig {
         ExecConfig {
             step_budget: DEFAULT_STEP_BUDGET,
             race_detection: true,
+            runtime: Runtime::default(),
         }
     }
 }

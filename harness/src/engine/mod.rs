@@ -1,15 +1,19 @@
-//! The engine: runs a scenario on shuttle's runtime under one of our
-//! schedulers, execution after execution, and collects what they found.
+//! The engine: runs a scenario under one of our schedulers, execution after
+//! execution, and collects what they found.
 //!
-//! Shuttle provides the coroutines and the scheduling points; our adapter
-//! ([`crate::backend::shuttle`]) decides at each point. It hides tasks parked
-//! on a model primitive, declares a deadlock when every live task is parked,
-//! cuts a runaway execution off as a hang, and ends an execution as soon as a
-//! fatal finding is recorded: the tasks left are scheduled once more and
-//! unwind out of the scenario (a private payload, caught where each task
-//! starts, no panic hook), so that shuttle frees what they hold; shuttle's
-//! own "stop" would leak their stacks, a few hundred bytes per failing
-//! execution. Findings themselves are values, never panics.
+//! A coroutine runtime provides the tasks and the scheduling points: the
+//! engine's own executor ([`crate::backend::native`], the default) or
+//! shuttle's ([`crate::backend::shuttle`], `Runtime::Shuttle`); on either,
+//! the driver (`backend::driver`) decides at each point, at the
+//! same points. It hides tasks parked on a model primitive, declares a
+//! deadlock when every live task is parked, cuts a runaway execution off as
+//! a hang, and ends an execution as soon as a fatal finding is recorded:
+//! the tasks left are scheduled once more and stop at their next scheduling
+//! point. Under shuttle they unwind out of the scenario there (a private
+//! payload, caught where each task starts, no panic hook), so that shuttle
+//! frees what they hold (its own "stop" would leak their stacks); the
+//! native runtime instead runs them on to their ends once the execution is
+//! recorded. Findings themselves are values, never panics.
 //!
 //! Where things are: run settings in [`config`], what a run found in
 //! [`stats`], PCT's horizon in [`calibrate`], the long-lived fuzzer session
@@ -25,12 +29,12 @@ pub use bytes_session::BytesSession;
 pub use calibrate::{calibrate_horizon, calibrate_surw};
 pub use config::{
     execution_seed, shard_index, Budget, ExecConfig, Explorer, Hooks, OnFinding, Progress,
-    RunConfig, StopPolicy, DEFAULT_STEP_BUDGET,
+    RunConfig, Runtime, StopPolicy, DEFAULT_STEP_BUDGET,
 };
 pub(crate) use stats::record_of;
 pub use stats::{severity, ExecutionRecord, FirstHit, RenderedEvent, RunStats};
 
-use crate::backend::shuttle::run_with;
+use crate::backend::driver::run_with;
 use crate::finding::FindingKind;
 use crate::scheduler::{
     AdaptiveScheduler, BytesScheduler, ConflictPosScheduler, GuidedScheduler, PctDepth,

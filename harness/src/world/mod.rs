@@ -73,6 +73,15 @@ use std::rc::Rc;
 
 thread_local! {
     static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
+    /// Executions started on this thread: tells a runtime whether the world
+    /// it left is still its own (a hook may run a whole engine run between
+    /// two executions).
+    static RESETS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many executions this thread has started (see `RESETS`).
+pub(crate) fn resets() -> u64 {
+    RESETS.with(std::cell::Cell::get)
 }
 
 /// Per-execution settings the engine gives the world.
@@ -357,7 +366,15 @@ pub(crate) fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
 /// Start a fresh shuttle execution on this thread with the main task
 /// registered.
 pub(crate) fn reset(config: WorldConfig) {
-    set_backend(&SHUTTLE);
+    reset_on(config, &SHUTTLE);
+}
+
+/// Start a fresh execution on runtime `b` (shuttle or native) on this
+/// thread, with the main task registered.
+pub(crate) fn reset_on(config: WorldConfig, b: &'static dyn crate::backend::Backend) {
+    RESETS.with(|r| r.set(r.get() + 1));
+    crate::trace::clear_source_sites();
+    set_backend(b);
     forget_running();
     step::track_pending(false);
     with_world(|w| {
@@ -373,6 +390,7 @@ pub(crate) fn reset(config: WorldConfig) {
 /// find (its happens-before includes the C11 orderings the world's clocks
 /// only approximate).
 pub(crate) fn reset_loom() {
+    crate::trace::clear_source_sites();
     set_backend(&LOOM);
     step::track_pending(false);
     let me = loom::thread::current();

@@ -36,8 +36,12 @@ pub(crate) fn stopped() -> bool {
 /// a long campaign. `resume_unwind` does not run the panic hook, so nothing
 /// is printed. With `panic = "abort"` the engine stops the execution as
 /// before instead.
+///
+/// The native runtime retires the task here instead (see
+/// [`Backend::retire`]): the call returns, much later, once the execution
+/// has been recorded, and the task runs on to its end unrecorded.
 pub(crate) fn unwind_if_stopped() {
-    if cfg!(panic = "unwind") && !std::thread::panicking() && stopped() {
+    if cfg!(panic = "unwind") && !std::thread::panicking() && stopped() && !backend().retire() {
         std::panic::resume_unwind(Box::new(StopExploring));
     }
 }

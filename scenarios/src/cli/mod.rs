@@ -31,7 +31,7 @@ mod verify;
 use crate::{Scheme, Workload};
 use anyhow::{bail, Result};
 use clap::{Args, Parser, Subcommand};
-use harness::engine::{ExecConfig, ExecutionRecord, Explorer, DEFAULT_STEP_BUDGET};
+use harness::engine::{ExecConfig, ExecutionRecord, Explorer, Runtime, DEFAULT_STEP_BUDGET};
 use harness::report::Header;
 use std::io::Write;
 use std::process::ExitCode;
@@ -382,6 +382,15 @@ pub struct ExecArgs {
     /// Turn off happens-before data-race detection.
     #[arg(long)]
     no_race_detection: bool,
+    /// The coroutine runtime of the sequentially consistent explorers:
+    /// `native` (the engine's own executor) or `shuttle`. Both take the
+    /// same decisions, so seeds and schedules replay the same on either.
+    #[arg(long, default_value = "native", value_parser = parse_runtime)]
+    runtime: Runtime,
+}
+
+fn parse_runtime(s: &str) -> std::result::Result<Runtime, String> {
+    Runtime::parse(s).ok_or_else(|| format!("unknown runtime `{s}` (native, shuttle)"))
 }
 
 /// The largest `--step-budget`: a schedule that long is ten times the
@@ -402,6 +411,7 @@ impl ExecArgs {
         Ok(ExecConfig {
             step_budget: self.step_budget,
             race_detection: !self.no_race_detection,
+            runtime: self.runtime,
         })
     }
 
@@ -413,6 +423,9 @@ impl ExecArgs {
         }
         if self.no_race_detection {
             s.push_str(" --no-race-detection");
+        }
+        if self.runtime != Runtime::default() {
+            s.push_str(&format!(" --runtime {}", self.runtime.name()));
         }
         s
     }
