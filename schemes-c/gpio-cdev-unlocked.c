@@ -8,6 +8,7 @@
  * sc = "use-after-removal"
  * c11 = "use-after-removal"
  * object = "priv"
+ * also = "assertion"
  */
 
 /*
@@ -48,6 +49,9 @@
  * run ends at the first fatal one, the oops on 9 of the 10 seeds (within
  * 1 to 12 executions) and the use-after-removal on seed 5 (12). Under C11
  * (`unplug verify`) loom reaches the use-after-removal of priv at bound 1.
+ * Both crashes are this race's verdict: `also = "assertion"` in the
+ * header accepts the oops where it comes first, so `fuzz --stop-at-first`
+ * and `compare` match on every seed.
  * bdbbae241a04 made every file operation take gdev->sem for reading and
  * gpiochip_remove() take it for writing; 6.9 replaced the rwsem with
  * gdev->srcu (gpio-cdev-srcu.c).

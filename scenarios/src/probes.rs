@@ -28,6 +28,7 @@ const RACE: Expected = Expected {
     c11: Some(FindingKind::DataRace),
     object: None,
     site: None,
+    also: None,
 };
 
 const CLEAN: Expected = Expected {
@@ -35,6 +36,7 @@ const CLEAN: Expected = Expected {
     c11: None,
     object: None,
     site: None,
+    also: None,
 };
 
 /// A self-contained probe with the same expected verdict on both models.
@@ -69,6 +71,7 @@ const fn driver_probe(
             c11: Some(kind),
             object: None,
             site: None,
+            also: None,
         },
         default_workload: DEFAULT_WORKLOAD,
         body: Body::Driver(probe),

@@ -114,6 +114,9 @@ fn names(name: &str, want: &str) -> bool {
 
 /// Whether `f` is the bug `expected` declares of kind `kind`.
 fn is_expected(f: &Found, kind: FindingKind, expected: &Expected) -> bool {
+    if expected.also == Some(f.kind) && f.kind.is_fatal() {
+        return true;
+    }
     if f.kind != kind {
         return false;
     }
@@ -510,6 +513,9 @@ pub fn expected_words(expected: &Expected, model: Model) -> String {
             }
             if let Some(site) = expected.site {
                 s.push_str(&format!(" at {site}"));
+            }
+            if let Some(also) = expected.also {
+                s.push_str(&format!(" (or {also})"));
             }
             s
         }

@@ -233,6 +233,15 @@ fn a_bad_header_is_an_error() {
     let src = driver(GOOD_IOCTL, "").replace("sc = \"clean\"", "sc = \"fine\"");
     let e = compile_err(&src);
     assert!(e.message.contains("`sc = \"fine\"` is no verdict"), "{e}");
+    // `also` names a second finding the race may crash with first; `clean`
+    // is none.
+    let src =
+        driver(GOOD_IOCTL, "").replace("sc = \"clean\"", "sc = \"clean\"\n * also = \"clean\"");
+    let e = compile_err(&src);
+    assert!(
+        e.message.contains("`also = \"clean\"` is no verdict"),
+        "{e}"
+    );
     let src = driver(GOOD_IOCTL, "").replace(
         " * name = \"t\"\n",
         " * name = \"t\"\n * colour = \"red\"\n",

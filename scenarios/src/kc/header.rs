@@ -38,6 +38,9 @@ pub struct Expect {
     pub c11: Option<String>,
     /// The object the finding is about (`cxlm`).
     pub object: Option<String>,
+    /// Another fatal finding the same race may reach first, accepted as the
+    /// verdict too (`assertion`: a NULL followed, the kernel's oops).
+    pub also: Option<String>,
 }
 
 /// `[workload]`: the knobs (every one optional, the zoo's default
@@ -76,6 +79,7 @@ pub fn verdict(word: &str) -> Option<Option<FindingKind>> {
         "deadlock" => Some(FindingKind::Deadlock),
         "hang" => Some(FindingKind::Hang),
         "leak" => Some(FindingKind::Leak),
+        "assertion" => Some(FindingKind::Assertion),
         _ => return None,
     })
 }
@@ -125,14 +129,17 @@ pub fn parse(file: &str, src: &str) -> Result<Header> {
     })?;
     for (key, word) in std::iter::once(("sc", Some(&header.expect.sc)))
         .chain(std::iter::once(("c11", header.expect.c11.as_ref())))
+        .chain(std::iter::once(("also", header.expect.also.as_ref())))
     {
         if let Some(w) = word {
-            if verdict(w).is_none() {
+            // `also` names a finding; `clean` is no second way to crash.
+            let finding = key != "also" || !matches!(verdict(w), Some(None));
+            if verdict(w).is_none() || !finding {
                 return Err(KcError::at(
                     file,
                     first_line,
                     1,
-                    format!("bad header: `{key} = \"{w}\"` is no verdict (write one of clean, use-after-removal, data-race, deadlock, hang, leak)"),
+                    format!("bad header: `{key} = \"{w}\"` is no verdict (write one of clean, use-after-removal, data-race, deadlock, hang, leak, assertion)"),
                 ));
             }
         }

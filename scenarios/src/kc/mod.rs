@@ -79,6 +79,10 @@ fn scheme(path: &str, prog: Arc<ir::Program>) -> Result<Scheme, KcError> {
     if let Some(o) = &h.expect.object {
         expected = expected.on(leak(o));
     }
+    // The header parser has refused an `also` that names no finding.
+    if let Some(Some(kind)) = h.expect.also.as_deref().and_then(header::verdict) {
+        expected = expected.or(kind);
+    }
     let default_workload = h.workload.workload();
     let summary = if h.summary.is_empty() {
         format!("{} (kernel C)", h.name)

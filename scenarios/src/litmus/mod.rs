@@ -122,6 +122,7 @@ const fn expected(lkmm: Lkmm, loom_unexplorable: bool) -> Expected {
         },
         object: None,
         site: None,
+        also: None,
     }
 }
 

@@ -46,6 +46,12 @@ pub struct Expected {
     /// The source file of the bad access, where it matters (`file.rs`, or
     /// `file.rs:LINE`). `None` accepts any site.
     pub site: Option<&'static str>,
+    /// Another fatal finding the same race may reach first, accepted as
+    /// the verdict under either model (about any object, at any site): a
+    /// removal race that crashes in two ways, a NULL followed (an oops,
+    /// the model's assertion) or freed memory used, depending on which
+    /// load the removal's store lands between. `None`: only the kind above.
+    pub also: Option<FindingKind>,
 }
 
 impl Expected {
@@ -57,6 +63,15 @@ impl Expected {
             c11,
             object: None,
             site: None,
+            also: None,
+        }
+    }
+
+    /// The same expectation, also accepting `kind` as the verdict.
+    pub const fn or(self, kind: FindingKind) -> Expected {
+        Expected {
+            also: Some(kind),
+            ..self
         }
     }
 
@@ -150,6 +165,7 @@ const fn expect(sc: Option<FindingKind>, c11: Option<FindingKind>) -> Expected {
         c11,
         object: None,
         site: None,
+        also: None,
     }
 }
 
