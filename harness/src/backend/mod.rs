@@ -25,7 +25,7 @@ pub mod shuttle;
 use crate::clock::VectorClock;
 use crate::kernel::memory::{Action, CellState, Ordering as CellOrdering};
 use crate::world::Prim;
-use crate::world::{LoomOp, World};
+use crate::world::{self, with_world, LoomOp, Wait, World, SPIN};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::panic;
@@ -88,8 +88,9 @@ pub(crate) trait Backend: Sync {
     fn unwinds_when_stopped(&self) -> bool;
 
     /// After a step's world update: under loom, end the model run if the
-    /// step recorded a fatal finding.
-    fn after_step(&self);
+    /// step recorded a fatal finding. Nothing under the SC runtimes, whose
+    /// driver ends the execution.
+    fn after_step(&self) {}
 
     /// The running task reached a scheduling point of an execution a fatal
     /// finding stopped, where it would unwind. Under the native runtime it
@@ -104,36 +105,55 @@ pub(crate) trait Backend: Sync {
     /// The current task has just parked on a primitive (the world is
     /// borrowed): under loom, where a parked task stays runnable for loom,
     /// a park that leaves every task blocked is a deadlock the world must
-    /// report itself. Under shuttle the scheduler adapter notices.
-    fn parked(&self, w: &mut World);
+    /// report itself. Under the SC runtimes the driver notices.
+    fn parked(&self, _w: &mut World) {}
 
     /// Wait, outside any world borrow, until task `me`, parked, is woken.
-    /// Under shuttle the scheduler does not run a parked task, so there is
-    /// nothing to wait for here.
-    fn wait_until_woken(&self, me: usize);
+    /// Under the SC runtimes the driver does not run a parked task, so
+    /// there is nothing to wait for here.
+    fn wait_until_woken(&self, _me: usize) {}
 
     /// Task `task` was woken (the world is borrowed): under loom, unpark
     /// its thread.
-    fn wake(&self, w: &World, task: usize);
+    fn wake(&self, _w: &World, _task: usize) {}
 
     /// `cpu_relax()`: let another task run before the poller polls again.
-    /// `me` has recorded the relax; under shuttle it is parked until
-    /// another task acts.
-    fn cpu_relax(&self, me: usize);
+    /// `me` has recorded the relax. Under the SC runtimes it is parked on
+    /// the pseudo-primitive `SPIN` until any other task's next step
+    /// (`World::wake_spinners`): nothing the poller reads can change before
+    /// then. Alone, it must run on.
+    fn cpu_relax(&self, me: usize) {
+        with_world(|w| {
+            if w.live > 1 {
+                w.tasks[me].wait = Some(Wait {
+                    prim: SPIN,
+                    op: "cpu_relax",
+                });
+                w.spinning += 1;
+            }
+        });
+        world::schedule_point();
+    }
 
     /// A barrier inside a step: a loom fence (not a branch point), nothing
-    /// under shuttle, where the world's clocks model it.
-    fn fence(&self, order: Ordering);
+    /// under the SC runtimes, where the world's clocks model it.
+    fn fence(&self, _order: Ordering) {}
 
     /// The loom word a new primitive or object gets, if this runtime
     /// orders steps through loom memory.
-    fn new_word(&self) -> Option<loom::LoomWord>;
+    fn new_word(&self) -> Option<loom::LoomWord> {
+        None
+    }
 
     /// The loom memory of a new object's body, if any.
-    fn new_body(&self) -> Option<Rc<loom::LoomBody>>;
+    fn new_body(&self) -> Option<Rc<loom::LoomBody>> {
+        None
+    }
 
     /// The loom memory of a new cell holding `raw`, if any.
-    fn new_cell(&self, raw: u64) -> Option<Rc<loom::LoomCell>>;
+    fn new_cell(&self, _raw: u64) -> Option<Rc<loom::LoomCell>> {
+        None
+    }
 
     /// Start a task running `f`, registered under `name` with the parent's
     /// `clock`.
@@ -146,7 +166,7 @@ pub(crate) trait Backend: Sync {
 
     /// A task just ended (the world is borrowed): under loom, a task ending
     /// while every other live task is blocked leaves a deadlock behind.
-    fn task_ended(&self, w: &mut World);
+    fn task_ended(&self, _w: &mut World) {}
 
     /// One access to memory cell `id` as one step (see
     /// [`crate::kernel::memory`]): under loom, the value comes from loom's
@@ -158,7 +178,9 @@ pub(crate) trait Backend: Sync {
         op: &'static str,
         ord: CellOrdering,
         action: Action,
-    ) -> u64;
+    ) -> u64 {
+        crate::kernel::memory::world_cell_access(site, id, op, ord, action)
+    }
 }
 
 thread_local! {

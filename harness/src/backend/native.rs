@@ -81,18 +81,15 @@
 //! execution or a later one): a finished coroutine gives its stack back.
 
 use super::driver::Driver;
-use super::{panic_message, Backend, BackendKind, Ordering as MemOrder, Spawned};
-use crate::backend::loom::{LoomBody, LoomCell, LoomWord};
+use super::{panic_message, Backend, BackendKind, Spawned};
 use crate::clock::VectorClock;
 use crate::engine::{EngineError, ScenarioFn};
-use crate::kernel::memory::{self, Action, CellState, Ordering as CellOrdering};
-use crate::world::{self, with_world, LoomOp, Prim, Wait, World, SPIN};
+use crate::world::{self, with_world, LoomOp};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
@@ -536,45 +533,8 @@ impl Backend for NativeBackend {
         true
     }
 
-    fn after_step(&self) {}
-
     fn retire(&self) -> bool {
         retire()
-    }
-
-    fn parked(&self, _w: &mut World) {}
-
-    fn wait_until_woken(&self, _me: usize) {}
-
-    fn wake(&self, _w: &World, _task: usize) {}
-
-    fn cpu_relax(&self, me: usize) {
-        // As under shuttle: parked on the pseudo-primitive `SPIN` until any
-        // other task's next step (`World::wake_spinners`); alone, it runs on.
-        with_world(|w| {
-            if w.live > 1 {
-                w.tasks[me].wait = Some(Wait {
-                    prim: SPIN,
-                    op: "cpu_relax",
-                });
-                w.spinning += 1;
-            }
-        });
-        world::schedule_point();
-    }
-
-    fn fence(&self, _order: MemOrder) {}
-
-    fn new_word(&self) -> Option<LoomWord> {
-        None
-    }
-
-    fn new_body(&self) -> Option<Rc<LoomBody>> {
-        None
-    }
-
-    fn new_cell(&self, _raw: u64) -> Option<Rc<LoomCell>> {
-        None
     }
 
     fn spawn(
@@ -611,19 +571,6 @@ impl Backend for NativeBackend {
             id,
             join: Box::new(move || join(child)),
         }
-    }
-
-    fn task_ended(&self, _w: &mut World) {}
-
-    fn cell_access(
-        &self,
-        site: crate::trace::Site,
-        id: Prim<CellState>,
-        op: &'static str,
-        ord: CellOrdering,
-        action: Action,
-    ) -> u64 {
-        memory::world_cell_access(site, id, op, ord, action)
     }
 }
 

@@ -9,17 +9,13 @@
 //! schedules of the corpus depend on.
 
 use super::driver::Driver;
-use super::{panic_message, Backend, BackendKind, Ordering as MemOrder, Spawned};
-use crate::backend::loom::{LoomBody, LoomCell, LoomWord};
+use super::{panic_message, Backend, BackendKind, Spawned};
 use crate::clock::VectorClock;
 use crate::engine::{EngineError, ExecConfig, ScenarioFn};
-use crate::kernel::memory::{self, Action, CellState, Ordering as CellOrdering};
-use crate::world::Prim;
+use crate::world::LoomOp;
 use crate::world::{self, with_world, WorldConfig};
-use crate::world::{LoomOp, Wait, World, SPIN};
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
@@ -166,44 +162,6 @@ impl Backend for ShuttleBackend {
         true
     }
 
-    fn after_step(&self) {}
-
-    fn parked(&self, _w: &mut World) {}
-
-    fn wait_until_woken(&self, _me: usize) {}
-
-    fn wake(&self, _w: &World, _task: usize) {}
-
-    fn cpu_relax(&self, me: usize) {
-        // Parked on the pseudo-primitive `SPIN` until any other task's next
-        // step (`World::wake_spinners`): nothing the poller reads can change
-        // before then. Alone, it must run on.
-        with_world(|w| {
-            if w.live > 1 {
-                w.tasks[me].wait = Some(Wait {
-                    prim: SPIN,
-                    op: "cpu_relax",
-                });
-                w.spinning += 1;
-            }
-        });
-        world::schedule_point();
-    }
-
-    fn fence(&self, _order: MemOrder) {}
-
-    fn new_word(&self) -> Option<LoomWord> {
-        None
-    }
-
-    fn new_body(&self) -> Option<Rc<LoomBody>> {
-        None
-    }
-
-    fn new_cell(&self, _raw: u64) -> Option<Rc<LoomCell>> {
-        None
-    }
-
     fn spawn(
         &self,
         name: Cow<'static, str>,
@@ -230,18 +188,5 @@ impl Backend for ShuttleBackend {
                 let _ = handle.join();
             }),
         }
-    }
-
-    fn task_ended(&self, _w: &mut World) {}
-
-    fn cell_access(
-        &self,
-        site: crate::trace::Site,
-        id: Prim<CellState>,
-        op: &'static str,
-        ord: CellOrdering,
-        action: Action,
-    ) -> u64 {
-        memory::world_cell_access(site, id, op, ord, action)
     }
 }
