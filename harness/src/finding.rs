@@ -149,6 +149,10 @@ pub enum AssertionKind {
     /// carries on; the model ends the execution all the same, so that the
     /// explorers report it with its schedule.
     Warn,
+    /// A NULL pointer followed: the page-fault handler's oops, "BUG: kernel
+    /// NULL pointer dereference" (`page_fault_oops()` in
+    /// arch/x86/mm/fault.c), which kills the task.
+    NullDeref,
     /// A litmus test's final condition (`exists (1:r0=1 /\ 1:r1=0)`) held
     /// on the observed values: the outcome the test asks about happened.
     Exists,
@@ -394,6 +398,7 @@ impl Finding {
                     AssertionKind::Bug => "BUG_ON",
                     AssertionKind::Warn => "WARN_ON",
                     AssertionKind::Exists => "exists",
+                    AssertionKind::NullDeref => "NULL pointer dereference",
                 };
                 let mut s = what.to_string();
                 if !condition.is_empty() {

@@ -679,6 +679,9 @@ fn summary(header: &Header, finding: &Finding) -> String {
                 AssertionKind::Exists => {
                     let _ = writeln!(out, "LITMUS: exists clause observed at {}", at.site);
                 }
+                AssertionKind::NullDeref => {
+                    let _ = writeln!(out, "BUG: kernel NULL pointer dereference at {}", at.site);
+                }
             }
             if !condition.is_empty() {
                 let _ = writeln!(out, "  condition: {condition}");

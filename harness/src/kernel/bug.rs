@@ -8,6 +8,9 @@
 //! and both end the execution (like every fatal finding), so that the
 //! explorers stop at it and save its schedule.
 //!
+//! Following a NULL pointer is the page-fault handler's oops, recorded the
+//! same way by [`null_pointer_dereference`].
+//!
 //! A litmus test's `exists` clause is the same kind of check, made once by
 //! the init task after joining every thread: [`litmus_exists`] records an
 //! assertion naming the clause and the values observed.
@@ -25,6 +28,22 @@ pub fn BUG_ON(cond: bool) {
         AssertionKind::Bug,
         "BUG_ON",
         cond,
+        String::new(),
+        String::new(),
+    );
+}
+
+/// A NULL pointer followed at the caller's line: the kernel's oops ("BUG:
+/// kernel NULL pointer dereference", `page_fault_oops()` in
+/// arch/x86/mm/fault.c), a fatal assertion finding of its own kind, so
+/// that a report does not dress it as a `BUG_ON()`.
+#[track_caller]
+pub fn null_pointer_dereference() {
+    check(
+        AssertionKind::NullDeref,
+        // The kernel function that prints the oops, as the trace names it.
+        "page_fault_oops",
+        true,
         String::new(),
         String::new(),
     );

@@ -38,7 +38,7 @@ pub use bitops::{
     clear_bit, clear_bit_unlock, set_bit, test_and_clear_bit, test_and_set_bit,
     test_and_set_bit_lock, test_bit,
 };
-pub use bug::{litmus_exists, BUG_ON, WARN_ON};
+pub use bug::{litmus_exists, null_pointer_dereference, BUG_ON, WARN_ON};
 pub use cdev::{
     __fput, alloc_chrdev_region, cdev_add, cdev_del, cdev_device_add, cdev_device_del,
     cdev_set_parent, chrdev_open, Cdev, DevT, File, Inode, ENXIO, O_RDWR,

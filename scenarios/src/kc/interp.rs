@@ -256,7 +256,7 @@ fn fault(site: &SourceSite, msg: &str) -> ! {
 /// backend that unwinds a stopped task unwinds there; loom stopped it at
 /// the finding's own step): the fault is reached only where neither does.
 fn null_deref(site: &SourceSite) -> ! {
-    k::BUG_ON(true);
+    k::null_pointer_dereference();
     k::cond_resched();
     fault(site, "NULL pointer dereference")
 }
