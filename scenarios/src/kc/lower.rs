@@ -1855,6 +1855,27 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// The lowered arguments `arg_nodes` of a call at `n` to `callee`
+    /// (its words in the error), which takes `params` of them.
+    fn call_args(
+        &mut self,
+        n: Node<'a>,
+        callee: &str,
+        params: usize,
+        arg_nodes: &[Node<'a>],
+    ) -> Result<Vec<Expr>> {
+        if params != arg_nodes.len() {
+            return Err(self.err(
+                n,
+                format!(
+                    "{callee} takes {params} argument(s), {} given",
+                    arg_nodes.len()
+                ),
+            ));
+        }
+        arg_nodes.iter().map(|a| self.expr(*a)).collect()
+    }
+
     fn call(&mut self, n: Node<'a>) -> Result<Expr> {
         let f = self.field(n, "function")?;
         let args_node = self.field(n, "arguments")?;
@@ -1862,21 +1883,12 @@ impl<'a> Lower<'a> {
             let callee = self.expr(f)?;
             if let Ty::FnPtr(sig) = callee.ty {
                 let (ret, params) = self.fn_sigs[sig].clone();
-                let arg_nodes = Self::named(args_node);
-                if params.len() != arg_nodes.len() {
-                    return Err(self.err(
-                        n,
-                        format!(
-                            "the function pointer takes {} argument(s), {} given",
-                            params.len(),
-                            arg_nodes.len()
-                        ),
-                    ));
-                }
-                let args = arg_nodes
-                    .iter()
-                    .map(|a| self.expr(*a))
-                    .collect::<Result<Vec<_>>>()?;
+                let args = self.call_args(
+                    n,
+                    "the function pointer",
+                    params.len(),
+                    &Self::named(args_node),
+                )?;
                 return Ok(self.mk(n, ExprKind::CallPtr(Box::new(callee), args), ret));
             }
             return Err(self.err(f, "calls through function pointers are not supported (call the driver's function by name)"));
@@ -1898,20 +1910,7 @@ impl<'a> Lower<'a> {
             return Ok(self.mk(n, ExprKind::WaitEvent(Box::new(wq), Box::new(c)), Ty::Void));
         }
         if let Some((ix, ret, params)) = self.func_ix.get(name).cloned() {
-            if params.len() != arg_nodes.len() {
-                return Err(self.err(
-                    n,
-                    format!(
-                        "`{name}` takes {} argument(s), {} given",
-                        params.len(),
-                        arg_nodes.len()
-                    ),
-                ));
-            }
-            let args = arg_nodes
-                .iter()
-                .map(|a| self.expr(*a))
-                .collect::<Result<Vec<_>>>()?;
+            let args = self.call_args(n, &format!("`{name}`"), params.len(), &arg_nodes)?;
             return Ok(self.mk(n, ExprKind::Call(ix, args), ret));
         }
         if let Some(&(bname, b, min, max, ret)) = builtins::find(name) {
