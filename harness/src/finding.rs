@@ -149,9 +149,10 @@ pub enum AssertionKind {
     /// carries on; the model ends the execution all the same, so that the
     /// explorers report it with its schedule.
     Warn,
-    /// A NULL pointer followed: the page-fault handler's oops, "BUG: kernel
-    /// NULL pointer dereference" (`page_fault_oops()` in
-    /// arch/x86/mm/fault.c), which kills the task.
+    /// A NULL pointer followed: the page-fault handler's oops. On x86,
+    /// `page_fault_oops()` (arch/x86/mm/fault.c) has `show_fault_oops()`
+    /// print "BUG: kernel NULL pointer dereference, address: …" for an
+    /// address in the first page, then `oops_end()` kills the task.
     NullDeref,
     /// A litmus test's final condition (`exists (1:r0=1 /\ 1:r1=0)`) held
     /// on the observed values: the outcome the test asks about happened.

@@ -33,10 +33,11 @@ pub fn BUG_ON(cond: bool) {
     );
 }
 
-/// A NULL pointer followed at the caller's line: the kernel's oops ("BUG:
-/// kernel NULL pointer dereference", `page_fault_oops()` in
-/// arch/x86/mm/fault.c), a fatal assertion finding of its own kind, so
-/// that a report does not dress it as a `BUG_ON()`.
+/// A NULL pointer followed at the caller's line: the kernel's oops (on x86
+/// `page_fault_oops()` in arch/x86/mm/fault.c, whose `show_fault_oops()`
+/// prints "BUG: kernel NULL pointer dereference" and whose `oops_end()`
+/// kills the task), a fatal assertion finding of its own kind, so that a
+/// report does not dress it as a `BUG_ON()`.
 #[track_caller]
 pub fn null_pointer_dereference() {
     check(
