@@ -84,7 +84,7 @@ use super::driver::Driver;
 use super::{panic_message, Backend, BackendKind, Spawned};
 use crate::clock::VectorClock;
 use crate::engine::{EngineError, ScenarioFn};
-use crate::world::{self, with_world, LoomOp};
+use crate::world::{self, with_world, LoomOp, World};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::borrow::Cow;
@@ -154,24 +154,38 @@ struct Executor {
     driver: Driver,
     tasks: Vec<Slot>,
     next: Next,
-    /// Scratch: the runnable tasks at a point, ascending.
+    /// The candidates of a decision: unfinished tasks neither waiting in a
+    /// join nor retired, ascending (shuttle's `live_tasks` order). Kept up
+    /// to date as tasks start, end, join and retire, so that a decision
+    /// does not rescan every task.
     runnable: Vec<usize>,
     /// Stacks of returned coroutines, for the next tasks.
     pool: Vec<DefaultStack>,
 }
 
 impl Executor {
-    /// The candidates of a decision: unfinished tasks not waiting in a join,
-    /// ascending (shuttle's `live_tasks` order).
-    fn collect_runnable(&mut self) {
-        self.runnable.clear();
-        self.runnable.extend(
-            self.tasks
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| !s.finished && !s.joining && !s.retired)
-                .map(|(t, _)| t),
-        );
+    /// Task `t` is no candidate any more (it ended, retired, or joins).
+    fn not_runnable(&mut self, t: usize) {
+        if let Ok(i) = self.runnable.binary_search(&t) {
+            self.runnable.remove(i);
+        }
+    }
+
+    /// Task `t` is a candidate again (the task it joined has ended).
+    fn runnable_again(&mut self, t: usize) {
+        if let Err(i) = self.runnable.binary_search(&t) {
+            self.runnable.insert(i, t);
+        }
+    }
+
+    /// Task `t` has ended (returned, or retired): the task joining it, if
+    /// any, goes on.
+    fn ended(&mut self, t: usize) {
+        self.not_runnable(t);
+        if let Some(w) = self.tasks[t].waiter.take() {
+            self.tasks[w].joining = false;
+            self.runnable_again(w);
+        }
     }
 
     /// A stack from the pool, or a new one.
@@ -200,6 +214,8 @@ impl Executor {
             retired: false,
             waiter: None,
         });
+        // The highest id yet: the set stays ascending.
+        self.runnable.push(id);
         Ok(id)
     }
 }
@@ -246,23 +262,29 @@ fn suspend(yielder: *const Yielder<(), ()>) {
 }
 
 /// A scheduling point of the running task (shuttle's `switch()`): ask the
-/// driver which task runs next; suspend unless it is this one.
-fn switch() {
+/// driver which task runs next; suspend unless it is this one. With
+/// `contended_only`, the point is taken only if another task is live or the
+/// execution stopped (see [`Backend::before_step`]).
+///
+/// One world borrow and one executor borrow serve the whole point: this
+/// runs at every step.
+fn switch_point(contended_only: bool) {
     let me = CURRENT.with(Cell::get);
-    let yielder = if with_exec(|e| e.phase == Phase::WindingDown) {
-        match wind_down_point(me) {
-            None => return,
-            Some(y) => y,
+    let yielder = with_world(|w| {
+        if contended_only && w.live <= 1 && !w.stop {
+            return None;
         }
-    } else if std::thread::panicking() {
-        // Shuttle's `maybe_yield` does not decide for a task that is
-        // unwinding: it switches out, and the loop decides.
-        with_exec(|e| e.tasks[me].yielder)
-    } else {
-        let go_on = with_exec(|e| {
-            e.collect_runnable();
+        with_exec(|e| {
+            if e.phase == Phase::WindingDown {
+                return wind_down_point(e, w, me);
+            }
+            if std::thread::panicking() {
+                // Shuttle's `maybe_yield` does not decide for a task that is
+                // unwinding: it switches out, and the loop decides.
+                return Some(e.tasks[me].yielder);
+            }
             let (runnable, driver) = (&e.runnable, &mut e.driver);
-            match driver.decide(runnable, Some(me)) {
+            match driver.decide_in(w, runnable, Some(me)) {
                 Some(t) if t == me => None,
                 Some(t) => {
                     e.next = Next::Task(t);
@@ -273,25 +295,26 @@ fn switch() {
                     Some(e.tasks[me].yielder)
                 }
             }
-        });
-        match go_on {
-            None => return,
-            Some(y) => y,
-        }
-    };
-    suspend(yielder);
+        })
+    });
+    if let Some(y) = yielder {
+        suspend(y);
+    }
+}
+
+/// A scheduling point that is always taken (a spawn, a join, a task's
+/// exit).
+fn switch() {
+    switch_point(false);
 }
 
 /// A scheduling point while winding down: no decision; the task goes on
 /// unless it cannot (parked on a model primitive, waiting in a join) or the
 /// wind-down budget is spent. The yielder to suspend with, if it must stop.
-fn wind_down_point(me: usize) -> Option<*const Yielder<(), ()>> {
-    let parked = with_world(|w| w.is_waiting(me));
-    with_exec(|e| {
-        e.wind_down_steps += 1;
-        let stuck = parked || e.tasks[me].joining || e.wind_down_steps > WIND_DOWN_BUDGET;
-        stuck.then_some(e.tasks[me].yielder)
-    })
+fn wind_down_point(e: &mut Executor, w: &World, me: usize) -> Option<*const Yielder<(), ()>> {
+    e.wind_down_steps += 1;
+    let stuck = w.is_waiting(me) || e.tasks[me].joining || e.wind_down_steps > WIND_DOWN_BUDGET;
+    stuck.then_some(e.tasks[me].yielder)
 }
 
 /// See [`Backend::retire`]: the running task, at a scheduling point where
@@ -303,11 +326,8 @@ fn retire() -> bool {
         if e.phase == Phase::WindingDown {
             return None;
         }
-        let slot = &mut e.tasks[me];
-        slot.retired = true;
-        if let Some(w) = slot.waiter.take() {
-            e.tasks[w].joining = false;
-        }
+        e.tasks[me].retired = true;
+        e.ended(me);
         // The loop decides next, as after a task ended.
         e.next = Next::Undecided;
         Some(e.tasks[me].yielder)
@@ -356,6 +376,7 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
     let scenario = Arc::clone(scenario);
     with_exec(|e| {
         e.tasks.clear();
+        e.runnable.clear();
         e.next = Next::Undecided;
         e.phase = Phase::Recording;
         e.wind_down_steps = 0;
@@ -373,7 +394,6 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
             Next::Task(t) => Ok(Some(t)),
             Next::Stopped => Ok(None),
             Next::Undecided => {
-                e.collect_runnable();
                 if e.runnable.is_empty() {
                     if e.tasks.iter().any(|s| !s.finished && !s.retired) {
                         return Err(EngineError::ScenarioPanicked(
@@ -383,7 +403,7 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
                     return Ok(None);
                 }
                 let (runnable, driver) = (&e.runnable, &mut e.driver);
-                Ok(driver.decide(runnable, current))
+                Ok(with_world(|w| driver.decide_in(w, runnable, current)))
             }
         });
         let t = match decided {
@@ -404,9 +424,7 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
                 let slot = &mut e.tasks[t];
                 slot.finished = true;
                 slot.yielder = std::ptr::null();
-                if let Some(w) = slot.waiter.take() {
-                    e.tasks[w].joining = false;
-                }
+                e.ended(t);
                 e.pool.push(co.into_stack());
             }),
             Err(payload) => {
@@ -520,9 +538,7 @@ impl Backend for NativeBackend {
     fn before_step(&self, _op: LoomOp) {
         // Shuttle's adapter sees the same condition: with one live task and
         // nothing stopped there is nothing to decide, and no point is taken.
-        if with_world(|w| w.live > 1 || w.stop) {
-            switch();
-        }
+        switch_point(true);
     }
 
     fn orders_steps(&self) -> bool {
@@ -592,6 +608,7 @@ fn join(child: usize) {
         }
         e.tasks[child].waiter = Some(me);
         e.tasks[me].joining = true;
+        e.not_runnable(me);
         true
     });
     if block {
