@@ -114,6 +114,10 @@ thread_local! {
     /// override is keyed by task, not by thread).
     static SOURCE_SITES: std::cell::RefCell<Vec<(usize, &'static SourceSite)>> =
         const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether `SOURCE_SITES` holds anything: read at every step, and a
+    /// plain `Cell` needs no destructor registration, so the check is one
+    /// load where a borrow of the vector would be a call.
+    static SOURCE_SITES_BUSY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl Site {
@@ -121,8 +125,7 @@ impl Site {
     #[track_caller]
     pub fn caller() -> Site {
         let location = Location::caller();
-        let busy = SOURCE_SITES.with(|s| !s.borrow().is_empty());
-        let source = if busy {
+        let source = if SOURCE_SITES_BUSY.with(std::cell::Cell::get) {
             let me = crate::world::current_task();
             SOURCE_SITES.with(|s| {
                 s.borrow()
@@ -144,6 +147,7 @@ impl Site {
 /// execution with the same index would report its steps at them.
 pub(crate) fn clear_source_sites() {
     SOURCE_SITES.with(|s| s.borrow_mut().clear());
+    SOURCE_SITES_BUSY.with(|b| b.set(false));
 }
 
 /// Run `f` (model operations an interpreter performs for one source
@@ -162,11 +166,13 @@ pub fn with_source_site<R>(src: &'static SourceSite, f: impl FnOnce() -> R) -> R
                 if let Some(i) = s.iter().rposition(|(t, _)| *t == self.0) {
                     s.remove(i);
                 }
+                SOURCE_SITES_BUSY.with(|b| b.set(!s.is_empty()));
             });
         }
     }
     let me = crate::world::current_task();
     SOURCE_SITES.with(|s| s.borrow_mut().push((me, src)));
+    SOURCE_SITES_BUSY.with(|b| b.set(true));
     let _pop = Pop(me);
     f()
 }

@@ -267,7 +267,8 @@ impl Driver {
     }
 
     /// One scheduling point: which of `runnable` (the tasks the runtime
-    /// could resume, ascending ids: unfinished and not waiting in a join)
+    /// could resume, in ascending id order, shuttle's `live_tasks` order:
+    /// unfinished and not waiting in a join)
     /// runs next, `current` being the task that reached the point (or that
     /// just ended). `None` ends the execution where it stands.
     ///
@@ -291,13 +292,17 @@ impl Driver {
         if w.stopped_flag() {
             return self.drain(runnable, current);
         }
-        self.enabled.clear();
-        self.enabled
-            .extend(runnable.iter().copied().filter(|&t| !w.is_waiting(t)));
-        // Shuttle's `live_tasks` order; a no-op on the native runtime's
-        // runnable set, which is kept ascending.
-        self.enabled.sort_unstable();
-        if self.enabled.is_empty() {
+        // The candidates are `runnable` itself unless a task is parked:
+        // most points copy nothing.
+        let enabled: &[usize] = if runnable.iter().any(|&t| w.is_waiting(t)) {
+            self.enabled.clear();
+            self.enabled
+                .extend(runnable.iter().copied().filter(|&t| !w.is_waiting(t)));
+            &self.enabled
+        } else {
+            runnable
+        };
+        if enabled.is_empty() {
             w.report_deadlock(self.steps);
             return None;
         }
@@ -306,19 +311,18 @@ impl Driver {
             w.report_hang(self.steps);
             return None;
         }
-        if let [only] = self.enabled[..] {
+        if let [only] = enabled[..] {
             return Some(only);
         }
-        let current = current.filter(|c| self.enabled.contains(c));
+        let current = current.filter(|c| enabled.contains(c));
         if self.inner.wants_pending() {
             self.pending.clear();
-            self.pending
-                .extend(self.enabled.iter().map(|&t| w.pending(t)));
+            self.pending.extend(enabled.iter().map(|&t| w.pending(t)));
             self.inner.pending(&self.pending);
         }
-        let pick = self.inner.choose(&self.enabled, current);
+        let pick = self.inner.choose(enabled, current);
         self.schedule.push(pick as u8);
-        let at = self.enabled.iter().position(|&t| t == pick).unwrap_or(0);
+        let at = enabled.iter().position(|&t| t == pick).unwrap_or(0);
         self.byte_schedule.push(at as u8);
         if current.is_some_and(|c| c != pick) {
             self.preemptions += 1;

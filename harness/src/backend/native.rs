@@ -88,7 +88,7 @@ use crate::world::{self, with_world, LoomOp, World};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
@@ -220,21 +220,53 @@ impl Executor {
     }
 }
 
+/// Where this thread's executor is, while a run is on: a `RefCell` by hand
+/// over a pointer to the executor [`run`] owns. It is reached several
+/// times per step, and a thread-local without a destructor (only `Cell`s)
+/// is one load away, where a `RefCell<Option<Executor>>` needs a
+/// destructor registration check and a call at each access.
+struct ExecSlot {
+    /// The executor, or null when no run is on (or while it is detached,
+    /// see [`with_exec_detached`]).
+    exec: Cell<*mut Executor>,
+    /// Borrowed by a [`with_exec`] in progress.
+    borrowed: Cell<bool>,
+}
+
 thread_local! {
     /// The executor of the run on this thread, while one runs.
-    static EXEC: RefCell<Option<Executor>> = const { RefCell::new(None) };
+    static EXEC: ExecSlot = const {
+        ExecSlot {
+            exec: Cell::new(std::ptr::null_mut()),
+            borrowed: Cell::new(false),
+        }
+    };
     /// The task the executor resumed last (read on every step).
     static CURRENT: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Borrow this thread's executor. Never across a resume or a suspend.
 fn with_exec<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
-    EXEC.with(|e| {
-        let mut e = e.borrow_mut();
-        let e = e
-            .as_mut()
-            .expect("a native task runs only inside the native executor");
-        f(e)
+    /// Ends the borrow, also when `f` panics (a scenario panic unwinds to
+    /// the loop, which goes on using the executor).
+    struct Release<'a>(&'a Cell<bool>);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            self.0.set(false);
+        }
+    }
+    EXEC.with(|slot| {
+        let e = slot.exec.get();
+        assert!(
+            !e.is_null(),
+            "a native task runs only inside the native executor"
+        );
+        assert!(!slot.borrowed.replace(true), "the executor is already borrowed");
+        let _release = Release(&slot.borrowed);
+        // SAFETY: `e` points to the executor `run` owns, which outlives
+        // every call here (`run` clears the slot before dropping it), and
+        // `borrowed` makes this the only reference to it until `f` returns.
+        f(unsafe { &mut *e })
     })
 }
 
@@ -243,11 +275,15 @@ fn with_exec<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
 /// of its own on this thread (a campaign re-running a hang under the
 /// default budget), which installs and removes its own executor meanwhile.
 fn with_exec_detached<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
-    let mut e = EXEC
-        .with(|x| x.borrow_mut().take())
-        .expect("the loop runs only inside the native executor");
-    let r = f(&mut e);
-    EXEC.with(|x| *x.borrow_mut() = Some(e));
+    let e = EXEC.with(|slot| {
+        assert!(!slot.borrowed.get(), "the executor is already borrowed");
+        slot.exec.replace(std::ptr::null_mut())
+    });
+    assert!(!e.is_null(), "the loop runs only inside the native executor");
+    // SAFETY: as in `with_exec`; the slot no longer names the executor, so
+    // nothing else reaches it while `f` runs.
+    let r = f(unsafe { &mut *e });
+    EXEC.with(|slot| slot.exec.set(e));
     r
 }
 
@@ -340,34 +376,44 @@ fn retire() -> bool {
 
 /// Run the driver's executions on this thread until it asks for no more.
 pub(crate) fn run(scenario: &ScenarioFn, driver: Driver) -> Result<(), EngineError> {
-    let previous = EXEC.with(|e| {
-        e.borrow_mut().replace(Executor {
-            phase: Phase::Recording,
-            wind_down_steps: 0,
-            driver,
-            tasks: Vec::new(),
-            next: Next::Undecided,
-            runnable: Vec::new(),
-            pool: Vec::new(),
-        })
-    });
-    if previous.is_some() {
+    if EXEC.with(|slot| !slot.exec.get().is_null()) {
         // One engine run inside another's task would share the thread's
         // world: refuse it rather than corrupt both.
-        EXEC.with(|e| *e.borrow_mut() = previous);
         return Err(EngineError::ScenarioPanicked(
             "an engine run cannot start inside a native task".into(),
         ));
     }
-    let result = (|| {
-        while with_exec_detached(|e| e.driver.begin()).is_some() {
-            run_execution(scenario)?;
+    let exec = Box::into_raw(Box::new(Executor {
+        phase: Phase::Recording,
+        wind_down_steps: 0,
+        driver,
+        tasks: Vec::new(),
+        next: Next::Undecided,
+        runnable: Vec::new(),
+        pool: Vec::new(),
+    }));
+    EXEC.with(|slot| slot.exec.set(exec));
+    /// Uninstalls and drops the executor when the run ends. A panic out of
+    /// the driver's hooks leaks it, still installed, instead: suspended
+    /// tasks may still reach it while they unwind, and a later run on this
+    /// thread is refused rather than sharing a broken one.
+    struct Installed(*mut Executor);
+    impl Drop for Installed {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                return;
+            }
+            EXEC.with(|slot| slot.exec.set(std::ptr::null_mut()));
+            // SAFETY: made by `Box::into_raw` in `run`; the slot no longer
+            // names it, and no borrow of it is left on this thread.
+            drop(unsafe { Box::from_raw(self.0) });
         }
-        Ok(())
-    })();
-    let exec = EXEC.with(|e| e.borrow_mut().take());
-    drop(exec);
-    result
+    }
+    let _installed = Installed(exec);
+    while with_exec_detached(|e| e.driver.begin()).is_some() {
+        run_execution(scenario)?;
+    }
+    Ok(())
 }
 
 /// Run one execution, from its main task to the end (see the module
