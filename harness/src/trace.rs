@@ -123,22 +123,30 @@ thread_local! {
 impl Site {
     /// The caller's site, with the running task's supplied source site.
     #[track_caller]
+    #[inline]
     pub fn caller() -> Site {
         let location = Location::caller();
+        // Inlined at every step: only an interpreter's steps look further.
         let source = if SOURCE_SITES_BUSY.with(std::cell::Cell::get) {
-            let me = crate::world::current_task();
-            SOURCE_SITES.with(|s| {
-                s.borrow()
-                    .iter()
-                    .rev()
-                    .find(|(t, _)| *t == me)
-                    .map(|(_, src)| *src)
-            })
+            supplied_source_site()
         } else {
             None
         };
         Site { location, source }
     }
+}
+
+/// The innermost source site an interpreter supplied to the running task.
+#[inline(never)]
+fn supplied_source_site() -> Option<&'static SourceSite> {
+    let me = crate::world::current_task();
+    SOURCE_SITES.with(|s| {
+        s.borrow()
+            .iter()
+            .rev()
+            .find(|(t, _)| *t == me)
+            .map(|(_, src)| *src)
+    })
 }
 
 /// Forget every supplied source site, as an execution starts: a task whose

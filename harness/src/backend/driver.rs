@@ -294,13 +294,20 @@ impl Driver {
         }
         // The candidates are `runnable` itself unless a task is parked:
         // most points copy nothing.
-        let enabled: &[usize] = if runnable.iter().any(|&t| w.is_waiting(t)) {
-            self.enabled.clear();
-            self.enabled
-                .extend(runnable.iter().copied().filter(|&t| !w.is_waiting(t)));
-            &self.enabled
-        } else {
-            runnable
+        let parked = runnable.iter().position(|&t| w.is_waiting(t));
+        let enabled: &[usize] = match parked {
+            None => runnable,
+            Some(first) => {
+                self.enabled.clear();
+                self.enabled.extend_from_slice(&runnable[..first]);
+                self.enabled.extend(
+                    runnable[first + 1..]
+                        .iter()
+                        .copied()
+                        .filter(|&t| !w.is_waiting(t)),
+                );
+                &self.enabled
+            }
         };
         if enabled.is_empty() {
             w.report_deadlock(self.steps);
