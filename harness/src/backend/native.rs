@@ -261,7 +261,10 @@ fn with_exec<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
             !e.is_null(),
             "a native task runs only inside the native executor"
         );
-        assert!(!slot.borrowed.replace(true), "the executor is already borrowed");
+        assert!(
+            !slot.borrowed.replace(true),
+            "the executor is already borrowed"
+        );
         let _release = Release(&slot.borrowed);
         // SAFETY: `e` points to the executor `run` owns, which outlives
         // every call here (`run` clears the slot before dropping it), and
@@ -279,7 +282,10 @@ fn with_exec_detached<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
         assert!(!slot.borrowed.get(), "the executor is already borrowed");
         slot.exec.replace(std::ptr::null_mut())
     });
-    assert!(!e.is_null(), "the loop runs only inside the native executor");
+    assert!(
+        !e.is_null(),
+        "the loop runs only inside the native executor"
+    );
     // SAFETY: as in `with_exec`; the slot no longer names the executor, so
     // nothing else reaches it while `f` runs.
     let r = f(unsafe { &mut *e });
