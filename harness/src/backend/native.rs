@@ -416,6 +416,13 @@ pub(crate) fn run(scenario: &ScenarioFn, driver: Driver) -> Result<(), EngineErr
         }
     }
     let _installed = Installed(exec);
+    // Each execution hands its main task a reference to the scenario. The
+    // workers of a run share one `ScenarioFn`: counting references on it
+    // would move its counter's cache line between their cores at every
+    // execution, so this worker counts them on an `Arc` of its own.
+    let shared = Arc::clone(scenario);
+    let scenario: ScenarioFn = Arc::new(move || shared());
+    let scenario = &scenario;
     while with_exec_detached(|e| e.driver.begin()).is_some() {
         run_execution(scenario)?;
     }
