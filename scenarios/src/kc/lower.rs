@@ -267,10 +267,16 @@ impl<'a> Lower<'a> {
                 "expression_statement" => self.global_macro(n)?,
                 "preproc_include" | "preproc_def" => {}
                 "preproc_function_def" => {
+                    // Expanding it would need a preprocessor, and would move
+                    // every position after a use: errors and reports point
+                    // into the file as written.
+                    let name = n
+                        .child_by_field_name("name")
+                        .map_or("", |m| self.text(m));
                     return Err(self.err(
                         n,
-                        "macros are not expanded (write the code the macro stands for, or a static function)",
-                    ))
+                        format!("function-like macro `{name}(…)` is not expanded (write the code it stands for at each use, or a static function `{name}()`)"),
+                    ));
                 }
                 "type_definition" => {
                     return Err(self.err(n, "typedefs are not supported (write `struct NAME` instead)"))
@@ -1087,6 +1093,20 @@ impl<'a> Lower<'a> {
             return Err(self.err(f, "guard() takes the guard's name: `guard(srcu)(&ssp);`"));
         };
         let name = self.text(*name);
+        let args = Self::named(self.field(call, "arguments")?);
+        let kind = self.guard_of(f, name, &args)?;
+        let site = self.site(n);
+        if self.nest == 0 {
+            self.top_guards.push((self.top_pos, site.line));
+        }
+        Ok(Some(Stmt { kind, site }))
+    }
+
+    /// The guard `name` over `args` (`guard(name)(args)`,
+    /// `scoped_guard(name, args)`), checked: the lock headers'
+    /// `DEFINE_GUARD()`/`DEFINE_LOCK_GUARD_*()` the model has. `at` is
+    /// where an unknown name is reported.
+    fn guard_of(&mut self, at: Node<'a>, name: &str, args: &[Node<'a>]) -> Result<StmtKind> {
         let (kind, want) = match name {
             "srcu" => (GuardKind::Srcu, Some(PrimKind::Srcu)),
             "mutex" => (GuardKind::Mutex, Some(PrimKind::Mutex)),
@@ -1097,10 +1117,9 @@ impl<'a> Lower<'a> {
             "rwsem_write" => (GuardKind::RwsemWrite, Some(PrimKind::Rwsem)),
             "rcu" => (GuardKind::Rcu, None),
             "device" => (GuardKind::Device, Some(PrimKind::Device)),
-            other => return Err(self.err(f, format!("unknown guard `{other}` (the model has guard(srcu), guard(mutex), guard(spinlock), guard(spinlock_irq), guard(spinlock_irqsave), guard(rwsem_read), guard(rwsem_write), guard(rcu), guard(device))"))),
+            other => return Err(self.err(at, format!("unknown guard `{other}` (the model has guard(srcu), guard(mutex), guard(spinlock), guard(spinlock_irq), guard(spinlock_irqsave), guard(rwsem_read), guard(rwsem_write), guard(rcu), guard(device))"))),
         };
-        let args = Self::named(self.field(call, "arguments")?);
-        let arg = match (want, args.as_slice()) {
+        let arg = match (want, args) {
             (None, []) => None,
             (Some(k), [a]) => {
                 let e = self.expr(*a)?;
@@ -1111,25 +1130,18 @@ impl<'a> Lower<'a> {
             }
             (None, _) => {
                 return Err(self.err(
-                    call,
+                    at,
                     format!("guard({name}) takes no lock: `guard({name})();`"),
                 ))
             }
             (Some(_), _) => {
                 return Err(self.err(
-                    call,
+                    at,
                     format!("guard({name}) takes one lock: `guard({name})(&x->lock);`"),
                 ))
             }
         };
-        let site = self.site(n);
-        if self.nest == 0 {
-            self.top_guards.push((self.top_pos, site.line));
-        }
-        Ok(Some(Stmt {
-            kind: StmtKind::Guard(kind, arg),
-            site,
-        }))
+        Ok(StmtKind::Guard(kind, arg))
     }
 
     fn declare(&mut self, name: String, ty: Ty) -> usize {
@@ -1449,6 +1461,19 @@ impl<'a> Lower<'a> {
                 {
                     return self.ptr_arith(n, op, a, b);
                 }
+                if matches!(op, "<" | "<=" | ">" | ">=")
+                    && (matches!(a.ty, Ty::Ptr(_)) || matches!(b.ty, Ty::Ptr(_)))
+                {
+                    // Pointers are ordered within one array only (C11
+                    // 6.5.8p5): `p < q` is `p - q < 0`, whose subtraction
+                    // checks that both point into the same one.
+                    if !matches!((a.ty, b.ty), (Ty::Ptr(_), Ty::Ptr(_))) {
+                        return Err(self.err(n, format!("`{op}` compares a pointer with a pointer into the same array only")));
+                    }
+                    let diff = self.ptr_arith(n, "-", a, b)?;
+                    let zero = self.mk(n, ExprKind::Int(0), Ty::Int);
+                    return Ok(self.mk(n, ExprKind::Binary(op, Box::new(diff), Box::new(zero)), Ty::Int));
+                }
                 Ok(self.mk(n, ExprKind::Binary(op, Box::new(a), Box::new(b)), Ty::Int))
             }
             "conditional_expression" => {
@@ -1470,8 +1495,18 @@ impl<'a> Lower<'a> {
                     "=" => None,
                     o => Some(binop(o.trim_end_matches('=')).ok_or_else(|| self.err(n, format!("unsupported operator `{o}`")))?),
                 };
-                if op.is_some() && matches!(lhs.ty, Ty::Ptr(_)) {
-                    return Err(self.err(n, "compound assignment to a pointer is not supported (write `p = p + i`)"));
+                if let (Some(op), Ty::Ptr(_)) = (op, lhs.ty) {
+                    // `p += i` is `p = p + i` (C11 6.5.16.2p3), with the
+                    // element-sized step and bounds check of `p + i`.
+                    if !matches!(op, "+" | "-") {
+                        return Err(self.err(n, format!("`{op}=` of a pointer is not C (pointers take `+=` and `-=`)")));
+                    }
+                    if !clones_whole(&lhs) {
+                        return Err(self.err(n, "`+=` of this pointer is not supported (name it: a local, a global or a struct member)"));
+                    }
+                    let sum = self.ptr_arith(n, op, clone_expr(&lhs), rhs)?;
+                    let ty = lhs.ty;
+                    return Ok(self.mk(n, ExprKind::Assign(Box::new(lhs), None, Box::new(sum)), ty));
                 }
                 let ty = lhs.ty;
                 Ok(self.mk(n, ExprKind::Assign(Box::new(lhs), op, Box::new(rhs)), ty))
@@ -1482,10 +1517,26 @@ impl<'a> Lower<'a> {
                 let prefix = n.start_byte() < arg.start_byte();
                 let e = self.expr(arg)?;
                 self.check_lvalue(n, &e)?;
-                if matches!(e.ty, Ty::Ptr(_)) {
-                    return Err(self.err(n, format!("`{op}` of a pointer is not supported (write `p = p + 1`, or index the array: `p[i]`)")));
-                }
                 let d = if op == "++" { 1 } else { -1 };
+                if matches!(e.ty, Ty::Ptr(_)) && !clones_whole(&e) {
+                    return Err(self.err(n, format!("`{op}` of this pointer is not supported (name it: a local, a global or a struct member)")));
+                }
+                if matches!(e.ty, Ty::Ptr(_)) {
+                    // `++p` is `p += 1` (C11 6.5.3.1p2). `p++` is worth the
+                    // old pointer: the new one stepped back, which is in
+                    // bounds whenever the step was.
+                    let one = self.mk(n, ExprKind::Int(1), Ty::Int);
+                    let step = if d == 1 { "+" } else { "-" };
+                    let back = if d == 1 { "-" } else { "+" };
+                    let new = self.ptr_arith(n, step, clone_expr(&e), one)?;
+                    let ty = e.ty;
+                    let assign = self.mk(n, ExprKind::Assign(Box::new(e), None, Box::new(new)), ty);
+                    if prefix {
+                        return Ok(assign);
+                    }
+                    let one = self.mk(n, ExprKind::Int(1), Ty::Int);
+                    return self.ptr_arith(n, back, assign, one);
+                }
                 Ok(self.mk(n, ExprKind::IncDec(Box::new(e), d, prefix), Ty::Int))
             }
             "cast_expression" => {
@@ -2208,6 +2259,29 @@ fn base_ref(base: &Expr) -> Expr {
             site: base.site,
         },
         _ => clone_expr(base),
+    }
+}
+
+/// Whether [`clone_expr`] copies `e` whole, with no side effect evaluated
+/// twice: the lvalue of a pointer's `++`, `--`, `+=` or `-=` is read and
+/// written as two expressions, like an integer's.
+fn clones_whole(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Local(_)
+        | ExprKind::Global(_)
+        | ExprKind::StackStruct(_)
+        | ExprKind::Int(_)
+        | ExprKind::Null
+        | ExprKind::Static(_)
+        | ExprKind::Func(_) => true,
+        ExprKind::Field(b, ..)
+        | ExprKind::Attr(b, _)
+        | ExprKind::AddrOf(b)
+        | ExprKind::ContainerOf(b, ..)
+        | ExprKind::EmbStruct(b, ..)
+        | ExprKind::ContainerOfStruct(b, ..) => clones_whole(b),
+        ExprKind::PtrIndex(p, i) => clones_whole(p) && clones_whole(i),
+        _ => false,
     }
 }
 

@@ -43,7 +43,9 @@ pub fn compile(path: &str) -> Result<ir::Program, KcError> {
 pub fn compile_source(path: &str, src: &str) -> Result<ir::Program, KcError> {
     let header = header::parse(path, src)?;
     let src = parse::blank_annotations(src);
-    let tree = parse::parse(path, &src)?;
+    // The tree's positions are the same in both texts: the lowering reads
+    // names and quotes expressions from the one the user wrote.
+    let tree = parse::parse(path, &parse::container_of_types_as_names(&src))?;
     lower::lower(path, &src, tree.root_node(), header)
 }
 
