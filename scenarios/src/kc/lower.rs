@@ -1283,8 +1283,9 @@ impl<'a> Lower<'a> {
                 }
             }
             // `f(container_of(p, struct S, m));` reads as a declaration of a
-            // macro type: the grammar cannot tell `struct S` in an argument.
-            "macro_type_specifier" => Err(self.err(n, "container_of as a call's argument is not supported (write `struct S *p = container_of(…);` and pass p)")),
+            // macro type unless `struct S` is handed to the grammar as one
+            // name (`parse::container_of_types_as_names`).
+            "macro_type_specifier" => Err(self.err(n, "a call statement the grammar reads as a declaration: write `struct S *p = container_of(…);` and pass p")),
             "labeled_statement" => Err(self.err(n, "labels are supported at the top level of a function body only")),
             "break_statement" => one(StmtKind::Break),
             "continue_statement" => one(StmtKind::Continue),
