@@ -186,9 +186,19 @@ fn unsupported_constructs_are_errors_with_the_fix() {
             "inline assembly is not supported",
         ),
         (
-            "#define T_MAX(x) (x)",
-            "T_MAX",
-            "function-like macro `T_MAX(…)` is not expanded",
+            "#define T_LOCK(x) do { down_read(x); } while (0)",
+            "T_LOCK",
+            "function-like macro `T_LOCK(…)` is not one expression",
+        ),
+        (
+            "#define T_STR(x) #x",
+            "T_STR",
+            "function-like macro `T_STR(…)` uses `#` or `##`",
+        ),
+        (
+            "#define T_LOG(fmt, ...) (0)",
+            "T_LOG",
+            "function-like macro `T_LOG(…)` has variadic parameters",
         ),
         (
             "#define T_NAME \"t\"",
@@ -1096,8 +1106,9 @@ fn arrays_bitmaps_memset_and_guards_run_clean() {
 /// or an operand; `scoped_guard()` releasing its lock at the end of its
 /// block, at an early `return`, and at a `break`, which leaves the
 /// scoped_guard and not the loop around it (include/linux/cleanup.h builds
-/// it as a one-pass `for`). A guard still held would deadlock the
-/// `mutex_lock()` after it.
+/// it as a one-pass `for`). Function-like macros standing for an
+/// expression, nested, one continued over two lines, an argument named
+/// twice. A guard still held would deadlock the `mutex_lock()` after it.
 #[test]
 fn pointer_steps_container_of_arguments_and_scoped_guards_run_clean() {
     let ioctl = "	int n = 0;
@@ -1131,9 +1142,19 @@ fn pointer_steps_container_of_arguments_and_scoped_guards_run_clean() {
 	}
 	BUG_ON(n != 3 || rc != 6);
 	BUG_ON(t_locked(td) != 4);
+	BUG_ON(to_t_dev(&td->dev) != td);
+	BUG_ON(T_NTH(td, 2) - td->descs != 2 || T_NTH(td, 1)->td != td);
+	BUG_ON(T_TWICE(td->ndescs) != 8 || T_TWICE(T_NTH(td, 3) - T_NTH(td, 1)) != 4);
+	n = 1;
+	BUG_ON(T_TWICE(n) != 2);
 	mutex_lock(&td->lock);
 	mutex_unlock(&td->lock);";
     let extra = "
+#define to_t_dev(d) container_of(d, struct t_dev, dev)
+#define T_NTH(td, i) (&(td)->descs[(i)])
+#define T_TWICE(x) \\
+	((x) + (x))
+
 static int t_ndescs(struct t_dev *td)
 {
 	return td->ndescs;

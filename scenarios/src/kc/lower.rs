@@ -13,10 +13,19 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 pub(crate) mod list_iter;
+pub mod macros;
 
 /// Lower a parsed file.
-pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Program> {
+pub fn lower<'a>(
+    file: &'a str,
+    src: &'a str,
+    root: Node<'a>,
+    macros: HashMap<String, macros::MacroDef<'a>>,
+    header: Header,
+) -> Result<Program> {
     let mut l = Lower {
+        macros,
+        macro_args: Vec::new(),
         file,
         src,
         structs: Vec::new(),
@@ -50,7 +59,14 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
 
 struct Lower<'a> {
     file: &'a str,
+    /// The text nodes are read from: the file's, or a function-like
+    /// macro's while its body is lowered.
     src: &'a str,
+    /// The file's function-like macros.
+    macros: HashMap<String, macros::MacroDef<'a>>,
+    /// Per expansion in progress, innermost last: each parameter, the
+    /// caller's argument and the text it is read from.
+    macro_args: Vec<Vec<(String, Node<'a>, &'a str)>>,
     structs: Vec<StructDef>,
     struct_ix: HashMap<String, usize>,
     globals: Vec<Global>,
@@ -266,18 +282,9 @@ impl<'a> Lower<'a> {
                 "declaration" => self.global_decl(n)?,
                 "expression_statement" => self.global_macro(n)?,
                 "preproc_include" | "preproc_def" => {}
-                "preproc_function_def" => {
-                    // Expanding it would need a preprocessor, and would move
-                    // every position after a use: errors and reports point
-                    // into the file as written.
-                    let name = n
-                        .child_by_field_name("name")
-                        .map_or("", |m| self.text(m));
-                    return Err(self.err(
-                        n,
-                        format!("function-like macro `{name}(…)` is not expanded (write the code it stands for at each use, or a static function `{name}()`)"),
-                    ));
-                }
+                // Read before lowering (`macros::sources`), expanded at
+                // their calls.
+                "preproc_function_def" => {}
                 "type_definition" => {
                     return Err(self.err(n, "typedefs are not supported (write `struct NAME` instead)"))
                 }
@@ -1699,6 +1706,9 @@ impl<'a> Lower<'a> {
 
     fn ident(&mut self, n: Node<'a>) -> Result<Expr> {
         let name = self.text(n);
+        if let Some(arg) = self.macro_param(name) {
+            return arg;
+        }
         if let Some((slot, ty)) = self.lookup(name) {
             return Ok(self.mk(n, ExprKind::Local(slot), ty));
         }
@@ -1948,6 +1958,9 @@ impl<'a> Lower<'a> {
         let name = self.text(f);
         if name == "container_of" {
             return self.container_of(n, args_node);
+        }
+        if self.macros.contains_key(name) {
+            return self.expand(n, name, args_node);
         }
         let arg_nodes = Self::named(args_node);
         if let Some(bad) = arg_nodes.iter().find(|a| a.kind() == "ERROR") {
