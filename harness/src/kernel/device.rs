@@ -10,7 +10,7 @@ use super::mutex::{mutex_lock, mutex_unlock, Mutex};
 use super::refcount::{kref_get, kref_put, Kref};
 use crate::names::child_of;
 use crate::trace::{ObjectId, Target};
-use crate::world::{step, step_with, LoomOp, Prim, PrimitiveState};
+use crate::world::{keep_capacity, step, step_with, LoomOp, Prim, PrimitiveState};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -29,7 +29,12 @@ pub(crate) enum DevresEntry {
 
 /// A device's devres list (`dev->devres_head`): the devm allocations and
 /// actions to release on unbind, oldest first.
-impl PrimitiveState for Vec<DevresEntry> {}
+impl PrimitiveState for Vec<DevresEntry> {
+    fn renew(&mut self, mut new: Self) {
+        keep_capacity(self, &mut new);
+        *self = new;
+    }
+}
 
 /// A `struct device` embedded in `owner` (e.g. `cxlmd->dev`).
 #[derive(Clone)]
