@@ -48,6 +48,7 @@ mod task;
 pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use held::{sys_exit, HeldLock};
 pub(crate) use leaks::scenario_completed;
+pub(crate) use prim::Host;
 pub use prim::{keep_capacity, AsAny, Prim, PrimitiveState, TaskNames};
 pub(crate) use step::{
     run_unless_stopped, schedule_point, spin_wait, step_access_at, step_with, track_pending,
@@ -204,6 +205,9 @@ pub(crate) struct World {
     /// one overwrites a box of its type instead of allocating (see
     /// [`PrimitiveState::renew`]).
     pub(crate) spare_states: Vec<(TypeId, Vec<Box<dyn PrimitiveState>>)>,
+    /// The model's host-side state of the execution (see [`Host`]), by
+    /// handle index, with each state's type.
+    pub(crate) host: Vec<(TypeId, Box<dyn PrimitiveState>)>,
 }
 
 impl World {
@@ -225,6 +229,7 @@ impl World {
             spare_tasks: Vec::new(),
             rcu_domain: None,
             spare_states: Vec::new(),
+            host: Vec::new(),
         }
     }
 
@@ -233,7 +238,8 @@ impl World {
         self.spare_tasks.append(&mut self.tasks);
         self.objects.clear();
         let spare = &mut self.spare_states;
-        let states = self.prims.drain(..).map(|slot| (slot.state_type, slot.state));
+        let states = (self.prims.drain(..).map(|slot| (slot.state_type, slot.state)))
+            .chain(self.host.drain(..));
         for (state_type, state) in states {
             match spare.iter_mut().find(|(t, _)| *t == state_type) {
                 Some((_, boxes)) => boxes.push(state),
@@ -356,6 +362,37 @@ impl World {
             }
             None => Box::new(state),
         }
+    }
+
+    /// Add host-side model state for this execution (see [`Host`]).
+    pub(crate) fn add_host<S: PrimitiveState>(&mut self, state: S) -> Host<S> {
+        let id = self.host.len() as u32;
+        let state = self.boxed(state);
+        self.host.push((TypeId::of::<S>(), state));
+        Host::new(id)
+    }
+
+    /// The host-side state `h`.
+    pub(crate) fn host<S: PrimitiveState>(&self, h: Host<S>) -> &S {
+        let (state_type, state) = &self.host[h.index()];
+        assert!(
+            *state_type == TypeId::of::<S>(),
+            "a Host<S> handle names a slot the world filled with an S"
+        );
+        // SAFETY: the state was boxed as an `S` (`add_host` records its
+        // type with it, checked above).
+        unsafe { &*(&**state as *const dyn PrimitiveState).cast::<S>() }
+    }
+
+    /// The host-side state `h`, to change.
+    pub(crate) fn host_mut<S: PrimitiveState>(&mut self, h: Host<S>) -> &mut S {
+        let (state_type, state) = &mut self.host[h.index()];
+        assert!(
+            *state_type == TypeId::of::<S>(),
+            "a Host<S> handle names a slot the world filled with an S"
+        );
+        // SAFETY: as in `host`.
+        unsafe { &mut *(&mut **state as *mut dyn PrimitiveState).cast::<S>() }
     }
 
     /// Whether every live task is blocked, at least one of them on a model

@@ -126,6 +126,51 @@ impl<S> From<Prim<S>> for PrimId {
     }
 }
 
+/// A handle to host-side state of the kernel model for one execution: what
+/// a model object keeps besides its primitives (a device's devres action
+/// closures, a cdev's parent and inode list, the cdev a device number maps
+/// to). It is no primitive — no events name it, it has no id in traces, and
+/// making one shifts no primitive's id — but it lives in the world like
+/// one, so the handle is a `Copy` index instead of an `Arc` allocated and
+/// reference-counted in every execution, and its box is reused by the next
+/// execution (see [`PrimitiveState::renew`]). Only touched inside steps or
+/// between scheduling points, as the world is.
+pub(crate) struct Host<S> {
+    index: u32,
+    _state: PhantomData<fn() -> S>,
+}
+
+impl<S> Host<S> {
+    /// The handle of host slot `index`; only the world makes handles, for
+    /// slots it filled with an `S`.
+    pub(crate) fn new(index: u32) -> Self {
+        Host {
+            index,
+            _state: PhantomData,
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self.index as usize
+    }
+}
+
+impl<S> Clone for Host<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Host<S> {}
+
+impl<S> PartialEq for Host<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index
+    }
+}
+
+impl<S> Eq for Host<S> {}
+
 /// Task names, for [`PrimitiveState::describe_holders`].
 pub struct TaskNames<'w> {
     pub(crate) w: &'w World,
