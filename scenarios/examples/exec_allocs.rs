@@ -65,7 +65,10 @@ fn run(scheme: &str, n: u64) -> (u64, u64, f64) {
         stop: StopPolicy::Never,
         shard: (0, 1),
     };
-    let (a0, b0) = (ALLOCS.load(Ordering::Relaxed), BYTES.load(Ordering::Relaxed));
+    let (a0, b0) = (
+        ALLOCS.load(Ordering::Relaxed),
+        BYTES.load(Ordering::Relaxed),
+    );
     let start = Instant::now();
     explore(&scenario, &run, None).expect("runs");
     let rate = n as f64 / start.elapsed().as_secs_f64();

@@ -897,10 +897,7 @@ fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload, scripts: &Scripts) {
     // One device node (`/dev/memN`) per device: every user of a device
     // opens the same inode, and so shares its `i_cdev` cache.
     for d in 0..wl.devices {
-        let driver = s
-            .bindings
-            .current(d)
-            .expect("every device was just bound");
+        let driver = s.bindings.current(d).expect("every device was just bound");
         s.inodes.push(Inode::new(
             harness::names::indexed("/dev/mem", d),
             driver.devt(),
