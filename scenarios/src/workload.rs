@@ -812,10 +812,18 @@ impl Gates {
     }
 }
 
-/// What the tasks of one execution share: the bindings, the device nodes,
-/// the gates, and the open-file tables of the users. One allocation for all
-/// of it, kept by the thread for its next execution (see [`SPARE`]).
+/// What the tasks of one execution share: the scripts, the bindings, the
+/// device nodes, the gates, and the open-file tables of the users. One
+/// allocation for all of it, kept by the thread for its next execution (see
+/// [`SPARE`]).
 struct Shared {
+    /// The scenario's scripts: this thread's own references, taken when
+    /// the state is made (or the scenario changes), so the tasks of an
+    /// execution do not each bump the counts of the scenario's `Arc`s,
+    /// which every worker thread shares (their cache lines would bounce
+    /// between the workers' cores in every execution).
+    users: Arc<[UserScript]>,
+    removers: Arc<[RemoverScript]>,
     bindings: Bindings,
     inodes: Vec<Inode>,
     /// `None` only until the execution has made its gates.
@@ -845,10 +853,16 @@ thread_local! {
 /// The state for a new execution with `probe` and `devices` devices: the
 /// spare one if no task of an earlier execution still holds it, else a new
 /// one. Either way unshared, so the caller may fill it in.
-fn fresh_shared(probe: Probe, devices: u32) -> Arc<Shared> {
+fn fresh_shared(scripts: &Scripts, probe: Probe, devices: u32) -> Arc<Shared> {
     let spare = SPARE.with(|s| s.borrow_mut().0.take());
     if let Some(mut shared) = spare {
         if let Some(s) = Arc::get_mut(&mut shared) {
+            if !Arc::ptr_eq(&s.users, &scripts.users) {
+                s.users = Arc::clone(&scripts.users);
+            }
+            if !Arc::ptr_eq(&s.removers, &scripts.removers) {
+                s.removers = Arc::clone(&scripts.removers);
+            }
             s.bindings.probe = Some(probe);
             s.bindings
                 .per_device
@@ -862,6 +876,8 @@ fn fresh_shared(probe: Probe, devices: u32) -> Arc<Shared> {
         }
     }
     Arc::new(Shared {
+        users: Arc::clone(&scripts.users),
+        removers: Arc::clone(&scripts.removers),
         bindings: Bindings {
             probe: Some(probe),
             per_device: (0..devices).map(|_| Mutex::new(Vec::new())).collect(),
@@ -889,7 +905,7 @@ fn keep_spare(mut shared: Arc<Shared>, tasks: Vec<Task>) {
 fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload, scripts: &Scripts) {
     let users = &scripts.users;
     let removers = &scripts.removers;
-    let mut shared = fresh_shared(probe(wl), wl.devices);
+    let mut shared = fresh_shared(scripts, probe(wl), wl.devices);
     let s = Arc::get_mut(&mut shared).expect("fresh_shared returns it unshared");
     for d in 0..wl.devices {
         s.bindings.bind(d, None);
@@ -936,15 +952,15 @@ fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload, scripts: &Scripts) {
         .count();
     let mut tasks = SPARE.with(|s| std::mem::take(&mut s.borrow_mut().1));
     for u in 0..users.len() as u32 {
-        let (users, shared) = (Arc::clone(users), Arc::clone(&shared));
+        let shared = Arc::clone(&shared);
         let devices = wl.devices;
         tasks.push(spawn_task(harness::names::indexed("user", u), move || {
-            run_user(u, &users[u as usize], devices, &shared)
+            run_user(u, &shared.users[u as usize], devices, &shared)
         }));
     }
     let many = removers.len() > 1;
     for r in 0..removers.len() {
-        let (removers, shared) = (Arc::clone(removers), Arc::clone(&shared));
+        let shared = Arc::clone(&shared);
         let devices = wl.devices;
         let name = if many {
             harness::names::indexed("remove", r as u32)
@@ -953,7 +969,7 @@ fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload, scripts: &Scripts) {
         };
         tasks.push(spawn_task(name, move || {
             run_remover(
-                &removers[r],
+                &shared.removers[r],
                 devices,
                 waited_opens,
                 &shared.bindings,

@@ -238,9 +238,8 @@ impl World {
         self.spare_tasks.append(&mut self.tasks);
         self.objects.clear();
         let spare = &mut self.spare_states;
-        let states = (self.prims.drain(..).map(|slot| (slot.state_type, slot.state)))
-            .chain(self.host.drain(..));
-        for (state_type, state) in states {
+        let prims = self.prims.drain(..).map(|s| (s.state_type, s.state));
+        for (state_type, state) in prims.chain(self.host.drain(..)) {
             match spare.iter_mut().find(|(t, _)| *t == state_type) {
                 Some((_, boxes)) => boxes.push(state),
                 None => spare.push((state_type, vec![state])),
