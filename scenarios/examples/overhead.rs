@@ -17,7 +17,9 @@
 //!   driver's locks), one shuttle operation per kernel operation — what a
 //!   shuttle user modelling the same kernel code would write.
 //!
-//! `cargo run --release --example overhead [-- ITERATIONS]`
+//! `cargo run --release --example overhead [-- ITERATIONS [ROUNDS]]`: with
+//! several rounds every cell is measured once per round, interleaved, and
+//! the table shows medians over the rounds.
 //!
 //! With `OVERHEAD_CLOCK=cpu` a rate is executions per second of the CPU
 //! time the workers' threads got (each thread's own run time from
@@ -345,20 +347,46 @@ fn faithful(under_write_lock: bool) {
 /// A scheme's name, its minimal and its faithful hand-written model.
 type HandModels = (&'static str, fn(), fn());
 
+/// The median of `xs` (the upper one of an even count).
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// One round's rates of one scheme, in the order of the table's columns,
+/// for 1 and 2 workers.
+fn round(scheme: &str, n: u64, minimal: fn(), faithful: fn()) -> [[f64; 5]; 2] {
+    [1, 2].map(|workers| {
+        [
+            unplug_rate(scheme, n, workers, Runtime::Native),
+            unplug_rate(scheme, n, workers, Runtime::Shuttle),
+            shuttle_with_model(scheme, n, workers),
+            in_parallel(workers, n, |k| shuttle::check_random(minimal, k as usize)),
+            in_parallel(workers, n, |k| shuttle::check_random(faithful, k as usize)),
+        ]
+    })
+}
+
 fn main() {
-    let n: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
+    let arg = |i: usize, default: u64| {
+        std::env::args()
+            .nth(i)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(default)
+    };
+    let n = arg(1, 100_000);
+    let rounds = arg(2, 1).max(1);
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     let clock = if cpu_clock() {
         "per CPU second of each worker"
     } else {
         "per second"
     };
-    println!("{n} executions per cell, {cores} cores; executions {clock}");
     println!(
-        "{:<22} {:>7} {:>9} {:>10} {:>13} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10}",
+        "{n} executions per cell, {rounds} round(s) interleaved, medians over rounds (ratios: the median of each round's ratio), {cores} cores; executions {clock}"
+    );
+    println!(
+        "{:<22} {:>7} {:>9} {:>10} {:>13} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>12}",
         "scheme",
         "workers",
         "native",
@@ -369,7 +397,8 @@ fn main() {
         "/on shuttle",
         "/shuttle+m",
         "/minimal",
-        "/faithful"
+        "/faithful",
+        "/minimal 1w"
     );
     let hand: [HandModels; 2] = [
         ("unsynchronized", minimal_unsynchronized, || faithful(false)),
@@ -379,19 +408,36 @@ fn main() {
             || faithful(true),
         ),
     ];
-    for (scheme, minimal, faithful) in hand {
-        for workers in [1, 2] {
-            let native = unplug_rate(scheme, n, workers, Runtime::Native);
-            let on_shuttle = unplug_rate(scheme, n, workers, Runtime::Shuttle);
-            let baseline = shuttle_with_model(scheme, n, workers);
-            let minimal = in_parallel(workers, n, |k| shuttle::check_random(minimal, k as usize));
-            let faithful = in_parallel(workers, n, |k| shuttle::check_random(faithful, k as usize));
+    // Rounds interleave every cell, so a burst of load on a shared machine
+    // slows a few cells of one round rather than every sample of one cell,
+    // and each round's ratios compare cells measured minutes apart at most.
+    let samples: Vec<Vec<[[f64; 5]; 2]>> = (0..rounds)
+        .map(|_| {
+            hand.iter()
+                .map(|&(scheme, minimal, faithful)| round(scheme, n, minimal, faithful))
+                .collect()
+        })
+        .collect();
+    for (k, (scheme, _, _)) in hand.iter().enumerate() {
+        for (w, workers) in [1, 2].into_iter().enumerate() {
+            let cell = |c: usize| median(samples.iter().map(|r| r[k][w][c]).collect());
+            let ratio =
+                |c: usize| median(samples.iter().map(|r| r[k][w][0] / r[k][w][c]).collect());
+            // The goal's second rate: unplug on `workers` workers against
+            // the minimal model on one.
+            let vs_minimal_1w = median(samples.iter().map(|r| r[k][w][0] / r[k][0][3]).collect());
             println!(
-                "{scheme:<22} {workers:>7} {native:>9.0} {on_shuttle:>10.0} {baseline:>13.0} {minimal:>9.0} {faithful:>9.0} {:>10.2}x {:>9.2}x {:>9.2}x {:>9.2}x",
-                native / on_shuttle,
-                native / baseline,
-                native / minimal,
-                native / faithful
+                "{scheme:<22} {workers:>7} {:>9.0} {:>10.0} {:>13.0} {:>9.0} {:>9.0} {:>10.2}x {:>9.2}x {:>9.2}x {:>9.2}x {:>11.2}x",
+                cell(0),
+                cell(1),
+                cell(2),
+                cell(3),
+                cell(4),
+                ratio(1),
+                ratio(2),
+                ratio(3),
+                ratio(4),
+                vs_minimal_1w
             );
         }
     }
