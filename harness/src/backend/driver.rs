@@ -302,7 +302,14 @@ impl Driver {
         self.enabled.sort_unstable();
         let current = current.filter(|c| self.enabled.contains(c));
         let pick = if self.enabled.len() == 1 {
-            self.enabled[0]
+            let only = self.enabled[0];
+            if self.inner.wants_pending() {
+                // A walk that weights tasks by their steps left counts the
+                // steps a task takes alone too (see `Scheduler::alone`).
+                let pending = with_world(|w| w.pending(only));
+                self.inner.alone(only, pending);
+            }
+            only
         } else {
             if self.inner.wants_pending() {
                 self.pending.clear();
