@@ -223,3 +223,71 @@ impl Scheduler for SurwScheduler {
         pick
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::PrimId;
+
+    const CELL: Target = Target::Prim(PrimId(7));
+
+    fn on_cell() -> Option<Pending> {
+        Some(Pending {
+            target: CELL,
+            write: true,
+        })
+    }
+
+    /// Two tasks of ten steps each on one cell; the first has taken nine
+    /// of them alone. At the next decision the second, with ten left
+    /// against one, should run about ten times in eleven.
+    #[test]
+    fn steps_taken_alone_lower_a_tasks_weight() {
+        let mut surw = SurwScheduler::new(vec![vec![(CELL, 10)], vec![(CELL, 10)]]);
+        let (mut second, mut trials) = (0, 0);
+        for seed in 0..2_000 {
+            surw.begin(seed);
+            if surw.mask != 0 {
+                continue;
+            }
+            for _ in 0..9 {
+                surw.alone(0, on_cell());
+            }
+            surw.pending(&[on_cell(), on_cell()]);
+            trials += 1;
+            if surw.choose(&[0, 1], Some(0)) == 1 {
+                second += 1;
+            }
+        }
+        assert!(trials >= 500, "half the executions select every target");
+        assert!(
+            second * 100 >= trials * 80,
+            "the second task ran {second} times in {trials}"
+        );
+    }
+
+    /// A step on a target the execution did not select runs before any
+    /// step of interest.
+    #[test]
+    fn a_free_step_runs_first() {
+        let other = Target::Prim(PrimId(8));
+        let mut surw = SurwScheduler::new(vec![vec![(CELL, 10)], vec![(other, 10)]]);
+        let mut checked = 0;
+        for seed in 0..200 {
+            surw.begin(seed);
+            if !surw.selected(CELL) || surw.selected(other) {
+                continue;
+            }
+            surw.pending(&[
+                on_cell(),
+                Some(Pending {
+                    target: other,
+                    write: true,
+                }),
+            ]);
+            assert_eq!(surw.choose(&[0, 1], Some(0)), 1, "seed {seed}");
+            checked += 1;
+        }
+        assert!(checked > 0, "some execution selects one cell only");
+    }
+}
