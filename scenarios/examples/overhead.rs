@@ -17,45 +17,92 @@
 //!   driver's locks), one shuttle operation per kernel operation — what a
 //!   shuttle user modelling the same kernel code would write.
 //!
-//! `cargo run --release --example overhead [-- ITERATIONS]`
+//! `cargo run --release --example overhead [-- ITERATIONS [ROUNDS]]`: with
+//! several rounds every cell is measured once per round, interleaved, and
+//! the table shows medians over the rounds.
+//!
+//! With `OVERHEAD_CLOCK=cpu` a rate is executions per second of the CPU
+//! time the workers' threads got (each thread's own run time from
+//! `/proc/thread-self/schedstat`, summed, divided by the workers): what the
+//! wall-clock rate would be with a core per worker, for a machine other
+//! processes keep busy. Contention between workers that costs CPU (lock
+//! spinning, cache lines bouncing) still counts; time spent descheduled
+//! does not.
 
 use harness::engine::{
     explore, shuttle_baseline_body, Budget, ExecConfig, Explorer, RunConfig, Runtime, StopPolicy,
 };
 use shuttle::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use shuttle::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering as StdOrdering};
 use std::sync::Arc;
 use std::time::Instant;
 
-fn per_second(n: u64, f: impl FnOnce()) -> f64 {
+/// Whether rates are per CPU second of the workers (`OVERHEAD_CLOCK=cpu`)
+/// rather than per wall-clock second.
+fn cpu_clock() -> bool {
+    std::env::var("OVERHEAD_CLOCK").is_ok_and(|v| v == "cpu")
+}
+
+/// The calling thread's run time so far, in nanoseconds (the first field of
+/// `/proc/thread-self/schedstat`); 0 where it cannot be read.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU nanoseconds of the workers' threads, summed.
+static WORKER_CPU_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Run `body` on a worker thread, adding its CPU time to `WORKER_CPU_NS`.
+fn timed_worker(body: impl FnOnce()) {
+    let start = thread_cpu_ns();
+    body();
+    WORKER_CPU_NS.fetch_add(thread_cpu_ns() - start, StdOrdering::Relaxed);
+}
+
+/// `n` executions by `workers` workers in `f`, per second (of wall-clock
+/// time, or of the workers' mean CPU time: see [`cpu_clock`]).
+fn per_second(n: u64, workers: u64, f: impl FnOnce()) -> f64 {
+    WORKER_CPU_NS.store(0, StdOrdering::Relaxed);
     let start = Instant::now();
     f();
-    n as f64 / start.elapsed().as_secs_f64()
+    let wall = start.elapsed().as_secs_f64();
+    if cpu_clock() {
+        let cpu = WORKER_CPU_NS.load(StdOrdering::Relaxed) as f64 / 1e9 / workers as f64;
+        n as f64 / cpu
+    } else {
+        n as f64 / wall
+    }
 }
 
 fn unplug_rate(scheme: &str, n: u64, workers: u64, runtime: Runtime) -> f64 {
     let s = unplug::find(scheme).expect("in the zoo");
     let scenario = s.scenario(s.default_workload.clone());
-    per_second(n, || {
+    per_second(n, workers, || {
         std::thread::scope(|scope| {
             for w in 0..workers {
                 let scenario = Arc::clone(&scenario);
                 scope.spawn(move || {
-                    let run = RunConfig {
-                        explorer: Explorer::Random,
-                        seed: 1,
-                        budget: Budget {
-                            iterations: Some(n / workers),
-                            time: None,
-                        },
-                        exec: ExecConfig {
-                            runtime,
-                            ..ExecConfig::default()
-                        },
-                        stop: StopPolicy::Never,
-                        shard: (w, workers),
-                    };
-                    explore(&scenario, &run, None).expect("runs");
+                    timed_worker(|| {
+                        let run = RunConfig {
+                            explorer: Explorer::Random,
+                            seed: 1,
+                            budget: Budget {
+                                iterations: Some(n / workers),
+                                time: None,
+                            },
+                            exec: ExecConfig {
+                                runtime,
+                                ..ExecConfig::default()
+                            },
+                            stop: StopPolicy::Never,
+                            shard: (w, workers),
+                        };
+                        explore(&scenario, &run, None).expect("runs");
+                    })
                 });
             }
         });
@@ -63,10 +110,10 @@ fn unplug_rate(scheme: &str, n: u64, workers: u64, runtime: Runtime) -> f64 {
 }
 
 fn in_parallel(workers: u64, n: u64, body: impl Fn(u64) + Sync) -> f64 {
-    per_second(n, || {
+    per_second(n, workers, || {
         std::thread::scope(|scope| {
             for _ in 0..workers {
-                scope.spawn(|| body(n / workers));
+                scope.spawn(|| timed_worker(|| body(n / workers)));
             }
         });
     })
@@ -300,15 +347,46 @@ fn faithful(under_write_lock: bool) {
 /// A scheme's name, its minimal and its faithful hand-written model.
 type HandModels = (&'static str, fn(), fn());
 
+/// The median of `xs` (the upper one of an even count).
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// One round's rates of one scheme, in the order of the table's columns,
+/// for 1 and 2 workers.
+fn round(scheme: &str, n: u64, minimal: fn(), faithful: fn()) -> [[f64; 5]; 2] {
+    [1, 2].map(|workers| {
+        [
+            unplug_rate(scheme, n, workers, Runtime::Native),
+            unplug_rate(scheme, n, workers, Runtime::Shuttle),
+            shuttle_with_model(scheme, n, workers),
+            in_parallel(workers, n, |k| shuttle::check_random(minimal, k as usize)),
+            in_parallel(workers, n, |k| shuttle::check_random(faithful, k as usize)),
+        ]
+    })
+}
+
 fn main() {
-    let n: u64 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
+    let arg = |i: usize, default: u64| {
+        std::env::args()
+            .nth(i)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(default)
+    };
+    let n = arg(1, 100_000);
+    let rounds = arg(2, 1).max(1);
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    println!("{n} executions per cell, {cores} cores; executions/s");
+    let clock = if cpu_clock() {
+        "per CPU second of each worker"
+    } else {
+        "per second"
+    };
     println!(
-        "{:<22} {:>7} {:>9} {:>10} {:>13} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10}",
+        "{n} executions per cell, {rounds} round(s) interleaved, medians over rounds (ratios: the median of each round's ratio), {cores} cores; executions {clock}"
+    );
+    println!(
+        "{:<22} {:>7} {:>9} {:>10} {:>13} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>12}",
         "scheme",
         "workers",
         "native",
@@ -319,7 +397,8 @@ fn main() {
         "/on shuttle",
         "/shuttle+m",
         "/minimal",
-        "/faithful"
+        "/faithful",
+        "/minimal 1w"
     );
     let hand: [HandModels; 2] = [
         ("unsynchronized", minimal_unsynchronized, || faithful(false)),
@@ -329,19 +408,36 @@ fn main() {
             || faithful(true),
         ),
     ];
-    for (scheme, minimal, faithful) in hand {
-        for workers in [1, 2] {
-            let native = unplug_rate(scheme, n, workers, Runtime::Native);
-            let on_shuttle = unplug_rate(scheme, n, workers, Runtime::Shuttle);
-            let baseline = shuttle_with_model(scheme, n, workers);
-            let minimal = in_parallel(workers, n, |k| shuttle::check_random(minimal, k as usize));
-            let faithful = in_parallel(workers, n, |k| shuttle::check_random(faithful, k as usize));
+    // Rounds interleave every cell, so a burst of load on a shared machine
+    // slows a few cells of one round rather than every sample of one cell,
+    // and each round's ratios compare cells measured minutes apart at most.
+    let samples: Vec<Vec<[[f64; 5]; 2]>> = (0..rounds)
+        .map(|_| {
+            hand.iter()
+                .map(|&(scheme, minimal, faithful)| round(scheme, n, minimal, faithful))
+                .collect()
+        })
+        .collect();
+    for (k, (scheme, _, _)) in hand.iter().enumerate() {
+        for (w, workers) in [1, 2].into_iter().enumerate() {
+            let cell = |c: usize| median(samples.iter().map(|r| r[k][w][c]).collect());
+            let ratio =
+                |c: usize| median(samples.iter().map(|r| r[k][w][0] / r[k][w][c]).collect());
+            // The goal's second rate: unplug on `workers` workers against
+            // the minimal model on one.
+            let vs_minimal_1w = median(samples.iter().map(|r| r[k][w][0] / r[k][0][3]).collect());
             println!(
-                "{scheme:<22} {workers:>7} {native:>9.0} {on_shuttle:>10.0} {baseline:>13.0} {minimal:>9.0} {faithful:>9.0} {:>10.2}x {:>9.2}x {:>9.2}x {:>9.2}x",
-                native / on_shuttle,
-                native / baseline,
-                native / minimal,
-                native / faithful
+                "{scheme:<22} {workers:>7} {:>9.0} {:>10.0} {:>13.0} {:>9.0} {:>9.0} {:>10.2}x {:>9.2}x {:>9.2}x {:>9.2}x {:>11.2}x",
+                cell(0),
+                cell(1),
+                cell(2),
+                cell(3),
+                cell(4),
+                ratio(1),
+                ratio(2),
+                ratio(3),
+                ratio(4),
+                vs_minimal_1w
             );
         }
     }

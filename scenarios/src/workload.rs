@@ -27,10 +27,11 @@
 use harness::engine::ScenarioFn;
 use harness::kernel::{
     __fput, chrdev_open, complete, complete_all, lockdep_sys_exit, spawn_task, wait_for_completion,
-    Completion, DevT, File, Inode, O_RDWR,
+    Completion, DevT, File, Inode, Task, O_RDWR,
 };
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -719,7 +720,9 @@ pub fn scenario_with(
 /// cdev it was opened on (after a rebind, an inode still caching the old
 /// cdev opens the old binding, as `chrdev_open()` does).
 struct Bindings {
-    probe: Probe,
+    /// The scheme's probe of this execution (`None` only between
+    /// executions, in the spare kept for the next one).
+    probe: Option<Probe>,
     per_device: Vec<Mutex<Vec<Binding>>>,
 }
 
@@ -737,7 +740,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Bindings {
     fn bind(&self, device: u32, devt: Option<&DevT>) -> Arc<dyn Driver> {
-        let driver = (self.probe)(device, devt);
+        let probe = self
+            .probe
+            .as_ref()
+            .expect("an execution's bindings hold its probe");
+        let driver = probe(device, devt);
         let cdev = driver.devt().mapped_cdev();
         lock(&self.per_device[device as usize]).push(Binding {
             cdev,
@@ -805,24 +812,113 @@ impl Gates {
     }
 }
 
+/// What the tasks of one execution share: the scripts, the bindings, the
+/// device nodes, the gates, and the open-file tables of the users. One
+/// allocation for all of it, kept by the thread for its next execution (see
+/// [`SPARE`]).
+struct Shared {
+    /// The scenario's scripts: this thread's own references, taken when
+    /// the state is made (or the scenario changes), so the tasks of an
+    /// execution do not each bump the counts of the scenario's `Arc`s,
+    /// which every worker thread shares (their cache lines would bounce
+    /// between the workers' cores in every execution).
+    users: Arc<[UserScript]>,
+    removers: Arc<[RemoverScript]>,
+    bindings: Bindings,
+    inodes: Vec<Inode>,
+    /// `None` only until the execution has made its gates.
+    gates: Option<Gates>,
+    /// Emptied open-file tables, for the users to take and give back.
+    file_tables: Mutex<Vec<Vec<Option<OpenFile>>>>,
+}
+
+impl Shared {
+    fn gates(&self) -> &Gates {
+        self.gates
+            .as_ref()
+            .expect("the gates are made before any task is spawned")
+    }
+}
+
+thread_local! {
+    /// The shared state of this thread's last execution and its task list,
+    /// emptied, for the next one: every execution of a scenario sets up the
+    /// same tables again, and reusing them (with their capacity) spares
+    /// their allocations. A task of the last execution that still holds the
+    /// state (one left suspended) makes the next execution build its own.
+    static SPARE: RefCell<(Option<Arc<Shared>>, Vec<Task>)> =
+        const { RefCell::new((None, Vec::new())) };
+}
+
+/// The state for a new execution with `probe` and `devices` devices: the
+/// spare one if no task of an earlier execution still holds it, else a new
+/// one. Either way unshared, so the caller may fill it in.
+fn fresh_shared(scripts: &Scripts, probe: Probe, devices: u32) -> Arc<Shared> {
+    let spare = SPARE.with(|s| s.borrow_mut().0.take());
+    if let Some(mut shared) = spare {
+        if let Some(s) = Arc::get_mut(&mut shared) {
+            if !Arc::ptr_eq(&s.users, &scripts.users) {
+                s.users = Arc::clone(&scripts.users);
+            }
+            if !Arc::ptr_eq(&s.removers, &scripts.removers) {
+                s.removers = Arc::clone(&scripts.removers);
+            }
+            s.bindings.probe = Some(probe);
+            s.bindings
+                .per_device
+                .resize_with(devices as usize, || Mutex::new(Vec::new()));
+            for list in &mut s.bindings.per_device {
+                list.get_mut().unwrap_or_else(|e| e.into_inner()).clear();
+            }
+            s.inodes.clear();
+            s.gates = None;
+            return shared;
+        }
+    }
+    Arc::new(Shared {
+        users: Arc::clone(&scripts.users),
+        removers: Arc::clone(&scripts.removers),
+        bindings: Bindings {
+            probe: Some(probe),
+            per_device: (0..devices).map(|_| Mutex::new(Vec::new())).collect(),
+        },
+        inodes: Vec::with_capacity(devices as usize),
+        gates: None,
+        file_tables: Mutex::new(Vec::new()),
+    })
+}
+
+/// Keep `shared` and the emptied `tasks` for the thread's next execution,
+/// after dropping what the execution's drivers and files hold.
+fn keep_spare(mut shared: Arc<Shared>, tasks: Vec<Task>) {
+    if let Some(s) = Arc::get_mut(&mut shared) {
+        s.bindings.probe = None;
+        for list in &mut s.bindings.per_device {
+            list.get_mut().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+        s.inodes.clear();
+        s.gates = None;
+    }
+    SPARE.with(|s| *s.borrow_mut() = (Some(shared), tasks));
+}
+
 fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload, scripts: &Scripts) {
     let users = &scripts.users;
     let removers = &scripts.removers;
-    let bindings = Arc::new(Bindings {
-        probe: probe(wl),
-        per_device: (0..wl.devices).map(|_| Mutex::new(Vec::new())).collect(),
-    });
+    let mut shared = fresh_shared(scripts, probe(wl), wl.devices);
+    let s = Arc::get_mut(&mut shared).expect("fresh_shared returns it unshared");
     for d in 0..wl.devices {
-        bindings.bind(d, None);
+        s.bindings.bind(d, None);
     }
     // One device node (`/dev/memN`) per device: every user of a device
     // opens the same inode, and so shares its `i_cdev` cache.
-    let inodes: Arc<[Inode]> = (0..wl.devices)
-        .map(|d| {
-            let driver = bindings.current(d).expect("every device was just bound");
-            Inode::new(harness::names::indexed("/dev/mem", d), driver.devt())
-        })
-        .collect();
+    for d in 0..wl.devices {
+        let driver = s.bindings.current(d).expect("every device was just bound");
+        s.inodes.push(Inode::new(
+            harness::names::indexed("/dev/mem", d),
+            driver.devt(),
+        ));
+    }
     let uses = |g: Gate| {
         users.iter().any(|s| {
             s.ops.iter().any(|op| match op {
@@ -831,7 +927,7 @@ fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload, scripts: &Scripts) {
             })
         })
     };
-    let gates = Arc::new(Gates {
+    s.gates = Some(Gates {
         opened: Completion::new_scaffolding("all_users_opened"),
         waiting_removers: removers
             .iter()
@@ -854,20 +950,17 @@ fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload, scripts: &Scripts) {
             )
         })
         .count();
-    let mut tasks = Vec::new();
+    let mut tasks = SPARE.with(|s| std::mem::take(&mut s.borrow_mut().1));
     for u in 0..users.len() as u32 {
-        let (users, bindings) = (Arc::clone(users), Arc::clone(&bindings));
-        let gates = Arc::clone(&gates);
-        let inodes = Arc::clone(&inodes);
+        let shared = Arc::clone(&shared);
         let devices = wl.devices;
         tasks.push(spawn_task(harness::names::indexed("user", u), move || {
-            run_user(u, &users[u as usize], devices, &inodes, &bindings, &gates)
+            run_user(u, &shared.users[u as usize], devices, &shared)
         }));
     }
     let many = removers.len() > 1;
     for r in 0..removers.len() {
-        let (removers, bindings) = (Arc::clone(removers), Arc::clone(&bindings));
-        let gates = Arc::clone(&gates);
+        let shared = Arc::clone(&shared);
         let devices = wl.devices;
         let name = if many {
             harness::names::indexed("remove", r as u32)
@@ -875,34 +968,36 @@ fn run(probe: &dyn Fn(&Workload) -> Probe, wl: &Workload, scripts: &Scripts) {
             "remove"
         };
         tasks.push(spawn_task(name, move || {
-            run_remover(&removers[r], devices, waited_opens, &bindings, &gates)
+            run_remover(
+                &shared.removers[r],
+                devices,
+                waited_opens,
+                &shared.bindings,
+                shared.gates(),
+            )
         }));
     }
-    for t in tasks {
+    for t in tasks.drain(..) {
         t.join();
     }
     // rmmod: driver_unregister() unbinds every device a script left bound
     // (a rebind's binding), so what it allocated is freed, not leaked.
     for d in 0..wl.devices {
-        bindings.remove(d);
+        shared.bindings.remove(d);
     }
+    keep_spare(shared, tasks);
 }
 
 /// An open file and the binding whose fops it calls.
 type OpenFile = (File, Arc<dyn Driver>);
 
-fn run_user(
-    user: u32,
-    script: &UserScript,
-    devices: u32,
-    inodes: &[Inode],
-    bindings: &Bindings,
-    gates: &Gates,
-) {
+fn run_user(user: u32, script: &UserScript, devices: u32, shared: &Shared) {
+    let (inodes, bindings, gates) = (&shared.inodes, &shared.bindings, shared.gates());
     // One slot per `open` of the script: `None` once closed, or if the
     // open failed (the program got no descriptor, so what it would do
-    // with one is skipped).
-    let mut files: Vec<Option<OpenFile>> = Vec::new();
+    // with one is skipped). The table of an earlier execution's user, if
+    // one is spare.
+    let mut files: Vec<Option<OpenFile>> = lock(&shared.file_tables).pop().unwrap_or_default();
     let mut signalled = false;
     let pick = |files: &[Option<OpenFile>], file: Option<usize>| match file {
         Some(f) => f,
@@ -978,9 +1073,10 @@ fn run_user(
         }
     }
     // exit_files(): the task's descriptors are closed as it exits.
-    for (f, d) in files.into_iter().flatten() {
+    for (f, d) in files.drain(..).flatten() {
         __fput(f, |f| d.release(f));
     }
+    lock(&shared.file_tables).push(files);
 }
 
 fn run_remover(

@@ -35,20 +35,78 @@ use super::memory::{CellState, Object};
 use super::refcount::{inc_not_zero, kref_put, Kref};
 use crate::runtime::Ordering as MemOrder;
 use crate::trace::{Target, Value};
-use crate::world::{step, step_with, LoomOp, Op, Prim};
+use crate::world::{step, step_with, with_world, Host, LoomOp, Op, Prim, PrimitiveState};
 use std::any::Any;
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// `-ENXIO`: what `open()` of a deleted character device returns.
 pub const ENXIO: i64 = 6;
 
-/// Lock a host-side part of the model's state. Steps run one at a time, so
-/// the lock is never contended; a poisoned lock only means another task
-/// panicked, and its state is still the model's.
+/// Lock a file's private data. Steps run one at a time, so the lock is
+/// never contended; a poisoned lock only means another task panicked, and
+/// its state is still the model's.
 fn host<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The host side of a `cdev_map` entry: the cdev mapped at a number, if any
+/// (`kobj_map()` holds no reference on it: `cdev_del()` must unmap before
+/// dropping its own).
+#[derive(Default)]
+pub(crate) struct Mapped(Option<Cdev>);
+
+/// The host side of a `struct cdev`: its parent, number and the inodes
+/// caching it.
+#[derive(Default)]
+pub(crate) struct CdevHost {
+    /// `cdev->kobj.parent`, set by `cdev_set_parent()`.
+    parent: Option<Device>,
+    /// `cdev->dev`: the device number `cdev_add()` mapped.
+    devt: Option<DevT>,
+    /// `cdev->list`: the inodes whose `i_cdev` caches this cdev.
+    list: Vec<Inode>,
+}
+
+/// The host side of an inode: `inode->i_cdev` (holds no reference by
+/// itself: `cdev_purge()` clears it before the cdev can go away).
+#[derive(Default)]
+pub(crate) struct InodeHost(Option<Cdev>);
+
+impl fmt::Debug for Mapped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Mapped({})", self.0.is_some())
+    }
+}
+
+impl fmt::Debug for CdevHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CdevHost")
+            .field("parent", &self.parent.as_ref().map(Device::name))
+            .field("inodes", &self.list.len())
+            .finish()
+    }
+}
+
+impl fmt::Debug for InodeHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InodeHost({})", self.0.is_some())
+    }
+}
+
+impl PrimitiveState for Mapped {}
+
+impl PrimitiveState for CdevHost {
+    // An open caches the cdev in its inode in every execution: keep the
+    // list's buffer.
+    fn renew(&mut self, mut new: Self) {
+        crate::world::keep_capacity(&mut self.list, &mut new.list);
+        *self = new;
+    }
+}
+
+impl PrimitiveState for InodeHost {}
 
 /// A device number (`dev_t`, from `alloc_chrdev_region()`) and its entry in
 /// `cdev_map`. It lives outside every driver object: looking it up after
@@ -57,19 +115,16 @@ fn host<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct DevT {
     /// The `cdev_map` entry, guarded by `chrdevs_lock`.
     map: Prim<CellState>,
-    /// The cdev mapped at this number, if any (`kobj_map()` holds no
-    /// reference on it: `cdev_del()` must unmap before dropping its own).
-    mapped: Arc<Mutex<Option<Weak<CdevInner>>>>,
+    /// The cdev mapped at this number, if any.
+    mapped: Host<Mapped>,
 }
 
 impl DevT {
     /// The cdev `cdev_map` has at this number now, if any (host-side, for
     /// a workload to tell which binding of a device a file was opened on).
     pub fn mapped_cdev(&self) -> Option<Cdev> {
-        host(&self.mapped)
-            .as_ref()
-            .and_then(Weak::upgrade)
-            .map(|inner| Cdev { inner })
+        let mapped = self.mapped;
+        with_world(|w| w.host(mapped).0.clone())
     }
 }
 
@@ -78,36 +133,25 @@ impl DevT {
 #[track_caller]
 pub fn alloc_chrdev_region(name: impl Into<Cow<'static, str>>) -> DevT {
     let name = name.into();
-    let map = step(|cx| {
-        cx.add_prim(
+    step(|cx| DevT {
+        map: cx.add_prim(
             crate::names::wrapped("cdev_map[", &name, "]"),
             None,
             CellState::new_bool(false),
-        )
-    });
-    DevT {
-        map,
-        mapped: Arc::new(Mutex::new(None)),
-    }
+        ),
+        mapped: cx.w.add_host(Mapped::default()),
+    })
 }
 
 /// A `struct cdev` embedded in a driver object.
 #[derive(Clone)]
 pub struct Cdev {
-    inner: Arc<CdevInner>,
-}
-
-struct CdevInner {
     /// `cdev->kobj`'s count, embedded in the owner's memory.
     kobj: Kref,
     /// The embedding object (`cdev->list` is part of it).
     owner: Object,
-    /// `cdev->kobj.parent`, set by `cdev_set_parent()`.
-    parent: Mutex<Option<Device>>,
-    /// `cdev->dev`: the device number `cdev_add()` mapped.
-    devt: Mutex<Option<DevT>>,
-    /// `cdev->list`: the inodes whose `i_cdev` caches this cdev.
-    list: Mutex<Vec<Weak<InodeInner>>>,
+    /// Its parent, number and inode list.
+    host: Host<CdevHost>,
 }
 
 impl Cdev {
@@ -117,31 +161,26 @@ impl Cdev {
     pub fn new(name: impl Into<Cow<'static, str>>, owner: Object) -> Self {
         let name = name.into();
         let kobj = Kref::new(crate::names::child_of(&name, ".kobj.kref"), Some(owner));
-        Cdev {
-            inner: Arc::new(CdevInner {
-                kobj,
-                owner,
-                parent: Mutex::new(None),
-                devt: Mutex::new(None),
-                list: Mutex::new(Vec::new()),
-            }),
-        }
+        let host = with_world(|w| w.add_host(CdevHost::default()));
+        Cdev { kobj, owner, host }
     }
 
     /// The device `cdev_set_parent()` made the parent, if any.
     pub fn parent(&self) -> Option<Device> {
-        host(&self.inner.parent).clone()
+        let host = self.host;
+        with_world(|w| w.host(host).parent.clone())
     }
 
     fn kobj(&self) -> &Kref {
-        &self.inner.kobj
+        &self.kobj
     }
 }
 
 /// `cdev_set_parent(cdev, &dev->kobj)`: the cdev's kobject will hold a
 /// reference on the device from `cdev_add()` until its own release.
 pub fn cdev_set_parent(cdev: &Cdev, dev: &Device) {
-    *host(&cdev.inner.parent) = Some(dev.clone());
+    let host = cdev.host;
+    with_world(|w| w.host_mut(host).parent = Some(dev.clone()));
 }
 
 /// A critical section of a spinlock modelled by cell `lock`, as one step:
@@ -173,13 +212,14 @@ fn lock_op(lock: Prim<CellState>, cdev: Option<&Cdev>) -> LoomOp {
 /// (under `chrdevs_lock`), then `kobject_get(cdev->kobj.parent)`.
 #[track_caller]
 pub fn cdev_add(cdev: &Cdev, devt: &DevT) {
-    *host(&cdev.inner.devt) = Some(devt.clone());
+    let host = cdev.host;
+    with_world(|w| w.host_mut(host).devt = Some(devt.clone()));
     step_with(
         |_| LoomOp::Prim(devt.map.into(), MemOrder::AcqRel),
         |cx| {
             cx.record("cdev_add", Target::Prim(devt.map.into()), None);
             locked(cx, devt.map, |cx| set_cell(cx, devt.map, true));
-            *host(&devt.mapped) = Some(Arc::downgrade(&cdev.inner));
+            cx.w.host_mut(devt.mapped).0 = Some(cdev.clone());
         },
     );
     if let Some(parent) = cdev.parent() {
@@ -192,14 +232,15 @@ pub fn cdev_add(cdev: &Cdev, devt: &DevT) {
 /// their references, and an inode that caches the cdev still opens it.
 #[track_caller]
 pub fn cdev_del(cdev: &Cdev) {
-    let devt = host(&cdev.inner.devt).clone();
+    let host = cdev.host;
+    let devt = with_world(|w| w.host(host).devt.clone());
     if let Some(devt) = devt {
         step_with(
             |_| LoomOp::Prim(devt.map.into(), MemOrder::AcqRel),
             |cx| {
                 cx.record("cdev_del: cdev_unmap", Target::Prim(devt.map.into()), None);
                 locked(cx, devt.map, |cx| set_cell(cx, devt.map, false));
-                *host(&devt.mapped) = None;
+                cx.w.host_mut(devt.mapped).0 = None;
             },
         );
     }
@@ -218,30 +259,38 @@ fn cdev_put(cdev: &Cdev) {
 /// free the device and the memory embedding both.
 #[track_caller]
 fn cdev_default_release(cdev: &Cdev) {
-    let inodes: Vec<Inode> = host(&cdev.inner.list)
-        .drain(..)
-        .filter_map(|w| w.upgrade().map(|inner| Inode { inner }))
-        .collect();
-    for inode in inodes {
+    // The whole list is taken first: an open that caches the cdev again
+    // while the purge runs adds to a list of its own.
+    let host = cdev.host;
+    let mut inodes = with_world(|w| std::mem::take(&mut w.host_mut(host).list));
+    for inode in inodes.drain(..) {
         step_with(
-            |_| lock_op(inode.inner.lock, Some(cdev)),
+            |_| lock_op(inode.lock, Some(cdev)),
             |cx| {
                 let e = cx.record(
                     "cdev_purge: inode->i_cdev = NULL",
-                    Target::Prim(inode.inner.lock.into()),
+                    Target::Prim(inode.lock.into()),
                     None,
                 );
                 // cdev->list lives in the cdev.
-                if !cx.check_owner(Some(cdev.inner.owner.id()), e) {
+                if !cx.check_owner(Some(cdev.owner.id()), e) {
                     return;
                 }
-                locked(cx, inode.inner.lock, |cx| {
-                    set_cell(cx, inode.inner.lock, false);
-                    *host(&inode.inner.i_cdev) = None;
+                locked(cx, inode.lock, |cx| {
+                    set_cell(cx, inode.lock, false);
+                    cx.w.host_mut(inode.i_cdev).0 = None;
                 });
             },
         );
     }
+    // Hand the (now empty) buffer back for the next execution to reuse,
+    // unless an open made a new list meanwhile.
+    with_world(|w| {
+        let list = &mut w.host_mut(host).list;
+        if list.is_empty() {
+            *list = inodes;
+        }
+    });
     if let Some(parent) = cdev.parent() {
         device::kobject_put(&parent);
     }
@@ -277,17 +326,12 @@ pub fn cdev_device_del(cdev: &Cdev, dev: &Device) {
 /// cdev its first successful open found.
 #[derive(Clone)]
 pub struct Inode {
-    inner: Arc<InodeInner>,
-}
-
-struct InodeInner {
     /// `cdev_lock` for this node's `i_cdev` (see the module comment).
     lock: Prim<CellState>,
     /// `inode->i_rdev`.
     i_rdev: DevT,
-    /// `inode->i_cdev` (holds no reference by itself: `cdev_purge()` clears
-    /// it before the cdev can go away).
-    i_cdev: Mutex<Option<Cdev>>,
+    /// `inode->i_cdev`.
+    i_cdev: Host<InodeHost>,
 }
 
 impl Inode {
@@ -297,20 +341,18 @@ impl Inode {
     pub fn new(name: impl Into<Cow<'static, str>>, devt: &DevT) -> Self {
         let name = name.into();
         let name = crate::names::child_of(&name, "->i_cdev");
-        let lock = step(|cx| cx.add_prim(name, None, CellState::new_bool(false)));
-        Inode {
-            inner: Arc::new(InodeInner {
-                lock,
-                i_rdev: devt.clone(),
-                i_cdev: Mutex::new(None),
-            }),
-        }
+        step(|cx| Inode {
+            lock: cx.add_prim(name, None, CellState::new_bool(false)),
+            i_rdev: devt.clone(),
+            i_cdev: cx.w.add_host(InodeHost::default()),
+        })
     }
 
     /// The cdev `inode->i_cdev` caches (what `file_inode(file)->i_cdev`
     /// gives an ioctl).
     pub fn i_cdev(&self) -> Option<Cdev> {
-        host(&self.inner.i_cdev).clone()
+        let i_cdev = self.i_cdev;
+        with_world(|w| w.host(i_cdev).0.clone())
     }
 }
 
@@ -359,7 +401,7 @@ impl File {
     /// Whether this file was opened on `cdev` (what `container_of(inode->i_cdev, …)`
     /// in the driver's `open` resolves to).
     pub fn is_on(&self, cdev: &Cdev) -> bool {
-        Arc::ptr_eq(&self.cdev.inner, &cdev.inner)
+        self.cdev.host == cdev.host
     }
 
     /// `file->private_data = data`.
@@ -396,12 +438,12 @@ pub fn chrdev_open(
     user: u32,
     fops_open: impl FnOnce(&File) -> Result<(), i64>,
 ) -> Result<File, i64> {
-    let lock = inode.inner.lock;
+    let lock = inode.lock;
     // spin_lock(&cdev_lock); p = inode->i_cdev; if (p) cdev_get(p);
     let cached = step_with(
-        |_| lock_op(lock, host(&inode.inner.i_cdev).as_ref()),
+        |w| lock_op(lock, w.host(inode.i_cdev).0.as_ref()),
         |cx| {
-            let p = host(&inode.inner.i_cdev).clone();
+            let p = cx.w.host(inode.i_cdev).0.clone();
             cx.record(
                 "chrdev_open: inode->i_cdev",
                 Target::Prim(lock.into()),
@@ -421,22 +463,18 @@ pub fn chrdev_open(
         None => {
             // kobj_lookup(cdev_map, inode->i_rdev): under chrdevs_lock, the
             // mapped cdev with a reference from exact_lock() → cdev_get().
-            let devt = &inode.inner.i_rdev;
+            let devt = &inode.i_rdev;
             let new = step_with(
-                |_| {
-                    let mapped = host(&devt.mapped).as_ref().and_then(Weak::upgrade);
-                    let mapped = mapped.map(|inner| Cdev { inner });
-                    lock_op(devt.map, mapped.as_ref())
-                },
+                |w| lock_op(devt.map, w.host(devt.mapped).0.as_ref()),
                 |cx| {
-                    let mapped = host(&devt.mapped).as_ref().and_then(Weak::upgrade);
+                    let mapped = cx.w.host(devt.mapped).0.clone();
                     cx.record(
                         "chrdev_open: kobj_lookup",
                         Target::Prim(devt.map.into()),
                         Some(Value::Bool(mapped.is_some())),
                     );
                     locked(cx, devt.map, |cx| {
-                        let new = Cdev { inner: mapped? };
+                        let new = mapped?;
                         cdev_get_in(cx, &new).then_some(new)
                     })
                 },
@@ -455,11 +493,11 @@ pub fn chrdev_open(
                         None,
                     );
                     locked(cx, lock, |cx| {
-                        let cached = host(&inode.inner.i_cdev).clone();
+                        let cached = cx.w.host(inode.i_cdev).0.clone();
                         match cached {
                             None => {
-                                *host(&inode.inner.i_cdev) = Some(new.clone());
-                                host(&new.inner.list).push(Arc::downgrade(&inode.inner));
+                                cx.w.host_mut(inode.i_cdev).0 = Some(new.clone());
+                                cx.w.host_mut(new.host).list.push(inode.clone());
                                 set_cell(cx, lock, true);
                                 (new.clone(), true, false)
                             }

@@ -10,7 +10,9 @@ use super::mutex::{mutex_lock, mutex_unlock, Mutex};
 use super::refcount::{kref_get, kref_put, Kref};
 use crate::names::child_of;
 use crate::trace::{ObjectId, Target};
-use crate::world::{step, step_with, LoomOp, Prim, PrimitiveState};
+use crate::world::{
+    keep_capacity, step, step_with, with_world, Host, LoomOp, Prim, PrimitiveState,
+};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -29,7 +31,39 @@ pub(crate) enum DevresEntry {
 
 /// A device's devres list (`dev->devres_head`): the devm allocations and
 /// actions to release on unbind, oldest first.
-impl PrimitiveState for Vec<DevresEntry> {}
+impl PrimitiveState for Vec<DevresEntry> {
+    fn renew(&mut self, mut new: Self) {
+        keep_capacity(self, &mut new);
+        *self = new;
+    }
+}
+
+/// The host side of a `struct device`: what the model keeps besides its
+/// primitives, in the world for the execution (see [`Host`]).
+#[derive(Default)]
+pub(crate) struct DeviceHost {
+    /// The closures of the devres actions, by [`DevresEntry::Action`] index
+    /// (taken when run).
+    actions: Vec<Option<DevresAction>>,
+    /// `dev->devt`: the device number of its character device, if any.
+    devt: Option<DevT>,
+}
+
+impl std::fmt::Debug for DeviceHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceHost")
+            .field("actions", &self.actions.len())
+            .field("devt", &self.devt.is_some())
+            .finish()
+    }
+}
+
+impl PrimitiveState for DeviceHost {
+    fn renew(&mut self, mut new: Self) {
+        keep_capacity(&mut self.actions, &mut new.actions);
+        *self = new;
+    }
+}
 
 /// A `struct device` embedded in `owner` (e.g. `cxlmd->dev`).
 #[derive(Clone)]
@@ -40,15 +74,12 @@ pub struct Device {
     /// cleared by `device_del()` (inside `cdev_device_del()`).
     pub state_in_sysfs: Plain<bool>,
     devres: Prim<Vec<DevresEntry>>,
-    /// The closures of the devres actions, by [`DevresEntry::Action`] index
-    /// (taken when run). Model bookkeeping outside the world, touched only
-    /// inside steps.
-    actions: Arc<std::sync::Mutex<Vec<Option<DevresAction>>>>,
+    /// The devres actions and `dev->devt`: model bookkeeping outside the
+    /// primitives, touched only inside steps or between scheduling points.
+    host: Host<DeviceHost>,
     /// `dev->mutex`, taken by `device_lock()`.
     mutex: Mutex,
     release: Arc<dyn Fn() + Send + Sync>,
-    /// `dev->devt`: the device number of its character device, if any.
-    devt: Arc<std::sync::Mutex<Option<DevT>>>,
 }
 
 impl Device {
@@ -60,12 +91,14 @@ impl Device {
     /// `dev->devt = devt` (e.g. `MKDEV(cxl_mem_major, cxlmd->id)`):
     /// `cdev_device_add()` adds a cdev only for a device with a number.
     pub fn set_devt(&self, devt: &DevT) {
-        *self.devt.lock().unwrap_or_else(|e| e.into_inner()) = Some(devt.clone());
+        let host = self.host;
+        with_world(|w| w.host_mut(host).devt = Some(devt.clone()));
     }
 
     /// `dev->devt`.
     pub fn devt(&self) -> Option<DevT> {
-        self.devt.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let host = self.host;
+        with_world(|w| w.host(host).devt.clone())
     }
 }
 
@@ -82,19 +115,19 @@ pub fn device_initialize(
     let state_in_sysfs = Plain::new(child_of(&name, ".kobj.state_in_sysfs"), Some(owner), false);
     let devres_name = child_of(&name, ".devres_head");
     let mutex_name = child_of(&name, ".mutex");
-    let (devres, mutex) = step(|cx| {
+    let (devres, mutex, host) = step(|cx| {
         let devres = cx.add_prim(devres_name, Some(owner.id()), Vec::new());
-        (devres, Mutex::create(cx, mutex_name, Some(owner)))
+        let mutex = Mutex::create(cx, mutex_name, Some(owner));
+        (devres, mutex, cx.w.add_host(DeviceHost::default()))
     });
     Device {
         name,
         kref,
         state_in_sysfs,
         devres,
-        actions: Arc::default(),
+        host,
         mutex,
         release: Arc::new(release),
-        devt: Arc::default(),
     }
 }
 
@@ -187,7 +220,6 @@ pub fn device_unlock(dev: &Device) {
 /// fail in the model, so it registers the action and returns 0.
 #[track_caller]
 pub fn devm_add_action_or_reset(dev: &Device, action: impl FnOnce() + Send + 'static) -> i32 {
-    let actions = Arc::clone(&dev.actions);
     step(|cx| {
         let e = cx.record(
             "devm_add_action_or_reset",
@@ -196,7 +228,7 @@ pub fn devm_add_action_or_reset(dev: &Device, action: impl FnOnce() + Send + 'st
         );
         let owner = cx.w.prim(dev.devres).owner;
         cx.check_owner(owner, e);
-        let mut table = actions.lock().unwrap_or_else(|p| p.into_inner());
+        let table = &mut cx.w.host_mut(dev.host).actions;
         table.push(Some(Box::new(action)));
         let index = table.len() - 1;
         cx.state(dev.devres).push(DevresEntry::Action(index));
@@ -221,7 +253,6 @@ pub fn device_release_driver(dev: &Device, remove: impl FnOnce()) {
             Some(DevresEntry::Alloc(id)) => LoomOp::Free(*id),
             _ => LoomOp::None,
         };
-        let actions = Arc::clone(&dev.actions);
         let (action, remaining) = step_with(next, |cx| {
             let list = cx.state(dev.devres);
             let entry = list.pop();
@@ -238,7 +269,7 @@ pub fn device_release_driver(dev: &Device, remove: impl FnOnce()) {
                         Target::Prim(dev.devres.into()),
                         None,
                     );
-                    let mut table = actions.lock().unwrap_or_else(|p| p.into_inner());
+                    let table = &mut cx.w.host_mut(dev.host).actions;
                     table.get_mut(index).and_then(Option::take).map(|a| (a, e))
                 }
             };

@@ -42,7 +42,9 @@ use super::task::{spawn_task, Task};
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
 use crate::trace::Target;
-use crate::world::{step_blocking, step_on, with_world, Prim, PrimitiveState, TaskNames};
+use crate::world::{
+    keep_capacity, step_blocking, step_on, with_world, Prim, PrimitiveState, TaskNames,
+};
 use std::borrow::Cow;
 
 /// `rcu_assign_pointer(p, v)`.
@@ -125,6 +127,16 @@ impl RcuState {
 impl PrimitiveState for RcuState {
     fn describe_holders(&self, tasks: &TaskNames<'_>) -> String {
         self.describe_readers(tasks)
+    }
+
+    // Every spawn makes the domain; its per-task tables grow again in
+    // every execution unless their buffers are kept.
+    fn renew(&mut self, mut new: Self) {
+        keep_capacity(&mut self.nesting, &mut new.nesting);
+        keep_capacity(&mut self.sections, &mut new.sections);
+        keep_capacity(&mut self.unlock_release, &mut new.unlock_release);
+        keep_capacity(&mut self.callbacks, &mut new.callbacks);
+        *self = new;
     }
 }
 

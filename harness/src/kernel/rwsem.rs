@@ -7,7 +7,9 @@ use crate::clock::VectorClock;
 use crate::finding::{Detail, Finding, FindingKind};
 use crate::runtime::Ordering as MemOrder;
 use crate::trace::Target;
-use crate::world::{step, step_blocking, step_on, Op, Prim, PrimitiveState, TaskNames};
+use crate::world::{
+    keep_capacity, step, step_blocking, step_on, Op, Prim, PrimitiveState, TaskNames,
+};
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
@@ -46,6 +48,16 @@ impl PrimitiveState for RwSemState {
             parts.push(format!("writer queued: {}", names.join(", ")));
         }
         parts.join("; ")
+    }
+
+    // Readers and queued writers come and go in every execution: keep the
+    // buffers.
+    fn renew(&mut self, mut new: Self) {
+        keep_capacity(&mut self.readers, &mut new.readers);
+        self.queued_writers.clear();
+        self.queued_writers.append(&mut new.queued_writers);
+        std::mem::swap(&mut self.queued_writers, &mut new.queued_writers);
+        *self = new;
     }
 }
 

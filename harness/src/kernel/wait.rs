@@ -24,7 +24,9 @@ use super::memory::Object;
 use crate::clock::VectorClock;
 use crate::runtime::Ordering as MemOrder;
 use crate::trace::Target;
-use crate::world::{step, step_blocking, step_on, Op, Prim, PrimitiveState, TaskNames};
+use crate::world::{
+    keep_capacity, step, step_blocking, step_on, Op, Prim, PrimitiveState, TaskNames,
+};
 use std::borrow::Cow;
 
 /// A wait queue (`DECLARE_WAIT_QUEUE_HEAD(name)` /
@@ -44,6 +46,11 @@ pub(crate) struct WaitQueueState {
 impl PrimitiveState for WaitQueueState {
     fn describe_holders(&self, _tasks: &TaskNames<'_>) -> String {
         "not woken".to_string()
+    }
+
+    fn renew(&mut self, mut new: Self) {
+        keep_capacity(&mut self.waiters, &mut new.waiters);
+        *self = new;
     }
 }
 

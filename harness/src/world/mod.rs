@@ -48,7 +48,8 @@ mod task;
 pub(crate) use crate::backend::loom::LoomOp;
 pub(crate) use held::{sys_exit, HeldLock};
 pub(crate) use leaks::scenario_completed;
-pub use prim::{AsAny, Prim, PrimitiveState, TaskNames};
+pub(crate) use prim::Host;
+pub use prim::{keep_capacity, AsAny, Prim, PrimitiveState, TaskNames};
 pub(crate) use step::{
     run_unless_stopped, schedule_point, spin_wait, step_access_at, step_with, track_pending,
 };
@@ -67,6 +68,7 @@ use crate::finding::Finding;
 use crate::kernel::memory::History;
 use crate::scheduler::Pending;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
+use std::any::TypeId;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -165,6 +167,9 @@ pub(crate) struct PrimSlot {
     pub name: Cow<'static, str>,
     pub owner: Option<ObjectId>,
     pub state: Box<dyn PrimitiveState>,
+    /// The type of `state`: what [`World::state`] checks a handle against
+    /// with one comparison instead of two virtual calls through `Any`.
+    pub state_type: TypeId,
     /// Under loom: the word every step on the primitive read-modify-writes.
     pub word: Option<LoomWord>,
 }
@@ -195,6 +200,14 @@ pub(crate) struct World {
     /// The execution's RCU domain once made (see
     /// [`crate::kernel::rcu`]): every spawn asks for it.
     pub(crate) rcu_domain: Option<PrimId>,
+    /// The boxed primitive states of earlier executions, by type: every
+    /// execution of a scenario makes the same primitives again, so a new
+    /// one overwrites a box of its type instead of allocating (see
+    /// [`PrimitiveState::renew`]).
+    pub(crate) spare_states: Vec<(TypeId, Vec<Box<dyn PrimitiveState>>)>,
+    /// The model's host-side state of the execution (see [`Host`]), by
+    /// handle index, with each state's type.
+    pub(crate) host: Vec<(TypeId, Box<dyn PrimitiveState>)>,
 }
 
 impl World {
@@ -215,6 +228,8 @@ impl World {
             loom_threads: Vec::new(),
             spare_tasks: Vec::new(),
             rcu_domain: None,
+            spare_states: Vec::new(),
+            host: Vec::new(),
         }
     }
 
@@ -222,7 +237,14 @@ impl World {
         self.config = config;
         self.spare_tasks.append(&mut self.tasks);
         self.objects.clear();
-        self.prims.clear();
+        let spare = &mut self.spare_states;
+        let prims = self.prims.drain(..).map(|s| (s.state_type, s.state));
+        for (state_type, state) in prims.chain(self.host.drain(..)) {
+            match spare.iter_mut().find(|(t, _)| *t == state_type) {
+                Some((_, boxes)) => boxes.push(state),
+                None => spare.push((state_type, vec![state])),
+            }
+        }
         self.trace.clear();
         self.findings.clear();
         self.race_signatures.clear();
@@ -310,13 +332,66 @@ impl World {
         // Creating a loom atomic is not a branch point, so it may happen
         // while the world is borrowed.
         let word = backend().new_word();
+        let state = self.boxed(state);
         self.prims.push(PrimSlot {
             name,
             owner,
-            state: Box::new(state),
+            state,
+            state_type: TypeId::of::<S>(),
             word,
         });
         Prim::new(id)
+    }
+
+    /// `state` in a box, one of an earlier execution's if there is one.
+    fn boxed<S: PrimitiveState>(&mut self, state: S) -> Box<dyn PrimitiveState> {
+        let state_type = TypeId::of::<S>();
+        let spare = self
+            .spare_states
+            .iter_mut()
+            .find(|(t, _)| *t == state_type)
+            .and_then(|(_, boxes)| boxes.pop());
+        match spare {
+            Some(mut boxed) => {
+                // SAFETY: the box was filed under `TypeId::of::<S>()` by
+                // `reset`, from a slot whose type says it holds an `S`.
+                let old = unsafe { &mut *(&mut *boxed as *mut dyn PrimitiveState).cast::<S>() };
+                old.renew(state);
+                boxed
+            }
+            None => Box::new(state),
+        }
+    }
+
+    /// Add host-side model state for this execution (see [`Host`]).
+    pub(crate) fn add_host<S: PrimitiveState>(&mut self, state: S) -> Host<S> {
+        let id = self.host.len() as u32;
+        let state = self.boxed(state);
+        self.host.push((TypeId::of::<S>(), state));
+        Host::new(id)
+    }
+
+    /// The host-side state `h`.
+    pub(crate) fn host<S: PrimitiveState>(&self, h: Host<S>) -> &S {
+        let (state_type, state) = &self.host[h.index()];
+        assert!(
+            *state_type == TypeId::of::<S>(),
+            "a Host<S> handle names a slot the world filled with an S"
+        );
+        // SAFETY: the state was boxed as an `S` (`add_host` records its
+        // type with it, checked above).
+        unsafe { &*(&**state as *const dyn PrimitiveState).cast::<S>() }
+    }
+
+    /// The host-side state `h`, to change.
+    pub(crate) fn host_mut<S: PrimitiveState>(&mut self, h: Host<S>) -> &mut S {
+        let (state_type, state) = &mut self.host[h.index()];
+        assert!(
+            *state_type == TypeId::of::<S>(),
+            "a Host<S> handle names a slot the world filled with an S"
+        );
+        // SAFETY: as in `host`.
+        unsafe { &mut *(&mut **state as *mut dyn PrimitiveState).cast::<S>() }
     }
 
     /// Whether every live task is blocked, at least one of them on a model
@@ -398,6 +473,10 @@ pub(crate) fn reset_loom() {
         w.reset(WorldConfig {
             race_detection: false,
         });
+        // Loom's cells and words live in the states: they are dropped here,
+        // at the start of the next loom execution, as they always were, not
+        // later when a new primitive would reuse their box.
+        w.spare_states.clear();
         register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
         w.loom_threads.push(Some(me));
     });

@@ -10,7 +10,7 @@
 
 use super::{PrimSlot, World};
 use crate::trace::PrimId;
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -33,6 +33,28 @@ pub trait PrimitiveState: AsAny + fmt::Debug {
     fn quiet_wait(&self) -> bool {
         false
     }
+
+    /// Become `new`, the state of a primitive of a later execution that
+    /// reuses this one's box. A state holding vectors may keep their
+    /// capacity (clearing them, as `new` would have them empty) instead of
+    /// dropping them for `new`'s, so a scenario that makes the same
+    /// primitives in every execution allocates none of it again.
+    fn renew(&mut self, new: Self)
+    where
+        Self: Sized,
+    {
+        *self = new;
+    }
+}
+
+/// For [`PrimitiveState::renew`]: make `new` hold its elements in `old`'s
+/// buffer, so the buffer of a primitive of an earlier execution serves the
+/// one that reuses its box (`old` is left with `new`'s former buffer,
+/// dropped with the old state).
+pub fn keep_capacity<T>(old: &mut Vec<T>, new: &mut Vec<T>) {
+    old.clear();
+    old.append(new);
+    std::mem::swap(old, new);
 }
 
 /// `Any` access for [`PrimitiveState`]'s downcasts; implemented for every
@@ -104,6 +126,51 @@ impl<S> From<Prim<S>> for PrimId {
     }
 }
 
+/// A handle to host-side state of the kernel model for one execution: what
+/// a model object keeps besides its primitives (a device's devres action
+/// closures, a cdev's parent and inode list, the cdev a device number maps
+/// to). It is no primitive — no events name it, it has no id in traces, and
+/// making one shifts no primitive's id — but it lives in the world like
+/// one, so the handle is a `Copy` index instead of an `Arc` allocated and
+/// reference-counted in every execution, and its box is reused by the next
+/// execution (see [`PrimitiveState::renew`]). Only touched inside steps or
+/// between scheduling points, as the world is.
+pub(crate) struct Host<S> {
+    index: u32,
+    _state: PhantomData<fn() -> S>,
+}
+
+impl<S> Host<S> {
+    /// The handle of host slot `index`; only the world makes handles, for
+    /// slots it filled with an `S`.
+    pub(crate) fn new(index: u32) -> Self {
+        Host {
+            index,
+            _state: PhantomData,
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self.index as usize
+    }
+}
+
+impl<S> Clone for Host<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Host<S> {}
+
+impl<S> PartialEq for Host<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index
+    }
+}
+
+impl<S> Eq for Host<S> {}
+
 /// Task names, for [`PrimitiveState::describe_holders`].
 pub struct TaskNames<'w> {
     pub(crate) w: &'w World,
@@ -119,25 +186,31 @@ impl TaskNames<'_> {
 impl PrimSlot {
     /// Whether the primitive's state is an `S`.
     pub(crate) fn is<S: PrimitiveState>(&self) -> bool {
-        (*self.state).as_any().is::<S>()
+        self.state_type == TypeId::of::<S>()
     }
 }
 
 impl World {
     /// The state of primitive `p`.
     pub(crate) fn state<S: PrimitiveState>(&self, p: Prim<S>) -> &S {
-        // Through the box: `Box<dyn PrimitiveState>` is itself `Any`.
-        (*self.prims[p.id.0 as usize].state)
-            .as_any()
-            .downcast_ref()
-            .expect("a Prim<S> handle names a slot the world filled with an S")
+        let slot = &self.prims[p.id.0 as usize];
+        assert!(
+            slot.is::<S>(),
+            "a Prim<S> handle names a slot the world filled with an S"
+        );
+        // SAFETY: the slot's state was boxed as an `S` (`add_prim` records
+        // its type in `state_type`, checked above).
+        unsafe { &*(&*slot.state as *const dyn PrimitiveState).cast::<S>() }
     }
 
     /// The state of primitive `p`, to change.
     pub(crate) fn state_mut<S: PrimitiveState>(&mut self, p: Prim<S>) -> &mut S {
-        (*self.prims[p.id.0 as usize].state)
-            .as_any_mut()
-            .downcast_mut()
-            .expect("a Prim<S> handle names a slot the world filled with an S")
+        let slot = &mut self.prims[p.id.0 as usize];
+        assert!(
+            slot.is::<S>(),
+            "a Prim<S> handle names a slot the world filled with an S"
+        );
+        // SAFETY: as in `state`.
+        unsafe { &mut *(&mut *slot.state as *mut dyn PrimitiveState).cast::<S>() }
     }
 }
