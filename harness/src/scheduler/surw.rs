@@ -74,14 +74,15 @@ pub type SurwProfile = Vec<Vec<(Target, u64)>>;
 
 /// The selection an execution draws, uniformly from this table: a target is
 /// selected when the low `bits` bits of its hash are clear, so every target
-/// (0), half of them (1) or a quarter (2). Every target is selected in half
-/// the executions because that was measured best on the zoo (executions to
-/// the first use-after-removal of `srcu-single-drain`, default workload,
-/// seeds 1..20: median 46 with every target selected, 114 with this table,
-/// 250 with 1, 1/2, 1/4 and 1/8 equally likely); the smaller selections
-/// keep the walk selective: a task waiting at a selected step lets the
-/// others run their free steps, a long gap no uniform measure over every
-/// step would make likely.
+/// (0), half of them (1) or a quarter (2). Selecting every target measured
+/// best on the zoo (executions to the first use-after-removal of
+/// `srcu-single-drain`, default workload, seeds 1..20: median 46 with every
+/// target in every execution, 114 with this table, 250 with 1, 1/2, 1/4 and
+/// 1/8 equally likely; no zoo scheme was found faster with fewer), so half
+/// the executions select every target. The smaller selections keep the
+/// walk selective, for races among a few targets of many: a task waiting
+/// at a selected step lets the others run their free steps, a long gap no
+/// uniform measure over every step makes likely.
 const SELECTION: [u32; 4] = [0, 0, 1, 2];
 
 /// The SURW scheduler.
