@@ -2,13 +2,13 @@
 //! modelled kernel — tasks, objects, primitives, memory cells, the trace and
 //! the findings.
 //!
-//! All tasks of an execution run as coroutines on one OS thread (shuttle's
-//! continuations), so the world lives in a thread-local and is borrowed only
+//! All tasks of an execution run as coroutines on one OS thread (the native
+//! runtime's or shuttle's), so the world lives in a thread-local and is borrowed only
 //! for the duration of one model operation, never across a scheduling point.
 //! Each model operation is one atomic step: [`step`] first yields to the
 //! scheduler, then performs the operation against the world without any
 //! further interleaving. That is the sequentially consistent memory model the
-//! shuttle explorers check; weak memory is the loom backend's business.
+//! SC explorers check; weak memory is the loom backend's business.
 //!
 //! Under loom ([`crate::backend::loom`]) the same steps run as loom threads (also
 //! coroutines on one OS thread): a step first performs the loom operations
