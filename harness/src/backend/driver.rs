@@ -319,6 +319,12 @@ impl Driver {
             return None;
         }
         if let [only] = enabled[..] {
+            if self.inner.wants_pending() {
+                // A walk that weights tasks by their steps left counts the
+                // steps a task takes alone too (see `Scheduler::alone`).
+                let pending = w.pending(only);
+                self.inner.alone(only, pending);
+            }
             return Some(only);
         }
         let current = current.filter(|c| enabled.contains(c));
