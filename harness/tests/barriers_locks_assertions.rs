@@ -4,9 +4,7 @@
 //! findings with their own report.
 
 use std::sync::Arc;
-use unplug_harness::engine::{
-    explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy,
-};
+use unplug_harness::engine::{explore, Explorer, RunConfig, ScenarioFn};
 use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
 use unplug_harness::finding::{AssertionKind, Detail, FindingKind};
 use unplug_harness::kernel::{
@@ -31,17 +29,7 @@ fn loom_verdict(scenario: &ScenarioFn) -> Option<FindingKind> {
 }
 
 fn shuttle_run(scenario: &ScenarioFn) -> unplug_harness::engine::RunStats {
-    let run = RunConfig {
-        explorer: Explorer::Random,
-        seed: 11,
-        budget: Budget {
-            iterations: Some(2_000),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let run = RunConfig::until_first_fatal(Explorer::Random, 11, 2_000);
     explore(scenario, &run, None).expect("the scenario runs")
 }
 

@@ -4,9 +4,7 @@
 //! queues, work items, the device lock and devres actions.
 
 use std::sync::Arc;
-use unplug_harness::engine::{
-    explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy,
-};
+use unplug_harness::engine::{explore, ExecConfig, Explorer, RunConfig, ScenarioFn};
 use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
 use unplug_harness::finding::FindingKind;
 use unplug_harness::kernel::{
@@ -32,17 +30,7 @@ fn loom_verdict(scenario: &ScenarioFn) -> Option<FindingKind> {
 }
 
 fn shuttle_verdict(scenario: &ScenarioFn, seed: u64) -> Option<FindingKind> {
-    let run = RunConfig {
-        explorer: Explorer::Random,
-        seed,
-        budget: Budget {
-            iterations: Some(2_000),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let run = RunConfig::until_first_fatal(Explorer::Random, seed, 2_000);
     explore(scenario, &run, None)
         .expect("the scenario runs")
         .verdict()

@@ -5,9 +5,7 @@
 //! must reach the same verdict on the same scenario.
 
 use std::sync::Arc;
-use unplug_harness::engine::{
-    explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy,
-};
+use unplug_harness::engine::{explore, Explorer, RunConfig, ScenarioFn};
 use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig, ExhaustiveError};
 use unplug_harness::finding::FindingKind;
 use unplug_harness::kernel::{
@@ -39,17 +37,7 @@ fn loom_verdict(scenario: &ScenarioFn) -> Option<FindingKind> {
 }
 
 fn shuttle_verdict(scenario: &ScenarioFn) -> Option<FindingKind> {
-    let run = RunConfig {
-        explorer: Explorer::Random,
-        seed: 7,
-        budget: Budget {
-            iterations: Some(2_000),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let run = RunConfig::until_first_fatal(Explorer::Random, 7, 2_000);
     explore(scenario, &run, None)
         .expect("the litmus scenario runs")
         .verdict()

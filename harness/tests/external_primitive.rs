@@ -4,9 +4,7 @@
 //! explored on both backends like the primitives of `unplug_harness::kernel`.
 
 use std::sync::Arc;
-use unplug_harness::engine::{
-    explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, ScenarioFn, StopPolicy,
-};
+use unplug_harness::engine::{explore, Explorer, RunConfig, RunStats, ScenarioFn};
 use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig, ExhaustiveRun};
 use unplug_harness::finding::FindingKind;
 use unplug_harness::kernel::{kfree, kzalloc, spawn_task, Object};
@@ -86,17 +84,7 @@ fn up(sem: Semaphore) {
 /// Runs of `scenario` under shuttle from `seed`, stopping at the first
 /// fatal finding.
 fn shuttle(scenario: &ScenarioFn, seed: u64, iterations: u64) -> RunStats {
-    let cfg = RunConfig {
-        explorer: Explorer::Random,
-        seed,
-        budget: Budget {
-            iterations: Some(iterations),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(Explorer::Random, seed, iterations);
     explore(scenario, &cfg, None).expect("the scenario never panics")
 }
 

@@ -5,9 +5,7 @@
 //! the other; `kfree()` is a plain write of the whole object.
 
 use std::sync::Arc;
-use unplug_harness::engine::{
-    explore, Budget, ExecConfig, Explorer, RunConfig, ScenarioFn, StopPolicy,
-};
+use unplug_harness::engine::{explore, ExecConfig, Explorer, RunConfig, ScenarioFn};
 use unplug_harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
 use unplug_harness::finding::{Detail, FindingKind};
 use unplug_harness::kernel::{
@@ -30,17 +28,7 @@ fn shuttle_verdict(s: &ScenarioFn) -> Option<FindingKind> {
     let mut verdicts = Vec::new();
     for explorer in [Explorer::Random, Explorer::Pct { depth: None }] {
         for seed in 1..=10 {
-            let run = RunConfig {
-                explorer: explorer.clone(),
-                seed,
-                budget: Budget {
-                    iterations: Some(1_000),
-                    time: None,
-                },
-                exec: ExecConfig::default(),
-                stop: StopPolicy::FirstFatal,
-                shard: (0, 1),
-            };
+            let run = RunConfig::until_first_fatal(explorer.clone(), seed, 1_000);
             verdicts.push(explore(s, &run, None).expect("runs").verdict());
         }
     }

@@ -8,7 +8,7 @@
 //! not found within the budget), then the median, the 90th percentile
 //! (nearest rank) and the maximum.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig};
 use std::env;
 
 fn main() {
@@ -30,17 +30,7 @@ fn main() {
         let scenario = scheme.scenario(scheme.default_workload.clone());
         let mut hits: Vec<Option<u64>> = Vec::new();
         for seed in 0..seeds {
-            let run = RunConfig {
-                explorer: explorer.clone(),
-                seed,
-                budget: Budget {
-                    iterations: Some(budget),
-                    time: None,
-                },
-                exec: ExecConfig::default(),
-                stop: StopPolicy::FirstFatal,
-                shard: (0, 1),
-            };
+            let run = RunConfig::until_first_fatal(explorer.clone(), seed, budget);
             let stats = match explore(&scenario, &run, None) {
                 Ok(s) => s,
                 Err(e) => {

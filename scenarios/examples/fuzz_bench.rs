@@ -11,7 +11,7 @@
 //! misses within CAP executions counts as infinitely slow, so the median is
 //! `>CAP` when half the seeds or more miss.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig};
 use std::process::ExitCode;
 use unplug::fuzz_target;
 
@@ -79,17 +79,7 @@ fn main() -> ExitCode {
             let mut secs = Vec::new();
             let (mut total_execs, mut total_secs) = (0u64, 0f64);
             for seed in 1..=seeds {
-                let run = RunConfig {
-                    explorer: explorer.clone(),
-                    seed,
-                    budget: Budget {
-                        iterations: Some(*cap),
-                        time: None,
-                    },
-                    exec: ExecConfig::default(),
-                    stop: StopPolicy::FirstFatal,
-                    shard: (0, 1),
-                };
+                let run = RunConfig::until_first_fatal(explorer.clone(), seed, *cap);
                 let stats = match explore(&scenario, &run, None) {
                     Ok(s) => s,
                     Err(e) => {

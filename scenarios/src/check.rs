@@ -8,7 +8,7 @@ use crate::replay::{replay_entry, reproduces, CorpusEntry};
 use crate::schemes::Scheme;
 use crate::verdict::{expected_words, judge, Judgement, Model, Verdict};
 use harness::corpus::{entry_paths, CorpusError};
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig};
 use harness::finding::FindingKind;
 use std::path::Path;
 
@@ -96,17 +96,7 @@ pub fn verdict_mismatches<'a>(
         let fatal = scheme.expected.sc.is_some_and(FindingKind::is_fatal);
         let seeds = if fatal { 0..seeds } else { 0..1 };
         for seed in seeds {
-            let cfg = RunConfig {
-                explorer: explorer.clone(),
-                seed,
-                budget: Budget {
-                    iterations: Some(budget),
-                    time: None,
-                },
-                exec: ExecConfig::default(),
-                stop: StopPolicy::FirstFatal,
-                shard: (0, 1),
-            };
+            let cfg = RunConfig::until_first_fatal(explorer.clone(), seed, budget);
             let stats = match explore(
                 &scheme.scenario(scheme.default_workload.clone()),
                 &cfg,

@@ -4,7 +4,7 @@
 //! scheme, and what the shared memdev helpers allocate and free is reported
 //! at the scheme's call.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig};
 use harness::finding::{Detail, Finding, FindingKind};
 use std::collections::BTreeSet;
 
@@ -13,17 +13,7 @@ fn findings(scheme: &str, kind: FindingKind) -> Vec<Finding> {
     let s = unplug::find(scheme).expect("a registered scheme");
     (1..=10)
         .map(|seed| {
-            let cfg = RunConfig {
-                explorer: Explorer::Portfolio,
-                seed,
-                budget: Budget {
-                    iterations: Some(20_000),
-                    time: None,
-                },
-                exec: ExecConfig::default(),
-                stop: StopPolicy::FirstFatal,
-                shard: (0, 1),
-            };
+            let cfg = RunConfig::until_first_fatal(Explorer::Portfolio, seed, 20_000);
             let stats = explore(&s.scenario(s.default_workload.clone()), &cfg, None).expect("runs");
             stats
                 .distinct

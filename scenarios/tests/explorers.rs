@@ -6,8 +6,7 @@
 //! portfolio.
 
 use harness::engine::{
-    explore, run_single, Budget, Drive, ExecConfig, ExecutionRecord, Explorer, RunConfig, RunStats,
-    StopPolicy,
+    explore, run_single, Drive, ExecConfig, ExecutionRecord, Explorer, RunConfig, RunStats,
 };
 use harness::finding::FindingKind;
 
@@ -28,17 +27,7 @@ const EXPLORERS: [Explorer; 4] = [
 
 fn run(explorer: &Explorer, seed: u64) -> RunStats {
     let s = unplug::find("unsynchronized").expect("in the zoo");
-    let cfg = RunConfig {
-        explorer: explorer.clone(),
-        seed,
-        budget: Budget {
-            iterations: Some(BUDGET),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(explorer.clone(), seed, BUDGET);
     explore(&s.scenario(s.default_workload.clone()), &cfg, None)
         .expect("the zoo's scenarios never panic")
 }

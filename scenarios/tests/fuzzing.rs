@@ -17,17 +17,7 @@ use unplug::{find, fuzz_target, fuzz_targets, minimize, Workload, ALL};
 /// The first execution of a seeded random run with a fatal finding.
 fn first_failure(scheme: &str, seed: u64) -> ExecutionRecord {
     let s = find(scheme).expect("zoo scheme");
-    let run = RunConfig {
-        explorer: Explorer::Random,
-        seed,
-        budget: Budget {
-            iterations: Some(200_000),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let run = RunConfig::until_first_fatal(Explorer::Random, seed, 200_000);
     let stats = explore(&s.scenario(s.default_workload.clone()), &run, None).expect("explore");
     stats
         .distinct

@@ -2,7 +2,7 @@
 //! line each, exit status 2), fuzz → corpus → replay on a `.c` file, and
 //! every zoo twin in `schemes-c/` reaching its Rust twin's verdicts.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig};
 use harness::finding::FindingKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -306,17 +306,7 @@ fn cli_prints_the_error_line_and_exits_2() {
 #[test]
 fn reports_name_the_c_source_line_and_expression() {
     let s = kc::load("../schemes-c/unsynchronized.c").expect("compiles");
-    let cfg = RunConfig {
-        explorer: Explorer::Portfolio,
-        seed: 0,
-        budget: Budget {
-            iterations: Some(2_000),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(Explorer::Portfolio, 0, 2_000);
     let stats = explore(&s.scenario(s.default_workload.clone()), &cfg, None).expect("runs");
     let (_, record) = stats
         .distinct
@@ -457,17 +447,7 @@ fn every_c_twin_reaches_its_rust_twins_sc_verdict() {
         let fatal = rust.expected.sc.is_some_and(FindingKind::is_fatal);
         let seeds = if fatal { 0..10 } else { 0..1 };
         for seed in seeds {
-            let cfg = RunConfig {
-                explorer: Explorer::Portfolio,
-                seed,
-                budget: Budget {
-                    iterations: Some(COMPARE_BUDGET),
-                    time: None,
-                },
-                exec: ExecConfig::default(),
-                stop: StopPolicy::FirstFatal,
-                shard: (0, 1),
-            };
+            let cfg = RunConfig::until_first_fatal(Explorer::Portfolio, seed, COMPARE_BUDGET);
             let stats = explore(&c.scenario(c.default_workload.clone()), &cfg, None)
                 .unwrap_or_else(|e| panic!("{path}: {e}"));
             let v = Verdict::from_run(&stats, "portfolio", seed, false, |s| format!("seed {s}"));
@@ -622,17 +602,7 @@ fn findings_of(name: &str, src: &str) -> Vec<FindingKind> {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::write(&path, src).expect("write the scheme");
     let s = kc::load(&path.to_string_lossy()).expect("compiles");
-    let cfg = RunConfig {
-        explorer: Explorer::Portfolio,
-        seed: 0,
-        budget: Budget {
-            iterations: Some(3_000),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(Explorer::Portfolio, 0, 3_000);
     let stats = explore(&s.scenario(s.default_workload.clone()), &cfg, None).expect("runs");
     stats
         .distinct
@@ -720,17 +690,7 @@ fn a_pointer_to_another_struct_is_a_fault_not_a_misread() {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("emb-wrong.c");
     std::fs::write(&path, &src).expect("write the scheme");
     let s = kc::load(&path.to_string_lossy()).expect("compiles");
-    let cfg = RunConfig {
-        explorer: Explorer::Portfolio,
-        seed: 0,
-        budget: Budget {
-            iterations: Some(10),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(Explorer::Portfolio, 0, 10);
     let err = match explore(&s.scenario(s.default_workload.clone()), &cfg, None) {
         Ok(_) => panic!("the misread struct ran"),
         Err(e) => e.to_string(),
@@ -1063,17 +1023,7 @@ fn run_briefly(name: &str, src: &str) -> Result<Vec<FindingKind>, String> {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::write(&path, src).expect("write the scheme");
     let s = kc::load(&path.to_string_lossy()).map_err(|e| e.to_string())?;
-    let cfg = RunConfig {
-        explorer: Explorer::Portfolio,
-        seed: 0,
-        budget: Budget {
-            iterations: Some(10),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(Explorer::Portfolio, 0, 10);
     let stats =
         explore(&s.scenario(s.default_workload.clone()), &cfg, None).map_err(|e| e.to_string())?;
     Ok(stats
@@ -1208,17 +1158,7 @@ fn a_scoped_guard_protects_its_block_and_only_its_block() {
     std::fs::write(&path, &src).expect("write the scheme");
     let s = kc::load(&path.to_string_lossy()).expect("compiles");
     for seed in 0..10 {
-        let cfg = RunConfig {
-            explorer: Explorer::Portfolio,
-            seed,
-            budget: Budget {
-                iterations: Some(20_000),
-                time: None,
-            },
-            exec: ExecConfig::default(),
-            stop: StopPolicy::FirstFatal,
-            shard: (0, 1),
-        };
+        let cfg = RunConfig::until_first_fatal(Explorer::Portfolio, seed, 20_000);
         let stats = explore(&s.scenario(s.default_workload.clone()), &cfg, None).expect("runs");
         assert!(
             stats.first.contains_key(&FindingKind::UseAfterRemoval),

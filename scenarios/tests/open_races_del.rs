@@ -6,7 +6,7 @@
 //! Expectations are declared here or in the zoo; verdicts come from
 //! exploration with fixed seeds, so every test is deterministic.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig, RunStats};
 use harness::finding::{Detail, FindingKind};
 use unplug::{find, Scheme, Workload};
 
@@ -15,17 +15,7 @@ fn scheme(name: &str) -> &'static Scheme {
 }
 
 fn run(s: &Scheme, wl: Workload, explorer: Explorer, seed: u64, iterations: u64) -> RunStats {
-    let cfg = RunConfig {
-        explorer,
-        seed,
-        budget: Budget {
-            iterations: Some(iterations),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(explorer, seed, iterations);
     explore(&s.scenario(wl), &cfg, None).expect("the zoo's scenarios never panic")
 }
 

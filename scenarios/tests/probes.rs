@@ -4,7 +4,7 @@
 //! default preemption bound; and through the `unplug` binary as a user
 //! would run them.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig};
 use harness::finding::{Detail, FindingKind};
 use std::process::Command;
 use unplug::probes::ALL;
@@ -15,17 +15,7 @@ use unplug::Scheme;
 const BUDGET: u64 = 2_000;
 
 fn sc_verdict(p: &Scheme, explorer: Explorer, seed: u64) -> Option<FindingKind> {
-    let cfg = RunConfig {
-        explorer,
-        seed,
-        budget: Budget {
-            iterations: Some(BUDGET),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(explorer, seed, BUDGET);
     explore(&p.scenario(p.default_workload.clone()), &cfg, None)
         .expect("the probes never panic")
         .verdict()

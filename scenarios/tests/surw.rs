@@ -6,7 +6,7 @@
 //! weights follow the tasks' remaining steps (the removal included) makes
 //! likely enough.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig, RunStats};
 use harness::finding::FindingKind;
 
 /// Executions allowed per base seed: about four times the worst measured
@@ -19,17 +19,7 @@ const EXPECTED: FindingKind = FindingKind::UseAfterRemoval;
 
 fn run(seed: u64) -> RunStats {
     let s = unplug::find("srcu-single-drain").expect("in the zoo");
-    let cfg = RunConfig {
-        explorer: Explorer::Surw,
-        seed,
-        budget: Budget {
-            iterations: Some(BUDGET),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(Explorer::Surw, seed, BUDGET);
     explore(&s.scenario(s.default_workload.clone()), &cfg, None)
         .expect("the zoo's scenarios never panic")
 }

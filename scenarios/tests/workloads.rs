@@ -6,7 +6,7 @@
 //! Expectations are declared here; verdicts come from exploration with fixed
 //! seeds.
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig};
 use harness::finding::FindingKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,17 +20,7 @@ fn example() -> PathBuf {
 /// The verdict of `iterations` portfolio executions of `scheme` under `wl`.
 fn verdict(scheme: &str, wl: &Workload, seed: u64, iterations: u64) -> Option<FindingKind> {
     let s = find(scheme).unwrap_or_else(|| panic!("the zoo has no scheme {scheme}"));
-    let cfg = RunConfig {
-        explorer: Explorer::Portfolio,
-        seed,
-        budget: Budget {
-            iterations: Some(iterations),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(Explorer::Portfolio, seed, iterations);
     explore(&s.scenario(wl.clone()), &cfg, None)
         .expect("the zoo's scenarios never panic")
         .verdict()

@@ -17,7 +17,7 @@
 //! P90 of 79). The default explorer is also held to compare's per-cell
 //! budget on the deepest bug (20 seeds, below).
 
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, RunStats, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig, RunStats};
 use harness::finding::FindingKind;
 use unplug::verdict::{expected_words, judge, Judgement, Model, Outcome, Verdict};
 use unplug::{Scheme, ALL};
@@ -59,17 +59,7 @@ fn budget_for(scheme: &str, explorer: &Explorer) -> u64 {
 }
 
 fn run(scheme: &Scheme, explorer: &Explorer, seed: u64, budget: u64) -> RunStats {
-    let cfg = RunConfig {
-        explorer: explorer.clone(),
-        seed,
-        budget: Budget {
-            iterations: Some(budget),
-            time: None,
-        },
-        exec: ExecConfig::default(),
-        stop: StopPolicy::FirstFatal,
-        shard: (0, 1),
-    };
+    let cfg = RunConfig::until_first_fatal(explorer.clone(), seed, budget);
     explore(
         &scheme.scenario(scheme.default_workload.clone()),
         &cfg,

@@ -205,6 +205,25 @@ pub struct RunConfig {
     pub shard: (u64, u64),
 }
 
+impl RunConfig {
+    /// A run of one shard that stops at its first fatal finding or after
+    /// `iterations` executions, with the default per-execution settings:
+    /// what a test or a measurement of executions-to-first-finding runs.
+    pub fn until_first_fatal(explorer: Explorer, seed: u64, iterations: u64) -> Self {
+        RunConfig {
+            explorer,
+            seed,
+            budget: Budget {
+                iterations: Some(iterations),
+                time: None,
+            },
+            exec: ExecConfig::default(),
+            stop: StopPolicy::FirstFatal,
+            shard: (0, 1),
+        }
+    }
+}
+
 /// Progress callback: executions so far (of this shard), distinct findings so
 /// far. Called every 256 executions.
 pub type Progress = Arc<dyn Fn(u64, usize) + Send + Sync>;

@@ -1,7 +1,7 @@
 //! Running a litmus test under both backends and comparing with LKMM.
 
 use super::{Litmus, Lkmm};
-use harness::engine::{explore, Budget, ExecConfig, Explorer, RunConfig, StopPolicy};
+use harness::engine::{explore, Explorer, RunConfig};
 use harness::exhaustive::{explore_exhaustive, ExhaustiveConfig};
 use harness::finding::FindingKind;
 use std::fmt::Write;
@@ -130,17 +130,7 @@ fn run_sc(test: &Litmus, budget: &LitmusBudget) -> Outcome {
     let scenario = test.scheme.scenario(test.scheme.default_workload.clone());
     let mut executions = 0;
     for explorer in [Explorer::Random, Explorer::Pct { depth: None }] {
-        let run = RunConfig {
-            explorer: explorer.clone(),
-            seed: budget.seed,
-            budget: Budget {
-                iterations: Some(budget.sc_executions),
-                time: None,
-            },
-            exec: ExecConfig::default(),
-            stop: StopPolicy::FirstFatal,
-            shard: (0, 1),
-        };
+        let run = RunConfig::until_first_fatal(explorer.clone(), budget.seed, budget.sc_executions);
         let stats = match explore(&scenario, &run, None) {
             Ok(s) => s,
             Err(e) => return Outcome::Failed(e.to_string()),
