@@ -126,28 +126,39 @@ thread_local! {
     /// override is keyed by task, not by thread).
     static SOURCE_SITES: std::cell::RefCell<Vec<(usize, &'static SourceSite)>> =
         const { std::cell::RefCell::new(Vec::new()) };
+    /// Whether `SOURCE_SITES` holds anything: read at every step, and a
+    /// plain `Cell` needs no destructor registration, so the check is one
+    /// load where a borrow of the vector would be a call.
+    static SOURCE_SITES_BUSY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl Site {
     /// The caller's site, with the running task's supplied source site.
     #[track_caller]
+    #[inline]
     pub fn caller() -> Site {
         let location = Location::caller();
-        let busy = SOURCE_SITES.with(|s| !s.borrow().is_empty());
-        let source = if busy {
-            let me = crate::world::current_task();
-            SOURCE_SITES.with(|s| {
-                s.borrow()
-                    .iter()
-                    .rev()
-                    .find(|(t, _)| *t == me)
-                    .map(|(_, src)| *src)
-            })
+        // Inlined at every step: only an interpreter's steps look further.
+        let source = if SOURCE_SITES_BUSY.with(std::cell::Cell::get) {
+            supplied_source_site()
         } else {
             None
         };
         Site { location, source }
     }
+}
+
+/// The innermost source site an interpreter supplied to the running task.
+#[inline(never)]
+fn supplied_source_site() -> Option<&'static SourceSite> {
+    let me = crate::world::current_task();
+    SOURCE_SITES.with(|s| {
+        s.borrow()
+            .iter()
+            .rev()
+            .find(|(t, _)| *t == me)
+            .map(|(_, src)| *src)
+    })
 }
 
 /// Forget every supplied source site, as an execution starts: a task whose
@@ -156,6 +167,7 @@ impl Site {
 /// execution with the same index would report its steps at them.
 pub(crate) fn clear_source_sites() {
     SOURCE_SITES.with(|s| s.borrow_mut().clear());
+    SOURCE_SITES_BUSY.with(|b| b.set(false));
 }
 
 /// Run `f` (model operations an interpreter performs for one source
@@ -174,11 +186,13 @@ pub fn with_source_site<R>(src: &'static SourceSite, f: impl FnOnce() -> R) -> R
                 if let Some(i) = s.iter().rposition(|(t, _)| *t == self.0) {
                     s.remove(i);
                 }
+                SOURCE_SITES_BUSY.with(|b| b.set(!s.is_empty()));
             });
         }
     }
     let me = crate::world::current_task();
     SOURCE_SITES.with(|s| s.borrow_mut().push((me, src)));
+    SOURCE_SITES_BUSY.with(|b| b.set(true));
     let _pop = Pop(me);
     f()
 }

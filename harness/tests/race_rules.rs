@@ -1,5 +1,5 @@
 //! The data-race detector's rules, one test each, on both backends: the
-//! shuttle explorers' happens-before detector (sequential consistency) and
+//! SC explorers' happens-before detector (sequential consistency) and
 //! loom's (C11). The rule is the kernel's: two accesses to one location, at
 //! least one a write and at least one plain, race unless one happens-before
 //! the other; `kfree()` is a plain write of the whole object.

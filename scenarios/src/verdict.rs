@@ -21,8 +21,8 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
-    /// Sequential consistency, data races by happens-before (the shuttle
-    /// explorers).
+    /// Sequential consistency, data races by happens-before (the sequentially
+    /// consistent explorers, on the native or the shuttle runtime).
     Sc,
     /// The C11 memory model (the loom backend).
     C11,
@@ -53,7 +53,7 @@ pub struct Found {
     pub headline: String,
     /// Executions run up to and including the one that found it.
     pub after_executions: u64,
-    /// The execution's seed (shuttle explorers; loom executions have none).
+    /// The execution's seed (SC explorers; loom executions have none).
     pub seed: Option<u64>,
     /// The preemption bound it was found at (loom).
     pub bound: Option<usize>,

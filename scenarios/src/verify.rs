@@ -1,7 +1,7 @@
 //! Bounded-exhaustive verdicts: a scheme of the zoo under `loom::model`
 //! with a preemption bound, under the C11 memory model.
 //!
-//! The scheme's code is the same code the shuttle explorers run; only the
+//! The scheme's code is the same code the SC explorers run; only the
 //! runtime underneath differs (see [`harness::runtime`]). A clean outcome
 //! with `complete` set is a proof that no execution within the bound finds
 //! anything; a finding comes with the trace of the execution that found it.

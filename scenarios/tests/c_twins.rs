@@ -677,6 +677,8 @@ const COVERED: &[&str] = &[
     "test_bit() on a local copy of the flags (gpio: dflags)",
     "rcu_access_pointer() (gpio: gpio_ioctl())",
     "struct list_head and list.h (iio, uverbs)",
+    "container_of() as a call's argument (kfree(container_of(dev, ...)))",
+    "function-like #define (uverbs: ib_alloc_device())",
 ];
 
 /// Each of `cases` compiled and run: the ones refused, with why.

@@ -128,6 +128,14 @@ fn fuzz_finds_the_use_after_removal_and_its_replay_command_reproduces_it_byte_fo
     let free_at = report.find("<-- freed here").expect("marked");
     let use_at = report.find("<-- use-after-removal").expect("marked");
     assert!(free_at < use_at, "{report}");
+    // The default runtime is the native one: the memory-model line names the
+    // model the explorers check, not a runtime.
+    assert!(
+        report.contains(
+            "Memory model: sequential consistency, data races by happens-before (SC explorers)\n"
+        ),
+        "{report}"
+    );
 
     let replay_line = report
         .lines()

@@ -185,7 +185,21 @@ fn unsupported_constructs_are_errors_with_the_fix() {
             "asm volatile",
             "inline assembly is not supported",
         ),
-        ("#define T_MAX(x) (x)", "T_MAX", "macros are not expanded"),
+        (
+            "#define T_LOCK(x) do { down_read(x); } while (0)",
+            "T_LOCK",
+            "function-like macro `T_LOCK(…)` is not one expression",
+        ),
+        (
+            "#define T_STR(x) #x",
+            "T_STR",
+            "function-like macro `T_STR(…)` uses `#` or `##`",
+        ),
+        (
+            "#define T_LOG(fmt, ...) (0)",
+            "T_LOG",
+            "function-like macro `T_LOG(…)` has variadic parameters",
+        ),
         (
             "#define T_NAME \"t\"",
             "T_NAME",
@@ -1085,6 +1099,134 @@ fn arrays_bitmaps_memset_and_guards_run_clean() {
     );
 }
 
+/// The dialect's later forms, each checked with `BUG_ON()` (an assertion
+/// finding if it misreads): `p++`, `++p`, `p--`, `p += n`, `p -= n` and
+/// `p < q` on a pointer into a `kcalloc()`'d array (a loop walking it);
+/// `container_of()` as a call's argument, the call a statement of its own
+/// or an operand; `scoped_guard()` releasing its lock at the end of its
+/// block, at an early `return`, and at a `break`, which leaves the
+/// scoped_guard and not the loop around it (include/linux/cleanup.h builds
+/// it as a one-pass `for`). Function-like macros standing for an
+/// expression, nested, one continued over two lines, an argument named
+/// twice. A guard still held would deadlock the `mutex_lock()` after it.
+#[test]
+fn pointer_steps_container_of_arguments_and_scoped_guards_run_clean() {
+    let ioctl = "	int n = 0;
+
+	desc = td->descs;
+	desc++;
+	++desc;
+	desc += 1;
+	BUG_ON(desc != &td->descs[3] || desc - td->descs != 3);
+	desc -= 2;
+	desc--;
+	BUG_ON(desc != td->descs);
+	BUG_ON(desc++ != td->descs || desc != &td->descs[1]);
+	BUG_ON(--desc != td->descs);
+	for (desc = td->descs; desc < td->descs + td->ndescs; desc++)
+		n++;
+	BUG_ON(n != 4 || desc != td->descs + 4 || desc <= td->descs);
+	t_ndescs(container_of(&td->dev, struct t_dev, dev));
+	n = t_ndescs(container_of(&td->cdev, struct t_dev, cdev)) + 1;
+	BUG_ON(n != 5);
+	BUG_ON(t_sum(1, container_of(&td->dev, struct t_dev, dev)) != 5);
+	scoped_guard(mutex, &td->lock) {
+		rc = td->ndescs;
+	}
+	for (n = 0; n < 3; n++) {
+		scoped_guard(mutex, &td->lock) {
+			if (n == 1)
+				break;
+			rc++;
+		}
+	}
+	BUG_ON(n != 3 || rc != 6);
+	BUG_ON(t_locked(td) != 4);
+	BUG_ON(to_t_dev(&td->dev) != td);
+	BUG_ON(T_NTH(td, 2) - td->descs != 2 || T_NTH(td, 1)->td != td);
+	BUG_ON(T_TWICE(td->ndescs) != 8 || T_TWICE(T_NTH(td, 3) - T_NTH(td, 1)) != 4);
+	n = 1;
+	BUG_ON(T_TWICE(n) != 2);
+	mutex_lock(&td->lock);
+	mutex_unlock(&td->lock);";
+    let extra = "
+#define to_t_dev(d) container_of(d, struct t_dev, dev)
+#define T_NTH(td, i) (&(td)->descs[(i)])
+#define T_TWICE(x) \\
+	((x) + (x))
+
+static int t_ndescs(struct t_dev *td)
+{
+	return td->ndescs;
+}
+
+static int t_sum(int a, struct t_dev *td)
+{
+	return a + td->ndescs;
+}
+
+static int t_locked(struct t_dev *td)
+{
+	scoped_guard(mutex, &td->lock) {
+		if (td->ndescs == 4)
+			return 4;
+	}
+	return 0;
+}
+";
+    let found = findings_of("arr-steps.c", &arrays(ioctl, extra));
+    assert!(
+        found.is_empty(),
+        "no finding in 3,000 executions: {found:?}"
+    );
+}
+
+/// `scoped_guard(rwsem_read, …) { … }` is the read side of the merged CXL
+/// fix when the test is inside it: clean. With the pointer loaded before
+/// the scoped_guard, removal frees the data between the load and the use:
+/// a use-after-removal, found on each of ten seeds.
+#[test]
+fn a_scoped_guard_protects_its_block_and_only_its_block() {
+    let inside = "	scoped_guard(rwsem_read, &t_rwsem) {
+		if (td->data)
+			rc = td->data->payload;
+	}";
+    let found = findings_of("scoped-inside.c", &driver(inside, ""));
+    assert!(
+        found.is_empty(),
+        "no finding in 3,000 executions: {found:?}"
+    );
+    let outside = "	struct t_data *d = READ_ONCE(td->data);
+
+	if (!d)
+		return rc;
+	scoped_guard(rwsem_read, &t_rwsem) {
+		rc = d->payload;
+	}";
+    let src = driver(outside, "").replace("	td->data = NULL;", "	WRITE_ONCE(td->data, NULL);");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("scoped-outside.c");
+    std::fs::write(&path, &src).expect("write the scheme");
+    let s = kc::load(&path.to_string_lossy()).expect("compiles");
+    for seed in 0..10 {
+        let cfg = RunConfig {
+            explorer: Explorer::Portfolio,
+            seed,
+            budget: Budget {
+                iterations: Some(20_000),
+                time: None,
+            },
+            exec: ExecConfig::default(),
+            stop: StopPolicy::FirstFatal,
+            shard: (0, 1),
+        };
+        let stats = explore(&s.scenario(s.default_workload.clone()), &cfg, None).expect("runs");
+        assert!(
+            stats.first.contains_key(&FindingKind::UseAfterRemoval),
+            "seed {seed}: no use-after-removal in 20,000 executions"
+        );
+    }
+}
+
 /// An element past the array, a pointer formed beyond one past its end,
 /// and a subtraction of pointers into two different arrays (C11 6.5.6p9
 /// leaves it undefined) are faults at their `.c` position: the model has
@@ -1163,10 +1305,22 @@ fn array_and_guard_misuse_is_an_error() {
             "would overwrite the kernel object `dev`",
         ),
         (
-            "\tdesc = td->descs;\n\tdesc++;",
+            "\tdesc = td->descs;\n\tdesc *= 2;",
             "",
-            "desc++",
-            "`++` of a pointer is not supported",
+            "desc *= 2",
+            "`*=` of a pointer is not C",
+        ),
+        (
+            "\tdesc = td->descs;\n\ttd->descs[rc + 1].td++;",
+            "",
+            "td->descs[rc + 1].td++",
+            "`++` of this pointer is not supported (name it",
+        ),
+        (
+            "\tif (td->descs < td->mask)\n\t\treturn -EIO;",
+            "",
+            "td->descs < td->mask",
+            "pointers of the same type into an array",
         ),
         (
             "\tguard(semaphore)(&td->lock);",
@@ -1181,10 +1335,22 @@ fn array_and_guard_misuse_is_an_error() {
             "guard(mutex) takes a pointer to a Mutex",
         ),
         (
-            "\tscoped_guard(mutex, &td->lock) {\n\t\trc = 1;\n\t}",
+            "\tscoped_guard(mutex_try, &td->lock) {\n\t\trc = 1;\n\t}",
+            "",
+            "scoped_guard(mutex_try",
+            "unknown guard `mutex_try`",
+        ),
+        (
+            "\tscoped_guard(mutex, td) {\n\t\trc = 1;\n\t}",
+            "",
+            "scoped_guard(mutex, td)",
+            "guard(mutex) takes a pointer to a Mutex",
+        ),
+        (
+            "\tscoped_guard(mutex, &td->lock)\n\t\trc = 1;",
             "",
             "scoped_guard(mutex",
-            "`scoped_guard(…) { … }` uses a macro as a loop header",
+            "write the body in braces",
         ),
         (
             "",

@@ -1,5 +1,5 @@
 //! The race-detector probes reach their declared verdicts on both backends:
-//! the shuttle explorers (sequential consistency, happens-before race
+//! the SC explorers (sequential consistency, happens-before race
 //! detection) over ten seeds each, and loom (C11) exhaustively within the
 //! default preemption bound; and through the `unplug` binary as a user
 //! would run them.

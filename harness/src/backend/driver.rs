@@ -16,7 +16,7 @@ use crate::engine::{
 use crate::feedback;
 use crate::finding::FindingKind;
 use crate::scheduler::{BytesScheduler, Outcome, Pending, Scheduler};
-use crate::world::{self, with_world, WorldConfig};
+use crate::world::{self, with_world, World, WorldConfig};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -264,7 +264,8 @@ impl Driver {
     }
 
     /// One scheduling point: which of `runnable` (the tasks the runtime
-    /// could resume, ascending ids: unfinished and not waiting in a join)
+    /// could resume, in ascending id order, shuttle's `live_tasks` order:
+    /// unfinished and not waiting in a join)
     /// runs next, `current` being the task that reached the point (or that
     /// just ended). `None` ends the execution where it stands.
     ///
@@ -273,49 +274,69 @@ impl Driver {
     /// Once a fatal finding stopped the world, the tasks left are handed
     /// out one by one to unwind ([`Driver::drain`]) and nothing is recorded.
     pub(crate) fn decide(&mut self, runnable: &[usize], current: Option<usize>) -> Option<usize> {
-        let stop = with_world(|w| {
-            if w.stopped_flag() {
-                return None;
-            }
-            self.enabled.clear();
-            self.enabled
-                .extend(runnable.iter().copied().filter(|&t| !w.is_waiting(t)));
-            if self.enabled.is_empty() {
-                w.report_deadlock(self.steps);
-                return Some(true);
-            }
-            self.steps += 1;
-            if self.steps > self.run.exec.step_budget {
-                w.report_hang(self.steps);
-                return Some(true);
-            }
-            Some(false)
-        });
-        match stop {
-            None => return self.drain(runnable, current),
-            Some(true) => return None,
-            Some(false) => {}
+        with_world(|w| self.decide_in(w, runnable, current))
+    }
+
+    /// [`Driver::decide`] with the world already borrowed: the native
+    /// runtime decides inside the one world borrow its scheduling point
+    /// takes anyway. Nothing here reaches a scheduling point or a hook.
+    pub(crate) fn decide_in(
+        &mut self,
+        w: &mut World,
+        runnable: &[usize],
+        current: Option<usize>,
+    ) -> Option<usize> {
+        if w.stopped_flag() {
+            return self.drain(runnable, current);
         }
-        self.enabled.sort_unstable();
-        let current = current.filter(|c| self.enabled.contains(c));
-        let pick = if self.enabled.len() == 1 {
-            self.enabled[0]
-        } else {
-            if self.inner.wants_pending() {
-                self.pending.clear();
-                let (enabled, pending) = (&self.enabled, &mut self.pending);
-                with_world(|w| pending.extend(enabled.iter().map(|&t| w.pending(t))));
-                self.inner.pending(&self.pending);
+        // The candidates are `runnable` itself unless a task is parked:
+        // most points copy nothing.
+        let parked = runnable.iter().position(|&t| w.is_waiting(t));
+        let enabled: &[usize] = match parked {
+            None => runnable,
+            Some(first) => {
+                self.enabled.clear();
+                self.enabled.extend_from_slice(&runnable[..first]);
+                self.enabled.extend(
+                    runnable[first + 1..]
+                        .iter()
+                        .copied()
+                        .filter(|&t| !w.is_waiting(t)),
+                );
+                &self.enabled
             }
-            let pick = self.inner.choose(&self.enabled, current);
-            self.schedule.push(pick as u8);
-            let at = self.enabled.iter().position(|&t| t == pick).unwrap_or(0);
-            self.byte_schedule.push(at as u8);
-            if current.is_some_and(|c| c != pick) {
-                self.preemptions += 1;
-            }
-            pick
         };
+        if enabled.is_empty() {
+            w.report_deadlock(self.steps);
+            return None;
+        }
+        self.steps += 1;
+        if self.steps > self.run.exec.step_budget {
+            w.report_hang(self.steps);
+            return None;
+        }
+        if let [only] = enabled[..] {
+            if self.inner.wants_pending() {
+                // A walk that weights tasks by their steps left counts the
+                // steps a task takes alone too (see `Scheduler::alone`).
+                let pending = w.pending(only);
+                self.inner.alone(only, pending);
+            }
+            return Some(only);
+        }
+        let current = current.filter(|c| enabled.contains(c));
+        if self.inner.wants_pending() {
+            self.pending.clear();
+            self.pending.extend(enabled.iter().map(|&t| w.pending(t)));
+            self.inner.pending(&self.pending);
+        }
+        let pick = self.inner.choose(enabled, current);
+        self.schedule.push(pick as u8);
+        let at = enabled.iter().position(|&t| t == pick).unwrap_or(0);
+        self.byte_schedule.push(at as u8);
+        if current.is_some_and(|c| c != pick) {
+            self.preemptions += 1;
+        }
         Some(pick)
     }
 }

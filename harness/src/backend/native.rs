@@ -84,11 +84,11 @@ use super::driver::Driver;
 use super::{panic_message, Backend, BackendKind, Spawned};
 use crate::clock::VectorClock;
 use crate::engine::{EngineError, ScenarioFn};
-use crate::world::{self, with_world, LoomOp};
+use crate::world::{self, with_world, LoomOp, World};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
@@ -154,24 +154,38 @@ struct Executor {
     driver: Driver,
     tasks: Vec<Slot>,
     next: Next,
-    /// Scratch: the runnable tasks at a point, ascending.
+    /// The candidates of a decision: unfinished tasks neither waiting in a
+    /// join nor retired, ascending (shuttle's `live_tasks` order). Kept up
+    /// to date as tasks start, end, join and retire, so that a decision
+    /// does not rescan every task.
     runnable: Vec<usize>,
     /// Stacks of returned coroutines, for the next tasks.
     pool: Vec<DefaultStack>,
 }
 
 impl Executor {
-    /// The candidates of a decision: unfinished tasks not waiting in a join,
-    /// ascending (shuttle's `live_tasks` order).
-    fn collect_runnable(&mut self) {
-        self.runnable.clear();
-        self.runnable.extend(
-            self.tasks
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| !s.finished && !s.joining && !s.retired)
-                .map(|(t, _)| t),
-        );
+    /// Task `t` is no candidate any more (it ended, retired, or joins).
+    fn not_runnable(&mut self, t: usize) {
+        if let Ok(i) = self.runnable.binary_search(&t) {
+            self.runnable.remove(i);
+        }
+    }
+
+    /// Task `t` is a candidate again (the task it joined has ended).
+    fn runnable_again(&mut self, t: usize) {
+        if let Err(i) = self.runnable.binary_search(&t) {
+            self.runnable.insert(i, t);
+        }
+    }
+
+    /// Task `t` has ended (returned, or retired): the task joining it, if
+    /// any, goes on.
+    fn ended(&mut self, t: usize) {
+        self.not_runnable(t);
+        if let Some(w) = self.tasks[t].waiter.take() {
+            self.tasks[w].joining = false;
+            self.runnable_again(w);
+        }
     }
 
     /// A stack from the pool, or a new one.
@@ -200,25 +214,62 @@ impl Executor {
             retired: false,
             waiter: None,
         });
+        // The highest id yet: the set stays ascending.
+        self.runnable.push(id);
         Ok(id)
     }
 }
 
+/// Where this thread's executor is, while a run is on: a `RefCell` by hand
+/// over a pointer to the executor [`run`] owns. It is reached several
+/// times per step, and a thread-local without a destructor (only `Cell`s)
+/// is one load away, where a `RefCell<Option<Executor>>` needs a
+/// destructor registration check and a call at each access.
+struct ExecSlot {
+    /// The executor, or null when no run is on (or while it is detached,
+    /// see [`with_exec_detached`]).
+    exec: Cell<*mut Executor>,
+    /// Borrowed by a [`with_exec`] in progress.
+    borrowed: Cell<bool>,
+}
+
 thread_local! {
     /// The executor of the run on this thread, while one runs.
-    static EXEC: RefCell<Option<Executor>> = const { RefCell::new(None) };
+    static EXEC: ExecSlot = const {
+        ExecSlot {
+            exec: Cell::new(std::ptr::null_mut()),
+            borrowed: Cell::new(false),
+        }
+    };
     /// The task the executor resumed last (read on every step).
     static CURRENT: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Borrow this thread's executor. Never across a resume or a suspend.
 fn with_exec<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
-    EXEC.with(|e| {
-        let mut e = e.borrow_mut();
-        let e = e
-            .as_mut()
-            .expect("a native task runs only inside the native executor");
-        f(e)
+    /// Ends the borrow, also when `f` panics (a scenario panic unwinds to
+    /// the loop, which goes on using the executor).
+    struct Release<'a>(&'a Cell<bool>);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            self.0.set(false);
+        }
+    }
+    EXEC.with(|slot| {
+        let e = slot.exec.get();
+        assert!(
+            !e.is_null(),
+            "a native task runs only inside the native executor"
+        );
+        assert!(
+            !slot.borrowed.replace(true),
+            "the executor is already borrowed"
+        );
+        let _release = Release(&slot.borrowed);
+        // SAFETY: `e` points to the executor `run` owns, which outlives
+        // every call here (`run` clears the slot before dropping it), and
+        // `borrowed` makes this the only reference to it until `f` returns.
+        f(unsafe { &mut *e })
     })
 }
 
@@ -227,11 +278,18 @@ fn with_exec<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
 /// of its own on this thread (a campaign re-running a hang under the
 /// default budget), which installs and removes its own executor meanwhile.
 fn with_exec_detached<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
-    let mut e = EXEC
-        .with(|x| x.borrow_mut().take())
-        .expect("the loop runs only inside the native executor");
-    let r = f(&mut e);
-    EXEC.with(|x| *x.borrow_mut() = Some(e));
+    let e = EXEC.with(|slot| {
+        assert!(!slot.borrowed.get(), "the executor is already borrowed");
+        slot.exec.replace(std::ptr::null_mut())
+    });
+    assert!(
+        !e.is_null(),
+        "the loop runs only inside the native executor"
+    );
+    // SAFETY: as in `with_exec`; the slot no longer names the executor, so
+    // nothing else reaches it while `f` runs.
+    let r = f(unsafe { &mut *e });
+    EXEC.with(|slot| slot.exec.set(e));
     r
 }
 
@@ -246,23 +304,29 @@ fn suspend(yielder: *const Yielder<(), ()>) {
 }
 
 /// A scheduling point of the running task (shuttle's `switch()`): ask the
-/// driver which task runs next; suspend unless it is this one.
-fn switch() {
+/// driver which task runs next; suspend unless it is this one. With
+/// `contended_only`, the point is taken only if another task is live or the
+/// execution stopped (see [`Backend::before_step`]).
+///
+/// One world borrow and one executor borrow serve the whole point: this
+/// runs at every step.
+fn switch_point(contended_only: bool) {
     let me = CURRENT.with(Cell::get);
-    let yielder = if with_exec(|e| e.phase == Phase::WindingDown) {
-        match wind_down_point(me) {
-            None => return,
-            Some(y) => y,
+    let yielder = with_world(|w| {
+        if contended_only && w.live <= 1 && !w.stop {
+            return None;
         }
-    } else if std::thread::panicking() {
-        // Shuttle's `maybe_yield` does not decide for a task that is
-        // unwinding: it switches out, and the loop decides.
-        with_exec(|e| e.tasks[me].yielder)
-    } else {
-        let go_on = with_exec(|e| {
-            e.collect_runnable();
+        with_exec(|e| {
+            if e.phase == Phase::WindingDown {
+                return wind_down_point(e, w, me);
+            }
+            if std::thread::panicking() {
+                // Shuttle's `maybe_yield` does not decide for a task that is
+                // unwinding: it switches out, and the loop decides.
+                return Some(e.tasks[me].yielder);
+            }
             let (runnable, driver) = (&e.runnable, &mut e.driver);
-            match driver.decide(runnable, Some(me)) {
+            match driver.decide_in(w, runnable, Some(me)) {
                 Some(t) if t == me => None,
                 Some(t) => {
                     e.next = Next::Task(t);
@@ -273,25 +337,26 @@ fn switch() {
                     Some(e.tasks[me].yielder)
                 }
             }
-        });
-        match go_on {
-            None => return,
-            Some(y) => y,
-        }
-    };
-    suspend(yielder);
+        })
+    });
+    if let Some(y) = yielder {
+        suspend(y);
+    }
+}
+
+/// A scheduling point that is always taken (a spawn, a join, a task's
+/// exit).
+fn switch() {
+    switch_point(false);
 }
 
 /// A scheduling point while winding down: no decision; the task goes on
 /// unless it cannot (parked on a model primitive, waiting in a join) or the
 /// wind-down budget is spent. The yielder to suspend with, if it must stop.
-fn wind_down_point(me: usize) -> Option<*const Yielder<(), ()>> {
-    let parked = with_world(|w| w.is_waiting(me));
-    with_exec(|e| {
-        e.wind_down_steps += 1;
-        let stuck = parked || e.tasks[me].joining || e.wind_down_steps > WIND_DOWN_BUDGET;
-        stuck.then_some(e.tasks[me].yielder)
-    })
+fn wind_down_point(e: &mut Executor, w: &World, me: usize) -> Option<*const Yielder<(), ()>> {
+    e.wind_down_steps += 1;
+    let stuck = w.is_waiting(me) || e.tasks[me].joining || e.wind_down_steps > WIND_DOWN_BUDGET;
+    stuck.then_some(e.tasks[me].yielder)
 }
 
 /// See [`Backend::retire`]: the running task, at a scheduling point where
@@ -303,11 +368,8 @@ fn retire() -> bool {
         if e.phase == Phase::WindingDown {
             return None;
         }
-        let slot = &mut e.tasks[me];
-        slot.retired = true;
-        if let Some(w) = slot.waiter.take() {
-            e.tasks[w].joining = false;
-        }
+        e.tasks[me].retired = true;
+        e.ended(me);
         // The loop decides next, as after a task ended.
         e.next = Next::Undecided;
         Some(e.tasks[me].yielder)
@@ -320,34 +382,51 @@ fn retire() -> bool {
 
 /// Run the driver's executions on this thread until it asks for no more.
 pub(crate) fn run(scenario: &ScenarioFn, driver: Driver) -> Result<(), EngineError> {
-    let previous = EXEC.with(|e| {
-        e.borrow_mut().replace(Executor {
-            phase: Phase::Recording,
-            wind_down_steps: 0,
-            driver,
-            tasks: Vec::new(),
-            next: Next::Undecided,
-            runnable: Vec::new(),
-            pool: Vec::new(),
-        })
-    });
-    if previous.is_some() {
+    if EXEC.with(|slot| !slot.exec.get().is_null()) {
         // One engine run inside another's task would share the thread's
         // world: refuse it rather than corrupt both.
-        EXEC.with(|e| *e.borrow_mut() = previous);
         return Err(EngineError::ScenarioPanicked(
             "an engine run cannot start inside a native task".into(),
         ));
     }
-    let result = (|| {
-        while with_exec_detached(|e| e.driver.begin()).is_some() {
-            run_execution(scenario)?;
+    let exec = Box::into_raw(Box::new(Executor {
+        phase: Phase::Recording,
+        wind_down_steps: 0,
+        driver,
+        tasks: Vec::new(),
+        next: Next::Undecided,
+        runnable: Vec::new(),
+        pool: Vec::new(),
+    }));
+    EXEC.with(|slot| slot.exec.set(exec));
+    /// Uninstalls and drops the executor when the run ends. A panic out of
+    /// the driver's hooks leaks it, still installed, instead: suspended
+    /// tasks may still reach it while they unwind, and a later run on this
+    /// thread is refused rather than sharing a broken one.
+    struct Installed(*mut Executor);
+    impl Drop for Installed {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                return;
+            }
+            EXEC.with(|slot| slot.exec.set(std::ptr::null_mut()));
+            // SAFETY: made by `Box::into_raw` in `run`; the slot no longer
+            // names it, and no borrow of it is left on this thread.
+            drop(unsafe { Box::from_raw(self.0) });
         }
-        Ok(())
-    })();
-    let exec = EXEC.with(|e| e.borrow_mut().take());
-    drop(exec);
-    result
+    }
+    let _installed = Installed(exec);
+    // Each execution hands its main task a reference to the scenario. The
+    // workers of a run share one `ScenarioFn`: counting references on it
+    // would move its counter's cache line between their cores at every
+    // execution, so this worker counts them on an `Arc` of its own.
+    let shared = Arc::clone(scenario);
+    let scenario: ScenarioFn = Arc::new(move || shared());
+    let scenario = &scenario;
+    while with_exec_detached(|e| e.driver.begin()).is_some() {
+        run_execution(scenario)?;
+    }
+    Ok(())
 }
 
 /// Run one execution, from its main task to the end (see the module
@@ -356,6 +435,7 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
     let scenario = Arc::clone(scenario);
     with_exec(|e| {
         e.tasks.clear();
+        e.runnable.clear();
         e.next = Next::Undecided;
         e.phase = Phase::Recording;
         e.wind_down_steps = 0;
@@ -373,7 +453,6 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
             Next::Task(t) => Ok(Some(t)),
             Next::Stopped => Ok(None),
             Next::Undecided => {
-                e.collect_runnable();
                 if e.runnable.is_empty() {
                     if e.tasks.iter().any(|s| !s.finished && !s.retired) {
                         return Err(EngineError::ScenarioPanicked(
@@ -383,7 +462,7 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
                     return Ok(None);
                 }
                 let (runnable, driver) = (&e.runnable, &mut e.driver);
-                Ok(driver.decide(runnable, current))
+                Ok(with_world(|w| driver.decide_in(w, runnable, current)))
             }
         });
         let t = match decided {
@@ -404,9 +483,7 @@ fn run_execution(scenario: &ScenarioFn) -> Result<(), EngineError> {
                 let slot = &mut e.tasks[t];
                 slot.finished = true;
                 slot.yielder = std::ptr::null();
-                if let Some(w) = slot.waiter.take() {
-                    e.tasks[w].joining = false;
-                }
+                e.ended(t);
                 e.pool.push(co.into_stack());
             }),
             Err(payload) => {
@@ -520,9 +597,7 @@ impl Backend for NativeBackend {
     fn before_step(&self, _op: LoomOp) {
         // Shuttle's adapter sees the same condition: with one live task and
         // nothing stopped there is nothing to decide, and no point is taken.
-        if with_world(|w| w.live > 1 || w.stop) {
-            switch();
-        }
+        switch_point(true);
     }
 
     fn orders_steps(&self) -> bool {
@@ -592,6 +667,7 @@ fn join(child: usize) {
         }
         e.tasks[child].waiter = Some(me);
         e.tasks[me].joining = true;
+        e.not_runnable(me);
         true
     });
     if block {

@@ -40,6 +40,10 @@ impl shuttle::scheduler::Scheduler for Adapter {
         self.runnable.clear();
         self.runnable
             .extend(runnable.iter().map(|t| usize::from(t.id())));
+        // The driver takes its candidates in ascending id order (see
+        // `Driver::decide`); a no-op unless shuttle ever offers them
+        // otherwise.
+        self.runnable.sort_unstable();
         let next = self.driver.decide(&self.runnable, current.map(usize::from));
         if let Some(t) = next {
             set_running(t);

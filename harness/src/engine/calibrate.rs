@@ -1,10 +1,10 @@
 //! PCT's horizon: how many scheduling decisions an execution of a scenario
 //! takes, measured once before a run; SURW's estimates of each task's steps
-//! on shared state.
+//! on each shared target.
 
 use super::{Budget, EngineError, ExecConfig, Explorer, Hooks, RunConfig, ScenarioFn, StopPolicy};
 use crate::backend::driver::run_with;
-use crate::scheduler::{Pending, RandomScheduler, Scheduler};
+use crate::scheduler::{Pending, RandomScheduler, Scheduler, SurwProfile};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -62,17 +62,31 @@ pub fn calibrate_horizon(scenario: &ScenarioFn, exec: ExecConfig) -> Result<u64,
     Ok(k.max(1))
 }
 
-/// Estimate, per task, the decisions at which it runs a step on shared
-/// state (a step that declares its target, see [`Pending`]): the mean over
-/// eight executions of a uniform walk with a fixed seed, rounded up, so the
-/// estimate is a function of the scenario alone. What SURW weights tasks by.
-pub fn calibrate_surw(scenario: &ScenarioFn, exec: ExecConfig) -> Result<Vec<u64>, EngineError> {
+/// Estimate, per task, its steps on each shared target (steps that declare
+/// their target, see [`Pending`]), those it takes alone included: the mean
+/// over eight executions of a uniform walk with a fixed seed, rounded up, so
+/// the estimate is a function of the scenario alone. What SURW weights
+/// tasks by, summed over the targets it selects.
+pub fn calibrate_surw(scenario: &ScenarioFn, exec: ExecConfig) -> Result<SurwProfile, EngineError> {
     const EXECUTIONS: u64 = 8;
     let run = calibration_run(0x5EED_5A4F, EXECUTIONS, exec);
     struct Counting {
         inner: RandomScheduler,
         pending: Vec<Option<Pending>>,
-        counts: Rc<RefCell<Vec<u64>>>,
+        counts: Rc<RefCell<SurwProfile>>,
+    }
+    impl Counting {
+        fn count(&self, task: usize, pending: Option<Pending>) {
+            let Some(p) = pending else { return };
+            let mut counts = self.counts.borrow_mut();
+            if counts.len() <= task {
+                counts.resize(task + 1, Vec::new());
+            }
+            match counts[task].iter_mut().find(|(t, _)| *t == p.target) {
+                Some((_, n)) => *n += 1,
+                None => counts[task].push((p.target, 1)),
+            }
+        }
     }
     impl Scheduler for Counting {
         fn begin(&mut self, seed: u64) {
@@ -85,16 +99,13 @@ pub fn calibrate_surw(scenario: &ScenarioFn, exec: ExecConfig) -> Result<Vec<u64
             self.pending.clear();
             self.pending.extend_from_slice(pending);
         }
+        fn alone(&mut self, task: usize, pending: Option<Pending>) {
+            self.count(task, pending);
+        }
         fn choose(&mut self, enabled: &[usize], current: Option<usize>) -> usize {
             let t = self.inner.choose(enabled, current);
             let i = enabled.iter().position(|&e| e == t).unwrap_or(0);
-            if self.pending.get(i).copied().flatten().is_some() {
-                let mut counts = self.counts.borrow_mut();
-                if counts.len() <= t {
-                    counts.resize(t + 1, 0);
-                }
-                counts[t] += 1;
-            }
+            self.count(t, self.pending.get(i).copied().flatten());
             t
         }
     }
@@ -106,5 +117,13 @@ pub fn calibrate_surw(scenario: &ScenarioFn, exec: ExecConfig) -> Result<Vec<u64
     };
     run_with(scenario, Box::new(counting), &run, Hooks::default(), false)?;
     let totals = counts.borrow();
-    Ok(totals.iter().map(|c| c.div_ceil(EXECUTIONS)).collect())
+    Ok(totals
+        .iter()
+        .map(|steps| {
+            steps
+                .iter()
+                .map(|&(t, n)| (t, n.div_ceil(EXECUTIONS)))
+                .collect()
+        })
+        .collect())
 }

@@ -31,7 +31,7 @@ pub use pos::PosScheduler;
 pub use random::RandomScheduler;
 pub use replay::ReplayScheduler;
 pub use slow::SlowTaskScheduler;
-pub use surw::SurwScheduler;
+pub use surw::{SurwProfile, SurwScheduler};
 
 use crate::trace::Target;
 
@@ -87,6 +87,12 @@ pub trait Scheduler {
     /// The pending operation of each task of the next decision's `enabled`
     /// (same order), given just before [`Scheduler::choose`].
     fn pending(&mut self, _pending: &[Option<Pending>]) {}
+
+    /// `task` runs its next step (whose pending operation is `pending`)
+    /// without a decision, being the only enabled task. Called only when
+    /// [`Scheduler::wants_pending`] holds, for the schedulers that count
+    /// the steps each task has taken.
+    fn alone(&mut self, _task: usize, _pending: Option<Pending>) {}
 
     /// Whether [`Scheduler::finish`] should be called after each execution
     /// (computing the features costs a pass over the trace).

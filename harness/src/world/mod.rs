@@ -2,13 +2,13 @@
 //! modelled kernel — tasks, objects, primitives, memory cells, the trace and
 //! the findings.
 //!
-//! All tasks of an execution run as coroutines on one OS thread (shuttle's
-//! continuations), so the world lives in a thread-local and is borrowed only
+//! All tasks of an execution run as coroutines on one OS thread (the native
+//! runtime's or shuttle's), so the world lives in a thread-local and is borrowed only
 //! for the duration of one model operation, never across a scheduling point.
 //! Each model operation is one atomic step: [`step`] first yields to the
 //! scheduler, then performs the operation against the world without any
 //! further interleaving. That is the sequentially consistent memory model the
-//! shuttle explorers check; weak memory is the loom backend's business.
+//! SC explorers check; weak memory is the loom backend's business.
 //!
 //! Under loom ([`crate::backend::loom`]) the same steps run as loom threads (also
 //! coroutines on one OS thread): a step first performs the loom operations
@@ -74,7 +74,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 thread_local! {
-    static WORLD: RefCell<World> = const { RefCell::new(World::new()) };
+    static WORLD: WorldCell = const { WorldCell(RefCell::new(World::new())) };
+    /// `WORLD`, once reached on this thread: several borrows per step go
+    /// through this `Cell`, one load, where `WORLD` itself (it has a
+    /// destructor) would check its registration and take a call each time.
+    static WORLD_AT: std::cell::Cell<*const RefCell<World>> =
+        const { std::cell::Cell::new(std::ptr::null()) };
     /// Executions started on this thread: tells a runtime whether the world
     /// it left is still its own (a hook may run a whole engine run between
     /// two executions).
@@ -437,8 +442,34 @@ impl World {
 /// Borrow the current thread's world for the length of `f`.
 ///
 /// `f` must not reach a scheduling point: the world is borrowed mutably.
+#[inline]
 pub(crate) fn with_world<R>(f: impl FnOnce(&mut World) -> R) -> R {
-    WORLD.with(|w| f(&mut w.borrow_mut()))
+    let mut at = WORLD_AT.with(std::cell::Cell::get);
+    if at.is_null() {
+        at = world_at();
+    }
+    // SAFETY: `at` points into this thread's `WORLD`, which `WorldCell`'s
+    // destructor forgets before it is freed; the `RefCell` checks borrows.
+    f(&mut unsafe { &*at }.borrow_mut())
+}
+
+/// This thread's world, the first time it is reached (or after it was
+/// destroyed, where `WORLD` panics as any thread-local does).
+#[cold]
+fn world_at() -> *const RefCell<World> {
+    let at = WORLD.with(|w| &w.0 as *const RefCell<World>);
+    WORLD_AT.with(|c| c.set(at));
+    at
+}
+
+/// The world's thread-local storage: forgets the address [`with_world`]
+/// keeps before the world is freed at thread exit.
+struct WorldCell(RefCell<World>);
+
+impl Drop for WorldCell {
+    fn drop(&mut self) {
+        WORLD_AT.with(|c| c.set(std::ptr::null()));
+    }
 }
 
 /// Start a fresh shuttle execution on this thread with the main task

@@ -75,7 +75,11 @@ pub struct Op<'w> {
 /// Run one model operation as an atomic step of the current task: a
 /// scheduling point, then `f` against the world. Nothing in `f` needs loom's
 /// attention (see [`step_on`] for the steps that do).
+// The step functions below are `#[inline]`: each is a thin layer over the
+// next, run at every step, and a call per layer (each moving the
+// operation's closure) costs more than the work it wraps.
 #[track_caller]
+#[inline]
 pub fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
     step_at(crate::trace::Site::caller(), LoomOp::None, f)
 }
@@ -83,6 +87,7 @@ pub fn step<R>(f: impl FnOnce(&mut Op<'_>) -> R) -> R {
 /// [`step`] for an operation on primitive `prim` with the memory ordering
 /// `order` of the kernel operation (used by the loom backend).
 #[track_caller]
+#[inline]
 pub fn step_on<R>(prim: impl Into<PrimId>, order: MemOrder, f: impl FnOnce(&mut Op<'_>) -> R) -> R {
     step_at(
         crate::trace::Site::caller(),
@@ -112,6 +117,7 @@ pub(crate) fn step_with<R>(
 /// What a step's loom operation says it acts on: a primitive's word is
 /// changed by a read-modify-write, an object's liveness word is only loaded
 /// by an access and stored by the free.
+#[inline]
 fn pending_of(op: LoomOp) -> Option<Pending> {
     let (target, write) = match op {
         LoomOp::None => return None,
@@ -138,6 +144,7 @@ pub(crate) fn track_pending(on: bool) {
 
 /// Note, at the running task's scheduling point, what its next step acts
 /// on, for the engine's schedulers that order conflicting steps.
+#[inline]
 fn note_pending(b: &dyn Backend, pending: Option<Pending>) {
     if !TRACK_PENDING.with(Cell::get) {
         return;
@@ -167,6 +174,7 @@ pub(crate) fn step_access_at<R>(
 }
 
 /// [`step`] at an explicit call site with an explicit loom operation.
+#[inline]
 pub(crate) fn step_at<R>(
     site: crate::trace::Site,
     op: LoomOp,
@@ -176,6 +184,7 @@ pub(crate) fn step_at<R>(
 }
 
 /// [`step_at`] with the pending operation declared.
+#[inline]
 fn step_declared<R>(
     site: crate::trace::Site,
     op: LoomOp,
@@ -277,12 +286,14 @@ pub(crate) fn spin_wait() {
 
 impl Op<'_> {
     /// Append an event to the trace and return its index.
+    #[inline]
     pub fn record(&mut self, op: &'static str, target: Target, value: Option<Value>) -> usize {
         self.record_event(op, target, value, false)
     }
 
     /// Append a bookkeeping event (hidden from race diagrams unless named by
     /// a finding).
+    #[inline]
     pub fn record_minor(
         &mut self,
         op: &'static str,
@@ -292,6 +303,9 @@ impl Op<'_> {
         self.record_event(op, target, value, true)
     }
 
+    // Inlined into `record` and `record_minor`: the event is written
+    // straight into the trace, not built and moved through a call.
+    #[inline]
     fn record_event(
         &mut self,
         op: &'static str,
@@ -300,6 +314,9 @@ impl Op<'_> {
         minor: bool,
     ) -> usize {
         let e = self.w.trace.len();
+        let task = &mut self.w.tasks[self.me];
+        let caller = task.callers.last().copied();
+        task.last_event = Some(e);
         self.w.trace.push(Event {
             task: self.me,
             op,
@@ -308,9 +325,8 @@ impl Op<'_> {
             site: self.site,
             minor,
             blocked: false,
-            caller: self.w.tasks[self.me].callers.last().copied(),
+            caller,
         });
-        self.w.tasks[self.me].last_event = Some(e);
         e
     }
 
@@ -424,8 +440,21 @@ impl Op<'_> {
     /// Check that `owner` (if any) is still allocated before touching
     /// something embedded in it; on a freed owner, report a use-after-removal
     /// at event `access` and return false.
+    #[inline]
     pub fn check_owner(&mut self, owner: Option<ObjectId>, access: usize) -> bool {
+        // The owner is alive at nearly every step: that test is inlined,
+        // the report is not.
         let Some(obj) = owner else { return true };
+        if self.w.objects[obj.0 as usize].free_event.is_none() {
+            return true;
+        }
+        self.owner_freed(obj, access)
+    }
+
+    /// [`Op::check_owner`] on a freed owner: report the use-after-removal.
+    #[cold]
+    #[inline(never)]
+    fn owner_freed(&mut self, obj: ObjectId, access: usize) -> bool {
         let slot = &self.w.objects[obj.0 as usize];
         let Some(free_event) = slot.free_event else {
             return true;

@@ -23,7 +23,7 @@ use harness::finding::FindingKind;
 use plotters::prelude::*;
 use serde::Serialize;
 use std::cell::Cell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -148,12 +148,46 @@ fn stats(values: &[Option<f64>]) -> (Option<f64>, Option<f64>, Option<f64>) {
 
 thread_local! {
     static EXECUTIONS: Cell<u64> = const { Cell::new(0) };
+    /// Set by the body when the run should end: at the first finding, or
+    /// when the wall-time cap is reached.
+    static STOP: Cell<bool> = const { Cell::new(false) };
+    /// Whether the run ended at a use-after-removal.
+    static FOUND: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The payloads that stop shuttle's runner: at the first finding, or when
-/// the wall-time cap is reached.
-struct Found;
-struct TimeUp;
+/// One of shuttle's own schedulers, ended between executions when the
+/// body asks: the run returns normally instead of panicking out of the
+/// body, which shuttle would report as a failing test (on stderr, with
+/// "test panicked in task ..." and its replay instructions).
+struct Stoppable<S> {
+    /// Never dropped: `RandomScheduler` prints its seed and how to replay
+    /// it when dropped before its iteration cap (it takes that for a
+    /// failing test), and the bench's runs end early by design. One
+    /// scheduler of a few hundred bytes per run stays allocated.
+    inner: ManuallyDrop<S>,
+}
+
+impl<S: shuttle::scheduler::Scheduler> shuttle::scheduler::Scheduler for Stoppable<S> {
+    fn new_execution(&mut self) -> Option<shuttle::scheduler::Schedule> {
+        if STOP.with(Cell::get) {
+            return None;
+        }
+        self.inner.new_execution()
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&shuttle::scheduler::Task],
+        current: Option<shuttle::scheduler::TaskId>,
+        is_yielding: bool,
+    ) -> Option<shuttle::scheduler::TaskId> {
+        self.inner.next_task(runnable, current, is_yielding)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.inner.next_u64()
+    }
+}
 
 /// Run one of shuttle's own schedulers over the baseline body until its
 /// iteration cap, `deadline`, or (with `stop_at_finding`) the first
@@ -169,27 +203,29 @@ where
 {
     let body = shuttle_baseline_body(scenario, ExecConfig::default());
     EXECUTIONS.with(|c| c.set(0));
-    let runner = shuttle::Runner::new(scheduler, shuttle_config());
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        runner.run(move || {
-            body();
-            EXECUTIONS.with(|c| c.set(c.get() + 1));
-            if stop_at_finding {
-                let found = last_execution_found(FindingKind::UseAfterRemoval);
-                if found {
-                    std::panic::panic_any(Found);
-                }
-            }
-            if Instant::now() >= deadline {
-                std::panic::panic_any(TimeUp);
-            }
-        })
-    }));
-    let n = EXECUTIONS.with(Cell::get);
-    match outcome {
-        Err(p) if p.is::<Found>() => (n, true),
-        _ => (n, false),
-    }
+    STOP.with(|c| c.set(false));
+    FOUND.with(|c| c.set(false));
+    let runner = shuttle::Runner::new(
+        Stoppable {
+            inner: ManuallyDrop::new(scheduler),
+        },
+        shuttle_config(),
+    );
+    // The body runs on this thread (shuttle's tasks are coroutines on it),
+    // so it reports to the scheduler and to this function through
+    // thread-locals.
+    runner.run(move || {
+        body();
+        EXECUTIONS.with(|c| c.set(c.get() + 1));
+        if stop_at_finding && last_execution_found(FindingKind::UseAfterRemoval) {
+            FOUND.with(|c| c.set(true));
+            STOP.with(|c| c.set(true));
+        }
+        if Instant::now() >= deadline {
+            STOP.with(|c| c.set(true));
+        }
+    });
+    (EXECUTIONS.with(Cell::get), FOUND.with(Cell::get))
 }
 
 /// Executions to the first use-after-removal under one of shuttle's own
@@ -840,15 +876,14 @@ pub fn run(args: BenchArgs) -> Result<Status> {
     // so it gets more than the in-process explorers' per-seed time.
     let fuzz_time = Duration::from_secs(if args.quick { 2 } else { 60 });
     let fuzz_bin = bench_fuzz::build(args.quick);
-    // Shuttle's runs end by panicking with a private payload, and the panic
-    // hook would print each; `UNPLUG_BENCH_DEBUG` keeps the hook, to see a
-    // scenario's own panic.
+    // loom's runs end by panicking with a private payload (a finding stops
+    // `loom::model`), and the panic hook would print each; shuttle's runs
+    // end between executions (`Stoppable`) and print nothing.
+    // `UNPLUG_BENCH_DEBUG` keeps the hook, to see a scenario's own panic.
     // Shuttle installs its own hook (printing "Task failed, serializing
     // schedule") once, at its first run, around whatever hook is set then:
     // run an empty model first, so that the hook replaced here is shuttle's
-    // and no later run wraps the silent one. (Shuttle's own schedulers still
-    // print their replay instructions for each failing run to stderr; the
-    // table goes to stdout.)
+    // and no later run wraps the silent one.
     shuttle::check_random(|| {}, 1);
     let hook = std::panic::take_hook();
     if std::env::var_os("UNPLUG_BENCH_DEBUG").is_none() {

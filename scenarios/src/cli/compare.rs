@@ -83,7 +83,7 @@ pub struct CompareArgs {
 /// A column of the matrix.
 #[derive(Clone, Debug)]
 enum Column {
-    /// A sequentially consistent explorer on shuttle.
+    /// A sequentially consistent explorer (on the selected runtime).
     Shuttle(Explorer),
     /// The loom backend, deepening the preemption bound, under C11.
     Loom,

@@ -498,9 +498,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
 }
 
-/// The memory model the shuttle explorers' verdicts hold under.
-pub const SC_MODEL: &str =
-    "sequential consistency, data races by happens-before (shuttle explorers)";
+/// The memory model the sequentially consistent explorers' verdicts hold
+/// under, on either runtime (`--runtime native|shuttle`).
+pub const SC_MODEL: &str = "sequential consistency, data races by happens-before (SC explorers)";
 
 /// A schedule (task ids, one per decision) as `replay --schedule` takes it:
 /// two hex digits per decision.

@@ -13,10 +13,19 @@ use std::collections::HashMap;
 use tree_sitter::Node;
 
 pub(crate) mod list_iter;
+pub mod macros;
 
 /// Lower a parsed file.
-pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Program> {
+pub fn lower<'a>(
+    file: &'a str,
+    src: &'a str,
+    root: Node<'a>,
+    macros: HashMap<String, macros::MacroDef<'a>>,
+    header: Header,
+) -> Result<Program> {
     let mut l = Lower {
+        macros,
+        macro_args: Vec::new(),
         file,
         src,
         structs: Vec::new(),
@@ -50,7 +59,14 @@ pub fn lower(file: &str, src: &str, root: Node<'_>, header: Header) -> Result<Pr
 
 struct Lower<'a> {
     file: &'a str,
+    /// The text nodes are read from: the file's, or a function-like
+    /// macro's while its body is lowered.
     src: &'a str,
+    /// The file's function-like macros.
+    macros: HashMap<String, macros::MacroDef<'a>>,
+    /// Per expansion in progress, innermost last: each parameter, the
+    /// caller's argument and the text it is read from.
+    macro_args: Vec<Vec<(String, Node<'a>, &'a str)>>,
     structs: Vec<StructDef>,
     struct_ix: HashMap<String, usize>,
     globals: Vec<Global>,
@@ -266,12 +282,9 @@ impl<'a> Lower<'a> {
                 "declaration" => self.global_decl(n)?,
                 "expression_statement" => self.global_macro(n)?,
                 "preproc_include" | "preproc_def" => {}
-                "preproc_function_def" => {
-                    return Err(self.err(
-                        n,
-                        "macros are not expanded (write the code the macro stands for, or a static function)",
-                    ))
-                }
+                // Read before lowering (`macros::sources`), expanded at
+                // their calls.
+                "preproc_function_def" => {}
                 "type_definition" => {
                     return Err(self.err(n, "typedefs are not supported (write `struct NAME` instead)"))
                 }
@@ -1087,6 +1100,20 @@ impl<'a> Lower<'a> {
             return Err(self.err(f, "guard() takes the guard's name: `guard(srcu)(&ssp);`"));
         };
         let name = self.text(*name);
+        let args = Self::named(self.field(call, "arguments")?);
+        let kind = self.guard_of(f, name, &args)?;
+        let site = self.site(n);
+        if self.nest == 0 {
+            self.top_guards.push((self.top_pos, site.line));
+        }
+        Ok(Some(Stmt { kind, site }))
+    }
+
+    /// The guard `name` over `args` (`guard(name)(args)`,
+    /// `scoped_guard(name, args)`), checked: the lock headers'
+    /// `DEFINE_GUARD()`/`DEFINE_LOCK_GUARD_*()` the model has. `at` is
+    /// where an unknown name is reported.
+    fn guard_of(&mut self, at: Node<'a>, name: &str, args: &[Node<'a>]) -> Result<StmtKind> {
         let (kind, want) = match name {
             "srcu" => (GuardKind::Srcu, Some(PrimKind::Srcu)),
             "mutex" => (GuardKind::Mutex, Some(PrimKind::Mutex)),
@@ -1097,10 +1124,9 @@ impl<'a> Lower<'a> {
             "rwsem_write" => (GuardKind::RwsemWrite, Some(PrimKind::Rwsem)),
             "rcu" => (GuardKind::Rcu, None),
             "device" => (GuardKind::Device, Some(PrimKind::Device)),
-            other => return Err(self.err(f, format!("unknown guard `{other}` (the model has guard(srcu), guard(mutex), guard(spinlock), guard(spinlock_irq), guard(spinlock_irqsave), guard(rwsem_read), guard(rwsem_write), guard(rcu), guard(device))"))),
+            other => return Err(self.err(at, format!("unknown guard `{other}` (the model has guard(srcu), guard(mutex), guard(spinlock), guard(spinlock_irq), guard(spinlock_irqsave), guard(rwsem_read), guard(rwsem_write), guard(rcu), guard(device))"))),
         };
-        let args = Self::named(self.field(call, "arguments")?);
-        let arg = match (want, args.as_slice()) {
+        let arg = match (want, args) {
             (None, []) => None,
             (Some(k), [a]) => {
                 let e = self.expr(*a)?;
@@ -1111,25 +1137,18 @@ impl<'a> Lower<'a> {
             }
             (None, _) => {
                 return Err(self.err(
-                    call,
+                    at,
                     format!("guard({name}) takes no lock: `guard({name})();`"),
                 ))
             }
             (Some(_), _) => {
                 return Err(self.err(
-                    call,
+                    at,
                     format!("guard({name}) takes one lock: `guard({name})(&x->lock);`"),
                 ))
             }
         };
-        let site = self.site(n);
-        if self.nest == 0 {
-            self.top_guards.push((self.top_pos, site.line));
-        }
-        Ok(Some(Stmt {
-            kind: StmtKind::Guard(kind, arg),
-            site,
-        }))
+        Ok(StmtKind::Guard(kind, arg))
     }
 
     fn declare(&mut self, name: String, ty: Ty) -> usize {
@@ -1271,8 +1290,9 @@ impl<'a> Lower<'a> {
                 }
             }
             // `f(container_of(p, struct S, m));` reads as a declaration of a
-            // macro type: the grammar cannot tell `struct S` in an argument.
-            "macro_type_specifier" => Err(self.err(n, "container_of as a call's argument is not supported (write `struct S *p = container_of(…);` and pass p)")),
+            // macro type unless `struct S` is handed to the grammar as one
+            // name (`parse::container_of_types_as_names`).
+            "macro_type_specifier" => Err(self.err(n, "a call statement the grammar reads as a declaration: write `struct S *p = container_of(…);` and pass p")),
             "labeled_statement" => Err(self.err(n, "labels are supported at the top level of a function body only")),
             "break_statement" => one(StmtKind::Break),
             "continue_statement" => one(StmtKind::Continue),
@@ -1449,6 +1469,19 @@ impl<'a> Lower<'a> {
                 {
                     return self.ptr_arith(n, op, a, b);
                 }
+                if matches!(op, "<" | "<=" | ">" | ">=")
+                    && (matches!(a.ty, Ty::Ptr(_)) || matches!(b.ty, Ty::Ptr(_)))
+                {
+                    // Pointers are ordered within one array only (C11
+                    // 6.5.8p5): `p < q` is `p - q < 0`, whose subtraction
+                    // checks that both point into the same one.
+                    if !matches!((a.ty, b.ty), (Ty::Ptr(_), Ty::Ptr(_))) {
+                        return Err(self.err(n, format!("`{op}` compares a pointer with a pointer into the same array only")));
+                    }
+                    let diff = self.ptr_arith(n, "-", a, b)?;
+                    let zero = self.mk(n, ExprKind::Int(0), Ty::Int);
+                    return Ok(self.mk(n, ExprKind::Binary(op, Box::new(diff), Box::new(zero)), Ty::Int));
+                }
                 Ok(self.mk(n, ExprKind::Binary(op, Box::new(a), Box::new(b)), Ty::Int))
             }
             "conditional_expression" => {
@@ -1470,8 +1503,18 @@ impl<'a> Lower<'a> {
                     "=" => None,
                     o => Some(binop(o.trim_end_matches('=')).ok_or_else(|| self.err(n, format!("unsupported operator `{o}`")))?),
                 };
-                if op.is_some() && matches!(lhs.ty, Ty::Ptr(_)) {
-                    return Err(self.err(n, "compound assignment to a pointer is not supported (write `p = p + i`)"));
+                if let (Some(op), Ty::Ptr(_)) = (op, lhs.ty) {
+                    // `p += i` is `p = p + i` (C11 6.5.16.2p3), with the
+                    // element-sized step and bounds check of `p + i`.
+                    if !matches!(op, "+" | "-") {
+                        return Err(self.err(n, format!("`{op}=` of a pointer is not C (pointers take `+=` and `-=`)")));
+                    }
+                    if !clones_whole(&lhs) {
+                        return Err(self.err(n, "`+=` of this pointer is not supported (name it: a local, a global or a struct member)"));
+                    }
+                    let sum = self.ptr_arith(n, op, clone_expr(&lhs), rhs)?;
+                    let ty = lhs.ty;
+                    return Ok(self.mk(n, ExprKind::Assign(Box::new(lhs), None, Box::new(sum)), ty));
                 }
                 let ty = lhs.ty;
                 Ok(self.mk(n, ExprKind::Assign(Box::new(lhs), op, Box::new(rhs)), ty))
@@ -1482,10 +1525,26 @@ impl<'a> Lower<'a> {
                 let prefix = n.start_byte() < arg.start_byte();
                 let e = self.expr(arg)?;
                 self.check_lvalue(n, &e)?;
-                if matches!(e.ty, Ty::Ptr(_)) {
-                    return Err(self.err(n, format!("`{op}` of a pointer is not supported (write `p = p + 1`, or index the array: `p[i]`)")));
-                }
                 let d = if op == "++" { 1 } else { -1 };
+                if matches!(e.ty, Ty::Ptr(_)) && !clones_whole(&e) {
+                    return Err(self.err(n, format!("`{op}` of this pointer is not supported (name it: a local, a global or a struct member)")));
+                }
+                if matches!(e.ty, Ty::Ptr(_)) {
+                    // `++p` is `p += 1` (C11 6.5.3.1p2). `p++` is worth the
+                    // old pointer: the new one stepped back, which is in
+                    // bounds whenever the step was.
+                    let one = self.mk(n, ExprKind::Int(1), Ty::Int);
+                    let step = if d == 1 { "+" } else { "-" };
+                    let back = if d == 1 { "-" } else { "+" };
+                    let new = self.ptr_arith(n, step, clone_expr(&e), one)?;
+                    let ty = e.ty;
+                    let assign = self.mk(n, ExprKind::Assign(Box::new(e), None, Box::new(new)), ty);
+                    if prefix {
+                        return Ok(assign);
+                    }
+                    let one = self.mk(n, ExprKind::Int(1), Ty::Int);
+                    return self.ptr_arith(n, back, assign, one);
+                }
                 Ok(self.mk(n, ExprKind::IncDec(Box::new(e), d, prefix), Ty::Int))
             }
             "cast_expression" => {
@@ -1647,6 +1706,9 @@ impl<'a> Lower<'a> {
 
     fn ident(&mut self, n: Node<'a>) -> Result<Expr> {
         let name = self.text(n);
+        if let Some(arg) = self.macro_param(name) {
+            return arg;
+        }
         if let Some((slot, ty)) = self.lookup(name) {
             return Ok(self.mk(n, ExprKind::Local(slot), ty));
         }
@@ -1896,6 +1958,9 @@ impl<'a> Lower<'a> {
         let name = self.text(f);
         if name == "container_of" {
             return self.container_of(n, args_node);
+        }
+        if self.macros.contains_key(name) {
+            return self.expand(n, name, args_node);
         }
         let arg_nodes = Self::named(args_node);
         if let Some(bad) = arg_nodes.iter().find(|a| a.kind() == "ERROR") {
@@ -2208,6 +2273,29 @@ fn base_ref(base: &Expr) -> Expr {
             site: base.site,
         },
         _ => clone_expr(base),
+    }
+}
+
+/// Whether [`clone_expr`] copies `e` whole, with no side effect evaluated
+/// twice: the lvalue of a pointer's `++`, `--`, `+=` or `-=` is read and
+/// written as two expressions, like an integer's.
+fn clones_whole(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Local(_)
+        | ExprKind::Global(_)
+        | ExprKind::StackStruct(_)
+        | ExprKind::Int(_)
+        | ExprKind::Null
+        | ExprKind::Static(_)
+        | ExprKind::Func(_) => true,
+        ExprKind::Field(b, ..)
+        | ExprKind::Attr(b, _)
+        | ExprKind::AddrOf(b)
+        | ExprKind::ContainerOf(b, ..)
+        | ExprKind::EmbStruct(b, ..)
+        | ExprKind::ContainerOfStruct(b, ..) => clones_whole(b),
+        ExprKind::PtrIndex(p, i) => clones_whole(p) && clones_whole(i),
+        _ => false,
     }
 }
 

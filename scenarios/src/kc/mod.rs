@@ -43,8 +43,17 @@ pub fn compile(path: &str) -> Result<ir::Program, KcError> {
 pub fn compile_source(path: &str, src: &str) -> Result<ir::Program, KcError> {
     let header = header::parse(path, src)?;
     let src = parse::blank_annotations(src);
-    let tree = parse::parse(path, &src)?;
-    lower::lower(path, &src, tree.root_node(), header)
+    // The tree's positions are the same in both texts: the lowering reads
+    // names and quotes expressions from the one the user wrote.
+    let tree = parse::parse(path, &parse::container_of_types_as_names(&src))?;
+    let macros = lower::macros::sources(path, &src, tree.root_node())?;
+    lower::lower(
+        path,
+        &src,
+        tree.root_node(),
+        lower::macros::defs(&macros),
+        header,
+    )
 }
 
 /// The scheme the `.c` file at `path` defines, compiled once per process

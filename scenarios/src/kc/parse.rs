@@ -39,6 +39,73 @@ pub fn blank_annotations(src: &str) -> String {
     out
 }
 
+/// `src` with the type argument of each `container_of(ptr, struct S, m)`
+/// written `struct_S` (the blanks between `struct` and the name made
+/// underscores, so every position stays where it was). The C grammar reads
+/// `struct S` as a type where it expects an expression, and how it recovers
+/// depends on where the call stands: `f(container_of(…));` at the start of
+/// a statement reads as a declaration. As one identifier the argument
+/// parses as an expression everywhere; the lowering reads the type from the
+/// original text at the same position.
+pub fn container_of_types_as_names(src: &str) -> String {
+    const MACRO: &str = "container_of";
+    let bytes = src.as_bytes();
+    let mut out = bytes.to_vec();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut from = 0;
+    while let Some(i) = src[from..].find(MACRO).map(|i| i + from) {
+        from = i + MACRO.len();
+        if i > 0 && word(bytes[i - 1]) {
+            continue;
+        }
+        let mut j = from;
+        while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+            j += 1;
+        }
+        if bytes.get(j) != Some(&b'(') {
+            continue;
+        }
+        // The argument list, to its closing parenthesis.
+        let mut depth = 0usize;
+        let mut k = j;
+        while k < bytes.len() {
+            match bytes[k] {
+                b'(' => depth += 1,
+                b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            k += 1;
+        }
+        // `struct` as a word at the list's own depth, blanks on one line,
+        // then a name.
+        let mut depth = 0usize;
+        for p in j..k.min(bytes.len()) {
+            match bytes[p] {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {}
+            }
+            if depth != 1 || !src[p..].starts_with("struct") || word(bytes[p - 1]) {
+                continue;
+            }
+            let mut q = p + "struct".len();
+            while q < k && matches!(bytes[q], b' ' | b'\t') {
+                q += 1;
+            }
+            if q > p + "struct".len() && q < k && word(bytes[q]) {
+                out[p + "struct".len()..q].fill(b'_');
+            }
+        }
+    }
+    // Only ASCII blanks were replaced by an ASCII byte.
+    String::from_utf8(out).unwrap_or_else(|_| src.to_string())
+}
+
 /// Parse `src`; a syntax error is an error at its line and column.
 pub fn parse(file: &str, src: &str) -> Result<Tree> {
     let mut parser = Parser::new();
@@ -123,11 +190,7 @@ fn macro_loop_error<'t>(bad: Node<'t>, src: &str) -> Option<(Node<'t>, String)> 
         first = first.named_child(0)?;
     }
     let f = first.child_by_field_name("function")?;
-    if let Some(name) = list_iter::ITERATORS
-        .iter()
-        .map(|(n, _)| *n)
-        .find(|n| *n == &src[f.byte_range()])
-    {
+    if let Some(name) = list_iter::loop_macro(&src[f.byte_range()]) {
         return Some((
             first,
             format!("`{name}(…)` is a loop header and its body does not parse after it: write the body in braces, `{name}(…) {{ … }}` (and brace the `if` or loop body the macro stands in)"),
@@ -146,7 +209,7 @@ fn macro_loop_error<'t>(bad: Node<'t>, src: &str) -> Option<(Node<'t>, String)> 
     Some((
         call,
         format!(
-            "`{name}(…) {{ … }}` uses a macro as a loop header; the dialect reads only list.h's iterators that way ({}): write the loop as `for (…; …; …) {{ … }}` or `while (…) {{ … }}`",
+            "`{name}(…) {{ … }}` uses a macro as a loop header; the dialect reads only list.h's iterators and cleanup.h's scoped_guard that way ({}): write the loop as `for (…; …; …) {{ … }}` or `while (…) {{ … }}`",
             list_iter::iterator_names()
         ),
     ))

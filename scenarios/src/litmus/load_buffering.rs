@@ -3,7 +3,7 @@
 //!
 //! Every `exists` outcome here needs a load to read from a store that comes
 //! later in the other task's program order, in a cycle. Neither backend can
-//! produce that by construction: the shuttle explorers run each access in
+//! produce that by construction: the SC explorers run each access in
 //! program order against one memory, and loom's C11 model has no load
 //! buffering (a load reads only stores already executed). The `Sometimes`
 //! of `LB+poonceonces` is therefore out of reach of both, and the `Never`s

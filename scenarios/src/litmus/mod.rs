@@ -11,7 +11,7 @@
 //! (`Result: Never` / `Sometimes` in the test's header) is declared next to
 //! each test, together with what a backend cannot produce by construction
 //! and every known disagreement, with its reason. [`run`] explores a test
-//! under the shuttle explorers and under loom and compares.
+//! under the SC explorers and under loom and compares.
 //!
 //! The tests are grouped by pattern, one file per family; the last file
 //! holds the tests of Documentation/litmus-tests/ (atomics, locking) that
@@ -63,7 +63,7 @@ pub struct Litmus {
     /// Why the `exists` outcome needs load buffering (a load reading from
     /// a store that comes later in another task's program order, in a
     /// cycle), if it does. Neither backend can produce such an outcome:
-    /// the shuttle explorers execute every access in order, and loom's C11
+    /// the SC explorers execute every access in order, and loom's C11
     /// model has no load buffering.
     pub load_buffering: Option<&'static str>,
     /// Why loom cannot produce the `exists` outcome by construction, if it
@@ -108,7 +108,7 @@ impl Litmus {
     }
 }
 
-/// What the model is expected to give a test: the shuttle explorers reach
+/// What the model is expected to give a test: the SC explorers reach
 /// no weak outcome (every test's `exists` outcome is non-SC), loom reaches
 /// a `Sometimes` outcome unless it cannot by construction.
 const fn expected(lkmm: Lkmm, loom_unexplorable: bool) -> Expected {

@@ -102,7 +102,7 @@ impl Agreement {
 pub struct Row {
     /// The test.
     pub test: &'static Litmus,
-    /// The shuttle explorers (sequential consistency).
+    /// The SC explorers (sequential consistency).
     pub sc: Outcome,
     /// Loom (C11, bounded-exhaustive).
     pub loom: Outcome,

@@ -15,7 +15,7 @@
 //! `smp_mb__before_atomic()` (a bare `atomic_dec()` orders nothing, so
 //! without it the read of `cxlm` would race with the free even under
 //! sequential consistency), and removal's free after the poll by `smp_mb()`.
-//! Store buffering is the only bug, so the shuttle explorers find nothing
+//! Store buffering is the only bug, so the SC explorers find nothing
 //! and loom finds the use-after-removal.
 //!
 //! ```c

@@ -34,7 +34,7 @@ mod unsynchronized;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Expected {
     /// Under sequential consistency with happens-before race detection (the
-    /// shuttle explorers).
+    /// sequentially consistent explorers).
     pub sc: Option<FindingKind>,
     /// Under the C11 memory model (the loom backend).
     pub c11: Option<FindingKind>,

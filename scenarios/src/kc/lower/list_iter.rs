@@ -54,11 +54,26 @@ pub(crate) const ITERATORS: &[(&str, std::ops::RangeInclusive<usize>)] = &[
     ("list_for_each_entry_rcu", 3..=4),
 ];
 
-/// The names of [`ITERATORS`], for messages.
+/// include/linux/cleanup.h's `scoped_guard(name, lock) { … }`: a `for`
+/// loop whose one pass holds the guard, read with the same shape as the
+/// iterators (see [`Lower::scoped_guard`]).
+pub(crate) const SCOPED_GUARD: &str = "scoped_guard";
+
+/// The macros read as loop headers: [`ITERATORS`] and [`SCOPED_GUARD`].
+pub(crate) fn loop_macro(name: &str) -> Option<&'static str> {
+    ITERATORS
+        .iter()
+        .map(|(n, _)| *n)
+        .chain([SCOPED_GUARD])
+        .find(|n| *n == name)
+}
+
+/// The names of [`ITERATORS`] and [`SCOPED_GUARD`], for messages.
 pub(crate) fn iterator_names() -> String {
     ITERATORS
         .iter()
         .map(|(n, _)| *n)
+        .chain([SCOPED_GUARD])
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -74,11 +89,7 @@ pub(crate) fn header_call<'t>(n: Node<'t>, src: &str) -> Option<(Node<'t>, &'sta
         return None;
     }
     let f = call.child_by_field_name("function")?;
-    let name = &src[f.byte_range()];
-    ITERATORS
-        .iter()
-        .find(|(i, _)| *i == name)
-        .map(|(i, _)| (call, *i))
+    loop_macro(&src[f.byte_range()]).map(|i| (call, i))
 }
 
 /// The statement after `n` in its block, comments skipped.
@@ -141,7 +152,52 @@ impl<'a> Lower<'a> {
                 format!("`{name}(…)` is a loop header: write its body after it, `{name}(…) {{ … }}`, with no `;` after `)`"),
             )));
         }
+        if name == SCOPED_GUARD {
+            return Some(self.scoped_guard(call, n));
+        }
         Some(self.list_loop(call, name, n))
+    }
+
+    /// `scoped_guard(name, lock) BODY`: the guard taken for one pass of a
+    /// loop around BODY. include/linux/cleanup.h builds it as a `for` whose
+    /// scope variable is the guard (`for (CLASS(_name, scope)(args), *done
+    /// = NULL; … && !done; done = (void *)1)`): the lock is released when
+    /// BODY is left, and a `break` or `continue` in BODY leaves the
+    /// scoped_guard, not a loop around it. Lowered as `do { guard(name)(lock);
+    /// BODY } while (0)`, which has both properties. The guard names and
+    /// locks are `guard()`'s; the conditional forms (`mutex_try`,
+    /// `mutex_intr`, …) are not among them.
+    fn scoped_guard(&mut self, call: Node<'a>, stmt: Node<'a>) -> Result<Vec<Stmt>> {
+        let args = Self::named(self.field(call, "arguments")?);
+        let Some((&name, locks)) = args.split_first() else {
+            return Err(self.err(
+                call,
+                "scoped_guard() takes the guard's name and its lock: `scoped_guard(mutex, &x->lock) { … }`",
+            ));
+        };
+        if name.kind() != "identifier" {
+            return Err(self.err(
+                name,
+                "scoped_guard()'s first argument is the guard's name (`mutex`, `srcu`, …)",
+            ));
+        }
+        let guard = self.guard_of(call, self.text(name), locks)?;
+        let body = self.list_body(stmt)?;
+        let site = self.site(call);
+        let zero = self.mk(call, ExprKind::Int(0), Ty::Int);
+        Ok(vec![Stmt {
+            kind: StmtKind::DoWhile(
+                vec![
+                    Stmt { kind: guard, site },
+                    Stmt {
+                        kind: StmtKind::Block(body),
+                        site,
+                    },
+                ],
+                zero,
+            ),
+            site,
+        }])
     }
 
     /// An expression of `site`'s position, labelled `label` in reports.
