@@ -35,8 +35,9 @@ pub(crate) enum Recorded {
         /// Its allocation.
         alloc: usize,
     },
-    /// Any other finding, rendered when raised.
-    Rendered(Finding),
+    /// Any other finding, rendered when raised (boxed: a rendered finding
+    /// is many times the size of the others, and rare).
+    Rendered(Box<Finding>),
 }
 
 impl Recorded {
@@ -82,7 +83,7 @@ impl World {
     /// Record a finding; a fatal one stops the execution at the next
     /// scheduling point.
     pub(crate) fn report(&mut self, finding: Finding) {
-        self.record(Recorded::Rendered(finding));
+        self.record(Recorded::Rendered(Box::new(finding)));
     }
 
     /// Record a data race on `target` between events `first` and `second`,
@@ -142,7 +143,7 @@ impl World {
     /// been given for it at the time it was raised.
     fn render(&self, r: &Recorded) -> Finding {
         let detail = match *r {
-            Recorded::Rendered(ref f) => return f.clone(),
+            Recorded::Rendered(ref f) => return (**f).clone(),
             Recorded::DataRace {
                 target,
                 first,
