@@ -73,12 +73,24 @@ impl fmt::Display for Value {
 /// A short `file:line` for a call site, without the directories: the
 /// interpreted source's position when an interpreter supplied one.
 pub fn short_site(site: Site) -> String {
-    let (file, line) = match site.source {
-        Some(src) => (src.file.as_str(), src.line),
-        None => (site.location.file(), site.location.line()),
-    };
-    let file = file.rsplit(['/', '\\']).next().unwrap_or(file);
-    format!("{file}:{line}")
+    ShortSite(site).to_string()
+}
+
+/// [`short_site`] as a value that writes itself: a finding's signature is
+/// built from its sites at every execution that finds it, without a string
+/// per site.
+#[derive(Clone, Copy)]
+pub(crate) struct ShortSite(pub(crate) Site);
+
+impl fmt::Display for ShortSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, line) = match self.0.source {
+            Some(src) => (src.file.as_str(), src.line),
+            None => (self.0.location.file(), self.0.location.line()),
+        };
+        let file = file.rsplit(['/', '\\']).next().unwrap_or(file);
+        write!(f, "{file}:{line}")
+    }
 }
 
 /// A position in a source file that an interpreter runs (a kernel-C

@@ -14,7 +14,7 @@ use crate::engine::{
     RunConfig, RunStats, Runtime, ScenarioFn, StopPolicy,
 };
 use crate::feedback;
-use crate::finding::Finding;
+use crate::finding::FindingKind;
 use crate::scheduler::{BytesScheduler, Outcome, Pending, Scheduler};
 use crate::world::{self, with_world, World, WorldConfig};
 use std::cell::RefCell;
@@ -85,18 +85,15 @@ impl Driver {
         let keep_last = self.keep_last;
         let adapter = &*self;
         let (fatal, found, record) = with_world(|w| {
-            let fatal = w.findings().iter().any(|f| f.kind.is_fatal());
-            let found = !w.findings().is_empty();
-            // Rendering the trace is the expensive part: do it only for an
-            // execution whose finding is new to this run (or when asked to).
-            let new = w
-                .findings()
-                .iter()
-                .map(Finding::signature)
-                .any(|sig| !sh.stats.distinct.iter().any(|(s, _)| *s == sig));
+            let fatal = w.finding_kinds().any(FindingKind::is_fatal);
+            let found = w.finding_kinds().next().is_some();
+            // Rendering the trace and the findings is the expensive part: do
+            // it only for an execution whose finding is new to this run (or
+            // when asked to).
+            let new = w.any_new_signature(|sig| sh.stats.distinct.iter().any(|(s, _)| s == sig));
             let record = (new || keep_last).then(|| snapshot(w, seed, index, adapter));
-            for f in w.findings() {
-                sh.stats.first.entry(f.kind).or_insert(FirstHit {
+            for kind in w.finding_kinds() {
+                sh.stats.first.entry(kind).or_insert(FirstHit {
                     executions,
                     elapsed,
                 });

@@ -925,13 +925,5 @@ fn report_race(cx: &mut Op<'_>, target: Target, first: usize, second: usize) {
         // (see `World::report`), so it is not rendered.
         return;
     }
-    let detail = Detail::DataRace {
-        cell: cx.w.target_name(target).into_owned(),
-        first: cx.w.access(first),
-        second: cx.w.access(second),
-    };
-    cx.w.report(Finding {
-        kind: FindingKind::DataRace,
-        detail,
-    });
+    cx.w.report_race(target, first, second);
 }

@@ -4,7 +4,52 @@
 
 use super::{PrimId, TaskNames, Wait, World, JOIN, SPIN};
 use crate::finding::{Access, Detail, Finding, FindingKind};
-use crate::trace::short_site;
+use crate::trace::{short_site, ObjectId, ShortSite, Target};
+use std::io::Write as _;
+
+/// A finding as the world records it. The kinds an execution finds at
+/// nearly every run of a broken scheme (a data race, a use-after-removal)
+/// are kept as the events and ids that identify them: their text (object
+/// names, each access's operation and call chain) is rendered only when a
+/// caller reads the findings, which the engine does for an execution whose
+/// finding is new to the run. Rarer kinds are rendered when raised.
+#[derive(Clone, Debug)]
+pub(crate) enum Recorded {
+    /// A [`Detail::DataRace`] on `target` between events `first` and `second`.
+    DataRace {
+        /// The cell or object raced on.
+        target: Target,
+        /// The earlier access.
+        first: usize,
+        /// The later access, at which the race was detected.
+        second: usize,
+    },
+    /// A [`Detail::UseAfterRemoval`] of `object` at event `access`.
+    UseAfterRemoval {
+        /// The freed object.
+        object: ObjectId,
+        /// The access to freed memory.
+        access: usize,
+        /// Its `kfree()`.
+        free: usize,
+        /// Its allocation.
+        alloc: usize,
+    },
+    /// Any other finding, rendered when raised (boxed: a rendered finding
+    /// is many times the size of the others, and rare).
+    Rendered(Box<Finding>),
+}
+
+impl Recorded {
+    /// The kind of the finding.
+    pub(crate) fn kind(&self) -> FindingKind {
+        match self {
+            Recorded::DataRace { .. } => FindingKind::DataRace,
+            Recorded::UseAfterRemoval { .. } => FindingKind::UseAfterRemoval,
+            Recorded::Rendered(f) => f.kind,
+        }
+    }
+}
 
 impl World {
     /// An [`Access`] describing event `e`.
@@ -38,13 +83,166 @@ impl World {
     /// Record a finding; a fatal one stops the execution at the next
     /// scheduling point.
     pub(crate) fn report(&mut self, finding: Finding) {
+        self.record(Recorded::Rendered(Box::new(finding)));
+    }
+
+    /// Record a data race on `target` between events `first` and `second`,
+    /// to be rendered if read (see [`Recorded`]).
+    pub(crate) fn report_race(&mut self, target: Target, first: usize, second: usize) {
+        self.record(Recorded::DataRace {
+            target,
+            first,
+            second,
+        });
+    }
+
+    /// Record an access (event `access`) to `object` after its free, to be
+    /// rendered if read (see [`Recorded`]); `free` is the event that freed it.
+    pub(crate) fn report_use_after_removal(
+        &mut self,
+        object: ObjectId,
+        access: usize,
+        free: usize,
+    ) {
+        let alloc = self.objects[object.0 as usize].alloc_event;
+        self.record(Recorded::UseAfterRemoval {
+            object,
+            access,
+            free,
+            alloc,
+        });
+    }
+
+    /// See [`World::report`].
+    fn record(&mut self, finding: Recorded) {
         if self.stop {
             return;
         }
-        if finding.kind.is_fatal() {
+        if finding.kind().is_fatal() {
             self.stop = true;
         }
         self.findings.push(finding);
+        // A finding read before this one was raised is read again whole.
+        self.rendered.take();
+    }
+
+    /// The kinds of the execution's findings, in the order raised, without
+    /// rendering them.
+    pub fn finding_kinds(&self) -> impl Iterator<Item = FindingKind> + '_ {
+        self.findings.iter().map(Recorded::kind)
+    }
+
+    /// The findings of the execution so far, rendered at the first read
+    /// after the last one was raised.
+    pub fn findings(&self) -> &[Finding] {
+        self.rendered
+            .get_or_init(|| self.findings.iter().map(|r| self.render(r)).collect())
+    }
+
+    /// The text of a recorded finding: what [`World::report`] would have
+    /// been given for it at the time it was raised.
+    fn render(&self, r: &Recorded) -> Finding {
+        let detail = match *r {
+            Recorded::Rendered(ref f) => return (**f).clone(),
+            Recorded::DataRace {
+                target,
+                first,
+                second,
+            } => Detail::DataRace {
+                cell: self.target_name(target).into_owned(),
+                first: self.access(first),
+                second: self.access(second),
+            },
+            Recorded::UseAfterRemoval {
+                object,
+                access,
+                free,
+                alloc,
+            } => Detail::UseAfterRemoval {
+                object: self.object_name(object).to_string(),
+                access: self.access(access),
+                free: self.access(free),
+                alloc: self.access(alloc),
+            },
+        };
+        Finding {
+            kind: r.kind(),
+            detail,
+        }
+    }
+
+    /// Whether `known` returns false for the [`Finding::signature`] of any
+    /// of the execution's findings: whether the execution found something
+    /// new to the caller. The signatures of the recorded kinds are written
+    /// into a buffer the world keeps, so an execution finding only what
+    /// the run already knows allocates nothing.
+    pub fn any_new_signature(&mut self, mut known: impl FnMut(&str) -> bool) -> bool {
+        let mut buf = std::mem::take(&mut self.signature_buf);
+        let new = self.findings.iter().any(|r| {
+            buf.clear();
+            let sig = self.write_signature(r, &mut buf);
+            // The engine keeps a record only for a signature it has not
+            // seen: one written differently from the rendered finding's
+            // would make every execution look new.
+            debug_assert_eq!(sig, self.render(r).signature());
+            !known(sig)
+        });
+        self.signature_buf = buf;
+        new
+    }
+
+    /// Write `r`'s [`Finding::signature`] into `buf`; return it.
+    fn write_signature<'b>(&self, r: &Recorded, buf: &'b mut Vec<u8>) -> &'b str {
+        // Writing into a Vec cannot fail.
+        let _ = match *r {
+            Recorded::Rendered(ref f) => {
+                buf.extend_from_slice(f.signature().as_bytes());
+                Ok(())
+            }
+            Recorded::DataRace {
+                target,
+                first,
+                second,
+            } => {
+                // The two sites in text order, as `Finding::signature` orders
+                // them: the race found from either end is the same race.
+                let _ = write!(buf, "{}", ShortSite(self.trace[first].site));
+                let m = buf.len();
+                let _ = write!(buf, "{}", ShortSite(self.trace[second].site));
+                let n = buf.len();
+                let (a, b) = if buf[..m] <= buf[m..n] {
+                    (0..m, m..n)
+                } else {
+                    (m..n, 0..m)
+                };
+                let _ = write!(
+                    buf,
+                    "{}:{}:",
+                    FindingKind::DataRace,
+                    self.target_name(target)
+                );
+                buf.extend_from_within(a);
+                buf.push(b':');
+                buf.extend_from_within(b);
+                buf.drain(..n);
+                Ok(())
+            }
+            Recorded::UseAfterRemoval {
+                object,
+                access,
+                free,
+                ..
+            } => write!(
+                buf,
+                "{}:{}:{}:{}",
+                FindingKind::UseAfterRemoval,
+                self.object_name(object),
+                ShortSite(self.trace[access].site),
+                ShortSite(self.trace[free].site)
+            ),
+        };
+        // Only `str`s and `Display` output were written.
+        std::str::from_utf8(buf).unwrap_or_default()
     }
 
     /// Describe what task `t` is blocked on, naming who holds it.

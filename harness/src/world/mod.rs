@@ -187,7 +187,12 @@ pub(crate) struct World {
     pub(crate) objects: Vec<ObjectSlot>,
     pub(crate) prims: Vec<PrimSlot>,
     pub(crate) trace: Vec<Event>,
-    pub(crate) findings: Vec<Finding>,
+    /// The findings of the execution, as recorded (see [`findings::Recorded`]).
+    pub(crate) findings: Vec<findings::Recorded>,
+    /// [`World::findings`] rendered, once read.
+    pub(crate) rendered: std::cell::OnceCell<Vec<Finding>>,
+    /// Where [`World::any_new_signature`] writes each signature.
+    pub(crate) signature_buf: Vec<u8>,
     /// Signatures of the data races already reported in this execution.
     pub(crate) race_signatures: Vec<(Target, crate::trace::Site, crate::trace::Site)>,
     /// A fatal finding was recorded: the scheduler ends the execution at the
@@ -226,6 +231,8 @@ impl World {
             prims: Vec::new(),
             trace: Vec::new(),
             findings: Vec::new(),
+            rendered: std::cell::OnceCell::new(),
+            signature_buf: Vec::new(),
             race_signatures: Vec::new(),
             stop: false,
             live: 0,
@@ -252,6 +259,7 @@ impl World {
         }
         self.trace.clear();
         self.findings.clear();
+        self.rendered.take();
         self.race_signatures.clear();
         self.stop = false;
         self.live = 0;
@@ -263,11 +271,6 @@ impl World {
     /// The trace of the execution so far.
     pub fn trace(&self) -> &[Event] {
         &self.trace
-    }
-
-    /// The findings of the execution so far.
-    pub fn findings(&self) -> &[Finding] {
-        &self.findings
     }
 
     /// The name of task `t`.

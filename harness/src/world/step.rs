@@ -7,7 +7,7 @@ use crate::backend::loom::LoomOp;
 use crate::backend::Ordering as MemOrder;
 use crate::backend::{backend, Backend, StopExploring};
 use crate::clock::{Epoch, VectorClock};
-use crate::finding::{Access, Detail, Finding, FindingKind};
+use crate::finding::{Access, Finding};
 use crate::scheduler::Pending;
 use crate::trace::{Event, ObjectId, PrimId, Target, Value};
 use std::borrow::Cow;
@@ -464,16 +464,7 @@ impl Op<'_> {
             // nothing to render.
             return false;
         }
-        let detail = Detail::UseAfterRemoval {
-            object: slot.name.to_string(),
-            access: self.w.access(access),
-            free: self.w.access(free_event),
-            alloc: self.w.access(slot.alloc_event),
-        };
-        self.w.report(Finding {
-            kind: FindingKind::UseAfterRemoval,
-            detail,
-        });
+        self.w.report_use_after_removal(obj, access, free_event);
         false
     }
 }
