@@ -37,8 +37,6 @@ use loom::sync::atomic::AtomicU64;
 use std::borrow::Cow;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::atomic::AtomicUsize;
-use std::sync::Arc;
 
 /// The most tasks an execution may have under loom: loom's own thread limit,
 /// the main (init) task included.
@@ -346,16 +344,7 @@ impl Backend for LoomBackend {
             f();
             world::task_finished();
         });
-        Spawned {
-            id: Arc::new(AtomicUsize::new(child)),
-            // A fatal finding ends the loom run by unwinding out of the task
-            // that found it, so a join only ever sees a task that returned.
-            join: Box::new(move || {
-                world::joining(true);
-                let _ = handle.join();
-                world::joining(false);
-            }),
-        }
+        Spawned::Loom { id: child, handle }
     }
 
     fn task_ended(&self, w: &mut World) {

@@ -49,14 +49,57 @@ pub enum BackendKind {
     Loom,
 }
 
-/// A task a backend started: its index in the world (filled in by the task
-/// itself under shuttle, where the index is its scheduler id) and how to
-/// wait for it.
-pub(crate) struct Spawned {
-    /// The task's index in the world.
-    pub id: Arc<AtomicUsize>,
-    /// Block until the task has ended.
-    pub join: Box<dyn FnOnce()>,
+/// A task a backend started: its index in the world and what its join
+/// needs, one variant per runtime. Not a shared index and a boxed join
+/// closure: the native runtime spawns every task of every execution, and
+/// those are two allocations per task it does not need.
+pub(crate) enum Spawned {
+    /// On the native runtime: the child's index, known when it is added.
+    Native(usize),
+    /// Under shuttle: the index is the child's scheduler id, which the child
+    /// stores when it first runs.
+    Shuttle {
+        /// The child's index, once it has run.
+        id: Arc<AtomicUsize>,
+        /// Shuttle's handle.
+        handle: ::shuttle::thread::JoinHandle<()>,
+    },
+    /// Under loom: the index the world reserved for the child.
+    Loom {
+        /// The child's index.
+        id: usize,
+        /// Loom's handle.
+        handle: ::loom::thread::JoinHandle<()>,
+    },
+}
+
+impl Spawned {
+    /// Block until the task has ended; its index in the world.
+    pub(crate) fn join(self) -> usize {
+        match self {
+            Spawned::Native(child) => {
+                native::join(child);
+                child
+            }
+            // A task cut off by a finding never returns; the execution stops
+            // at the join's scheduling point instead, so the result is never
+            // seen.
+            Spawned::Shuttle { id, handle } => {
+                let _ = handle.join();
+                // The whole execution runs on one OS thread: no ordering is
+                // needed.
+                id.load(std::sync::atomic::Ordering::Relaxed)
+            }
+            // A fatal finding ends the loom run by unwinding out of the task
+            // that found it, so a join only ever sees a task that returned.
+            Spawned::Loom { id, handle } => {
+                world::joining(true);
+                let _ = handle.join();
+                world::joining(false);
+                id
+            }
+        }
+    }
 }
 
 /// What the step protocol (see [`crate::world`]) needs from the runtime

@@ -90,7 +90,6 @@ use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 /// The stack of every task: what shuttle gives its tasks (its default
@@ -621,8 +620,6 @@ impl Backend for NativeBackend {
         // Point 3: the parent's scheduling point comes before the child
         // exists.
         switch();
-        let id = Arc::new(AtomicUsize::new(usize::MAX));
-        let child_id = Arc::clone(&id);
         let added = with_exec(|e| {
             let child = e.tasks.len();
             e.add_task(move || {
@@ -640,12 +637,7 @@ impl Backend for NativeBackend {
             // a finding; it ends the run as a scenario panic does.
             Err(e) => panic!("{e}"),
         };
-        // The whole execution runs on one OS thread: no ordering is needed.
-        child_id.store(child, AtomicOrdering::Relaxed);
-        Spawned {
-            id,
-            join: Box::new(move || join(child)),
-        }
+        Spawned::Native(child)
     }
 }
 
@@ -655,7 +647,7 @@ impl Backend for NativeBackend {
 ///
 /// A retired task has ended as far as the recorded execution goes: it is
 /// joined as one that returned (under shuttle it would have unwound).
-fn join(child: usize) {
+pub(super) fn join(child: usize) {
     let ended = |s: &Slot| s.finished || s.retired;
     if with_exec(|e| ended(&e.tasks[child])) {
         switch();

@@ -183,14 +183,6 @@ impl Backend for ShuttleBackend {
                 world::task_finished();
             }
         });
-        Spawned {
-            id,
-            // A task cut off by a finding never returns; the execution stops
-            // at the join's scheduling point instead, so the result is never
-            // seen.
-            join: Box::new(move || {
-                let _ = handle.join();
-            }),
-        }
+        Spawned::Shuttle { id, handle }
     }
 }

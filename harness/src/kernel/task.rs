@@ -3,21 +3,16 @@
 use crate::backend::{backend, Spawned};
 use crate::world;
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 /// A spawned task, to be joined.
 pub struct Task {
-    /// The task's index in the world: filled in by the task itself when it
-    /// starts under shuttle (its scheduler id), by its parent under loom.
-    id: Arc<AtomicUsize>,
-    /// The runtime's join.
-    join: Box<dyn FnOnce()>,
+    /// The runtime's handle.
+    spawned: Spawned,
 }
 
 impl std::fmt::Debug for Task {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Task").field("id", &self.id).finish()
+        f.debug_struct("Task").finish_non_exhaustive()
     }
 }
 
@@ -28,16 +23,16 @@ pub fn spawn_task(name: impl Into<Cow<'static, str>>, f: impl FnOnce() + Send + 
     let name = name.into();
     super::rcu::domain();
     let clock = world::clock_for_spawn();
-    let Spawned { id, join } = backend().spawn(name, clock, Box::new(f));
-    Task { id, join }
+    Task {
+        spawned: backend().spawn(name, clock, Box::new(f)),
+    }
 }
 
 impl Task {
     /// Wait for the task to end; its history happens-before the caller's
     /// next operations.
     pub fn join(self) {
-        (self.join)();
-        world::joined(self.id.load(Ordering::Relaxed));
+        world::joined(self.spawned.join());
     }
 }
 
