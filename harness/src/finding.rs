@@ -271,7 +271,12 @@ impl Finding {
                 access,
                 free,
                 ..
-            } => format!("{}:{object}:{}:{}", self.kind, access.site, free.site),
+            } => {
+                let mut sig = String::new();
+                let _ =
+                    write_use_after_removal_signature(&mut sig, object, &access.site, &free.site);
+                sig
+            }
             Detail::DoubleFree {
                 object,
                 free,
@@ -283,12 +288,9 @@ impl Finding {
                 first,
                 second,
             } => {
-                let (a, b) = if first.site <= second.site {
-                    (&first.site, &second.site)
-                } else {
-                    (&second.site, &first.site)
-                };
-                format!("{}:{cell}:{a}:{b}", self.kind)
+                let mut sig = String::new();
+                let _ = write_data_race_signature(&mut sig, cell, &first.site, &second.site);
+                sig
             }
             Detail::Deadlock { waits, .. } => {
                 // What each task waits in, without who holds it: the same
@@ -425,6 +427,36 @@ pub fn strip_line_numbers(signature: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Write the [`Finding::signature`] of a use-after-removal of `object`
+/// accessed at `access` after its free at `free`. One writer for the
+/// rendered finding and for the world's recorded one
+/// ([`crate::world::World::any_new_signature`]), so the two cannot drift.
+pub(crate) fn write_use_after_removal_signature(
+    out: &mut impl fmt::Write,
+    object: &str,
+    access: &str,
+    free: &str,
+) -> fmt::Result {
+    write!(
+        out,
+        "{}:{object}:{access}:{free}",
+        FindingKind::UseAfterRemoval
+    )
+}
+
+/// Write the [`Finding::signature`] of a data race on `cell` between the
+/// accesses at sites `a` and `b`, in text order: the race found from either
+/// end is the same race. Shared as [`write_use_after_removal_signature`] is.
+pub(crate) fn write_data_race_signature(
+    out: &mut impl fmt::Write,
+    cell: &str,
+    a: &str,
+    b: &str,
+) -> fmt::Result {
+    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    write!(out, "{}:{cell}:{a}:{b}", FindingKind::DataRace)
 }
 
 #[cfg(test)]

@@ -3,9 +3,12 @@
 //! reports that describe what each task waits for.
 
 use super::{PrimId, TaskNames, Wait, World, JOIN, SPIN};
-use crate::finding::{Access, Detail, Finding, FindingKind};
+use crate::finding::{
+    write_data_race_signature, write_use_after_removal_signature, Access, Detail, Finding,
+    FindingKind,
+};
 use crate::trace::{short_site, ObjectId, ShortSite, Target};
-use std::io::Write as _;
+use std::fmt::Write as _;
 
 /// A finding as the world records it. The kinds an execution finds at
 /// nearly every run of a broken scheme (a data race, a use-after-removal)
@@ -177,26 +180,28 @@ impl World {
     /// into a buffer the world keeps, so an execution finding only what
     /// the run already knows allocates nothing.
     pub fn any_new_signature(&mut self, mut known: impl FnMut(&str) -> bool) -> bool {
-        let mut buf = std::mem::take(&mut self.signature_buf);
+        let mut bufs = std::mem::take(&mut self.signature_bufs);
         let new = self.findings.iter().any(|r| {
-            buf.clear();
-            let sig = self.write_signature(r, &mut buf);
-            // The engine keeps a record only for a signature it has not
-            // seen: one written differently from the rendered finding's
-            // would make every execution look new.
-            debug_assert_eq!(sig, self.render(r).signature());
-            !known(sig)
+            self.write_signature(r, &mut bufs);
+            !known(&bufs[0])
         });
-        self.signature_buf = buf;
+        self.signature_bufs = bufs;
         new
     }
 
-    /// Write `r`'s [`Finding::signature`] into `buf`; return it.
-    fn write_signature<'b>(&self, r: &Recorded, buf: &'b mut Vec<u8>) -> &'b str {
-        // Writing into a Vec cannot fail.
+    /// Write `r`'s [`Finding::signature`] into `bufs[0]`, through the
+    /// writers [`Finding::signature`] uses; the other two hold its sites.
+    fn write_signature(&self, r: &Recorded, bufs: &mut [String; 3]) {
+        let [sig, a, b] = bufs;
+        sig.clear();
+        let site = |buf: &mut String, event: usize| {
+            buf.clear();
+            // Writing into a String cannot fail.
+            let _ = write!(buf, "{}", ShortSite(self.trace[event].site));
+        };
         let _ = match *r {
             Recorded::Rendered(ref f) => {
-                buf.extend_from_slice(f.signature().as_bytes());
+                sig.push_str(&f.signature());
                 Ok(())
             }
             Recorded::DataRace {
@@ -204,45 +209,21 @@ impl World {
                 first,
                 second,
             } => {
-                // The two sites in text order, as `Finding::signature` orders
-                // them: the race found from either end is the same race.
-                let _ = write!(buf, "{}", ShortSite(self.trace[first].site));
-                let m = buf.len();
-                let _ = write!(buf, "{}", ShortSite(self.trace[second].site));
-                let n = buf.len();
-                let (a, b) = if buf[..m] <= buf[m..n] {
-                    (0..m, m..n)
-                } else {
-                    (m..n, 0..m)
-                };
-                let _ = write!(
-                    buf,
-                    "{}:{}:",
-                    FindingKind::DataRace,
-                    self.target_name(target)
-                );
-                buf.extend_from_within(a);
-                buf.push(b':');
-                buf.extend_from_within(b);
-                buf.drain(..n);
-                Ok(())
+                site(a, first);
+                site(b, second);
+                write_data_race_signature(sig, &self.target_name(target), a, b)
             }
             Recorded::UseAfterRemoval {
                 object,
                 access,
                 free,
                 ..
-            } => write!(
-                buf,
-                "{}:{}:{}:{}",
-                FindingKind::UseAfterRemoval,
-                self.object_name(object),
-                ShortSite(self.trace[access].site),
-                ShortSite(self.trace[free].site)
-            ),
+            } => {
+                site(a, access);
+                site(b, free);
+                write_use_after_removal_signature(sig, self.object_name(object), a, b)
+            }
         };
-        // Only `str`s and `Display` output were written.
-        std::str::from_utf8(buf).unwrap_or_default()
     }
 
     /// Describe what task `t` is blocked on, naming who holds it.

@@ -191,8 +191,10 @@ pub(crate) struct World {
     pub(crate) findings: Vec<findings::Recorded>,
     /// [`World::findings`] rendered, once read.
     pub(crate) rendered: std::cell::OnceCell<Vec<Finding>>,
-    /// Where [`World::any_new_signature`] writes each signature.
-    pub(crate) signature_buf: Vec<u8>,
+    /// Where [`World::any_new_signature`] writes each signature, and the
+    /// two sites it orders (kept across executions: no allocation once
+    /// warm).
+    pub(crate) signature_bufs: [String; 3],
     /// Signatures of the data races already reported in this execution.
     pub(crate) race_signatures: Vec<(Target, crate::trace::Site, crate::trace::Site)>,
     /// A fatal finding was recorded: the scheduler ends the execution at the
@@ -232,7 +234,7 @@ impl World {
             trace: Vec::new(),
             findings: Vec::new(),
             rendered: std::cell::OnceCell::new(),
-            signature_buf: Vec::new(),
+            signature_bufs: [String::new(), String::new(), String::new()],
             race_signatures: Vec::new(),
             stop: false,
             live: 0,
