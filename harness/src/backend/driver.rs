@@ -54,6 +54,10 @@ pub(crate) struct Driver {
     pending: Vec<Option<Pending>>,
     /// The features of the last execution, for schedulers that ask.
     features: Vec<u64>,
+    /// `inner.wants_pending()` for the execution in progress (a scheduler
+    /// settles it in `begin`): asked at every decision, it is one load
+    /// here instead of a virtual call.
+    wants_pending: bool,
     hooks: Hooks,
     /// Record every execution in full (single runs), not only those that
     /// found something.
@@ -208,6 +212,7 @@ impl Driver {
             enabled: Vec::new(),
             pending: Vec::new(),
             features: Vec::new(),
+            wants_pending: false,
             hooks,
             keep_last,
             feed,
@@ -254,7 +259,8 @@ impl Driver {
         self.inner.begin(seed);
         // After `begin`: a portfolio picks the member (and so whether it
         // reads pending steps) per execution.
-        world::track_pending(self.inner.wants_pending());
+        self.wants_pending = self.inner.wants_pending();
+        world::track_pending(self.wants_pending);
         self.steps = 0;
         self.drain_steps = 0;
         self.preemptions = 0;
@@ -290,8 +296,12 @@ impl Driver {
             return self.drain(runnable, current);
         }
         // The candidates are `runnable` itself unless a task is parked:
-        // most points copy nothing.
-        let parked = runnable.iter().position(|&t| w.is_waiting(t));
+        // most points copy nothing, and read no task record.
+        let parked = if w.any_waiting() {
+            runnable.iter().position(|&t| w.is_waiting(t))
+        } else {
+            None
+        };
         let enabled: &[usize] = match parked {
             None => runnable,
             Some(first) => {
@@ -316,7 +326,7 @@ impl Driver {
             return None;
         }
         if let [only] = enabled[..] {
-            if self.inner.wants_pending() {
+            if self.wants_pending {
                 // A walk that weights tasks by their steps left counts the
                 // steps a task takes alone too (see `Scheduler::alone`).
                 let pending = w.pending(only);
@@ -325,7 +335,7 @@ impl Driver {
             return Some(only);
         }
         let current = current.filter(|c| enabled.contains(c));
-        if self.inner.wants_pending() {
+        if self.wants_pending {
             self.pending.clear();
             self.pending.extend(enabled.iter().map(|&t| w.pending(t)));
             self.inner.pending(&self.pending);

@@ -168,10 +168,13 @@ pub(crate) trait Backend: Sync {
     fn cpu_relax(&self, me: usize) {
         with_world(|w| {
             if w.live > 1 {
-                w.tasks[me].wait = Some(Wait {
-                    prim: SPIN,
-                    op: "cpu_relax",
-                });
+                w.set_wait(
+                    me,
+                    Some(Wait {
+                        prim: SPIN,
+                        op: "cpu_relax",
+                    }),
+                );
                 w.spinning += 1;
             }
         });

@@ -617,28 +617,38 @@ impl Backend for NativeBackend {
         clock: VectorClock,
         f: Box<dyn FnOnce() + Send>,
     ) -> Spawned {
-        // Point 3: the parent's scheduling point comes before the child
-        // exists.
-        switch();
-        let added = with_exec(|e| {
-            let child = e.tasks.len();
-            e.add_task(move || {
-                // As under shuttle, the child registers itself in the world
-                // when it first runs.
-                world::spawned(child, name, clock);
-                if world::run_unless_stopped(f) {
-                    world::task_finished();
-                }
-            })
-        });
-        let child = match added {
-            Ok(child) => child,
-            // No stack for the child: a resource failure of the engine, not
-            // a finding; it ends the run as a scenario panic does.
-            Err(e) => panic!("{e}"),
-        };
-        Spawned::Native(child)
+        spawn(name, clock, f)
     }
+}
+
+/// [`Backend::spawn`] on the native runtime, for any `f`: the coroutine
+/// holds `f` on the child's stack, so a caller that knows the runtime
+/// (`kernel::spawn_task`) need not box it.
+pub(crate) fn spawn(
+    name: Cow<'static, str>,
+    clock: VectorClock,
+    f: impl FnOnce() + 'static,
+) -> Spawned {
+    // Point 3: the parent's scheduling point comes before the child exists.
+    switch();
+    let added = with_exec(|e| {
+        let child = e.tasks.len();
+        e.add_task(move || {
+            // As under shuttle, the child registers itself in the world when
+            // it first runs.
+            world::spawned(child, name, clock);
+            if world::run_unless_stopped(f) {
+                world::task_finished();
+            }
+        })
+    });
+    let child = match added {
+        Ok(child) => child,
+        // No stack for the child: a resource failure of the engine, not a
+        // finding; it ends the run as a scenario panic does.
+        Err(e) => panic!("{e}"),
+    };
+    Spawned::Native(child)
 }
 
 /// Point 4: wait for task `child` to return, as shuttle's `JoinHandle::join`

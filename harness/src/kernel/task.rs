@@ -1,6 +1,6 @@
 //! Tasks: the user threads that open and ioctl, and the removal path.
 
-use crate::backend::{backend, Spawned};
+use crate::backend::{backend, BackendKind, Spawned};
 use crate::world;
 use std::borrow::Cow;
 
@@ -23,9 +23,15 @@ pub fn spawn_task(name: impl Into<Cow<'static, str>>, f: impl FnOnce() + Send + 
     let name = name.into();
     super::rcu::domain();
     let clock = world::clock_for_spawn();
-    Task {
-        spawned: backend().spawn(name, clock, Box::new(f)),
-    }
+    let b = backend();
+    // The native runtime takes `f` as it is, onto the child's stack:
+    // `Backend::spawn`, a method of a trait object, needs it boxed, an
+    // allocation and a free per spawn.
+    let spawned = match b.kind() {
+        BackendKind::Native => crate::backend::native::spawn(name, clock, f),
+        _ => b.spawn(name, clock, Box::new(f)),
+    };
+    Task { spawned }
 }
 
 impl Task {

@@ -63,7 +63,7 @@ pub(crate) use task::{
 use crate::backend::loom::{LoomBody, LoomWord, LOOM};
 use crate::backend::shuttle::{forget_running, SHUTTLE};
 use crate::backend::{backend, set_backend};
-use crate::clock::VectorClock;
+use crate::clock::{VectorClock, MAX_TASKS};
 use crate::finding::Finding;
 use crate::kernel::memory::History;
 use crate::scheduler::Pending;
@@ -97,6 +97,8 @@ pub struct WorldConfig {
     /// Whether plain accesses are checked for data races (vector clocks).
     pub race_detection: bool,
 }
+
+const _: () = assert!(MAX_TASKS <= u32::BITS as usize, "`World::waiting` is a u32");
 
 /// The pseudo-primitive a task spinning in `cpu_relax()` parks on: it is
 /// woken by any other task's next operation (nothing can change what it
@@ -132,6 +134,8 @@ pub(crate) struct TaskState {
     /// `spin_lock()` completes an unlock+lock pair, which the kernel memory
     /// model orders like a barrier (see [`crate::kernel::spinlock`]).
     pub unlocked: bool,
+    /// What the task is parked on. Written only through
+    /// [`World::set_wait`], which keeps [`World::waiting`] in step.
     pub wait: Option<Wait>,
     pub finished: bool,
     /// Index of this task's last event, for the hang report.
@@ -204,23 +208,48 @@ pub(crate) struct World {
     pub(crate) live: usize,
     /// Tasks parked in `cpu_relax()`.
     pub(crate) spinning: usize,
+    /// The tasks whose [`TaskState::wait`] is set, task `t` as bit `t`: a
+    /// scheduling decision (tens per execution) tells the parked candidates
+    /// apart with one load instead of reading each candidate's task record,
+    /// and a wake-up with nobody parked scans no task.
+    waiting: u32,
     /// Under loom: each task's loom thread, by task index.
     pub(crate) loom_threads: Vec<Option<loom::thread::Thread>>,
-    /// The task states of earlier executions, kept with their held-lock
-    /// and caller stacks' capacity for the tasks of the next ones.
-    pub(crate) spare_tasks: Vec<TaskState>,
+    /// The held-lock and caller stacks of earlier executions' tasks, kept
+    /// with their capacity for the tasks of the next ones. The last
+    /// execution's are on top in reverse order, so that each task of the
+    /// next one gets the stacks its namesake grew (a task that runs
+    /// callbacks needs a caller stack in every execution, the others none).
+    /// Only the stacks move: a whole task state is some 300 bytes.
+    pub(crate) spare_stacks: Vec<(Vec<HeldLock>, Vec<usize>)>,
     /// The execution's RCU domain once made (see
     /// [`crate::kernel::rcu`]): every spawn asks for it.
     pub(crate) rcu_domain: Option<PrimId>,
     /// The boxed primitive states of earlier executions, by type: every
     /// execution of a scenario makes the same primitives again, so a new
     /// one overwrites a box of its type instead of allocating (see
-    /// [`PrimitiveState::renew`]).
+    /// [`PrimitiveState::renew`]). Only the boxes [`World::recycled`] did
+    /// not hand out land here.
     pub(crate) spare_states: Vec<(TypeId, Vec<Box<dyn PrimitiveState>>)>,
+    /// The last execution's primitive states (`[0]`) and host states
+    /// (`[1]`), each in reverse order of making: the next execution of the
+    /// same scenario makes the same states in the same order, so the box a
+    /// new state reuses is nearly always the last one here, taken with one
+    /// type comparison. Filing every box by type at each reset and
+    /// searching [`World::spare_states`] at each making cost more than the
+    /// rest of the reset. Where an execution makes something else (a
+    /// schedule-dependent primitive), the new state falls back to
+    /// `spare_states`, and what is left here is filed there at the reset.
+    pub(crate) recycled: [Vec<(TypeId, Box<dyn PrimitiveState>)>; 2],
     /// The model's host-side state of the execution (see [`Host`]), by
     /// handle index, with each state's type.
     pub(crate) host: Vec<(TypeId, Box<dyn PrimitiveState>)>,
 }
+
+/// [`World::recycled`]'s list of primitive states.
+const RECYCLED_PRIMS: usize = 0;
+/// [`World::recycled`]'s list of host states.
+const RECYCLED_HOST: usize = 1;
 
 impl World {
     const fn new() -> Self {
@@ -239,26 +268,31 @@ impl World {
             stop: false,
             live: 0,
             spinning: 0,
+            waiting: 0,
             loom_threads: Vec::new(),
-            spare_tasks: Vec::new(),
+            spare_stacks: Vec::new(),
             rcu_domain: None,
             spare_states: Vec::new(),
+            recycled: [Vec::new(), Vec::new()],
             host: Vec::new(),
         }
     }
 
     fn reset(&mut self, config: WorldConfig) {
         self.config = config;
-        self.spare_tasks.append(&mut self.tasks);
+        let stacks = self.tasks.drain(..).rev().map(|t| (t.held, t.callers));
+        self.spare_stacks.extend(stacks);
         self.objects.clear();
         let spare = &mut self.spare_states;
-        let prims = self.prims.drain(..).map(|s| (s.state_type, s.state));
-        for (state_type, state) in prims.chain(self.host.drain(..)) {
+        let [prims, host] = &mut self.recycled;
+        for (state_type, state) in prims.drain(..).chain(host.drain(..)) {
             match spare.iter_mut().find(|(t, _)| *t == state_type) {
                 Some((_, boxes)) => boxes.push(state),
                 None => spare.push((state_type, vec![state])),
             }
         }
+        prims.extend(self.prims.drain(..).rev().map(|s| (s.state_type, s.state)));
+        host.extend(self.host.drain(..).rev());
         self.trace.clear();
         self.findings.clear();
         self.rendered.take();
@@ -266,6 +300,7 @@ impl World {
         self.stop = false;
         self.live = 0;
         self.spinning = 0;
+        self.waiting = 0;
         self.loom_threads.clear();
         self.rcu_domain = None;
     }
@@ -310,8 +345,26 @@ impl World {
     }
 
     /// Whether task `t` waits on a primitive (and so may not be scheduled).
+    #[inline]
     pub(crate) fn is_waiting(&self, t: usize) -> bool {
-        self.tasks.get(t).is_some_and(|t| t.wait.is_some())
+        // A task beyond `MAX_TASKS` never registers, so never waits.
+        t < MAX_TASKS && self.waiting & (1 << t) != 0
+    }
+
+    /// Whether any task waits on a primitive.
+    #[inline]
+    pub(crate) fn any_waiting(&self) -> bool {
+        self.waiting != 0
+    }
+
+    /// Park task `t` on `wait`, or (`None`) let it run again.
+    #[inline]
+    pub(crate) fn set_wait(&mut self, t: usize, wait: Option<Wait>) {
+        self.tasks[t].wait = wait;
+        match wait {
+            Some(_) => self.waiting |= 1 << t,
+            None => self.waiting &= !(1 << t),
+        }
     }
 
     /// Another task is about to act: every task spinning in `cpu_relax()`
@@ -320,9 +373,9 @@ impl World {
         if self.spinning == 0 {
             return;
         }
-        for (t, task) in self.tasks.iter_mut().enumerate() {
-            if t != me && task.wait.is_some_and(|w| w.prim == SPIN) {
-                task.wait = None;
+        for t in 0..self.tasks.len() {
+            if t != me && self.tasks[t].wait.is_some_and(|w| w.prim == SPIN) {
+                self.set_wait(t, None);
                 self.spinning -= 1;
             }
         }
@@ -342,7 +395,7 @@ impl World {
         // Creating a loom atomic is not a branch point, so it may happen
         // while the world is borrowed.
         let word = backend().new_word();
-        let state = self.boxed(state);
+        let state = self.boxed(RECYCLED_PRIMS, state);
         self.prims.push(PrimSlot {
             name,
             owner,
@@ -353,18 +406,26 @@ impl World {
         Prim::new(id)
     }
 
-    /// `state` in a box, one of an earlier execution's if there is one.
-    fn boxed<S: PrimitiveState>(&mut self, state: S) -> Box<dyn PrimitiveState> {
+    /// `state` in a box, one of an earlier execution's if there is one:
+    /// the one the state made at this point of the last execution
+    /// ([`World::recycled`]`[list]`) if it has `state`'s type, else any of
+    /// its type.
+    fn boxed<S: PrimitiveState>(&mut self, list: usize, state: S) -> Box<dyn PrimitiveState> {
         let state_type = TypeId::of::<S>();
-        let spare = self
-            .spare_states
-            .iter_mut()
-            .find(|(t, _)| *t == state_type)
-            .and_then(|(_, boxes)| boxes.pop());
+        let recycled = &mut self.recycled[list];
+        let spare = match recycled.last() {
+            Some((t, _)) if *t == state_type => recycled.pop().map(|(_, b)| b),
+            _ => self
+                .spare_states
+                .iter_mut()
+                .find(|(t, _)| *t == state_type)
+                .and_then(|(_, boxes)| boxes.pop()),
+        };
         match spare {
             Some(mut boxed) => {
-                // SAFETY: the box was filed under `TypeId::of::<S>()` by
-                // `reset`, from a slot whose type says it holds an `S`.
+                // SAFETY: the box was filed under `TypeId::of::<S>()` (in
+                // `spare_states` or `recycled`) by `reset`, from a slot
+                // whose type says it holds an `S`.
                 let old = unsafe { &mut *(&mut *boxed as *mut dyn PrimitiveState).cast::<S>() };
                 old.renew(state);
                 boxed
@@ -376,7 +437,7 @@ impl World {
     /// Add host-side model state for this execution (see [`Host`]).
     pub(crate) fn add_host<S: PrimitiveState>(&mut self, state: S) -> Host<S> {
         let id = self.host.len() as u32;
-        let state = self.boxed(state);
+        let state = self.boxed(RECYCLED_HOST, state);
         self.host.push((TypeId::of::<S>(), state));
         Host::new(id)
     }
@@ -513,6 +574,7 @@ pub(crate) fn reset_loom() {
         // at the start of the next loom execution, as they always were, not
         // later when a new primitive would reuse their box.
         w.spare_states.clear();
+        w.recycled.iter_mut().for_each(Vec::clear);
         register_task(w, 0, Cow::Borrowed("init"), VectorClock::new());
         w.loom_threads.push(Some(me));
     });

@@ -350,7 +350,7 @@ impl Op<'_> {
             let e = self.record_event(op, Target::Prim(prim), None, quiet);
             self.w.trace[e].blocked = true;
         }
-        self.w.tasks[self.me].wait = Some(Wait { prim, op });
+        self.w.set_wait(self.me, Some(Wait { prim, op }));
     }
 
     /// Wake every task parked on `prim`: they retry their operation.
@@ -362,9 +362,13 @@ impl Op<'_> {
     /// and the woken task's retry acquires `prim` anyway.
     pub fn wake_all(&mut self, prim: impl Into<PrimId>) {
         let prim = prim.into();
+        // Most releases find nobody parked.
+        if !self.w.any_waiting() {
+            return;
+        }
         for i in 0..self.w.tasks.len() {
             if self.w.tasks[i].wait.is_some_and(|w| w.prim == prim) {
-                self.w.tasks[i].wait = None;
+                self.w.set_wait(i, None);
                 backend().wake(self.w, i);
             }
         }

@@ -51,9 +51,8 @@ pub(crate) fn task_finished() {
     let me = b.current_task();
     with_world(|w| {
         w.check_no_locks_held(me, || "exited".to_string());
-        let t = &mut w.tasks[me];
-        t.finished = true;
-        t.wait = None;
+        w.tasks[me].finished = true;
+        w.set_wait(me, None);
         w.live -= 1;
         b.task_ended(w);
     });
@@ -65,10 +64,11 @@ pub(crate) fn task_finished() {
 pub(crate) fn joining(blocked: bool) {
     let me = current_task();
     with_world(|w| {
-        w.tasks[me].wait = blocked.then_some(Wait {
+        let wait = blocked.then_some(Wait {
             prim: JOIN,
             op: "join",
         });
+        w.set_wait(me, wait);
     });
 }
 
@@ -95,12 +95,8 @@ pub(super) fn register_task(
     while w.tasks.len() <= id {
         // A slot not yet registered: what a fresh task state holds, in a
         // spare one's vectors when there is one.
-        let (held, callers) = match w.spare_tasks.pop() {
-            Some(TaskState {
-                mut held,
-                mut callers,
-                ..
-            }) => {
+        let (held, callers) = match w.spare_stacks.pop() {
+            Some((mut held, mut callers)) => {
                 held.clear();
                 callers.clear();
                 (held, callers)
