@@ -254,22 +254,35 @@ fn with_exec<R>(f: impl FnOnce(&mut Executor) -> R) -> R {
             self.0.set(false);
         }
     }
-    EXEC.with(|slot| {
-        let e = slot.exec.get();
-        assert!(
-            !e.is_null(),
-            "a native task runs only inside the native executor"
-        );
-        assert!(
-            !slot.borrowed.replace(true),
-            "the executor is already borrowed"
-        );
-        let _release = Release(&slot.borrowed);
-        // SAFETY: `e` points to the executor `run` owns, which outlives
-        // every call here (`run` clears the slot before dropping it), and
-        // `borrowed` makes this the only reference to it until `f` returns.
-        f(unsafe { &mut *e })
-    })
+    let slot = exec_slot();
+    let e = slot.exec.get();
+    assert!(
+        !e.is_null(),
+        "a native task runs only inside the native executor"
+    );
+    assert!(
+        !slot.borrowed.replace(true),
+        "the executor is already borrowed"
+    );
+    let _release = Release(&slot.borrowed);
+    // SAFETY: `e` points to the executor `run` owns, which outlives every
+    // call here (`run` clears the slot before dropping it), and `borrowed`
+    // makes this the only reference to it until `f` returns.
+    f(unsafe { &mut *e })
+}
+
+/// This thread's [`EXEC`]. Taken by address, not by running the borrow
+/// inside `EXEC.with`: a `with` around a large closure is compiled as a
+/// call that reaches the thread-local through a function pointer, where
+/// the address alone is one instruction.
+#[inline]
+fn exec_slot() -> &'static ExecSlot {
+    let slot = EXEC.with(|slot| slot as *const ExecSlot);
+    // SAFETY: `EXEC` has a constant initialiser and no destructor, so its
+    // storage is valid for the whole life of this thread, the only one
+    // that uses the reference (`ExecSlot` is made of `Cell`s: it is not
+    // `Sync`, so the reference cannot leave the thread).
+    unsafe { &*slot }
 }
 
 /// Run `f` on this thread's executor taken out of [`EXEC`], for the
