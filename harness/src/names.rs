@@ -50,9 +50,12 @@ impl Key {
 
 const FRONT_BITS: u32 = 7;
 
-/// The kept names: a direct-mapped front cache over the table of all of
-/// them. A scenario makes a few dozen names per execution, so nearly every
-/// lookup is answered by the front.
+/// The kept names: a two-way front cache over the table of all of them. A
+/// scenario makes a few dozen names per execution, so nearly every lookup
+/// is answered by the front. Two ways: two names of a scenario whose keys
+/// share a slot would otherwise evict each other in every execution, and
+/// send each other to the table (a hash of four words and a probe, several
+/// times a slot's check) every time.
 struct Names {
     front: [(Key, &'static str); 1 << FRONT_BITS],
     table: HashMap<Key, &'static str, foldhash::fast::FixedState>,
@@ -67,24 +70,47 @@ thread_local! {
     };
 }
 
-fn keep(key: Key, make: impl FnOnce() -> String) -> &'static str {
-    NAMES.with(|n| {
-        let mut n = n.borrow_mut();
-        let slot = key.slot();
-        if n.front[slot].0 == key {
-            return n.front[slot].1;
-        }
-        let name = match n.table.get(&key) {
+fn keep(key: Key, make: impl Fn() -> String) -> &'static str {
+    // `NAMES` by address, then the lookup: a `with` around the whole
+    // lookup is compiled as a call that reaches the thread-local through a
+    // function pointer, which cost more than a front hit itself.
+    let names = NAMES.with(|n| n as *const RefCell<Names>);
+    // SAFETY: `with` returned, so `NAMES` is alive on this thread, and it
+    // is destroyed only as the thread exits, never during this call; the
+    // `RefCell` checks borrows as before.
+    let mut n = unsafe { &*names }.borrow_mut();
+    let slot = key.slot();
+    if n.front[slot].0 == key {
+        return n.front[slot].1;
+    }
+    // The slot's other way (slots pair up as `2k`, `2k + 1`).
+    if n.front[slot ^ 1].0 == key {
+        return n.front[slot ^ 1].1;
+    }
+    n.miss(key, slot, &make)
+}
+
+impl Names {
+    /// A name the front does not hold: from the table (made and kept the
+    /// first time), then into the front. Out of line and not generic, so
+    /// that the hit path inlined at every call stays small.
+    #[cold]
+    #[inline(never)]
+    fn miss(&mut self, key: Key, slot: usize, make: &dyn Fn() -> String) -> &'static str {
+        let name = match self.table.get(&key) {
             Some(name) => *name,
             None => {
                 let name: &'static str = Box::leak(make().into_boxed_str());
-                n.table.insert(key, name);
+                self.table.insert(key, name);
                 name
             }
         };
-        n.front[slot] = (key, name);
+        // The slot's last occupant moves to the other way, where it is
+        // still found.
+        self.front[slot ^ 1] = self.front[slot];
+        self.front[slot] = (key, name);
         name
-    })
+    }
 }
 
 /// `{prefix}{index}`: `indexed("mem", 0)` is `"mem0"`, `indexed("user",
