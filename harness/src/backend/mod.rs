@@ -235,6 +235,8 @@ thread_local! {
 }
 
 /// The runtime of the execution running on this thread.
+// Inlined: read several times per step, a load where a call cost more.
+#[inline]
 pub(crate) fn backend() -> &'static dyn Backend {
     BACKEND.with(Cell::get)
 }

@@ -53,6 +53,10 @@ impl World {
         let Some(task) = self.tasks.get_mut(t) else {
             return;
         };
+        // Nearly every return holds nothing: no list to make.
+        if task.held.is_empty() {
+            return;
+        }
         let last_event = task.last_event;
         let fresh: Vec<usize> = task
             .held
