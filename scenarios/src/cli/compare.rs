@@ -698,10 +698,10 @@ fn explorer_words(name: &str) -> String {
                 .collect();
             let sixteenths = |s: [u64; 4]| {
                 let parts: Vec<String> = s.iter().map(u64::to_string).collect();
-                format!("{}/16", parts.join("/"))
+                parts.join(":")
             };
             format!(
-                "the default explorer: each execution runs one of {}, at shares {} for executions 0-{}, {} up to {}, then moving to {} by execution {}",
+                "the default explorer: each execution runs one of {}, at shares in sixteenths {} for executions 0-{}, {} up to {}, then moving to {} by execution {}",
                 members.join(", "),
                 sixteenths(e.probe),
                 e.probe_end - 1,
