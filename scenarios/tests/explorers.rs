@@ -87,17 +87,7 @@ fn what_each_new_explorer_finds_replays() {
         assert_eq!(by_schedule.diverged_at, None, "{explorer}");
         assert_eq!(by_schedule.record.findings, record.findings, "{explorer}");
         if explorer.replays_from_seed() {
-            let by_seed = run_single(
-                &scenario,
-                &Drive::Seed {
-                    explorer: explorer.clone(),
-                    seed: record.seed,
-                },
-                ExecConfig::default(),
-            )
-            .expect("runs");
-            assert_eq!(by_seed.record.schedule, record.schedule, "{explorer}");
-            assert_eq!(by_seed.record.findings, record.findings, "{explorer}");
+            assert_replays_from_seed(&scenario, explorer, record);
         }
     }
 }
@@ -127,16 +117,26 @@ fn a_portfolio_execution_replays_from_its_seed_under_the_member_that_ran_it() {
             .clone()
             .expect("a portfolio execution names its member");
         assert_ne!(member, Explorer::Portfolio);
-        let by_seed = run_single(
-            &scenario,
-            &Drive::Seed {
-                explorer: member.clone(),
-                seed: record.seed,
-            },
-            ExecConfig::default(),
-        )
-        .expect("runs");
-        assert_eq!(by_seed.record.schedule, record.schedule, "{member}");
-        assert_eq!(by_seed.record.findings, record.findings, "{member}");
+        assert_replays_from_seed(&scenario, &member, record);
     }
+}
+
+/// The execution of `explorer` with `record`'s seed makes `record`'s
+/// decisions and findings.
+fn assert_replays_from_seed(
+    scenario: &harness::engine::ScenarioFn,
+    explorer: &Explorer,
+    record: &ExecutionRecord,
+) {
+    let by_seed = run_single(
+        scenario,
+        &Drive::Seed {
+            explorer: explorer.clone(),
+            seed: record.seed,
+        },
+        ExecConfig::default(),
+    )
+    .expect("runs");
+    assert_eq!(by_seed.record.schedule, record.schedule, "{explorer}");
+    assert_eq!(by_seed.record.findings, record.findings, "{explorer}");
 }
