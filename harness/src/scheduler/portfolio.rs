@@ -4,10 +4,10 @@
 //! seed alone: reports name it in their replay command
 //! ([`Scheduler::replay_explorer`]).
 //!
-//! From a hash, not from the seed's low bit: execution seeds are `base + i·φ` with φ
-//! odd, so a worker or shard that takes every second index (`--workers 2`,
-//! `--shard K/2`) would see seeds of a single parity and run one member
-//! only.
+//! From a hash, not from the seed's low bit: execution seeds are
+//! `base + i·φ` with φ odd, so a worker or shard that takes every second
+//! index (`--workers 2`, `--shard K/2`) would see seeds of a single parity
+//! and run one member only.
 //!
 //! The members cover each other's blind spots:
 //!
