@@ -192,6 +192,7 @@ mod tests {
             byte_schedule: Vec::new(),
             preemptions: 1,
             steps: 0,
+            replay_explorer: None,
         }
     }
 

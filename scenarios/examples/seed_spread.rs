@@ -77,9 +77,9 @@ fn run() -> Result<(), String> {
         let mut line = format!("seed {seed}: {hit}");
         if explorer == Explorer::Portfolio {
             let hit_seed = execution_seed(seed, index);
-            let member = portfolio_member(hit_seed);
+            let member = portfolio_member(hit_seed, index);
             let slow_before = (0..index)
-                .filter(|&j| portfolio_member(execution_seed(seed, j)) == PortfolioMember::Slow)
+                .filter(|&j| portfolio_member(execution_seed(seed, j), j) == PortfolioMember::Slow)
                 .count();
             line += &format!(" by {member:?}, {slow_before} slow-task executions before");
             if member == PortfolioMember::Slow {

@@ -3,7 +3,8 @@
 //! deterministic for a base seed, and what it finds replays — from the
 //! execution seed for the explorers whose executions are functions of it,
 //! from the recorded schedule for the guided fuzzer and the adaptive
-//! portfolio.
+//! portfolio. A portfolio execution replays from its seed under the member
+//! that ran it.
 
 use harness::engine::{
     explore, run_single, Drive, ExecConfig, ExecutionRecord, Explorer, RunConfig, RunStats,
@@ -86,17 +87,7 @@ fn what_each_new_explorer_finds_replays() {
         assert_eq!(by_schedule.diverged_at, None, "{explorer}");
         assert_eq!(by_schedule.record.findings, record.findings, "{explorer}");
         if explorer.replays_from_seed() {
-            let by_seed = run_single(
-                &scenario,
-                &Drive::Seed {
-                    explorer: explorer.clone(),
-                    seed: record.seed,
-                },
-                ExecConfig::default(),
-            )
-            .expect("runs");
-            assert_eq!(by_seed.record.schedule, record.schedule, "{explorer}");
-            assert_eq!(by_seed.record.findings, record.findings, "{explorer}");
+            assert_replays_from_seed(&scenario, explorer, record);
         }
     }
 }
@@ -108,4 +99,44 @@ fn the_learning_explorers_do_not_claim_to_replay_from_a_seed() {
     for e in &EXPLORERS {
         assert_eq!(Explorer::parse(&e.name()).as_ref(), Some(e));
     }
+}
+
+#[test]
+fn a_portfolio_execution_replays_from_its_seed_under_the_member_that_ran_it() {
+    // `srcu-single-drain` is found after hundreds of executions, past the
+    // portfolio's first phase, where the member depends on the index too.
+    let s = unplug::find("srcu-single-drain").expect("in the zoo");
+    let scenario = s.scenario(s.default_workload.clone());
+    for seed in [1, 2, 3] {
+        let cfg = RunConfig::until_first_fatal(Explorer::Portfolio, seed, 60_000);
+        let stats = explore(&scenario, &cfg, None).expect("runs");
+        let record = finding_record(&stats).expect("found within 60,000");
+        assert!(record.index >= 32, "seed {seed}: found at {}", record.index);
+        let member = record
+            .replay_explorer
+            .clone()
+            .expect("a portfolio execution names its member");
+        assert_ne!(member, Explorer::Portfolio);
+        assert_replays_from_seed(&scenario, &member, record);
+    }
+}
+
+/// The execution of `explorer` with `record`'s seed makes `record`'s
+/// decisions and findings.
+fn assert_replays_from_seed(
+    scenario: &harness::engine::ScenarioFn,
+    explorer: &Explorer,
+    record: &ExecutionRecord,
+) {
+    let by_seed = run_single(
+        scenario,
+        &Drive::Seed {
+            explorer: explorer.clone(),
+            seed: record.seed,
+        },
+        ExecConfig::default(),
+    )
+    .expect("runs");
+    assert_eq!(by_seed.record.schedule, record.schedule, "{explorer}");
+    assert_eq!(by_seed.record.findings, record.findings, "{explorer}");
 }

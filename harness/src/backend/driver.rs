@@ -179,6 +179,7 @@ fn snapshot(w: &world::World, seed: u64, index: u64, adapter: &Driver) -> Execut
         byte_schedule: adapter.byte_schedule.clone(),
         preemptions: adapter.preemptions,
         steps: adapter.steps,
+        replay_explorer: adapter.inner.replay_explorer(),
         ..record_of(w, seed, index)
     }
 }
@@ -256,7 +257,7 @@ impl Driver {
             },
             self.backend,
         );
-        self.inner.begin(seed);
+        self.inner.begin_at(seed, index);
         // After `begin`: a portfolio picks the member (and so whether it
         // reads pending steps) per execution.
         self.wants_pending = self.inner.wants_pending();

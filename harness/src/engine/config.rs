@@ -37,7 +37,9 @@ pub enum Explorer {
     /// fuzzer, shares adapting to which member recently found new features.
     Adaptive,
     /// Several explorers sharing the budget, one per execution, picked from
-    /// a hash of the execution seed.
+    /// a hash of the execution seed at shares that escalate over the run
+    /// from the shallow members to the slow-task walk (see
+    /// [`crate::scheduler::Escalation`]).
     Portfolio,
 }
 
@@ -59,8 +61,9 @@ impl Explorer {
         }
     }
 
-    /// Whether an execution replays from its seed alone (`replay --seed`).
-    /// The guided fuzzer's executions (and the adaptive portfolio's) depend
+    /// Whether an execution replays from its seed alone (`replay --seed`);
+    /// a portfolio's execution does under the member that ran it (see
+    /// [`ExecutionRecord::replayed_by`](super::ExecutionRecord::replayed_by)). The guided fuzzer's executions (and the adaptive portfolio's) depend
     /// on every execution before them in the run: they replay from their
     /// recorded schedules.
     pub fn replays_from_seed(&self) -> bool {

@@ -1,6 +1,7 @@
 //! What executions and runs found: execution records, per-run statistics,
 //! and the severity order verdicts are taken in.
 
+use super::Explorer;
 use crate::finding::{Finding, FindingKind};
 use crate::trace::short_site;
 use crate::world;
@@ -49,9 +50,19 @@ pub struct ExecutionRecord {
     pub preemptions: u32,
     /// All scheduling decisions taken.
     pub steps: u64,
+    /// The explorer that replays this execution from [`Self::seed`] when it
+    /// is not the run's: the portfolio member that ran it.
+    pub replay_explorer: Option<Explorer>,
 }
 
 impl ExecutionRecord {
+    /// The explorer that replays this execution from its seed: the one
+    /// that ran it inside `run_explorer` (a portfolio's member), or
+    /// `run_explorer` itself.
+    pub fn replayed_by<'a>(&'a self, run_explorer: &'a Explorer) -> &'a Explorer {
+        self.replay_explorer.as_ref().unwrap_or(run_explorer)
+    }
+
     /// The most severe finding, if any.
     pub fn worst(&self) -> Option<&Finding> {
         self.findings.iter().min_by_key(|f| severity(f.kind))
@@ -158,5 +169,6 @@ pub(crate) fn record_of(w: &world::World, seed: u64, index: u64) -> ExecutionRec
         byte_schedule: Vec::new(),
         preemptions: 0,
         steps: w.trace().len() as u64,
+        replay_explorer: None,
     }
 }

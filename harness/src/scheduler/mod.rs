@@ -24,8 +24,8 @@ pub use cpos::ConflictPosScheduler;
 pub use guided::GuidedScheduler;
 pub use pct::{PctDepth, PctScheduler};
 pub use portfolio::{
-    member as portfolio_member, shares as portfolio_shares, Member as PortfolioMember,
-    PortfolioScheduler,
+    member as portfolio_member, Escalation, Member as PortfolioMember, PortfolioScheduler,
+    Shares as PortfolioShares, ESCALATION as PORTFOLIO_ESCALATION,
 };
 pub use pos::PosScheduler;
 pub use random::RandomScheduler;
@@ -73,9 +73,26 @@ pub trait Scheduler {
     /// Start a new execution whose choices derive from `seed`.
     fn begin(&mut self, seed: u64);
 
+    /// Start execution `index` of the run (see
+    /// [`crate::engine::execution_seed`]), whose choices derive from `seed`.
+    /// What the engine calls; a scheduler whose choices also depend on how
+    /// far the run has gone (the portfolio, which escalates from its shallow
+    /// members to its deep one) overrides it.
+    fn begin_at(&mut self, seed: u64, _index: u64) {
+        self.begin(seed);
+    }
+
     /// Pick the next task from `enabled` (ascending task ids, at least two).
     /// `current` is the task that ran last, if it is still enabled.
     fn choose(&mut self, enabled: &[usize], current: Option<usize>) -> usize;
+
+    /// The explorer that replays the current execution from its seed alone,
+    /// when that is not the explorer running it: a portfolio names the
+    /// member it picked, whose choice depends on the execution's index too.
+    /// `None`: this scheduler's own explorer.
+    fn replay_explorer(&self) -> Option<crate::engine::Explorer> {
+        None
+    }
 
     /// Whether [`Scheduler::pending`] should be called before each
     /// decision (collecting the pending operations costs a little on every

@@ -691,15 +691,24 @@ fn sampling_legend(columns: &[&String], budget: &str) -> String {
 fn explorer_words(name: &str) -> String {
     match Explorer::parse(name) {
         Some(Explorer::Portfolio) => {
-            let shares = harness::scheduler::portfolio_shares();
-            let total: u64 = shares.iter().map(|(_, w)| w).sum();
-            let members: Vec<String> = shares
+            let e = harness::scheduler::PORTFOLIO_ESCALATION;
+            let members: Vec<&str> = harness::scheduler::PortfolioMember::ALL
                 .iter()
-                .map(|(m, w)| format!("{} {w}/{total}", member_words(*m)))
+                .map(|m| member_words(*m))
                 .collect();
+            let sixteenths = |s: [u64; 4]| {
+                let parts: Vec<String> = s.iter().map(u64::to_string).collect();
+                parts.join(":")
+            };
             format!(
-                "the default explorer: each execution runs one of {}",
-                members.join(", ")
+                "the default explorer: each execution runs one of {}, at shares in sixteenths {} for executions 0-{}, {} up to {}, then moving to {} by execution {}",
+                members.join(", "),
+                sixteenths(e.probe),
+                e.probe_end - 1,
+                sixteenths(e.shallow),
+                e.shallow_end,
+                sixteenths(e.settled),
+                e.shallow_end + e.ramp
             )
         }
         Some(Explorer::Random) => "uniform random walk".into(),

@@ -317,11 +317,12 @@ impl Reporter {
                 ));
                 continue;
             }
+            let explorer = record.replayed_by(&self.explorer);
             let entry = entry_for(
                 self.scheme,
                 self.workload.clone(),
-                &self.explorer.name(),
-                self.explorer.replays_from_seed().then_some(record.seed),
+                &explorer.name(),
+                explorer.replays_from_seed().then_some(record.seed),
                 record,
                 f,
             );

@@ -540,7 +540,8 @@ pub fn spaced(flags: &str) -> String {
     }
 }
 
-/// The command that replays `record`, found by `explorer`: by its seed, or,
+/// The command that replays `record`, found by `explorer`: by its seed
+/// (under the portfolio member that ran it, for the portfolio), or,
 /// for an explorer whose executions depend on the run before them (see
 /// [`Explorer::replays_from_seed`]), by its recorded schedule.
 pub fn replay_command(
@@ -550,6 +551,7 @@ pub fn replay_command(
     record: &ExecutionRecord,
     exec: &str,
 ) -> String {
+    let explorer = record.replayed_by(explorer);
     if explorer.replays_from_seed() {
         format!(
             "{} replay --scheme {} --explorer {} --seed {:#018x}{}{}",
