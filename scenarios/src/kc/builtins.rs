@@ -146,6 +146,30 @@ builtins! {
     list_del = "list_del" (1..=1) -> VOID;
     list_del_init = "list_del_init" (1..=1) -> VOID;
     list_empty = "list_empty" (1..=1) -> INT;
+    printk = "printk" (1..=64) -> INT;
+}
+
+/// The logging calls of include/linux/printk.h and dev_printk.h: the
+/// format string's position among the arguments (after the `struct
+/// device *` for the `dev_*` family), or `None` for any other name.
+pub fn log_format_at(name: &str) -> Option<usize> {
+    let base = name
+        .strip_suffix("_ratelimited")
+        .or_else(|| name.strip_suffix("_once"))
+        .unwrap_or(name);
+    const LEVELS: &[&str] = &[
+        "emerg", "alert", "crit", "err", "warn", "notice", "info", "dbg", "debug",
+    ];
+    if base == "printk" {
+        return Some(0);
+    }
+    if let Some(l) = base.strip_prefix("pr_") {
+        return (LEVELS.contains(&l) && l != "dbg").then_some(0);
+    }
+    if let Some(l) = base.strip_prefix("dev_") {
+        return (LEVELS.contains(&l) && l != "debug").then_some(1);
+    }
+    None
 }
 
 /// include/linux/list.h's operations on `struct list_head`.
