@@ -1194,6 +1194,17 @@ impl<'a> Lower<'a> {
                 None => Ok(Vec::new()),
                 Some(&e) => {
                     if e.kind() == "call_expression" {
+                        // A macro standing for statements (`do { … } while
+                        // (0)`) is used here, as a statement of its own.
+                        if let (Some(f), Some(args)) = (
+                            e.child_by_field_name("function"),
+                            e.child_by_field_name("arguments"),
+                        ) {
+                            let name = self.text(f);
+                            if f.kind() == "identifier" && self.is_stmt_macro(name) {
+                                return self.expand_stmt(e, name, args);
+                            }
+                        }
                         if let Some(g) = self.guard(n, e)? {
                             return Ok(vec![g]);
                         }

@@ -1,19 +1,22 @@
-//! Function-like macros that stand for an expression (`#define
-//! to_gpio_dev(d) container_of(d, struct gpio_dev, dev)`), expanded where
-//! they are called, over the syntax tree rather than the text: every
-//! position in the file stays where the user wrote it, and the steps an
-//! expansion takes are reported at the macro's own line, as gcc's "in
-//! expansion of macro" does.
+//! Function-like macros, expanded where they are called, over the syntax
+//! tree rather than the text: every position in the file stays where the
+//! user wrote it, and the steps an expansion takes are reported at the
+//! macro's own line, as gcc's "in expansion of macro" does. A macro stands
+//! for an expression (`#define to_gpio_dev(d) container_of(d, struct
+//! gpio_dev, dev)`), used anywhere an expression is, or for statements
+//! (`#define T_CLEAR(p) do { … } while (0)`, the kernel's idiom for a
+//! macro that reads as one statement), used only as a statement of its
+//! own, `T_CLEAR(x);`, as the idiom intends.
 //!
 //! Each body is parsed on its own, from a copy of the file blanked but for
 //! the body (so its nodes have the body's line and column) and wrapped in
-//! a function so that it reads as one parenthesised expression. At a call,
-//! the body is lowered with the macro's copy as the source text, and each
-//! parameter named in it lowers the caller's argument, in the caller's
-//! text: an argument named twice is evaluated twice, as the preprocessor's
-//! substitution would have it. A body that is not one expression (`do {
-//! … } while (0)`, a statement list, `#`/`##`) is an error naming the
-//! macro.
+//! a function so that it reads as one parenthesised expression or, if it
+//! does not, as the function's statements. At a call, the body is lowered
+//! with the macro's copy as the source text, and each parameter named in
+//! it lowers the caller's argument, in the caller's text: an argument
+//! named twice is evaluated twice, as the preprocessor's substitution
+//! would have it. A body that is neither (`#`/`##`, a fragment) is an
+//! error naming the macro.
 
 use super::*;
 use crate::kc::parse;
@@ -22,6 +25,10 @@ use tree_sitter::Tree;
 /// The wrapper put before a body: the body then reads as the operand of
 /// an expression statement.
 const OPEN: &str = "int _(){(";
+
+/// The wrapper put before a body that is not an expression: the body then
+/// reads as the function's statements.
+const OPEN_STMT: &str = "int _(){";
 
 /// A function-like macro of the file, its body parsed.
 pub struct MacroSource {
@@ -37,13 +44,22 @@ pub struct MacroSource {
     pub tree: Tree,
 }
 
-/// A function-like macro ready to expand: the body's expression node and
-/// the text it is read from.
+/// What a macro's body stands for.
+#[derive(Clone)]
+pub enum MacroBody<'a> {
+    /// One expression.
+    Expr(Node<'a>),
+    /// Statements (a `do { … } while (0)` is one), in order.
+    Stmts(Vec<Node<'a>>),
+}
+
+/// A function-like macro ready to expand: the body's nodes and the text
+/// they are read from.
 pub struct MacroDef<'a> {
     /// Its parameters, in order.
     pub(crate) params: Vec<String>,
-    /// The body's expression.
-    pub(crate) body: Node<'a>,
+    /// The body.
+    pub(crate) body: MacroBody<'a>,
     /// The text the body's nodes are read from.
     pub(crate) text: &'a str,
 }
@@ -67,7 +83,7 @@ pub fn sources(file: &str, src: &str, root: Node<'_>) -> Result<Vec<MacroSource>
             .map(|m| src[m.byte_range()].to_string())
             .ok_or_else(|| at("a #define without a name"))?;
         let not_expr = |why: &str| {
-            at(&format!("function-like macro `{name}(…)` {why}: only macros standing for one expression are expanded (write the code it stands for, or a static function `{name}()`)"))
+            at(&format!("function-like macro `{name}(…)` {why}: only macros standing for an expression or for statements are expanded (write the code it stands for, or a static function `{name}()`)"))
         };
         let params_node = n
             .child_by_field_name("parameters")
@@ -94,32 +110,47 @@ pub fn sources(file: &str, src: &str, root: Node<'_>) -> Result<Vec<MacroSource>
         if value.start_byte() < start + OPEN.len() {
             return Err(not_expr("is too short to read"));
         }
-        let mut text: Vec<u8> = src.as_bytes()[..value.end_byte()]
-            .iter()
-            .map(|&b| if b == b'\n' { b'\n' } else { b' ' })
-            .collect();
-        text[start..start + OPEN.len()].copy_from_slice(OPEN.as_bytes());
-        // The body, its line continuations blanked.
-        let bytes = body.as_bytes();
-        for (i, &b) in bytes.iter().enumerate() {
-            let continuation = b == b'\\'
-                && bytes[i + 1..]
-                    .iter()
-                    .find(|c| !matches!(c, b' ' | b'\t' | b'\r'))
-                    .is_none_or(|c| *c == b'\n');
-            text[value.start_byte() + i] = if continuation { b' ' } else { b };
-        }
-        text.extend_from_slice(b"\n);}\n");
-        let text = String::from_utf8(text).map_err(|_| not_expr("is not UTF-8"))?;
-        let tree = parse::parse(file, &parse::container_of_types_as_names(&text)).map_err(
-            |e| KcError {
-                message: format!("function-like macro `{name}(…)` is not one expression ({}): only macros standing for one expression are expanded (write the code it stands for, or a static function `{name}()`)", e.message),
-                ..e
-            },
-        )?;
-        if body_expr(tree.root_node()).is_none() {
-            return Err(not_expr("is not one expression"));
-        }
+        let wrapped = |open: &str, close: &[u8]| {
+            let mut text: Vec<u8> = src.as_bytes()[..value.end_byte()]
+                .iter()
+                .map(|&b| if b == b'\n' { b'\n' } else { b' ' })
+                .collect();
+            text[start..start + open.len()].copy_from_slice(open.as_bytes());
+            // The body, its line continuations blanked.
+            let bytes = body.as_bytes();
+            for (i, &b) in bytes.iter().enumerate() {
+                let continuation = b == b'\\'
+                    && bytes[i + 1..]
+                        .iter()
+                        .find(|c| !matches!(c, b' ' | b'\t' | b'\r'))
+                        .is_none_or(|c| *c == b'\n');
+                text[value.start_byte() + i] = if continuation { b' ' } else { b };
+            }
+            text.extend_from_slice(close);
+            String::from_utf8(text).map_err(|_| not_expr("is not UTF-8"))
+        };
+        let text = wrapped(OPEN, b"\n);}\n")?;
+        let parsed = parse::parse(file, &parse::container_of_types_as_names(&text));
+        let (text, tree) = match parsed {
+            Ok(tree) if body_expr(tree.root_node()).is_some() => (text, tree),
+            expr_err => {
+                // Not an expression: the statements of a function, the
+                // `;` that ends the `do { … } while (0)` idiom after it.
+                let text = wrapped(OPEN_STMT, b"\n;}\n")?;
+                match parse::parse(file, &parse::container_of_types_as_names(&text)) {
+                    Ok(tree) if body_stmts(tree.root_node()).is_some() => (text, tree),
+                    _ => {
+                        return Err(match expr_err {
+                            Err(e) => KcError {
+                                message: format!("function-like macro `{name}(…)` is not one expression or statement ({}): only macros standing for an expression or for statements are expanded (write the code it stands for, or a static function `{name}()`)", e.message),
+                                ..e
+                            },
+                            Ok(_) => not_expr("is not one expression or statement"),
+                        })
+                    }
+                }
+            }
+        };
         out.push(MacroSource {
             name,
             params,
@@ -148,12 +179,33 @@ fn body_expr(root: Node<'_>) -> Option<Node<'_>> {
     paren.named_child(0)
 }
 
+/// The statements a wrapped body parsed to: `int _(){ BODY ;}`, the
+/// empty statements (the wrapper's `;` after a block) left out; `None`
+/// when there are none.
+fn body_stmts(root: Node<'_>) -> Option<Vec<Node<'_>>> {
+    let f = root.named_child(0)?;
+    let block = f.child_by_field_name("body")?;
+    let mut c = block.walk();
+    let stmts: Vec<Node<'_>> = block
+        .named_children(&mut c)
+        .filter(|s| {
+            s.kind() != "comment"
+                && !(s.kind() == "expression_statement" && s.named_child_count() == 0)
+        })
+        .collect();
+    (!stmts.is_empty()).then_some(stmts)
+}
+
 /// The macros of `sources` ready to expand, by name.
 pub fn defs(sources: &[MacroSource]) -> HashMap<String, MacroDef<'_>> {
     sources
         .iter()
         .filter_map(|m| {
-            let body = body_expr(m.tree.root_node())?;
+            let root = m.tree.root_node();
+            let body = match body_expr(root) {
+                Some(e) => MacroBody::Expr(e),
+                None => MacroBody::Stmts(body_stmts(root)?),
+            };
             Some((
                 m.name.clone(),
                 MacroDef {
@@ -171,13 +223,84 @@ pub fn defs(sources: &[MacroSource]) -> HashMap<String, MacroDef<'_>> {
 const MAX_DEPTH: usize = 16;
 
 impl<'a> Lower<'a> {
-    /// `name(args)` of a function-like macro: its body, lowered with each
-    /// parameter standing for the caller's argument.
+    /// `name(args)` of a function-like macro used as an expression: its
+    /// body, lowered with each parameter standing for the caller's
+    /// argument. A macro standing for statements is an error here: C has
+    /// no value for a `do { … } while (0)`.
     pub(super) fn expand(&mut self, n: Node<'a>, name: &str, args: Node<'a>) -> Result<Expr> {
+        if self.is_stmt_macro(name) {
+            return Err(self.err(n, format!("macro `{name}(…)` stands for statements, not a value: use it as a statement of its own, `{name}(…);`")));
+        }
+        let (body, text) = self.enter(n, name, args)?;
+        let r = match body {
+            MacroBody::Expr(e) => self.expr(e),
+            MacroBody::Stmts(_) => {
+                Err(self.err(n, format!("macro `{name}(…)` stands for statements")))
+            }
+        };
+        self.leave(text);
+        r
+    }
+
+    /// `name(args);` of a function-like macro as a statement of its own:
+    /// its statements, or its expression as one statement.
+    pub(super) fn expand_stmt(
+        &mut self,
+        n: Node<'a>,
+        name: &str,
+        args: Node<'a>,
+    ) -> Result<Vec<Stmt>> {
+        let (body, text) = self.enter(n, name, args)?;
+        let r = match body {
+            MacroBody::Expr(e) => self.expr(e).map(|e| {
+                vec![Stmt {
+                    site: e.site,
+                    kind: StmtKind::Expr(e),
+                }]
+            }),
+            MacroBody::Stmts(stmts) => {
+                let mut out = Vec::new();
+                let mut r = Ok(());
+                for s in stmts {
+                    match self.stmt(s) {
+                        Ok(s) => out.extend(s),
+                        Err(e) => {
+                            r = Err(e);
+                            break;
+                        }
+                    }
+                }
+                r.map(|()| out)
+            }
+        };
+        self.leave(text);
+        r
+    }
+
+    /// Whether `name` is a macro standing for statements.
+    pub(super) fn is_stmt_macro(&self, name: &str) -> bool {
+        matches!(
+            self.macros.get(name),
+            Some(MacroDef {
+                body: MacroBody::Stmts(_),
+                ..
+            })
+        )
+    }
+
+    /// Starts expanding `name(args)` at `n`: checks the arguments, pushes
+    /// the parameters' frame and makes the macro's copy the source text.
+    /// Returns the body and the caller's text, for [`Lower::leave`].
+    fn enter(
+        &mut self,
+        n: Node<'a>,
+        name: &str,
+        args: Node<'a>,
+    ) -> Result<(MacroBody<'a>, &'a str)> {
         let Some(m) = self.macros.get(name) else {
             return Err(self.err(n, format!("`{name}` is not a macro")));
         };
-        let (params, body, text) = (m.params.clone(), m.body, m.text);
+        let (params, body, text) = (m.params.clone(), m.body.clone(), m.text);
         let arg_nodes = Self::named(args);
         if arg_nodes.len() != params.len() {
             return Err(self.err(
@@ -199,10 +322,13 @@ impl<'a> Lower<'a> {
             .collect();
         self.macro_args.push(frame);
         let outer = std::mem::replace(&mut self.src, text);
-        let r = self.expr(body);
+        Ok((body, outer))
+    }
+
+    /// Ends the expansion [`Lower::enter`] began.
+    fn leave(&mut self, outer: &'a str) {
         self.src = outer;
         self.macro_args.pop();
-        r
     }
 
     /// A parameter of the macro being expanded, named in its body: the
