@@ -191,6 +191,11 @@ fn unsupported_constructs_are_errors_with_the_fix() {
             "function-like macro `T_OPEN(…)` is not one expression or statement",
         ),
         (
+            "#define T_BAD(x) do { down_read(x) } while (0)",
+            "T_BAD",
+            "function-like macro `T_BAD(…)` is not one expression or statement (syntax error",
+        ),
+        (
             "#define T_STR(x) #x",
             "T_STR",
             "function-like macro `T_STR(…)` uses `#` or `##`",

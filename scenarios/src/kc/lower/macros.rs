@@ -137,16 +137,25 @@ pub fn sources(file: &str, src: &str, root: Node<'_>) -> Result<Vec<MacroSource>
                 // Not an expression: the statements of a function, the
                 // `;` that ends the `do { … } while (0)` idiom after it.
                 let text = wrapped(OPEN_STMT, b"\n;}\n")?;
-                match parse::parse(file, &parse::container_of_types_as_names(&text)) {
-                    Ok(tree) if body_stmts(tree.root_node()).is_some() => (text, tree),
-                    _ => {
-                        return Err(match expr_err {
+                let stmt_parsed = parse::parse(file, &parse::container_of_types_as_names(&text));
+                // The syntax error of the reading the body looks meant
+                // for: statements end in `;` or are a block or a `do`.
+                let t = body.trim_start();
+                let meant_stmts = body.contains(';') || t.starts_with('{') || t.starts_with("do");
+                match (stmt_parsed, expr_err) {
+                    (Ok(tree), _) if body_stmts(tree.root_node()).is_some() => (text, tree),
+                    (stmt_err, expr_err) => {
+                        let err = match (stmt_err, expr_err) {
+                            (Err(e), _) if meant_stmts => Err(e),
+                            (_, e) => e,
+                        };
+                        return Err(match err {
                             Err(e) => KcError {
                                 message: format!("function-like macro `{name}(…)` is not one expression or statement ({}): only macros standing for an expression or for statements are expanded (write the code it stands for, or a static function `{name}()`)", e.message),
                                 ..e
                             },
                             Ok(_) => not_expr("is not one expression or statement"),
-                        })
+                        });
                     }
                 }
             }
