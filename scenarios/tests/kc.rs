@@ -1397,6 +1397,7 @@ fn a_log_call_reading_freed_data_is_a_use_after_removal_at_its_line() {
 /// Log calls on what outlives removal (the device the open file holds,
 /// `&td->dev` an address that reads nothing) and on the driver data under
 /// the lock removal takes: nothing found in 3,000 executions on seed 0.
+/// `dev_err_probe()` returns its error (a `BUG_ON()` finding otherwise).
 #[test]
 fn log_calls_on_data_that_outlives_removal_run_clean() {
     let ioctl = "	dev_dbg(&td->dev, \"ioctl %u arg %lu\\n\", cmd, arg);
@@ -1406,7 +1407,8 @@ fn log_calls_on_data_that_outlives_removal_run_clean() {
 	else
 		pr_warn_once(\"%s: removed\\n\", \"t\");
 	rc = printk(KERN_INFO \"t: %p\\n\", &td->dev);
-	up_read(&t_rwsem);";
+	up_read(&t_rwsem);
+	BUG_ON(dev_err_probe(&td->dev, -EIO, \"cmd %u\\n\", cmd) != -EIO);";
     let found = findings_of("log-inside.c", &driver(ioctl, ""));
     assert!(
         found.is_empty(),
@@ -1423,6 +1425,11 @@ fn log_call_misuse_is_an_error() {
             "\tdev_err(&td->dev);",
             "dev_err(",
             "`dev_err` takes a device and a format string first",
+        ),
+        (
+            "\tdev_err_probe(&td->dev, -EIO);",
+            "dev_err_probe(",
+            "`dev_err_probe` takes a device, an error and a format string first",
         ),
         (
             "\tpr_err(rc);",

@@ -147,11 +147,13 @@ builtins! {
     list_del_init = "list_del_init" (1..=1) -> VOID;
     list_empty = "list_empty" (1..=1) -> INT;
     printk = "printk" (1..=64) -> INT;
+    dev_err_probe = "dev_err_probe" (3..=64) -> INT;
 }
 
 /// The logging calls of include/linux/printk.h and dev_printk.h: the
 /// format string's position among the arguments (after the `struct
-/// device *` for the `dev_*` family), or `None` for any other name.
+/// device *` for the `dev_*` family, and the error for
+/// `dev_err_probe()`), or `None` for any other name.
 pub fn log_format_at(name: &str) -> Option<usize> {
     let base = name
         .strip_suffix("_ratelimited")
@@ -160,6 +162,9 @@ pub fn log_format_at(name: &str) -> Option<usize> {
     const LEVELS: &[&str] = &[
         "emerg", "alert", "crit", "err", "warn", "notice", "info", "dbg", "debug",
     ];
+    if name == "dev_err_probe" {
+        return Some(2);
+    }
     if base == "printk" {
         return Some(0);
     }

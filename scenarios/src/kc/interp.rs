@@ -1824,6 +1824,9 @@ impl<'r> Exec<'r> {
             // to format them, which the evaluation above has done; the
             // message itself is nothing the model checks.
             B::printk => unit,
+            // dev_err_probe() (drivers/base/core.c) logs and returns the
+            // error it was given, for `return dev_err_probe(dev, rc, …);`.
+            B::dev_err_probe => v[1].clone(),
             // The model has no module unload: a module reference
             // (kernel/module/main.c) is always there to take.
             B::try_module_get => boolean(true),

@@ -2116,8 +2116,9 @@ impl<'a> Lower<'a> {
     /// other levels: each argument but the format is evaluated, as
     /// `vsnprintf()` reads them to format the message (a `%d` of
     /// `p->field` reads the field; a `%p` of `&p->dev` computes an address
-    /// and reads nothing), and the call returns 0. The format is a string
-    /// literal, which the model has no use for.
+    /// and reads nothing), and the call returns 0 (`dev_err_probe()` its
+    /// error argument). The format is a string literal, which the model
+    /// has no use for.
     fn log_call(
         &mut self,
         n: Node<'a>,
@@ -2126,10 +2127,10 @@ impl<'a> Lower<'a> {
         arg_nodes: &[Node<'a>],
     ) -> Result<Expr> {
         let Some(fmt) = arg_nodes.get(at) else {
-            let want = if at == 0 {
-                "a format string"
-            } else {
-                "a device and a format string"
+            let want = match at {
+                0 => "a format string",
+                1 => "a device and a format string",
+                _ => "a device, an error and a format string",
             };
             return Err(self.err(n, format!("`{name}` takes {want} first")));
         };
@@ -2145,7 +2146,12 @@ impl<'a> Lower<'a> {
             .filter(|(i, _)| *i != at)
             .map(|(_, a)| self.expr(*a))
             .collect::<Result<Vec<_>>>()?;
-        Ok(self.mk(n, ExprKind::Builtin(Builtin::printk, args), Ty::Int))
+        let b = if name == "dev_err_probe" {
+            Builtin::dev_err_probe
+        } else {
+            Builtin::printk
+        };
+        Ok(self.mk(n, ExprKind::Builtin(b, args), Ty::Int))
     }
 
     /// What a `kcalloc()` or `bitmap_zalloc()` is named after in reports:
