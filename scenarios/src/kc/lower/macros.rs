@@ -237,15 +237,10 @@ impl<'a> Lower<'a> {
     /// argument. A macro standing for statements is an error here: C has
     /// no value for a `do { … } while (0)`.
     pub(super) fn expand(&mut self, n: Node<'a>, name: &str, args: Node<'a>) -> Result<Expr> {
-        if self.is_stmt_macro(name) {
-            return Err(self.err(n, format!("macro `{name}(…)` stands for statements, not a value: use it as a statement of its own, `{name}(…);`")));
-        }
         let (body, text) = self.enter(n, name, args)?;
         let r = match body {
             MacroBody::Expr(e) => self.expr(e),
-            MacroBody::Stmts(_) => {
-                Err(self.err(n, format!("macro `{name}(…)` stands for statements")))
-            }
+            MacroBody::Stmts(_) => Err(self.err(n, format!("macro `{name}(…)` stands for statements, not a value: use it as a statement of its own, `{name}(…);`"))),
         };
         self.leave(text);
         r
@@ -267,20 +262,10 @@ impl<'a> Lower<'a> {
                     kind: StmtKind::Expr(e),
                 }]
             }),
-            MacroBody::Stmts(stmts) => {
-                let mut out = Vec::new();
-                let mut r = Ok(());
-                for s in stmts {
-                    match self.stmt(s) {
-                        Ok(s) => out.extend(s),
-                        Err(e) => {
-                            r = Err(e);
-                            break;
-                        }
-                    }
-                }
-                r.map(|()| out)
-            }
+            MacroBody::Stmts(stmts) => stmts.into_iter().try_fold(Vec::new(), |mut out, s| {
+                out.extend(self.stmt(s)?);
+                Ok(out)
+            }),
         };
         self.leave(text);
         r
