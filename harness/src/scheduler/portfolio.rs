@@ -128,13 +128,6 @@ impl Escalation {
         }
         w
     }
-
-    /// Every member's share at execution `index`, as a fraction.
-    pub fn shares_at(&self, index: u64) -> [(Member, f64); 4] {
-        let w = self.weights(index);
-        let total = (16 * self.ramp) as f64;
-        [0, 1, 2, 3].map(|k| (Member::ALL[k], w[k] as f64 / total))
-    }
 }
 
 /// The member that runs execution `index` of a run, whose seed is `seed`:
@@ -259,16 +252,18 @@ mod tests {
     #[test]
     fn the_shares_escalate_from_the_shallow_members_to_the_slow_task_walk() {
         let e = ESCALATION;
-        let slow = |index| e.shares_at(index)[0].1;
-        assert_eq!(slow(0), 4.0 / 16.0);
-        assert_eq!(slow(e.probe_end), 1.0 / 16.0);
-        assert_eq!(slow(e.shallow_end), 1.0 / 16.0);
-        assert_eq!(slow(e.shallow_end + e.ramp / 2), 7.0 / 16.0);
-        assert_eq!(slow(e.shallow_end + e.ramp), 13.0 / 16.0);
-        assert_eq!(slow(u64::MAX), 13.0 / 16.0);
+        // Weights are out of `16 * ramp`: the slow-task walk's share, in
+        // sixteenths, is its weight over `ramp`.
+        let slow = |index| e.weights(index)[0];
+        assert_eq!(slow(0), 4 * e.ramp);
+        assert_eq!(slow(e.probe_end), e.ramp);
+        assert_eq!(slow(e.shallow_end), e.ramp);
+        assert_eq!(slow(e.shallow_end + e.ramp / 2), 7 * e.ramp);
+        assert_eq!(slow(e.shallow_end + e.ramp), 13 * e.ramp);
+        assert_eq!(slow(u64::MAX), 13 * e.ramp);
         for index in [0, 31, 32, 500, 1_000, 5_000] {
-            let total: f64 = e.shares_at(index).iter().map(|(_, s)| s).sum();
-            assert!((total - 1.0).abs() < 1e-12, "index {index}: {total}");
+            let total: u64 = e.weights(index).iter().sum();
+            assert_eq!(total, 16 * e.ramp, "index {index}");
         }
         // The shallow phase runs the shallow members at their shares.
         let counts = members((0, 1), e.probe_end, e.shallow_end - e.probe_end);
