@@ -258,8 +258,8 @@ impl Driver {
             self.backend,
         );
         self.inner.begin_at(seed, index);
-        // After `begin`: a portfolio picks the member (and so whether it
-        // reads pending steps) per execution.
+        // After `begin_at`: a portfolio picks the member (and so whether it
+        // reads pending steps) per execution, from the seed and the index.
         self.wants_pending = self.inner.wants_pending();
         world::track_pending(self.wants_pending);
         self.steps = 0;
